@@ -1,0 +1,199 @@
+//! What the user typed: clap definitions, and their translation into a validated
+//! [`RunConfig`] and [`Spec`]. Usage errors surface here, before anything is touched.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::config::{
+    ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
+};
+
+/// Converts every image under INPUT to grayscale, resizes it and writes it under OUTPUT at
+/// the same relative path.
+#[derive(Debug, Parser)]
+#[command(name = "imgpar", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// A folder of images (walked recursively; images are recognised by extension or content)
+    /// or a single image file.
+    pub input: PathBuf,
+
+    /// The folder to write to (created if missing; must not be inside INPUT).
+    pub output: PathBuf,
+
+    /// How the batch runs.
+    #[arg(long, value_enum, default_value_t = ModeArg::Threaded)]
+    pub mode: ModeArg,
+
+    /// Number of workers [default: number of cores].
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+
+    /// Target box, WIDTHxHEIGHT [default: 256x256].
+    #[arg(long, value_name = "WxH", value_parser = parse_size, conflicts_with_all = ["width", "height"])]
+    pub size: Option<(u32, u32)>,
+
+    /// Target width; alone, the height follows from the aspect ratio.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub width: Option<u32>,
+
+    /// Target height; alone, the width follows from the aspect ratio.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub height: Option<u32>,
+
+    /// contain: fit inside the box; cover: fill the box and crop the centre; fill: exactly
+    /// the box, aspect ignored.
+    #[arg(long, value_enum, default_value_t = FitArg::Contain)]
+    pub fit: FitArg,
+
+    /// Allow outputs larger than their inputs.
+    #[arg(long)]
+    pub upscale: bool,
+
+    /// Resampling filter.
+    #[arg(long, value_enum, default_value_t = FilterArg::Lanczos3)]
+    pub filter: FilterArg,
+
+    /// Output format; `same` keeps JPEG and PNG and writes PNG for everything else.
+    #[arg(long, value_enum, default_value_t = FormatArg::Same)]
+    pub format: FormatArg,
+
+    /// JPEG quality.
+    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+
+    /// Leave existing outputs alone and report their images as skipped.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub skip_existing: bool,
+
+    /// Replace existing outputs (without this or --skip-existing, an existing output is an
+    /// error for that image).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Images with more pixels than this fail before decoding; 0 lifts the limit.
+    #[arg(long, default_value_t = 100_000_000, value_name = "PIXELS")]
+    pub max_pixels: u64,
+
+    /// No progress bar and no summary; failures are still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Write the run summary and one record per image as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Sequential,
+    Threaded,
+    /// One worker process per core (not built yet).
+    Process,
+    /// Concurrent downloads feeding a CPU pool (not built yet).
+    Async,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FitArg {
+    Contain,
+    Cover,
+    Fill,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FilterArg {
+    Lanczos3,
+    CatmullRom,
+    Bilinear,
+    Box,
+    Nearest,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Same,
+    Png,
+    Jpeg,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected WIDTHxHEIGHT with both at least 1, like 256x256, not `{text}`");
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if w == 0 || h == 0 {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+impl Cli {
+    /// Resolves the arguments into settings, or says in one line why they cannot run.
+    pub fn into_config(self) -> Result<(RunConfig, Spec), String> {
+        let mode = match self.mode {
+            ModeArg::Sequential => Mode::Sequential,
+            ModeArg::Threaded => Mode::Threaded,
+            ModeArg::Process => {
+                return Err(
+                    "--mode process is not available yet in this version; use --mode threaded"
+                        .into(),
+                );
+            }
+            ModeArg::Async => {
+                return Err(
+                    "--mode async is not available yet in this version; use --mode threaded".into(),
+                );
+            }
+        };
+        let jobs = match self.jobs {
+            Some(n) => n as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let (width, height) = match (self.size, self.width, self.height) {
+            (Some((w, h)), _, _) => (Some(w), Some(h)),
+            (None, None, None) => (Some(256), Some(256)),
+            (None, w, h) => (w, h),
+        };
+        let spec = Spec {
+            width,
+            height,
+            fit: match self.fit {
+                FitArg::Contain => Fit::Contain,
+                FitArg::Cover => Fit::Cover,
+                FitArg::Fill => Fit::Fill,
+            },
+            upscale: self.upscale,
+            filter: match self.filter {
+                FilterArg::Lanczos3 => Filter::Lanczos3,
+                FilterArg::CatmullRom => Filter::CatmullRom,
+                FilterArg::Bilinear => Filter::Bilinear,
+                FilterArg::Box => Filter::Box,
+                FilterArg::Nearest => Filter::Nearest,
+            },
+            quality: self.quality,
+            existing: if self.skip_existing {
+                ExistingOutput::Skip
+            } else if self.overwrite {
+                ExistingOutput::Overwrite
+            } else {
+                ExistingOutput::Fail
+            },
+            max_pixels: self.max_pixels,
+        };
+        let run = RunConfig {
+            input: self.input,
+            output: self.output,
+            mode,
+            jobs,
+            format: match self.format {
+                FormatArg::Same => FormatChoice::Same,
+                FormatArg::Png => FormatChoice::Fixed(OutputFormat::Png),
+                FormatArg::Jpeg => FormatChoice::Fixed(OutputFormat::Jpeg),
+            },
+            quiet: self.quiet,
+            report: self.report,
+        };
+        Ok((run, spec))
+    }
+}

@@ -1,0 +1,132 @@
+//! Resolved settings: [`Spec`] says what to do to each image, [`RunConfig`] how to run the
+//! batch. Both are plain data, already validated; nothing here touches the file system.
+
+use std::path::PathBuf;
+
+/// How the resized image relates to the target box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Fit inside the box, keeping the aspect ratio.
+    Contain,
+    /// Fill the box, keeping the aspect ratio, then crop the overflow around the centre.
+    Cover,
+    /// Exactly the box, aspect ratio ignored.
+    Fill,
+}
+
+/// The resampling filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    Lanczos3,
+    CatmullRom,
+    Bilinear,
+    Box,
+    Nearest,
+}
+
+/// The format of the files imgpar writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Png,
+    Jpeg,
+}
+
+impl OutputFormat {
+    /// The file extension written for this format, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "png",
+            OutputFormat::Jpeg => "jpg",
+        }
+    }
+}
+
+/// Which output format to use: a fixed one, or the input's own where imgpar can write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// JPEG stays JPEG, PNG stays PNG, everything else becomes PNG.
+    Same,
+    Fixed(OutputFormat),
+}
+
+/// What to do when an output file already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingOutput {
+    /// Report the image as failed and leave the file alone (the default).
+    Fail,
+    /// Report the image as skipped and leave the file alone.
+    Skip,
+    /// Replace the file.
+    Overwrite,
+}
+
+/// What to do to one image. The same `Spec` gives byte-identical output in every mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// Target box width; `None` means unbounded (only the height constrains).
+    pub width: Option<u32>,
+    /// Target box height; `None` means unbounded (only the width constrains).
+    pub height: Option<u32>,
+    pub fit: Fit,
+    /// Allow the output to be larger than the input.
+    pub upscale: bool,
+    pub filter: Filter,
+    /// JPEG quality, 1 to 100.
+    pub quality: u8,
+    pub existing: ExistingOutput,
+    /// Images with more pixels than this fail before they are decoded; 0 lifts the limit.
+    pub max_pixels: u64,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            width: Some(256),
+            height: Some(256),
+            fit: Fit::Contain,
+            upscale: false,
+            filter: Filter::Lanczos3,
+            quality: 85,
+            existing: ExistingOutput::Fail,
+            max_pixels: 100_000_000,
+        }
+    }
+}
+
+/// How the batch is scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One image after another on the calling thread.
+    Sequential,
+    /// A pool of worker threads taking the next image as they become idle.
+    Threaded,
+}
+
+impl Mode {
+    /// The name the user types for this mode.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Sequential => "sequential",
+            Mode::Threaded => "threaded",
+        }
+    }
+}
+
+/// Where the images come from and go to, and how the batch runs.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// A folder (walked recursively) or a single image file.
+    pub input: PathBuf,
+    /// The folder outputs are written under; created if missing.
+    pub output: PathBuf,
+    pub mode: Mode,
+    /// Number of workers; 1 or more.
+    pub jobs: usize,
+    pub format: FormatChoice,
+    /// No progress bar and no summary on stderr.
+    pub quiet: bool,
+    /// Where to write the JSON report, if anywhere.
+    pub report: Option<PathBuf>,
+}

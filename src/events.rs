@@ -1,0 +1,98 @@
+//! The one place executor events arrive: a job started, a job finished. From them it
+//! drives the progress bar and builds the per-image records of the report. Executors call
+//! it from any worker thread; they never print.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::job::Job;
+use crate::report::{JobOutcome, Record};
+
+/// Collects the events of one run. All times are offsets from the moment it was created,
+/// on the monotonic clock.
+pub struct Collector {
+    start: Instant,
+    started_ms: Mutex<Vec<f64>>,
+    records: Mutex<Vec<Option<Record>>>,
+    progress: ProgressBar,
+}
+
+impl Collector {
+    /// A collector for `jobs` jobs. The progress bar is drawn on stderr only when `show` is
+    /// set and stderr is a terminal.
+    pub fn new(jobs: usize, show: bool) -> Collector {
+        let target = if show {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let progress = ProgressBar::with_draw_target(Some(jobs as u64), target);
+        progress.set_style(
+            ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} images  {per_sec}  ETA {eta}  {msg}",
+            )
+            .expect("the template is valid"),
+        );
+        progress.enable_steady_tick(Duration::from_millis(200));
+        Collector {
+            start: Instant::now(),
+            started_ms: Mutex::new(vec![0.0; jobs]),
+            records: Mutex::new(vec![None; jobs]),
+            progress,
+        }
+    }
+
+    /// Milliseconds since the collector was created.
+    pub fn now_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1e3
+    }
+
+    /// Seconds since the collector was created.
+    pub fn elapsed_s(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    /// A worker took `job`.
+    pub fn started(&self, job: &Job, _worker: usize) {
+        let now = self.now_ms();
+        if let Some(slot) = lock(&self.started_ms).get_mut(job.index) {
+            *slot = now;
+        }
+    }
+
+    /// `worker` finished `job` with `outcome`.
+    pub fn finished(&self, job: &Job, worker: usize, outcome: &JobOutcome) {
+        let end = self.now_ms();
+        let start = lock(&self.started_ms)
+            .get(job.index)
+            .copied()
+            .unwrap_or(end);
+        let record = Record::from_outcome(
+            job.input.clone(),
+            job.output.clone(),
+            outcome,
+            worker,
+            start,
+            end,
+        );
+        if let Some(slot) = lock(&self.records).get_mut(job.index) {
+            *slot = Some(record);
+        }
+        self.progress.inc(1);
+    }
+
+    /// Ends the progress bar and hands over the records of the jobs that finished, in plan
+    /// order.
+    pub fn finish(self) -> Vec<Record> {
+        self.progress.finish_and_clear();
+        let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
+        records.into_iter().flatten().collect()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere cannot leave these vectors half-updated: keep going.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,170 @@
+//! Bytes in, an upright 8-bit gray image out: format sniffing, the pixel limit, the
+//! luma-only JPEG fast path, and EXIF orientation.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::JpegDecoder;
+
+use super::gray::to_gray;
+
+/// A decoded image: luma (`ImageLuma8`) or luma with alpha (`ImageLumaA8`), with its EXIF
+/// orientation already applied.
+#[derive(Debug)]
+pub struct Decoded {
+    pub image: DynamicImage,
+    /// The format the bytes turned out to hold.
+    pub format: ImageFormat,
+    /// Width and height as stored in the file, before orientation.
+    pub stored_size: (u32, u32),
+}
+
+/// Decodes `bytes` into an upright gray image, refusing images over `max_pixels`
+/// (0: no limit) before any pixel buffer is allocated. The error says what is wrong with
+/// the file in words a user can act on.
+pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, String> {
+    if bytes.is_empty() {
+        return Err("file is empty".into());
+    }
+    let format = sniff(bytes)?;
+    if format == ImageFormat::Jpeg
+        && let Some(decoded) = decode_jpeg_luma(bytes, max_pixels)?
+    {
+        return Ok(decoded);
+    }
+    decode_generic(bytes, format, max_pixels)
+}
+
+/// Recognises the image format from the first bytes of the file.
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
+    match image::guess_format(bytes) {
+        Ok(format) if format.reading_enabled() => Ok(format),
+        Ok(format) => Err(format!(
+            "{} images are not supported",
+            format
+                .extensions_str()
+                .first()
+                .unwrap_or(&"this kind of")
+                .to_uppercase()
+        )),
+        Err(_) if looks_like_text(bytes) => Err("not an image: the file holds text".into()),
+        Err(_) => Err("not a recognised image format".into()),
+    }
+}
+
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(512)];
+    head.iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80)
+}
+
+fn check_pixels(width: u64, height: u64, max_pixels: u64) -> Result<(), String> {
+    let pixels = width * height;
+    if max_pixels != 0 && pixels > max_pixels {
+        return Err(format!(
+            "image is {width}x{height}, {} MP, over the {} MP limit (--max-pixels)",
+            megapixels(pixels),
+            megapixels(max_pixels)
+        ));
+    }
+    Ok(())
+}
+
+fn megapixels(pixels: u64) -> String {
+    let mp = pixels as f64 / 1e6;
+    if mp >= 10.0 {
+        format!("{mp:.0}")
+    } else {
+        format!("{mp:.1}")
+    }
+}
+
+/// Decodes only the Y channel of a YCbCr or gray JPEG: no chroma upsampling, no colour
+/// conversion, and exactly BT.601 luma. Returns `None` for JPEGs in other colour spaces
+/// (CMYK, YCCK, RGB), which take the generic road.
+fn decode_jpeg_luma(bytes: &[u8], max_pixels: u64) -> Result<Option<Decoded>, String> {
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::Luma)
+        .set_max_width(usize::from(u16::MAX))
+        .set_max_height(usize::from(u16::MAX))
+        .set_strict_mode(true);
+    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder
+        .decode_headers()
+        .map_err(|e| format!("corrupt JPEG header: {e}"))?;
+    let (width, height) = decoder
+        .dimensions()
+        .ok_or("corrupt JPEG header: no dimensions")?;
+    check_pixels(width as u64, height as u64, max_pixels)?;
+    if !matches!(
+        decoder.input_colorspace(),
+        Some(ColorSpace::YCbCr | ColorSpace::Luma)
+    ) {
+        return Ok(None);
+    }
+    let orientation = decoder
+        .exif()
+        .and_then(|exif| Orientation::from_exif_chunk(exif))
+        .unwrap_or(Orientation::NoTransforms);
+    let luma = decoder
+        .decode()
+        .map_err(|e| format!("corrupt or truncated JPEG: {e}"))?;
+    let (w, h) = (width as u32, height as u32);
+    let buffer = image::GrayImage::from_raw(w, h, luma)
+        .ok_or("corrupt JPEG: decoder returned too few pixels")?;
+    let mut image = DynamicImage::ImageLuma8(buffer);
+    image.apply_orientation(orientation);
+    Ok(Some(Decoded {
+        image,
+        format: ImageFormat::Jpeg,
+        stored_size: (w, h),
+    }))
+}
+
+/// Decodes any format the `image` crate reads, then reduces it to gray.
+fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, String> {
+    let name = format
+        .extensions_str()
+        .first()
+        .unwrap_or(&"image")
+        .to_uppercase();
+    let corrupt = |e: image::ImageError| format!("corrupt or truncated {name}: {e}");
+    if let Some((width, height)) = png_header_size(bytes, format) {
+        check_pixels(u64::from(width), u64::from(height), max_pixels)?;
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::no_limits();
+    if max_pixels != 0 {
+        // Room for the widest pixel type (RGBA, 32-bit float) plus decoder scratch space.
+        limits.max_alloc = Some(max_pixels.saturating_mul(32));
+    }
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    check_pixels(u64::from(width), u64::from(height), max_pixels)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let mut image = to_gray(decoded);
+    image.apply_orientation(orientation);
+    Ok(Decoded {
+        image,
+        format,
+        stored_size: (width, height),
+    })
+}
+
+/// A PNG's size straight from its IHDR chunk, which must come first. The PNG decoder reads
+/// on to the first image data before it reports a size, so a header alone is enough to
+/// refuse a decompression bomb early with a clear message.
+fn png_header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+    if format != ImageFormat::Png || bytes.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let width = u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?);
+    let height = u32::from_be_bytes(bytes.get(20..24)?.try_into().ok()?);
+    Some((width, height))
+}

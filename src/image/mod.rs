@@ -1,0 +1,7 @@
+//! The per-image work, bytes in and bytes out: pure and deterministic, so every execution
+//! mode produces byte-identical files.
+
+pub mod decode;
+pub mod encode;
+pub mod gray;
+pub mod ops;

@@ -1,0 +1,103 @@
+//! imgpar: batch grayscale thumbnails with a choice of how the batch runs (sequential or a
+//! pool of threads) and an honest report of what that choice bought.
+//!
+//! The flow is one way: [`cli`] -> [`config`] -> [`plan`] -> [`exec`] -> [`job::process_job`]
+//! -> [`report`]. [`run`] drives it; the binary only parses arguments and maps the result to
+//! an exit code.
+
+pub mod cli;
+pub mod config;
+pub mod events;
+pub mod exec;
+pub mod exit;
+pub mod image;
+pub mod job;
+pub mod output;
+pub mod plan;
+pub mod report;
+pub mod usage;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::config::{RunConfig, Spec};
+use crate::events::Collector;
+use crate::report::{Record, RunMeasures, RunReport};
+
+/// Runs a whole batch: plans it, checks the output folder, executes it in the chosen mode,
+/// prints the summary and failures on stderr and writes the JSON report if asked.
+/// `Err` means the run could not start (nothing was written); the message says why.
+/// Setting `cancel` stops the run after the images in progress.
+pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
+    let plan = plan::plan(&config.input, &config.output, config.format)?;
+    prepare_output(&config.output)?;
+    if plan.jobs.is_empty() && plan.problems.is_empty() && !config.quiet {
+        eprintln!(
+            "imgpar: no images found in {} ({} other files passed over)",
+            config.input.display(),
+            plan.ignored
+        );
+    }
+
+    let (cpu_before, _) = usage::self_usage();
+    let events = Collector::new(plan.jobs.len(), !config.quiet);
+    let workers = exec::execute(config.mode, config.jobs, &plan.jobs, spec, &events, cancel);
+    let wall_s = events.elapsed_s();
+    let (cpu_after, peak_rss_mib) = usage::self_usage();
+
+    let planned = plan.jobs.len() + plan.problems.len();
+    let mut records: Vec<Record> = plan
+        .problems
+        .into_iter()
+        .map(|(path, reason)| Record::problem(path, reason))
+        .collect();
+    records.extend(events.finish());
+    let measures = RunMeasures {
+        mode: config.mode.name(),
+        workers,
+        wall_s,
+        cpu_s: cpu_after - cpu_before,
+        peak_rss_mib,
+        interrupted: cancel.load(Ordering::Relaxed),
+        planned,
+    };
+    let report = RunReport::new(measures, records);
+
+    if !config.quiet {
+        eprint!("{}", report.summary_text());
+    }
+    let failures: Vec<String> = report.failures().collect();
+    if !failures.is_empty() {
+        eprintln!("failed:");
+        for line in failures {
+            eprintln!("  {line}");
+        }
+    }
+    if let Some(path) = &config.report {
+        std::fs::write(path, report.to_json())
+            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+    }
+    Ok(report)
+}
+
+/// Creates the output folder and proves it writable before any image is touched, so an
+/// unusable output stops the run once instead of failing every image.
+fn prepare_output(output: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(output)
+        .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
+    tempfile::Builder::new()
+        .prefix(output::TEMP_PREFIX)
+        .tempfile_in(output)
+        .map(drop)
+        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))
+}
+
+/// The exit code for a finished run: interrupted, some failed, or all done.
+pub fn exit_code(report: &RunReport) -> i32 {
+    if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.failed > 0 {
+        exit::SOME_FAILED
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,43 @@
+//! The imgpar command: parse, run, map the outcome to an exit code.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::Parser;
+use imgpar::cli::Cli;
+use imgpar::exit;
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.into_config() {
+        Err(message) => {
+            eprintln!("imgpar: {message}");
+            exit::USAGE
+        }
+        Ok((config, spec)) => {
+            let cancel = cancel_on_signals();
+            match imgpar::run(&config, &spec, &cancel) {
+                Ok(report) => imgpar::exit_code(&report),
+                Err(message) => {
+                    eprintln!("imgpar: {message}");
+                    exit::USAGE
+                }
+            }
+        }
+    };
+    std::process::exit(code);
+}
+
+/// A flag set by the first Ctrl-C or SIGTERM (the run then winds down); a second one ends
+/// the process at once with exit code 130.
+fn cancel_on_signals() -> Arc<AtomicBool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    let cancel = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // Registration fails only for forbidden signals, which these are not.
+        let _ = flag::register_conditional_shutdown(signal, exit::INTERRUPTED, Arc::clone(&cancel));
+        let _ = flag::register(signal, Arc::clone(&cancel));
+    }
+    cancel
+}

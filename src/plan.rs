@@ -1,0 +1,314 @@
+//! Inputs to jobs: the folder walk (or the single file), which files are images, and the
+//! output path of each, decided once so that every mode writes the same names.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::config::{FormatChoice, OutputFormat};
+use crate::job::Job;
+
+/// What the walk found: the jobs in a stable order (sorted by path), the entries that could
+/// not be read, and how many files were passed over as not images.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    /// Inputs that failed before becoming jobs, with the reason.
+    pub problems: Vec<(PathBuf, String)>,
+    /// Files that are neither named nor shaped like an image.
+    pub ignored: usize,
+}
+
+/// File extensions taken as images without looking inside (lower case).
+const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
+];
+
+/// Plans the work for `input` (a folder, walked recursively, or one file) with outputs under
+/// `output`. Fails, with a message for the user, when the run cannot start: a missing input,
+/// or an output folder inside the input folder.
+pub fn plan(input: &Path, output: &Path, format: FormatChoice) -> Result<Plan, String> {
+    let meta = std::fs::metadata(input)
+        .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+    let mut plan = Plan::default();
+    if meta.is_file() {
+        let name = input.file_name().map(PathBuf::from).unwrap_or_default();
+        let kind = input_kind(input, true).unwrap_or(InputKind::Other);
+        plan.jobs.push(job_for(input, &name, kind, output, format));
+    } else if meta.is_dir() {
+        refuse_output_inside(input, output)?;
+        walk(input, output, format, &mut plan);
+    } else {
+        return Err(format!(
+            "input {} is neither a folder nor a file",
+            input.display()
+        ));
+    }
+    resolve_collisions(&mut plan.jobs);
+    for (index, job) in plan.jobs.iter_mut().enumerate() {
+        job.index = index;
+    }
+    Ok(plan)
+}
+
+fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
+    let walker = WalkDir::new(input).follow_links(true).sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(input).to_path_buf();
+                let reason = match e.io_error() {
+                    Some(io) => format!("cannot read: {io}"),
+                    None => e.to_string(),
+                };
+                plan.problems.push((path, reason));
+                continue;
+            }
+        };
+        // Pipes, sockets and devices are never images; with links followed, a link to a
+        // regular file counts as one.
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        match input_kind(path, false) {
+            Some(kind) => {
+                let rel = path.strip_prefix(input).unwrap_or(path);
+                plan.jobs.push(job_for(path, rel, kind, output, format));
+            }
+            None => plan.ignored += 1,
+        }
+    }
+}
+
+/// The input's format family, as far as choosing the output format goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputKind {
+    Jpeg,
+    Png,
+    Other,
+}
+
+/// Decides whether `path` is an image: by its extension, or else by its first bytes.
+/// `None` means it is not an image (for an explicitly named file, `force` plans it anyway so
+/// the user hears why it failed).
+fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if let Some(ext) = ext.as_deref()
+        && IMAGE_EXTENSIONS.contains(&ext)
+    {
+        return Some(match ext {
+            "jpg" | "jpeg" | "jpe" | "jfif" => InputKind::Jpeg,
+            "png" => InputKind::Png,
+            _ => InputKind::Other,
+        });
+    }
+    let sniffed = sniff_file(path);
+    match sniffed {
+        Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
+        Some(image::ImageFormat::Png) => Some(InputKind::Png),
+        Some(_) => Some(InputKind::Other),
+        None if force => Some(InputKind::Other),
+        None => None,
+    }
+}
+
+fn sniff_file(path: &Path) -> Option<image::ImageFormat> {
+    let mut head = Vec::with_capacity(32);
+    std::fs::File::open(path)
+        .ok()?
+        .take(32)
+        .read_to_end(&mut head)
+        .ok()?;
+    image::guess_format(&head)
+        .ok()
+        .filter(|f| f.reading_enabled())
+}
+
+fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {
+    let format = match (format, kind) {
+        (FormatChoice::Fixed(f), _) => f,
+        (FormatChoice::Same, InputKind::Jpeg) => OutputFormat::Jpeg,
+        (FormatChoice::Same, _) => OutputFormat::Png,
+    };
+    Job {
+        index: 0,
+        input: input.to_path_buf(),
+        output: output.join(output_name(rel, format)),
+        format,
+    }
+}
+
+/// `rel` with an extension that fits `format`: kept when it already does (`.JPG` stays
+/// `.JPG`), replaced otherwise (`photo.gif` becomes `photo.png`).
+fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
+    let ext = rel
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let fits = match format {
+        OutputFormat::Png => ext.as_deref() == Some("png"),
+        OutputFormat::Jpeg => matches!(ext.as_deref(), Some("jpg" | "jpeg" | "jpe" | "jfif")),
+    };
+    if fits {
+        rel.to_path_buf()
+    } else {
+        rel.with_extension(format.extension())
+    }
+}
+
+/// Makes every output path unique, deterministically. Two inputs that would write the same
+/// file (`a.gif` and `a.png` both giving `a.png`) keep their full names where theirs was
+/// changed (`a.gif.png`); anything still shared gets `-2`, `-3`, ... in plan order.
+fn resolve_collisions(jobs: &mut [Job]) {
+    let renamed = |job: &Job| job.input.file_name() != job.output.file_name();
+    for i in claimants(jobs) {
+        if renamed(&jobs[i]) {
+            let mut name: OsString = jobs[i].input.file_name().unwrap_or_default().into();
+            name.push(".");
+            name.push(jobs[i].format.extension());
+            jobs[i].output.set_file_name(name);
+        }
+    }
+    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
+    for job in jobs.iter_mut() {
+        let count = seen.entry(job.output.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            let stem = job.output.file_stem().unwrap_or_default().to_os_string();
+            let mut name = stem;
+            name.push(format!("-{count}."));
+            name.push(job.format.extension());
+            job.output.set_file_name(name);
+        }
+    }
+}
+
+/// Indices of jobs whose output path is shared with another job.
+fn claimants(jobs: &[Job]) -> Vec<usize> {
+    let mut by_output: HashMap<&Path, Vec<usize>> = HashMap::new();
+    for (i, job) in jobs.iter().enumerate() {
+        by_output.entry(&job.output).or_default().push(i);
+    }
+    let mut shared: Vec<usize> = by_output
+        .into_values()
+        .filter(|v| v.len() > 1)
+        .flatten()
+        .collect();
+    shared.sort_unstable();
+    shared
+}
+
+/// Refuses an output folder that is the input folder or lies inside it: the walk would
+/// find its own outputs.
+fn refuse_output_inside(input: &Path, output: &Path) -> Result<(), String> {
+    let input_abs = input
+        .canonicalize()
+        .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+    let output_abs = resolve_existing_prefix(output);
+    if output_abs.starts_with(&input_abs) {
+        return Err(format!(
+            "output folder {} is inside the input folder {}; choose an output folder outside it",
+            output.display(),
+            input.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The absolute form of `path`, with links resolved as far as the path exists.
+fn resolve_existing_prefix(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    // What does not exist yet cannot be a link, so `..` there can be folded lexically.
+    for name in rest.into_iter().rev() {
+        match Path::new(&name).components().next() {
+            Some(Component::ParentDir) => {
+                resolved.pop();
+            }
+            Some(Component::CurDir) | None => {}
+            Some(_) => resolved.push(name),
+        }
+    }
+    resolved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(input: &str, format: OutputFormat) -> Job {
+        job_for(
+            Path::new(input),
+            Path::new(input),
+            InputKind::Other,
+            Path::new("out"),
+            FormatChoice::Fixed(format),
+        )
+    }
+
+    #[test]
+    fn names_follow_the_output_format() {
+        assert_eq!(
+            output_name(Path::new("a/b.JPG"), OutputFormat::Jpeg),
+            Path::new("a/b.JPG")
+        );
+        assert_eq!(
+            output_name(Path::new("a/b.gif"), OutputFormat::Png),
+            Path::new("a/b.png")
+        );
+        assert_eq!(
+            output_name(Path::new("raw"), OutputFormat::Jpeg),
+            Path::new("raw.jpg")
+        );
+    }
+
+    #[test]
+    fn colliding_outputs_get_distinct_stable_names() {
+        let mut jobs = vec![
+            job("a.gif", OutputFormat::Png),
+            job("a.png", OutputFormat::Png),
+            job("a.webp", OutputFormat::Png),
+        ];
+        resolve_collisions(&mut jobs);
+        let names: Vec<_> = jobs.iter().map(|j| j.output.clone()).collect();
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("out/a.gif.png"),
+                PathBuf::from("out/a.png"),
+                PathBuf::from("out/a.webp.png")
+            ]
+        );
+    }
+
+    #[test]
+    fn output_inside_input_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let inside = dir.path().join("sub/out");
+        assert!(refuse_output_inside(dir.path(), &inside).is_err());
+        assert!(refuse_output_inside(dir.path(), dir.path()).is_err());
+        let other = tempfile::tempdir().unwrap();
+        assert!(refuse_output_inside(dir.path(), &other.path().join("x")).is_ok());
+    }
+}

@@ -1,0 +1,322 @@
+//! What a run did: the outcome of each image, the run's totals, and their rendering as the
+//! text summary on stderr and the JSON report. Nothing here measures; it adds up what the
+//! executors and `process_job` measured.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How one image ended. Every planned image ends in exactly one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Status {
+    #[default]
+    Ok,
+    Failed(String),
+    Skipped(String),
+}
+
+impl Status {
+    /// The status as a word: `ok`, `failed` or `skipped`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed(_) => "failed",
+            Status::Skipped(_) => "skipped",
+        }
+    }
+
+    /// The reason for a failure or a skip.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Status::Ok => None,
+            Status::Failed(r) | Status::Skipped(r) => Some(r),
+        }
+    }
+}
+
+/// Milliseconds spent in each stage of one image's work (0 for stages not reached).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StageTimes {
+    pub read_ms: f64,
+    pub decode_ms: f64,
+    pub resize_ms: f64,
+    pub encode_ms: f64,
+    pub write_ms: f64,
+}
+
+/// What `process_job` returns for one image: its status and what it measured.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobOutcome {
+    pub status: Status,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Width and height as stored in the input, once its header was read.
+    pub size_in: Option<(u32, u32)>,
+    /// Width and height of the output, once resized.
+    pub size_out: Option<(u32, u32)>,
+    pub times: StageTimes,
+}
+
+/// One image in the JSON report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub input: PathBuf,
+    pub output: Option<PathBuf>,
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub width_in: Option<u32>,
+    pub height_in: Option<u32>,
+    pub width_out: Option<u32>,
+    pub height_out: Option<u32>,
+    /// Milliseconds from the run's start (monotonic clock) to when a worker took the image.
+    pub start_ms: f64,
+    /// Milliseconds from the run's start to when the worker finished it.
+    pub end_ms: f64,
+    /// Which worker ran it (0-based); `None` for problems found before any work started.
+    pub worker: Option<usize>,
+    #[serde(flatten)]
+    pub times: StageTimes,
+}
+
+impl Record {
+    /// The record of a job that ran.
+    pub fn from_outcome(
+        input: PathBuf,
+        output: PathBuf,
+        outcome: &JobOutcome,
+        worker: usize,
+        start_ms: f64,
+        end_ms: f64,
+    ) -> Record {
+        Record {
+            input,
+            output: Some(output),
+            status: outcome.status.word(),
+            error: outcome.status.reason().map(str::to_string),
+            bytes_in: outcome.bytes_in,
+            bytes_out: outcome.bytes_out,
+            width_in: outcome.size_in.map(|s| s.0),
+            height_in: outcome.size_in.map(|s| s.1),
+            width_out: outcome.size_out.map(|s| s.0),
+            height_out: outcome.size_out.map(|s| s.1),
+            start_ms,
+            end_ms,
+            worker: Some(worker),
+            times: outcome.times,
+        }
+    }
+
+    /// The record of an input that failed before it could become a job (an unreadable
+    /// folder entry, say).
+    pub fn problem(input: PathBuf, reason: String) -> Record {
+        Record {
+            input,
+            output: None,
+            status: "failed",
+            error: Some(reason),
+            bytes_in: 0,
+            bytes_out: 0,
+            width_in: None,
+            height_in: None,
+            width_out: None,
+            height_out: None,
+            start_ms: 0.0,
+            end_ms: 0.0,
+            worker: None,
+            times: StageTimes::default(),
+        }
+    }
+
+    fn pixels_in(&self) -> u64 {
+        match (self.width_in, self.height_in) {
+            (Some(w), Some(h)) => u64::from(w) * u64::from(h),
+            _ => 0,
+        }
+    }
+}
+
+/// The whole run: settings, totals, and one record per image in plan order.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub mode: &'static str,
+    pub workers: usize,
+    /// Images planned (folder entries that failed before planning included).
+    pub planned: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Images never started because the run was interrupted.
+    pub not_started: usize,
+    pub interrupted: bool,
+    /// Wall time of the run, from the first job handed out to the last one finished
+    /// (monotonic clock).
+    pub wall_s: f64,
+    /// Time workers spent inside `process_job`, summed over workers.
+    pub busy_s: f64,
+    /// User plus system CPU time of this process during the run.
+    pub cpu_s: f64,
+    /// Peak resident memory of this process, in MiB.
+    pub peak_rss_mib: f64,
+    /// Images written per second of wall time.
+    pub images_per_s: f64,
+    /// Megapixels decoded per second of wall time.
+    pub megapixels_per_s: f64,
+    /// busy / (workers x wall): 1.0 means every worker was busy the whole time.
+    pub parallel_efficiency: f64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub images: Vec<Record>,
+}
+
+/// What an executor hands over for the totals besides the records.
+#[derive(Debug, Clone, Copy)]
+pub struct RunMeasures {
+    pub mode: &'static str,
+    pub workers: usize,
+    pub wall_s: f64,
+    pub cpu_s: f64,
+    pub peak_rss_mib: f64,
+    pub interrupted: bool,
+    pub planned: usize,
+}
+
+impl RunReport {
+    /// Adds up `records` (one per image that ran or failed before running, in plan order).
+    pub fn new(measures: RunMeasures, records: Vec<Record>) -> RunReport {
+        let count = |word: &str| records.iter().filter(|r| r.status == word).count();
+        let (ok, failed, skipped) = (count("ok"), count("failed"), count("skipped"));
+        let busy_ms: f64 = records.iter().map(|r| r.end_ms - r.start_ms).sum();
+        let pixels: u64 = records.iter().map(Record::pixels_in).sum();
+        let wall = measures.wall_s;
+        let per_s = |v: f64| if wall > 0.0 { v / wall } else { 0.0 };
+        RunReport {
+            mode: measures.mode,
+            workers: measures.workers,
+            planned: measures.planned,
+            ok,
+            failed,
+            skipped,
+            not_started: measures.planned.saturating_sub(records.len()),
+            interrupted: measures.interrupted,
+            wall_s: wall,
+            busy_s: busy_ms / 1e3,
+            cpu_s: measures.cpu_s,
+            peak_rss_mib: measures.peak_rss_mib,
+            images_per_s: per_s(ok as f64),
+            megapixels_per_s: per_s(pixels as f64 / 1e6),
+            parallel_efficiency: per_s(busy_ms / 1e3) / measures.workers.max(1) as f64,
+            bytes_in: records.iter().map(|r| r.bytes_in).sum(),
+            bytes_out: records.iter().map(|r| r.bytes_out).sum(),
+            images: records,
+        }
+    }
+
+    /// Every failure as `input: reason`, in plan order.
+    pub fn failures(&self) -> impl Iterator<Item = String> + '_ {
+        self.images
+            .iter()
+            .filter(|r| r.status == "failed")
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r.input.display(),
+                    r.error.as_deref().unwrap_or("failed")
+                )
+            })
+    }
+
+    /// The human summary printed at the end of a run (without the failure list).
+    pub fn summary_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "imgpar: {} ok, {} failed, {} skipped of {} images in {:.2} s ({} mode, {} worker{})",
+            self.ok,
+            self.failed,
+            self.skipped,
+            self.planned,
+            self.wall_s,
+            self.mode,
+            self.workers,
+            if self.workers == 1 { "" } else { "s" }
+        );
+        if self.interrupted {
+            let _ = writeln!(
+                s,
+                "  interrupted: {} images were not started; re-run with --skip-existing to finish",
+                self.not_started
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  throughput  {:.1} images/s, {:.1} MP/s decoded ({:.1} MB read, {:.1} MB written)",
+            self.images_per_s,
+            self.megapixels_per_s,
+            self.bytes_in as f64 / 1e6,
+            self.bytes_out as f64 / 1e6
+        );
+        let _ = writeln!(
+            s,
+            "  busy        {:.2} s summed over workers; parallel efficiency {:.0}% (busy / ({} x {:.2} s wall))",
+            self.busy_s,
+            self.parallel_efficiency * 100.0,
+            self.workers,
+            self.wall_s
+        );
+        let _ = writeln!(
+            s,
+            "  cpu         {:.2} s user+system of this process; peak memory {:.0} MiB",
+            self.cpu_s, self.peak_rss_mib
+        );
+        s
+    }
+
+    /// The JSON report: every field of the summary plus `images`, one record per image.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(status: Status, start: f64, end: f64) -> Record {
+        let outcome = JobOutcome {
+            status,
+            size_in: Some((1000, 1000)),
+            ..JobOutcome::default()
+        };
+        Record::from_outcome("in".into(), "out".into(), &outcome, 0, start, end)
+    }
+
+    #[test]
+    fn totals_add_up() {
+        let records = vec![
+            record(Status::Ok, 0.0, 500.0),
+            record(Status::Ok, 0.0, 500.0),
+            record(Status::Failed("bad".into()), 500.0, 1000.0),
+            record(Status::Skipped("exists".into()), 1000.0, 1000.0),
+        ];
+        let measures = RunMeasures {
+            mode: "threaded",
+            workers: 2,
+            wall_s: 1.0,
+            cpu_s: 1.0,
+            peak_rss_mib: 10.0,
+            interrupted: false,
+            planned: 5,
+        };
+        let report = RunReport::new(measures, records);
+        assert_eq!((report.ok, report.failed, report.skipped), (2, 1, 1));
+        assert_eq!(report.not_started, 1);
+        assert!((report.busy_s - 1.5).abs() < 1e-9);
+        assert!((report.parallel_efficiency - 0.75).abs() < 1e-9);
+        assert!((report.images_per_s - 2.0).abs() < 1e-9);
+        assert!((report.megapixels_per_s - 4.0).abs() < 1e-9);
+        assert_eq!(report.failures().collect::<Vec<_>>(), vec!["in: bad"]);
+    }
+}
