@@ -1,1 +1,58 @@
-fn main() {}
+//! The per-image work on one fixture, stage by stage and whole: decode (JPEG luma fast path
+//! and PNG), resize, encode, and `process_job` end to end.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use imgpar::config::{ExistingOutput, OutputFormat, Spec};
+use imgpar::image::{decode, encode, ops};
+use imgpar::job::{Job, process_job};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images").join(name))
+        .expect("fixtures are committed")
+}
+
+fn stages(c: &mut Criterion) {
+    let spec = Spec::default();
+    let jpeg = fixture("baseline_420.jpg");
+    let png = fixture("rgb8.png");
+    c.bench_function("decode jpeg 400x300 (luma)", |b| {
+        b.iter(|| decode::decode(black_box(&jpeg), spec.max_pixels).unwrap())
+    });
+    c.bench_function("decode png 400x300 (rgb)", |b| {
+        b.iter(|| decode::decode(black_box(&png), spec.max_pixels).unwrap())
+    });
+    let decoded = decode::decode(&jpeg, spec.max_pixels).unwrap().image;
+    c.bench_function("resize 400x300 -> 256x192 lanczos3", |b| {
+        b.iter(|| ops::resize(black_box(decoded.clone()), &spec).unwrap())
+    });
+    let small = ops::resize(decoded, &spec).unwrap();
+    c.bench_function("encode png 256x192", |b| {
+        b.iter(|| encode::encode(black_box(&small), OutputFormat::Png, 85).unwrap())
+    });
+    c.bench_function("encode jpeg 256x192", |b| {
+        b.iter(|| encode::encode(black_box(&small), OutputFormat::Jpeg, 85).unwrap())
+    });
+}
+
+fn whole_job(c: &mut Criterion) {
+    let out = tempfile::tempdir().unwrap();
+    let job = Job {
+        index: 0,
+        input: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/baseline_420.jpg"),
+        output: out.path().join("out.jpg"),
+        format: OutputFormat::Jpeg,
+    };
+    let spec = Spec {
+        existing: ExistingOutput::Overwrite,
+        ..Spec::default()
+    };
+    c.bench_function("process_job jpeg 400x300 -> 256x192", |b| {
+        b.iter(|| process_job(black_box(&job), &spec))
+    });
+}
+
+criterion_group!(benches, stages, whole_job);
+criterion_main!(benches);

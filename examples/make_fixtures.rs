@@ -10,14 +10,20 @@ use std::path::{Path, PathBuf};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
+use imgpar::image::gray::luma601;
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 fn main() {
     let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fixtures".into()));
+    write_all(&root);
+    println!("fixtures written under {}", root.display());
+}
+
+/// Writes every fixture under `root`.
+pub fn write_all(root: &Path) {
     write_images(&root.join("images"));
     write_orientation(&root.join("orientation"));
     write_broken(&root.join("broken"));
-    println!("fixtures written under {}", root.display());
 }
 
 /// A deterministic "photo": colour gradients, a disc and a bright block in the top-left
@@ -134,10 +140,11 @@ fn write_images(dir: &Path) {
         &jpeg(&photo, SamplingFactor::R_4_2_0, false, None),
     );
 
-    let gray = DynamicImage::ImageRgb8(photo.clone()).to_luma8();
+    // BT.601, as imgpar computes it, so this gray JPEG matches the colour ones.
+    let gray: Vec<u8> = photo.pixels().map(|p| luma601(p[0], p[1], p[2])).collect();
     let mut gray_jpeg = Vec::new();
     Encoder::new(&mut gray_jpeg, 90)
-        .encode(gray.as_raw(), 400, 300, ColorType::Luma)
+        .encode(&gray, 400, 300, ColorType::Luma)
         .unwrap();
     write(&dir.join("gray.jpg"), &gray_jpeg);
 

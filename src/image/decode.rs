@@ -52,7 +52,7 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
                 .to_uppercase()
         )),
         Err(_) if looks_like_text(bytes) => Err("not an image: the file holds text".into()),
-        Err(_) => Err("not a recognised image format".into()),
+        Err(_) => Err("not a recognised image format (no known image signature at the start)".into()),
     }
 }
 
@@ -132,7 +132,11 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<
         .first()
         .unwrap_or(&"image")
         .to_uppercase();
-    let corrupt = |e: image::ImageError| format!("corrupt or truncated {name}: {e}");
+    let corrupt = |e: image::ImageError| {
+        // The decoder's own words, without the wrapper's "Format error decoding ..." prefix.
+        let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+        format!("corrupt or truncated {name}: {detail}")
+    };
     if let Some((width, height)) = png_header_size(bytes, format) {
         check_pixels(u64::from(width), u64::from(height), max_pixels)?;
     }

@@ -1,0 +1,198 @@
+//! What a user sees when converting good images: every format read, gray out, the box and
+//! the aspect respected, orientation applied, and the same bytes whatever the mode.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use image::{ColorType, DynamicImage, GenericImageView};
+
+fn expected_outputs() -> Vec<PathBuf> {
+    [
+        "alpha.png",
+        "baseline_420.jpg",
+        "baseline_444.jpg",
+        "cmyk.jpg",
+        "gray.jpg",
+        "nested/deeper/portrait.jpg",
+        "no_extension.jpg",
+        "palette.png",
+        "picture.bmp.png",
+        "picture.gif.png",
+        "picture.tiff.png",
+        "picture.webp.png",
+        "progressive.jpg",
+        "red.png",
+        "rgb16.png",
+        "rgb8.png",
+        "small.png",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect()
+}
+
+#[test]
+fn every_format_becomes_a_gray_thumbnail_at_the_same_relative_path() {
+    let out = convert(&fixtures("images"), &[]);
+    assert_eq!(files_under(out.path()), expected_outputs());
+    for rel in expected_outputs() {
+        let image = open(&out.path().join(&rel));
+        assert!(
+            matches!(image.color(), ColorType::L8 | ColorType::La8),
+            "{} is {:?}, not gray",
+            rel.display(),
+            image.color()
+        );
+        let (w, h) = image.dimensions();
+        let expected = match rel.to_str().unwrap() {
+            "small.png" => (100, 50),
+            "red.png" => (64, 64),
+            "palette.png" => (200, 100),
+            "nested/deeper/portrait.jpg" => (192, 256),
+            _ => (256, 192),
+        };
+        assert_eq!((w, h), expected, "{}", rel.display());
+    }
+    assert_no_temp_files(out.path());
+}
+
+#[test]
+fn red_becomes_bt601_luma_like_pillow() {
+    let out = convert(&fixtures("images/red.png"), &[]);
+    let gray = open(&out.path().join("red.png")).to_luma8();
+    assert!(gray.pixels().all(|p| p.0 == [76]), "BT.601 luma of pure red is 76");
+}
+
+#[test]
+fn jpeg_cmyk_and_16_bit_inputs_agree_with_the_8_bit_png() {
+    // The same picture through different decoders must give nearly the same gray.
+    let out = convert(&fixtures("images"), &["--format", "png"]);
+    let reference = open(&out.path().join("rgb8.png")).to_luma8();
+    for name in ["rgb16.png", "baseline_444.png", "progressive.png", "cmyk.png", "gray.png", "picture.webp.png"] {
+        let other = open(&out.path().join(name)).to_luma8();
+        assert_eq!(other.dimensions(), reference.dimensions(), "{name}");
+        let diff: f64 = other
+            .pixels()
+            .zip(reference.pixels())
+            .map(|(a, b)| (f64::from(a.0[0]) - f64::from(b.0[0])).abs())
+            .sum::<f64>()
+            / f64::from(reference.width() * reference.height());
+        assert!(diff < 2.5, "{name} differs from the PNG by {diff:.2} on average");
+    }
+}
+
+#[test]
+fn alpha_is_kept_in_png_and_dropped_in_jpeg() {
+    let png = convert(&fixtures("images/alpha.png"), &[]);
+    let image = open(&png.path().join("alpha.png"));
+    assert_eq!(image.color(), ColorType::La8);
+    let centre = image.to_luma_alpha8().get_pixel(128, 96).0;
+    assert_eq!(centre[1], 0, "the transparent hole stays transparent");
+    let jpeg = convert(&fixtures("images/alpha.png"), &["--format", "jpeg"]);
+    assert_eq!(open(&jpeg.path().join("alpha.jpg")).color(), ColorType::L8);
+}
+
+#[test]
+fn format_jpeg_writes_gray_jpegs_with_jpg_names() {
+    let out = convert(&fixtures("images"), &["--format", "jpeg", "--quality", "70"]);
+    let files = files_under(out.path());
+    assert_eq!(files.len(), expected_outputs().len());
+    for rel in files {
+        let bytes = std::fs::read(out.path().join(&rel)).unwrap();
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{} is not a JPEG", rel.display());
+        assert_eq!(rel.extension().unwrap(), "jpg");
+        assert_eq!(open(&out.path().join(&rel)).color(), ColorType::L8);
+    }
+}
+
+#[test]
+fn non_images_are_passed_over_and_content_is_recognised() {
+    let out = convert(&fixtures("images"), &[]);
+    assert!(!out.path().join("notes.txt").exists());
+    assert!(!out.path().join("notes.png").exists());
+    let bytes = std::fs::read(out.path().join("no_extension.jpg")).unwrap();
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8]);
+}
+
+fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn outputs_are_byte_identical_in_every_mode_and_worker_count() {
+    let reference = convert(&fixtures("images"), &["--mode", "sequential"]);
+    let reference = all_bytes(reference.path());
+    assert_eq!(reference.len(), expected_outputs().len());
+    for jobs in ["1", "2", "4"] {
+        let out = convert(&fixtures("images"), &["--mode", "threaded", "-j", jobs]);
+        assert!(all_bytes(out.path()) == reference, "threaded -j {jobs} differs from sequential");
+    }
+}
+
+#[test]
+fn exif_orientation_turns_every_variant_upright() {
+    let out = convert(&fixtures("orientation"), &["--format", "png"]);
+    let upright = open(&out.path().join("orientation_1.png")).to_luma8();
+    assert_eq!(upright.dimensions(), (256, 192));
+    // The bright block sits in the top-left corner of the upright picture.
+    assert!(upright.get_pixel(10, 10).0[0] > 200);
+    assert!(upright.get_pixel(245, 180).0[0] < 200);
+    for value in 2..=8 {
+        let image = open(&out.path().join(format!("orientation_{value}.png"))).to_luma8();
+        assert_eq!(image.dimensions(), (256, 192), "orientation {value}");
+        let diff: f64 = image
+            .pixels()
+            .zip(upright.pixels())
+            .map(|(a, b)| (f64::from(a.0[0]) - f64::from(b.0[0])).abs())
+            .sum::<f64>()
+            / (256.0 * 192.0);
+        assert!(diff < 3.0, "orientation {value} is not upright (mean difference {diff:.1})");
+    }
+}
+
+fn size_of(out: &Path, name: &str) -> (u32, u32) {
+    open(&out.join(name)).dimensions()
+}
+
+#[test]
+fn size_and_fit_flags_shape_the_output() {
+    let input = fixtures("images/rgb8.png"); // 400x300
+    let cases: &[(&[&str], (u32, u32))] = &[
+        (&["--size", "100x100", "--fit", "cover"], (100, 100)),
+        (&["--size", "100x30", "--fit", "fill"], (100, 30)),
+        (&["--size", "100x100"], (100, 75)),
+        (&["--width", "128"], (128, 96)),
+        (&["--height", "150"], (200, 150)),
+        (&["--size", "800x800"], (400, 300)),
+        (&["--size", "800x800", "--upscale"], (800, 600)),
+        (&["--size", "64x64", "--filter", "nearest"], (64, 48)),
+        (&["--size", "64x64", "--filter", "box"], (64, 48)),
+    ];
+    for (args, expected) in cases {
+        let out = convert(&input, args);
+        assert_eq!(size_of(out.path(), "rgb8.png"), *expected, "{args:?}");
+    }
+}
+
+#[test]
+fn cover_crops_the_centre() {
+    // 400x300 into 100x100. Contain scales by 1/4: the bright 80x60 top-left block becomes
+    // 20 px wide. Cover keeps the middle 300x300 at 1/3: only 30 px of the block survive,
+    // 10 px wide.
+    let input = fixtures("images/rgb8.png");
+    let contain = convert(&input, &["--size", "100x100"]);
+    let cover = convert(&input, &["--size", "100x100", "--fit", "cover"]);
+    let contain = open(&contain.path().join("rgb8.png")).to_luma8();
+    let cover = open(&cover.path().join("rgb8.png")).to_luma8();
+    assert!(contain.get_pixel(15, 5).0[0] > 200);
+    assert!(cover.get_pixel(4, 5).0[0] > 200);
+    assert!(cover.get_pixel(15, 5).0[0] < 200, "the left edge was not cropped away");
+}

@@ -1,0 +1,225 @@
+//! Bad input, existing outputs and unusable arguments: a clear message naming the file, the
+//! batch goes on, nothing partial is left, and the exit code says what happened.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+#[test]
+fn broken_images_fail_alone_with_their_reasons_and_exit_1() {
+    let out = tempfile::tempdir().unwrap();
+    imgpar()
+        .arg(fixtures("broken"))
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("empty.jpg: file is empty"))
+        .stderr(predicate::str::contains("truncated.jpg: corrupt or truncated JPEG"))
+        .stderr(predicate::str::contains("text.jpg: not an image: the file holds text"))
+        .stderr(predicate::str::contains(
+            "huge_header.png: image is 100000x100000, 10000 MP, over the 100 MP limit (--max-pixels)",
+        ))
+        .stderr(predicate::str::contains("1 ok, 4 failed, 0 skipped of 5 images"));
+    // Nothing is written for a failed image; the good one is written whole.
+    assert_eq!(files_under(out.path()), vec![std::path::PathBuf::from("good.png")]);
+    assert_eq!(open(&out.path().join("good.png")).width(), 256);
+}
+
+#[test]
+fn broken_images_fail_the_same_way_in_every_mode() {
+    for mode in ["sequential", "threaded"] {
+        let out = tempfile::tempdir().unwrap();
+        imgpar()
+            .arg(fixtures("broken"))
+            .arg(out.path())
+            .args(["--mode", mode, "-j", "3"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("1 ok, 4 failed"));
+        assert_no_temp_files(out.path());
+    }
+}
+
+#[test]
+fn max_pixels_zero_lifts_the_limit_and_a_low_one_refuses() {
+    let out = tempfile::tempdir().unwrap();
+    imgpar()
+        .arg(fixtures("images/rgb8.png"))
+        .arg(out.path())
+        .args(["--max-pixels", "100000"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("image is 400x300, 0.1 MP, over the 0.1 MP limit"));
+    assert!(files_under(out.path()).is_empty());
+    // With no limit, the huge header gets as far as its missing data.
+    imgpar()
+        .arg(fixtures("broken/huge_header.png"))
+        .arg(out.path())
+        .args(["--max-pixels", "0"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("huge_header.png: corrupt or truncated PNG"));
+}
+
+#[test]
+fn existing_outputs_fail_by_default_skip_or_get_replaced_on_request() {
+    let input = fixtures("images");
+    let out = convert(&input, &[]);
+    let count = files_under(out.path()).len();
+    let marker = out.path().join("rgb8.png");
+    std::fs::write(&marker, b"user's own file").unwrap();
+
+    imgpar()
+        .arg(&input)
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already exists (use --overwrite or --skip-existing)"))
+        .stderr(predicate::str::contains(format!("0 ok, {count} failed")));
+    assert_eq!(std::fs::read(&marker).unwrap(), b"user's own file");
+
+    imgpar()
+        .arg(&input)
+        .arg(out.path())
+        .arg("--skip-existing")
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(format!("0 ok, 0 failed, {count} skipped")));
+    assert_eq!(std::fs::read(&marker).unwrap(), b"user's own file");
+
+    imgpar()
+        .arg(&input)
+        .arg(out.path())
+        .arg("--overwrite")
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(format!("{count} ok, 0 failed")));
+    assert_eq!(open(&marker).width(), 256);
+    assert_no_temp_files(out.path());
+}
+
+#[test]
+fn skip_existing_finishes_an_incomplete_output_folder() {
+    let input = fixtures("images");
+    let complete = convert(&input, &[]);
+    let out = convert(&input, &[]);
+    // Lose some outputs, as an interrupted run would.
+    std::fs::remove_file(out.path().join("rgb8.png")).unwrap();
+    std::fs::remove_file(out.path().join("nested/deeper/portrait.jpg")).unwrap();
+    imgpar()
+        .arg(&input)
+        .arg(out.path())
+        .arg("--skip-existing")
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("2 ok, 0 failed, 15 skipped"));
+    for rel in files_under(complete.path()) {
+        assert_eq!(
+            std::fs::read(out.path().join(&rel)).unwrap(),
+            std::fs::read(complete.path().join(&rel)).unwrap(),
+            "{}",
+            rel.display()
+        );
+    }
+}
+
+#[test]
+fn runs_that_cannot_start_exit_2_and_write_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let a_file = scratch.path().join("a_file");
+    std::fs::write(&a_file, b"x").unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![scratch.path().join("missing").into(), scratch.path().join("o1").into()],
+            "cannot read input",
+        ),
+        (
+            vec![scratch.path().into(), scratch.path().join("inside/out").into()],
+            "is inside the input folder",
+        ),
+        (
+            vec![fixtures("images").into(), a_file.join("out").into()],
+            "cannot create output folder",
+        ),
+        (
+            vec![fixtures("images").into(), scratch.path().join("o2").into(), "--mode".into(), "process".into()],
+            "--mode process is not available yet",
+        ),
+        (
+            vec![fixtures("images").into(), scratch.path().join("o3").into(), "--size".into(), "10by10".into()],
+            "expected WIDTHxHEIGHT",
+        ),
+        (
+            vec![fixtures("images").into(), scratch.path().join("o4").into(), "--quality".into(), "0".into()],
+            "--quality",
+        ),
+        (
+            vec![fixtures("images").into(), scratch.path().join("o5").into(), "--skip-existing".into(), "--overwrite".into()],
+            "cannot be used with",
+        ),
+    ];
+    for (args, message) in cases {
+        imgpar()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+    for name in ["o1", "o2", "o3", "o4", "o5", "inside"] {
+        assert!(!scratch.path().join(name).exists(), "{name} was created");
+    }
+}
+
+#[test]
+fn json_report_has_the_summary_and_one_record_per_image() {
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("report.json");
+    imgpar()
+        .arg(fixtures("broken"))
+        .arg(out.path().join("images"))
+        .args(["--mode", "sequential", "--report"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["mode"], "sequential");
+    assert_eq!(json["workers"], 1);
+    assert_eq!((json["ok"].as_u64(), json["failed"].as_u64()), (Some(1), Some(4)));
+    assert!(json["wall_s"].as_f64().unwrap() > 0.0);
+    let images = json["images"].as_array().unwrap();
+    assert_eq!(images.len(), 5);
+    let good = images.iter().find(|r| r["input"].as_str().unwrap().ends_with("good.png")).unwrap();
+    assert_eq!(good["status"], "ok");
+    assert_eq!((good["width_in"].as_u64(), good["height_in"].as_u64()), (Some(400), Some(300)));
+    assert_eq!((good["width_out"].as_u64(), good["height_out"].as_u64()), (Some(256), Some(192)));
+    assert_eq!(good["worker"], 0);
+    assert!(good["bytes_in"].as_u64().unwrap() > 0 && good["bytes_out"].as_u64().unwrap() > 0);
+    assert!(good["end_ms"].as_f64().unwrap() >= good["start_ms"].as_f64().unwrap());
+    for stage in ["decode_ms", "resize_ms", "encode_ms"] {
+        assert!(good[stage].as_f64().is_some(), "{stage} missing");
+    }
+    let empty = images.iter().find(|r| r["input"].as_str().unwrap().ends_with("empty.jpg")).unwrap();
+    assert_eq!(empty["status"], "failed");
+    assert_eq!(empty["error"], "file is empty");
+    // Sequential: each image starts after the previous one ended.
+    let mut spans: Vec<(f64, f64)> = images
+        .iter()
+        .map(|r| (r["start_ms"].as_f64().unwrap(), r["end_ms"].as_f64().unwrap()))
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0));
+}
+
+#[test]
+fn quiet_prints_no_summary_but_still_names_failures() {
+    let out = tempfile::tempdir().unwrap();
+    imgpar()
+        .arg(fixtures("broken"))
+        .arg(out.path())
+        .arg("--quiet")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("images/s").not())
+        .stderr(predicate::str::contains("empty.jpg: file is empty"));
+}
