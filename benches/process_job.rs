@@ -10,8 +10,12 @@ use imgpar::image::{decode, encode, ops};
 use imgpar::job::{Job, process_job};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images").join(name))
-        .expect("fixtures are committed")
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/images")
+            .join(name),
+    )
+    .expect("fixtures are committed")
 }
 
 fn stages(c: &mut Criterion) {

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use image::{ColorType, DynamicImage, GenericImageView};
+use image::{ColorType, GenericImageView};
 
 fn expected_outputs() -> Vec<PathBuf> {
     [
@@ -62,7 +62,10 @@ fn every_format_becomes_a_gray_thumbnail_at_the_same_relative_path() {
 fn red_becomes_bt601_luma_like_pillow() {
     let out = convert(&fixtures("images/red.png"), &[]);
     let gray = open(&out.path().join("red.png")).to_luma8();
-    assert!(gray.pixels().all(|p| p.0 == [76]), "BT.601 luma of pure red is 76");
+    assert!(
+        gray.pixels().all(|p| p.0 == [76]),
+        "BT.601 luma of pure red is 76"
+    );
 }
 
 #[test]
@@ -70,7 +73,14 @@ fn jpeg_cmyk_and_16_bit_inputs_agree_with_the_8_bit_png() {
     // The same picture through different decoders must give nearly the same gray.
     let out = convert(&fixtures("images"), &["--format", "png"]);
     let reference = open(&out.path().join("rgb8.png")).to_luma8();
-    for name in ["rgb16.png", "baseline_444.png", "progressive.png", "cmyk.png", "gray.png", "picture.webp.png"] {
+    for name in [
+        "rgb16.png",
+        "baseline_444.png",
+        "progressive.png",
+        "cmyk.png",
+        "gray.png",
+        "picture.webp.png",
+    ] {
         let other = open(&out.path().join(name)).to_luma8();
         assert_eq!(other.dimensions(), reference.dimensions(), "{name}");
         let diff: f64 = other
@@ -79,7 +89,10 @@ fn jpeg_cmyk_and_16_bit_inputs_agree_with_the_8_bit_png() {
             .map(|(a, b)| (f64::from(a.0[0]) - f64::from(b.0[0])).abs())
             .sum::<f64>()
             / f64::from(reference.width() * reference.height());
-        assert!(diff < 2.5, "{name} differs from the PNG by {diff:.2} on average");
+        assert!(
+            diff < 2.5,
+            "{name} differs from the PNG by {diff:.2} on average"
+        );
     }
 }
 
@@ -96,12 +109,20 @@ fn alpha_is_kept_in_png_and_dropped_in_jpeg() {
 
 #[test]
 fn format_jpeg_writes_gray_jpegs_with_jpg_names() {
-    let out = convert(&fixtures("images"), &["--format", "jpeg", "--quality", "70"]);
+    let out = convert(
+        &fixtures("images"),
+        &["--format", "jpeg", "--quality", "70"],
+    );
     let files = files_under(out.path());
     assert_eq!(files.len(), expected_outputs().len());
     for rel in files {
         let bytes = std::fs::read(out.path().join(&rel)).unwrap();
-        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{} is not a JPEG", rel.display());
+        assert_eq!(
+            &bytes[..2],
+            &[0xFF, 0xD8],
+            "{} is not a JPEG",
+            rel.display()
+        );
         assert_eq!(rel.extension().unwrap(), "jpg");
         assert_eq!(open(&out.path().join(&rel)).color(), ColorType::L8);
     }
@@ -133,7 +154,10 @@ fn outputs_are_byte_identical_in_every_mode_and_worker_count() {
     assert_eq!(reference.len(), expected_outputs().len());
     for jobs in ["1", "2", "4"] {
         let out = convert(&fixtures("images"), &["--mode", "threaded", "-j", jobs]);
-        assert!(all_bytes(out.path()) == reference, "threaded -j {jobs} differs from sequential");
+        assert!(
+            all_bytes(out.path()) == reference,
+            "threaded -j {jobs} differs from sequential"
+        );
     }
 }
 
@@ -154,7 +178,10 @@ fn exif_orientation_turns_every_variant_upright() {
             .map(|(a, b)| (f64::from(a.0[0]) - f64::from(b.0[0])).abs())
             .sum::<f64>()
             / (256.0 * 192.0);
-        assert!(diff < 3.0, "orientation {value} is not upright (mean difference {diff:.1})");
+        assert!(
+            diff < 3.0,
+            "orientation {value} is not upright (mean difference {diff:.1})"
+        );
     }
 }
 
@@ -194,5 +221,8 @@ fn cover_crops_the_centre() {
     let cover = open(&cover.path().join("rgb8.png")).to_luma8();
     assert!(contain.get_pixel(15, 5).0[0] > 200);
     assert!(cover.get_pixel(4, 5).0[0] > 200);
-    assert!(cover.get_pixel(15, 5).0[0] < 200, "the left edge was not cropped away");
+    assert!(
+        cover.get_pixel(15, 5).0[0] < 200,
+        "the left edge was not cropped away"
+    );
 }

@@ -22,7 +22,10 @@ fn broken_images_fail_alone_with_their_reasons_and_exit_1() {
         ))
         .stderr(predicate::str::contains("1 ok, 4 failed, 0 skipped of 5 images"));
     // Nothing is written for a failed image; the good one is written whole.
-    assert_eq!(files_under(out.path()), vec![std::path::PathBuf::from("good.png")]);
+    assert_eq!(
+        files_under(out.path()),
+        vec![std::path::PathBuf::from("good.png")]
+    );
     assert_eq!(open(&out.path().join("good.png")).width(), 256);
 }
 
@@ -50,7 +53,9 @@ fn max_pixels_zero_lifts_the_limit_and_a_low_one_refuses() {
         .args(["--max-pixels", "100000"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("image is 400x300, 0.1 MP, over the 0.1 MP limit"));
+        .stderr(predicate::str::contains(
+            "image is 400x300, 0.1 MP, over the 0.1 MP limit",
+        ));
     assert!(files_under(out.path()).is_empty());
     // With no limit, the huge header gets as far as its missing data.
     imgpar()
@@ -59,7 +64,9 @@ fn max_pixels_zero_lifts_the_limit_and_a_low_one_refuses() {
         .args(["--max-pixels", "0"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("huge_header.png: corrupt or truncated PNG"));
+        .stderr(predicate::str::contains(
+            "huge_header.png: corrupt or truncated PNG",
+        ));
 }
 
 #[test]
@@ -75,7 +82,9 @@ fn existing_outputs_fail_by_default_skip_or_get_replaced_on_request() {
         .arg(out.path())
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("already exists (use --overwrite or --skip-existing)"))
+        .stderr(predicate::str::contains(
+            "already exists (use --overwrite or --skip-existing)",
+        ))
         .stderr(predicate::str::contains(format!("0 ok, {count} failed")));
     assert_eq!(std::fs::read(&marker).unwrap(), b"user's own file");
 
@@ -85,7 +94,9 @@ fn existing_outputs_fail_by_default_skip_or_get_replaced_on_request() {
         .arg("--skip-existing")
         .assert()
         .code(0)
-        .stderr(predicate::str::contains(format!("0 ok, 0 failed, {count} skipped")));
+        .stderr(predicate::str::contains(format!(
+            "0 ok, 0 failed, {count} skipped"
+        )));
     assert_eq!(std::fs::read(&marker).unwrap(), b"user's own file");
 
     imgpar()
@@ -131,11 +142,17 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
     std::fs::write(&a_file, b"x").unwrap();
     let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
         (
-            vec![scratch.path().join("missing").into(), scratch.path().join("o1").into()],
+            vec![
+                scratch.path().join("missing").into(),
+                scratch.path().join("o1").into(),
+            ],
             "cannot read input",
         ),
         (
-            vec![scratch.path().into(), scratch.path().join("inside/out").into()],
+            vec![
+                scratch.path().into(),
+                scratch.path().join("inside/out").into(),
+            ],
             "is inside the input folder",
         ),
         (
@@ -143,19 +160,39 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
             "cannot create output folder",
         ),
         (
-            vec![fixtures("images").into(), scratch.path().join("o2").into(), "--mode".into(), "process".into()],
+            vec![
+                fixtures("images").into(),
+                scratch.path().join("o2").into(),
+                "--mode".into(),
+                "process".into(),
+            ],
             "--mode process is not available yet",
         ),
         (
-            vec![fixtures("images").into(), scratch.path().join("o3").into(), "--size".into(), "10by10".into()],
+            vec![
+                fixtures("images").into(),
+                scratch.path().join("o3").into(),
+                "--size".into(),
+                "10by10".into(),
+            ],
             "expected WIDTHxHEIGHT",
         ),
         (
-            vec![fixtures("images").into(), scratch.path().join("o4").into(), "--quality".into(), "0".into()],
+            vec![
+                fixtures("images").into(),
+                scratch.path().join("o4").into(),
+                "--quality".into(),
+                "0".into(),
+            ],
             "--quality",
         ),
         (
-            vec![fixtures("images").into(), scratch.path().join("o5").into(), "--skip-existing".into(), "--overwrite".into()],
+            vec![
+                fixtures("images").into(),
+                scratch.path().join("o5").into(),
+                "--skip-existing".into(),
+                "--overwrite".into(),
+            ],
             "cannot be used with",
         ),
     ];
@@ -185,27 +222,47 @@ fn json_report_has_the_summary_and_one_record_per_image() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(json["mode"], "sequential");
     assert_eq!(json["workers"], 1);
-    assert_eq!((json["ok"].as_u64(), json["failed"].as_u64()), (Some(1), Some(4)));
+    assert_eq!(
+        (json["ok"].as_u64(), json["failed"].as_u64()),
+        (Some(1), Some(4))
+    );
     assert!(json["wall_s"].as_f64().unwrap() > 0.0);
     let images = json["images"].as_array().unwrap();
     assert_eq!(images.len(), 5);
-    let good = images.iter().find(|r| r["input"].as_str().unwrap().ends_with("good.png")).unwrap();
+    let good = images
+        .iter()
+        .find(|r| r["input"].as_str().unwrap().ends_with("good.png"))
+        .unwrap();
     assert_eq!(good["status"], "ok");
-    assert_eq!((good["width_in"].as_u64(), good["height_in"].as_u64()), (Some(400), Some(300)));
-    assert_eq!((good["width_out"].as_u64(), good["height_out"].as_u64()), (Some(256), Some(192)));
+    assert_eq!(
+        (good["width_in"].as_u64(), good["height_in"].as_u64()),
+        (Some(400), Some(300))
+    );
+    assert_eq!(
+        (good["width_out"].as_u64(), good["height_out"].as_u64()),
+        (Some(256), Some(192))
+    );
     assert_eq!(good["worker"], 0);
     assert!(good["bytes_in"].as_u64().unwrap() > 0 && good["bytes_out"].as_u64().unwrap() > 0);
     assert!(good["end_ms"].as_f64().unwrap() >= good["start_ms"].as_f64().unwrap());
     for stage in ["decode_ms", "resize_ms", "encode_ms"] {
         assert!(good[stage].as_f64().is_some(), "{stage} missing");
     }
-    let empty = images.iter().find(|r| r["input"].as_str().unwrap().ends_with("empty.jpg")).unwrap();
+    let empty = images
+        .iter()
+        .find(|r| r["input"].as_str().unwrap().ends_with("empty.jpg"))
+        .unwrap();
     assert_eq!(empty["status"], "failed");
     assert_eq!(empty["error"], "file is empty");
     // Sequential: each image starts after the previous one ended.
     let mut spans: Vec<(f64, f64)> = images
         .iter()
-        .map(|r| (r["start_ms"].as_f64().unwrap(), r["end_ms"].as_f64().unwrap()))
+        .map(|r| {
+            (
+                r["start_ms"].as_f64().unwrap(),
+                r["end_ms"].as_f64().unwrap(),
+            )
+        })
         .collect();
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0));

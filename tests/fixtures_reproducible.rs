@@ -12,7 +12,11 @@ fn generator_reproduces_the_committed_fixtures() {
     make_fixtures::write_all(fresh.path());
     let committed = common::fixtures("");
     let files = common::files_under(fresh.path());
-    assert_eq!(files, common::files_under(&committed), "fixture file lists differ");
+    assert_eq!(
+        files,
+        common::files_under(&committed),
+        "fixture file lists differ"
+    );
     for rel in files {
         assert!(
             std::fs::read(fresh.path().join(&rel)).unwrap()

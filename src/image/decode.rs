@@ -52,7 +52,9 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
                 .to_uppercase()
         )),
         Err(_) if looks_like_text(bytes) => Err("not an image: the file holds text".into()),
-        Err(_) => Err("not a recognised image format (no known image signature at the start)".into()),
+        Err(_) => {
+            Err("not a recognised image format (no known image signature at the start)".into())
+        }
     }
 }
 

@@ -7,7 +7,9 @@ use assert_cmd::Command;
 
 /// The repository's fixtures folder.
 pub fn fixtures(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(sub)
 }
 
 /// The PNG conformance suite, read in place from the shared folder beside the repository.
@@ -36,7 +38,11 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 pub fn assert_no_temp_files(dir: &Path) {
     for file in files_under(dir) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(!name.starts_with(".imgpar-"), "temp file left behind: {}", file.display());
+        assert!(
+            !name.starts_with(".imgpar-"),
+            "temp file left behind: {}",
+            file.display()
+        );
     }
 }
 
