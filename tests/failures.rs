@@ -140,65 +140,47 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
     let scratch = tempfile::tempdir().unwrap();
     let a_file = scratch.path().join("a_file");
     std::fs::write(&a_file, b"x").unwrap();
-    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+    let images = fixtures("images");
+    let o = |name: &str| scratch.path().join(name);
+    let cases: Vec<(std::path::PathBuf, std::path::PathBuf, &[&str], &str)> = vec![
+        (o("missing"), o("o1"), &[], "cannot read input"),
         (
-            vec![
-                scratch.path().join("missing").into(),
-                scratch.path().join("o1").into(),
-            ],
-            "cannot read input",
-        ),
-        (
-            vec![
-                scratch.path().into(),
-                scratch.path().join("inside/out").into(),
-            ],
+            scratch.path().into(),
+            o("inside/out"),
+            &[],
             "is inside the input folder",
         ),
         (
-            vec![fixtures("images").into(), a_file.join("out").into()],
+            images.clone(),
+            a_file.join("out"),
+            &[],
             "cannot create output folder",
         ),
         (
-            vec![
-                fixtures("images").into(),
-                scratch.path().join("o2").into(),
-                "--mode".into(),
-                "process".into(),
-            ],
+            images.clone(),
+            o("o2"),
+            &["--mode", "process"],
             "--mode process is not available yet",
         ),
         (
-            vec![
-                fixtures("images").into(),
-                scratch.path().join("o3").into(),
-                "--size".into(),
-                "10by10".into(),
-            ],
+            images.clone(),
+            o("o3"),
+            &["--size", "10by10"],
             "expected WIDTHxHEIGHT",
         ),
+        (images.clone(), o("o4"), &["--quality", "0"], "--quality"),
         (
-            vec![
-                fixtures("images").into(),
-                scratch.path().join("o4").into(),
-                "--quality".into(),
-                "0".into(),
-            ],
-            "--quality",
-        ),
-        (
-            vec![
-                fixtures("images").into(),
-                scratch.path().join("o5").into(),
-                "--skip-existing".into(),
-                "--overwrite".into(),
-            ],
+            images.clone(),
+            o("o5"),
+            &["--skip-existing", "--overwrite"],
             "cannot be used with",
         ),
     ];
-    for (args, message) in cases {
+    for (input, output, flags, message) in cases {
         imgpar()
-            .args(&args)
+            .arg(input)
+            .arg(output)
+            .args(flags)
             .assert()
             .code(2)
             .stderr(predicate::str::contains(message));
