@@ -31,9 +31,15 @@ impl Collector {
         let progress = ProgressBar::with_draw_target(Some(jobs as u64), target);
         progress.set_style(
             ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} images  {per_sec}  ETA {eta}  {msg}",
+                "{bar:30.cyan/blue} {pos}/{len} images  {rate}  ETA {eta}",
             )
-            .expect("the template is valid"),
+            .expect("the template is valid")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1} images/s", state.per_sec());
+                },
+            ),
         );
         progress.enable_steady_tick(Duration::from_millis(200));
         Collector {
