@@ -25,7 +25,8 @@ use crate::report::{Record, RunMeasures, RunReport};
 
 /// Runs a whole batch: plans it, checks the output folder, executes it in the chosen mode,
 /// prints the summary and failures on stderr and writes the JSON report if asked.
-/// `Err` means the run could not start (nothing was written); the message says why.
+/// `Err` means the run could not start (nothing was written) or, after a finished run, that
+/// the JSON report could not be written; the message says which.
 /// Setting `cancel` stops the run after the images in progress.
 pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
     let plan = plan::plan(&config.input, &config.output, config.format)?;

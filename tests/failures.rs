@@ -9,10 +9,7 @@ use predicates::prelude::*;
 #[test]
 fn broken_images_fail_alone_with_their_reasons_and_exit_1() {
     let out = tempfile::tempdir().unwrap();
-    imgpar()
-        .arg(fixtures("broken"))
-        .arg(out.path())
-        .assert()
+    run(&fixtures("broken"), out.path(), &[])
         .code(1)
         .stderr(predicate::str::contains("empty.jpg: file is empty"))
         .stderr(predicate::str::contains("truncated.jpg: corrupt or truncated JPEG"))
@@ -33,13 +30,13 @@ fn broken_images_fail_alone_with_their_reasons_and_exit_1() {
 fn broken_images_fail_the_same_way_in_every_mode() {
     for mode in ["sequential", "threaded"] {
         let out = tempfile::tempdir().unwrap();
-        imgpar()
-            .arg(fixtures("broken"))
-            .arg(out.path())
-            .args(["--mode", mode, "-j", "3"])
-            .assert()
-            .code(1)
-            .stderr(predicate::str::contains("1 ok, 4 failed"));
+        run(
+            &fixtures("broken"),
+            out.path(),
+            &["--mode", mode, "-j", "3"],
+        )
+        .code(1)
+        .stderr(predicate::str::contains("1 ok, 4 failed"));
         assert_no_temp_files(out.path());
     }
 }
@@ -47,26 +44,26 @@ fn broken_images_fail_the_same_way_in_every_mode() {
 #[test]
 fn max_pixels_zero_lifts_the_limit_and_a_low_one_refuses() {
     let out = tempfile::tempdir().unwrap();
-    imgpar()
-        .arg(fixtures("images/rgb8.png"))
-        .arg(out.path())
-        .args(["--max-pixels", "100000"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "image is 400x300, 0.1 MP, over the 0.1 MP limit",
-        ));
+    run(
+        &fixtures("images/rgb8.png"),
+        out.path(),
+        &["--max-pixels", "100000"],
+    )
+    .code(1)
+    .stderr(predicate::str::contains(
+        "image is 400x300, 0.1 MP, over the 0.1 MP limit",
+    ));
     assert!(files_under(out.path()).is_empty());
     // With no limit, the huge header gets as far as its missing data.
-    imgpar()
-        .arg(fixtures("broken/huge_header.png"))
-        .arg(out.path())
-        .args(["--max-pixels", "0"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "huge_header.png: corrupt or truncated PNG",
-        ));
+    run(
+        &fixtures("broken/huge_header.png"),
+        out.path(),
+        &["--max-pixels", "0"],
+    )
+    .code(1)
+    .stderr(predicate::str::contains(
+        "huge_header.png: corrupt or truncated PNG",
+    ));
 }
 
 #[test]
@@ -77,10 +74,7 @@ fn existing_outputs_fail_by_default_skip_or_get_replaced_on_request() {
     let marker = out.path().join("rgb8.png");
     std::fs::write(&marker, b"user's own file").unwrap();
 
-    imgpar()
-        .arg(&input)
-        .arg(out.path())
-        .assert()
+    run(&input, out.path(), &[])
         .code(1)
         .stderr(predicate::str::contains(
             "already exists (use --overwrite or --skip-existing)",
@@ -88,22 +82,14 @@ fn existing_outputs_fail_by_default_skip_or_get_replaced_on_request() {
         .stderr(predicate::str::contains(format!("0 ok, {count} failed")));
     assert_eq!(std::fs::read(&marker).unwrap(), b"user's own file");
 
-    imgpar()
-        .arg(&input)
-        .arg(out.path())
-        .arg("--skip-existing")
-        .assert()
+    run(&input, out.path(), &["--skip-existing"])
         .code(0)
         .stderr(predicate::str::contains(format!(
             "0 ok, 0 failed, {count} skipped"
         )));
     assert_eq!(std::fs::read(&marker).unwrap(), b"user's own file");
 
-    imgpar()
-        .arg(&input)
-        .arg(out.path())
-        .arg("--overwrite")
-        .assert()
+    run(&input, out.path(), &["--overwrite"])
         .code(0)
         .stderr(predicate::str::contains(format!("{count} ok, 0 failed")));
     assert_eq!(open(&marker).width(), 256);
@@ -118,11 +104,7 @@ fn skip_existing_finishes_an_incomplete_output_folder() {
     // Lose some outputs, as an interrupted run would.
     std::fs::remove_file(out.path().join("rgb8.png")).unwrap();
     std::fs::remove_file(out.path().join("nested/deeper/portrait.jpg")).unwrap();
-    imgpar()
-        .arg(&input)
-        .arg(out.path())
-        .arg("--skip-existing")
-        .assert()
+    run(&input, out.path(), &["--skip-existing"])
         .code(0)
         .stderr(predicate::str::contains("2 ok, 0 failed, 15 skipped"));
     for rel in files_under(complete.path()) {
@@ -177,11 +159,7 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
         ),
     ];
     for (input, output, flags, message) in cases {
-        imgpar()
-            .arg(input)
-            .arg(output)
-            .args(flags)
-            .assert()
+        run(&input, &output, flags)
             .code(2)
             .stderr(predicate::str::contains(message));
     }
@@ -253,11 +231,7 @@ fn json_report_has_the_summary_and_one_record_per_image() {
 #[test]
 fn quiet_prints_no_summary_but_still_names_failures() {
     let out = tempfile::tempdir().unwrap();
-    imgpar()
-        .arg(fixtures("broken"))
-        .arg(out.path())
-        .arg("--quiet")
-        .assert()
+    run(&fixtures("broken"), out.path(), &["--quiet"])
         .code(1)
         .stderr(predicate::str::contains("images/s").not())
         .stderr(predicate::str::contains("empty.jpg: file is empty"));

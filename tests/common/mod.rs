@@ -51,14 +51,15 @@ pub fn open(path: &Path) -> image::DynamicImage {
     image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
 }
 
-/// Runs imgpar on `input` into a fresh temporary folder and returns the folder.
+/// Runs imgpar on `input` into `out` with `args`, for the caller to check the result.
+pub fn run(input: &Path, out: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    imgpar().arg(input).arg(out).args(args).assert()
+}
+
+/// Runs imgpar on `input` into a fresh temporary folder, expects success, and returns the
+/// folder.
 pub fn convert(input: &Path, args: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    imgpar()
-        .arg(input)
-        .arg(out.path())
-        .args(args)
-        .assert()
-        .success();
+    run(input, out.path(), args).success();
     out
 }
