@@ -3,23 +3,37 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
+    ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec, WorkerLimits,
 };
 
-/// Converts every image under INPUT to grayscale, resizes it and writes it under OUTPUT at
-/// the same relative path.
+/// Converts every image under the INPUT folders (and every INPUT file) to grayscale,
+/// resizes it and writes it under OUTPUT at the same relative path.
 #[derive(Debug, Parser)]
-#[command(name = "imgpar", version, about, max_term_width = 100)]
+#[command(
+    name = "imgpar",
+    version,
+    about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
-    /// A folder of images (walked recursively; images are recognised by extension or content)
-    /// or a single image file.
-    pub input: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
-    /// The folder to write to (created if missing; must not be inside INPUT).
-    pub output: PathBuf,
+    /// Folders of images (walked recursively; images are recognised by extension or
+    /// content) and image files. A folder named `worker` is written `./worker`.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The folder to write to (created if missing; must not be inside an INPUT folder).
+    #[arg(required = true)]
+    pub output: Option<PathBuf>,
 
     /// How the batch runs.
     #[arg(long, value_enum, default_value_t = ModeArg::Threaded)]
@@ -82,13 +96,35 @@ pub struct Cli {
     /// Write the run summary and one record per image as JSON to this file.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+
+    /// With --mode process: stop an image still running after SECS seconds (its worker is
+    /// killed and replaced) and report it as timed out.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+
+    /// With --mode process: cap each worker's address space (e.g. 512M, 2G), so an image
+    /// that needs more fails alone instead of exhausting the machine.
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub worker_memory: Option<u64>,
 }
+
+/// Subcommands besides the default (converting images).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The child side of `--mode process`: reads jobs on stdin, answers on stdout. Started
+    /// by imgpar itself, never by a user.
+    #[command(hide = true)]
+    Worker,
+}
+
+/// The smallest `--worker-memory` accepted: below this a worker cannot even start.
+pub const MIN_WORKER_MEMORY: u64 = 64 << 20;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ModeArg {
     Sequential,
     Threaded,
-    /// One worker process per core (not built yet).
+    /// One worker process per core; a crash or hang costs one image, not the run.
     Process,
     /// Concurrent downloads feeding a CPU pool (not built yet).
     Async,
@@ -128,24 +164,68 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number of seconds, like 30 or 2.5, not `{text}`"))?;
+    if !(secs > 0.0 && secs <= 1e6) {
+        return Err(format!(
+            "expected seconds between 0 and 1000000, not `{text}`"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses a size in bytes with an optional binary suffix: `512M`, `2G`, `65536`, `800K`.
+fn parse_memory(text: &str) -> Result<u64, String> {
+    let bad = || format!("expected a size like 512M or 2G, not `{text}`");
+    let t = text.trim();
+    let (digits, shift) = match t.char_indices().last().ok_or_else(bad)? {
+        (i, 'k' | 'K') => (&t[..i], 10),
+        (i, 'm' | 'M') => (&t[..i], 20),
+        (i, 'g' | 'G') => (&t[..i], 30),
+        (i, 't' | 'T') => (&t[..i], 40),
+        _ => (t, 0),
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| bad())?;
+    let bytes = n
+        .checked_shl(shift)
+        .filter(|b| b >> shift == n)
+        .ok_or_else(bad)?;
+    if bytes < MIN_WORKER_MEMORY {
+        return Err(format!(
+            "{text} is too small for a worker to start; give at least {}M",
+            MIN_WORKER_MEMORY >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
 impl Cli {
     /// Resolves the arguments into settings, or says in one line why they cannot run.
     pub fn into_config(self) -> Result<(RunConfig, Spec), String> {
         let mode = match self.mode {
             ModeArg::Sequential => Mode::Sequential,
             ModeArg::Threaded => Mode::Threaded,
-            ModeArg::Process => {
-                return Err(
-                    "--mode process is not available yet in this version; use --mode threaded"
-                        .into(),
-                );
-            }
+            ModeArg::Process => Mode::Process,
             ModeArg::Async => {
                 return Err(
                     "--mode async is not available yet in this version; use --mode threaded".into(),
                 );
             }
         };
+        let limits = WorkerLimits {
+            timeout: self.timeout,
+            memory: self.worker_memory,
+        };
+        if mode != Mode::Process && limits != WorkerLimits::default() {
+            return Err(
+                "--timeout and --worker-memory need --mode process: only a worker process can \
+                 be stopped or capped without stopping the run"
+                    .into(),
+            );
+        }
         let jobs = match self.jobs {
             Some(n) => n as usize,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -182,8 +262,8 @@ impl Cli {
             max_pixels: self.max_pixels,
         };
         let run = RunConfig {
-            input: self.input,
-            output: self.output,
+            inputs: self.inputs,
+            output: self.output.unwrap_or_default(),
             mode,
             jobs,
             format: match self.format {
@@ -193,6 +273,7 @@ impl Cli {
             },
             quiet: self.quiet,
             report: self.report,
+            limits,
         };
         Ok((run, spec))
     }

@@ -2,9 +2,10 @@
 //! batch. Both are plain data, already validated; nothing here touches the file system.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How the resized image relates to the target box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Fit {
     /// Fit inside the box, keeping the aspect ratio.
     Contain,
@@ -15,7 +16,7 @@ pub enum Fit {
 }
 
 /// The resampling filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Filter {
     Lanczos3,
     CatmullRom,
@@ -25,7 +26,7 @@ pub enum Filter {
 }
 
 /// The format of the files imgpar writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     Png,
@@ -51,7 +52,7 @@ pub enum FormatChoice {
 }
 
 /// What to do when an output file already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ExistingOutput {
     /// Report the image as failed and leave the file alone (the default).
     Fail,
@@ -62,7 +63,7 @@ pub enum ExistingOutput {
 }
 
 /// What to do to one image. The same `Spec` gives byte-identical output in every mode.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Spec {
     /// Target box width; `None` means unbounded (only the height constrains).
     pub width: Option<u32>,
@@ -102,6 +103,10 @@ pub enum Mode {
     Sequential,
     /// A pool of worker threads taking the next image as they become idle.
     Threaded,
+    /// A pool of worker processes (this program run again with the hidden `worker`
+    /// argument), each taking the next image as it becomes idle; a crash, a hang past
+    /// `--timeout` or a memory cap costs one image, not the run.
+    Process,
 }
 
 impl Mode {
@@ -110,15 +115,26 @@ impl Mode {
         match self {
             Mode::Sequential => "sequential",
             Mode::Threaded => "threaded",
+            Mode::Process => "process",
         }
     }
+}
+
+/// Limits on each worker process of `--mode process`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerLimits {
+    /// An image still running after this long is stopped with its worker and reported as
+    /// timed out.
+    pub timeout: Option<Duration>,
+    /// Each worker's address space, in bytes (RLIMIT_AS); an image needing more fails alone.
+    pub memory: Option<u64>,
 }
 
 /// Where the images come from and go to, and how the batch runs.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// A folder (walked recursively) or a single image file.
-    pub input: PathBuf,
+    /// Folders (walked recursively) and image files, in the order given; at least one.
+    pub inputs: Vec<PathBuf>,
     /// The folder outputs are written under; created if missing.
     pub output: PathBuf,
     pub mode: Mode,
@@ -129,4 +145,6 @@ pub struct RunConfig {
     pub quiet: bool,
     /// Where to write the JSON report, if anywhere.
     pub report: Option<PathBuf>,
+    /// Limits on worker processes; only `Mode::Process` uses them.
+    pub limits: WorkerLimits,
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::job::Job;
-use crate::report::{JobOutcome, Record};
+use crate::report::{JobOutcome, Record, WorkerRecord};
 
 /// Collects the events of one run. All times are offsets from the moment it was created,
 /// on the monotonic clock.
@@ -16,7 +16,16 @@ pub struct Collector {
     start: Instant,
     started_ms: Mutex<Vec<f64>>,
     records: Mutex<Vec<Option<Record>>>,
+    worker_processes: Mutex<Vec<WorkerRecord>>,
     progress: ProgressBar,
+}
+
+/// What a [`Collector`] gathered over a run.
+pub struct Collected {
+    /// One record per job that finished, in plan order.
+    pub images: Vec<Record>,
+    /// One record per worker process that ended (`--mode process`), in the order they ended.
+    pub worker_processes: Vec<WorkerRecord>,
 }
 
 impl Collector {
@@ -46,6 +55,7 @@ impl Collector {
             start: Instant::now(),
             started_ms: Mutex::new(vec![0.0; jobs]),
             records: Mutex::new(vec![None; jobs]),
+            worker_processes: Mutex::new(Vec::new()),
             progress,
         }
     }
@@ -89,12 +99,22 @@ impl Collector {
         self.progress.inc(1);
     }
 
-    /// Ends the progress bar and hands over the records of the jobs that finished, in plan
-    /// order.
-    pub fn finish(self) -> Vec<Record> {
+    /// A worker process ended (`--mode process`).
+    pub fn worker_ended(&self, record: WorkerRecord) {
+        lock(&self.worker_processes).push(record);
+    }
+
+    /// Ends the progress bar and hands over what was collected.
+    pub fn finish(self) -> Collected {
         self.progress.finish_and_clear();
         let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
-        records.into_iter().flatten().collect()
+        Collected {
+            images: records.into_iter().flatten().collect(),
+            worker_processes: self
+                .worker_processes
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner()),
+        }
     }
 }
 

@@ -1,5 +1,10 @@
-//! imgpar: batch grayscale thumbnails with a choice of how the batch runs (sequential or a
-//! pool of threads) and an honest report of what that choice bought.
+//! imgpar: batch grayscale thumbnails with a choice of how the batch runs (sequential, a
+//! pool of threads, or a pool of worker processes) and an honest report of what that
+//! choice bought.
+//!
+//! `--mode process` starts this program again with the hidden argument `worker`; a program
+//! that embeds this library and uses [`config::Mode::Process`] must hand that argument to
+//! [`exec::worker::serve`].
 //!
 //! The flow is one way: [`cli`] -> [`config`] -> [`plan`] -> [`exec`] -> [`job::process_job`]
 //! -> [`report`]. [`run`] drives it; the binary only parses arguments and maps the result to
@@ -29,19 +34,32 @@ use crate::report::{Record, RunMeasures, RunReport};
 /// the JSON report could not be written; the message says which.
 /// Setting `cancel` stops the run after the images in progress.
 pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
-    let plan = plan::plan(&config.input, &config.output, config.format)?;
+    let plan = plan::plan(&config.inputs, &config.output, config.format)?;
     prepare_output(&config.output)?;
     if plan.jobs.is_empty() && plan.problems.is_empty() && !config.quiet {
+        let inputs: Vec<String> = config
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         eprintln!(
             "imgpar: no images found in {} ({} other files passed over)",
-            config.input.display(),
+            inputs.join(", "),
             plan.ignored
         );
     }
 
     let (cpu_before, _) = usage::self_usage();
     let events = Collector::new(plan.jobs.len(), !config.quiet);
-    let workers = exec::execute(config.mode, config.jobs, &plan.jobs, spec, &events, cancel);
+    let workers = exec::execute(
+        config.mode,
+        config.jobs,
+        &config.limits,
+        &plan.jobs,
+        spec,
+        &events,
+        cancel,
+    );
     let wall_s = events.elapsed_s();
     let (cpu_after, peak_rss_mib) = usage::self_usage();
 
@@ -51,7 +69,8 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
         .into_iter()
         .map(|(path, reason)| Record::problem(path, reason))
         .collect();
-    records.extend(events.finish());
+    let collected = events.finish();
+    records.extend(collected.images);
     let measures = RunMeasures {
         mode: config.mode.name(),
         workers,
@@ -61,7 +80,7 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
         interrupted: cancel.load(Ordering::Relaxed),
         planned,
     };
-    let report = RunReport::new(measures, records);
+    let report = RunReport::new(measures, records, collected.worker_processes);
 
     if !config.quiet {
         eprint!("{}", report.summary_text());

@@ -4,11 +4,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
-use imgpar::cli::Cli;
+use imgpar::cli::{Cli, Command};
 use imgpar::exit;
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(Command::Worker) = cli.command {
+        std::process::exit(imgpar::exec::worker::serve());
+    }
     let code = match cli.into_config() {
         Err(message) => {
             eprintln!("imgpar: {message}");

@@ -27,25 +27,29 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
 ];
 
-/// Plans the work for `input` (a folder, walked recursively, or one file) with outputs under
-/// `output`. Fails, with a message for the user, when the run cannot start: a missing input,
-/// or an output folder inside the input folder.
-pub fn plan(input: &Path, output: &Path, format: FormatChoice) -> Result<Plan, String> {
-    let meta = std::fs::metadata(input)
-        .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+/// Plans the work for `inputs` (folders, walked recursively, and single files, in the order
+/// given) with outputs under `output`. A folder's images keep their path relative to it; a
+/// file named explicitly is planned even when it is not a regular file (a pipe, say), and is
+/// then not read here. Fails, with a message for the user, when the run cannot start: a
+/// missing input, or an output folder inside an input folder.
+pub fn plan(inputs: &[PathBuf], output: &Path, format: FormatChoice) -> Result<Plan, String> {
     let mut plan = Plan::default();
-    if meta.is_file() {
-        let name = input.file_name().map(PathBuf::from).unwrap_or_default();
-        let kind = input_kind(input, true).unwrap_or(InputKind::Other);
-        plan.jobs.push(job_for(input, &name, kind, output, format));
-    } else if meta.is_dir() {
-        refuse_output_inside(input, output)?;
-        walk(input, output, format, &mut plan);
-    } else {
-        return Err(format!(
-            "input {} is neither a folder nor a file",
-            input.display()
-        ));
+    for input in inputs {
+        let meta = std::fs::metadata(input)
+            .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+        if meta.is_dir() {
+            refuse_output_inside(input, output)?;
+            walk(input, output, format, &mut plan);
+        } else {
+            let name = input.file_name().map(PathBuf::from).unwrap_or_default();
+            let kind = if meta.is_file() {
+                input_kind(input, true)
+            } else {
+                kind_by_extension(input)
+            };
+            let kind = kind.unwrap_or(InputKind::Other);
+            plan.jobs.push(job_for(input, &name, kind, output, format));
+        }
     }
     resolve_collisions(&mut plan.jobs);
     for (index, job) in plan.jobs.iter_mut().enumerate() {
@@ -97,18 +101,8 @@ enum InputKind {
 /// `None` means it is not an image (for an explicitly named file, `force` plans it anyway so
 /// the user hears why it failed).
 fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if let Some(ext) = ext.as_deref()
-        && IMAGE_EXTENSIONS.contains(&ext)
-    {
-        return Some(match ext {
-            "jpg" | "jpeg" | "jpe" | "jfif" => InputKind::Jpeg,
-            "png" => InputKind::Png,
-            _ => InputKind::Other,
-        });
+    if let Some(kind) = kind_by_extension(path) {
+        return Some(kind);
     }
     let sniffed = sniff_file(path);
     match sniffed {
@@ -118,6 +112,20 @@ fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
         None if force => Some(InputKind::Other),
         None => None,
     }
+}
+
+/// The input's format family going by its extension alone; `None` for names that do not
+/// say they are images.
+fn kind_by_extension(path: &Path) -> Option<InputKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    if !IMAGE_EXTENSIONS.contains(&ext.as_str()) {
+        return None;
+    }
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" | "jpe" | "jfif" => InputKind::Jpeg,
+        "png" => InputKind::Png,
+        _ => InputKind::Other,
+    })
 }
 
 fn sniff_file(path: &Path) -> Option<image::ImageFormat> {

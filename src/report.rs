@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How one image ended. Every planned image ends in exactly one of these.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Status {
     #[default]
     Ok,
@@ -36,7 +36,7 @@ impl Status {
 }
 
 /// Milliseconds spent in each stage of one image's work (0 for stages not reached).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageTimes {
     pub read_ms: f64,
     pub decode_ms: f64,
@@ -46,7 +46,7 @@ pub struct StageTimes {
 }
 
 /// What `process_job` returns for one image: its status and what it measured.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobOutcome {
     pub status: Status,
     pub bytes_in: u64,
@@ -138,6 +138,29 @@ impl Record {
     }
 }
 
+/// One worker process of `--mode process`, from its start to its end.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerRecord {
+    /// The worker slot it filled (the `worker` of the images it ran); a replacement for a
+    /// dead worker fills the same slot.
+    pub worker: usize,
+    pub pid: u32,
+    /// Images it finished, whatever their status.
+    pub jobs: usize,
+    /// Seconds from the start to the end of its images, as seen by imgpar.
+    pub busy_s: f64,
+    /// Its user plus system CPU seconds, from the kernel's accounting.
+    pub cpu_s: f64,
+    /// Its peak resident memory in MiB, from the kernel's accounting (which, for a worker
+    /// that stays small, counts at least imgpar's own memory when the worker was started).
+    pub peak_rss_mib: f64,
+    /// Milliseconds from starting the process to its first message (ready for images);
+    /// `None` if it never got that far.
+    pub startup_ms: Option<f64>,
+    /// How it ended: "finished", or why it was stopped or what killed it.
+    pub ended: String,
+}
+
 /// The whole run: settings, totals, and one record per image in plan order.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -156,10 +179,15 @@ pub struct RunReport {
     pub wall_s: f64,
     /// Time workers spent inside `process_job`, summed over workers.
     pub busy_s: f64,
-    /// User plus system CPU time of this process during the run.
+    /// User plus system CPU time during the run: this process and its worker processes.
     pub cpu_s: f64,
-    /// Peak resident memory of this process, in MiB.
+    /// Peak resident memory of this process, in MiB (worker processes not included).
     pub peak_rss_mib: f64,
+    /// CPU seconds of the worker processes alone (`--mode process`; else 0).
+    pub workers_cpu_s: f64,
+    /// Peak resident memory of the worker processes in MiB: per worker slot the largest of
+    /// its processes, summed over slots (`--mode process`; else 0).
+    pub workers_peak_rss_mib: f64,
     /// Images written per second of wall time.
     pub images_per_s: f64,
     /// Megapixels decoded per second of wall time.
@@ -169,6 +197,9 @@ pub struct RunReport {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub images: Vec<Record>,
+    /// One record per worker process started (`--mode process` only), in slot order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub worker_processes: Vec<WorkerRecord>,
 }
 
 /// What an executor hands over for the totals besides the records.
@@ -184,8 +215,22 @@ pub struct RunMeasures {
 }
 
 impl RunReport {
-    /// Adds up `records` (one per image that ran or failed before running, in plan order).
-    pub fn new(measures: RunMeasures, records: Vec<Record>) -> RunReport {
+    /// Adds up `records` (one per image that ran or failed before running, in plan order)
+    /// and `worker_processes` (one per worker process started, if any).
+    pub fn new(
+        measures: RunMeasures,
+        records: Vec<Record>,
+        mut worker_processes: Vec<WorkerRecord>,
+    ) -> RunReport {
+        worker_processes.sort_by_key(|w| w.worker);
+        let workers_cpu_s: f64 = worker_processes.iter().map(|w| w.cpu_s).sum();
+        let mut slot_peaks: Vec<f64> = Vec::new();
+        for w in &worker_processes {
+            if slot_peaks.len() <= w.worker {
+                slot_peaks.resize(w.worker + 1, 0.0);
+            }
+            slot_peaks[w.worker] = slot_peaks[w.worker].max(w.peak_rss_mib);
+        }
         let count = |word: &str| records.iter().filter(|r| r.status == word).count();
         let (ok, failed, skipped) = (count("ok"), count("failed"), count("skipped"));
         let busy_ms: f64 = records.iter().map(|r| r.end_ms - r.start_ms).sum();
@@ -203,14 +248,17 @@ impl RunReport {
             interrupted: measures.interrupted,
             wall_s: wall,
             busy_s: busy_ms / 1e3,
-            cpu_s: measures.cpu_s,
+            cpu_s: measures.cpu_s + workers_cpu_s,
             peak_rss_mib: measures.peak_rss_mib,
+            workers_cpu_s,
+            workers_peak_rss_mib: slot_peaks.iter().sum(),
             images_per_s: per_s(ok as f64),
             megapixels_per_s: per_s(pixels as f64 / 1e6),
             parallel_efficiency: per_s(busy_ms / 1e3) / measures.workers.max(1) as f64,
             bytes_in: records.iter().map(|r| r.bytes_in).sum(),
             bytes_out: records.iter().map(|r| r.bytes_out).sum(),
             images: records,
+            worker_processes,
         }
     }
 
@@ -266,12 +314,52 @@ impl RunReport {
             self.workers,
             self.wall_s
         );
+        if self.worker_processes.is_empty() {
+            let _ = writeln!(
+                s,
+                "  cpu         {:.2} s user+system of this process; peak memory {:.0} MiB",
+                self.cpu_s, self.peak_rss_mib
+            );
+        } else {
+            self.write_process_lines(&mut s);
+        }
+        s
+    }
+
+    /// The summary lines of `--mode process`: what the parent and each worker cost.
+    fn write_process_lines(&self, s: &mut String) {
         let _ = writeln!(
             s,
-            "  cpu         {:.2} s user+system of this process; peak memory {:.0} MiB",
-            self.cpu_s, self.peak_rss_mib
+            "  cpu         {:.2} s user+system: {:.2} s in imgpar, {:.2} s in worker processes",
+            self.cpu_s,
+            self.cpu_s - self.workers_cpu_s,
+            self.workers_cpu_s
         );
-        s
+        let _ = writeln!(
+            s,
+            "  memory      peak {:.0} MiB in imgpar, {:.0} MiB summed over worker slots",
+            self.peak_rss_mib, self.workers_peak_rss_mib
+        );
+        let startups: Vec<f64> = self
+            .worker_processes
+            .iter()
+            .filter_map(|w| w.startup_ms)
+            .collect();
+        if !startups.is_empty() {
+            let _ = writeln!(
+                s,
+                "  start-up    {} worker processes, {:.1} ms each on average from start to ready",
+                self.worker_processes.len(),
+                startups.iter().sum::<f64>() / startups.len() as f64
+            );
+        }
+        for w in &self.worker_processes {
+            let _ = writeln!(
+                s,
+                "  worker {:<4} pid {:<8} {:>5} images  busy {:>7.2} s  cpu {:>7.2} s  peak {:>5.0} MiB  {}",
+                w.worker, w.pid, w.jobs, w.busy_s, w.cpu_s, w.peak_rss_mib, w.ended
+            );
+        }
     }
 
     /// The JSON report: every field of the summary plus `images`, one record per image.
@@ -310,7 +398,7 @@ mod tests {
             interrupted: false,
             planned: 5,
         };
-        let report = RunReport::new(measures, records);
+        let report = RunReport::new(measures, records, Vec::new());
         assert_eq!((report.ok, report.failed, report.skipped), (2, 1, 1));
         assert_eq!(report.not_started, 1);
         assert!((report.busy_s - 1.5).abs() < 1e-9);

@@ -10,9 +10,19 @@ pub fn self_usage() -> (f64, f64) {
         if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
             let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
             let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
-            // Linux reports ru_maxrss in KiB.
-            return (cpu, usage.ru_maxrss as f64 / 1024.0);
+            // Linux reports ru_maxrss in KiB; it also counts the memory of the process that
+            // started this one, as it was when it forked, so the kernel's per-process
+            // high-water mark is preferred where there is one.
+            let peak_kib = own_peak_kib().unwrap_or(usage.ru_maxrss as f64);
+            return (cpu, peak_kib / 1024.0);
         }
     }
     (0.0, 0.0)
+}
+
+/// The high-water mark of this process's own resident memory (VmHWM), in KiB, on Linux.
+fn own_peak_kib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

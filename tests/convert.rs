@@ -149,15 +149,31 @@ fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn outputs_are_byte_identical_in_every_mode_and_worker_count() {
-    let reference = convert(&fixtures("images"), &["--mode", "sequential"]);
-    let reference = all_bytes(reference.path());
-    assert_eq!(reference.len(), expected_outputs().len());
-    for jobs in ["1", "2", "4"] {
-        let out = convert(&fixtures("images"), &["--mode", "threaded", "-j", jobs]);
-        assert!(
-            all_bytes(out.path()) == reference,
-            "threaded -j {jobs} differs from sequential"
-        );
+    // Two folders as inputs: every fixture that converts, in one run.
+    let both = |out: &Path, args: &[&str]| {
+        imgpar()
+            .arg(fixtures("images"))
+            .arg(fixtures("orientation"))
+            .arg(out)
+            .args(args)
+            .assert()
+            .success();
+        all_bytes(out)
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let reference = both(
+        &scratch.path().join("sequential"),
+        &["--mode", "sequential"],
+    );
+    assert_eq!(reference.len(), expected_outputs().len() + 8);
+    for mode in ["threaded", "process"] {
+        for jobs in ["1", "2", "4"] {
+            let out = scratch.path().join(format!("{mode}-{jobs}"));
+            assert!(
+                both(&out, &["--mode", mode, "-j", jobs]) == reference,
+                "{mode} -j {jobs} differs from sequential"
+            );
+        }
     }
 }
 

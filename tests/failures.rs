@@ -28,7 +28,7 @@ fn broken_images_fail_alone_with_their_reasons_and_exit_1() {
 
 #[test]
 fn broken_images_fail_the_same_way_in_every_mode() {
-    for mode in ["sequential", "threaded"] {
+    for mode in ["sequential", "threaded", "process"] {
         let out = tempfile::tempdir().unwrap();
         run(
             &fixtures("broken"),
@@ -141,8 +141,14 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
         (
             images.clone(),
             o("o2"),
-            &["--mode", "process"],
-            "--mode process is not available yet",
+            &["--mode", "threaded", "--timeout", "5"],
+            "need --mode process",
+        ),
+        (
+            images.clone(),
+            o("o6"),
+            &["--mode", "process", "--worker-memory", "1M"],
+            "too small for a worker to start",
         ),
         (
             images.clone(),
@@ -163,7 +169,7 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
             .code(2)
             .stderr(predicate::str::contains(message));
     }
-    for name in ["o1", "o2", "o3", "o4", "o5", "inside"] {
+    for name in ["o1", "o2", "o3", "o4", "o5", "o6", "inside"] {
         assert!(!scratch.path().join(name).exists(), "{name} was created");
     }
 }

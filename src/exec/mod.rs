@@ -1,21 +1,29 @@
 //! Schedulers: they decide when and on which worker `process_job` runs for each job, and
 //! report to the [`Collector`]. They never decide what is done to an image, and never print.
 
+#[cfg(unix)]
+mod child;
+#[cfg(unix)]
+mod process;
+pub mod protocol;
 mod sequential;
 mod threaded;
+#[cfg(unix)]
+pub mod worker;
 
 use std::sync::atomic::AtomicBool;
 
-use crate::config::{Mode, Spec};
+use crate::config::{Mode, Spec, WorkerLimits};
 use crate::events::Collector;
 use crate::job::Job;
 
-/// Runs `jobs` in `mode` with `workers` workers (sequential always uses one). Stops handing
-/// out jobs once `cancel` is set; jobs already running finish. Returns the worker count
-/// actually used.
+/// Runs `jobs` in `mode` with `workers` workers (sequential always uses one); `limits`
+/// apply to worker processes. Stops handing out jobs once `cancel` is set; jobs already
+/// running finish. Returns the worker count actually used.
 pub fn execute(
     mode: Mode,
     workers: usize,
+    limits: &WorkerLimits,
     jobs: &[Job],
     spec: &Spec,
     events: &Collector,
@@ -28,6 +36,25 @@ pub fn execute(
         }
         Mode::Threaded => {
             threaded::run(jobs, spec, workers, events, cancel);
+            workers
+        }
+        #[cfg(unix)]
+        Mode::Process => {
+            process::run(jobs, spec, workers, limits, events, cancel);
+            workers
+        }
+        #[cfg(not(unix))]
+        Mode::Process => {
+            let _ = limits;
+            let outcome = crate::report::JobOutcome {
+                status: crate::report::Status::Failed(
+                    "--mode process needs a Unix system; use --mode threaded".into(),
+                ),
+                ..Default::default()
+            };
+            for job in jobs {
+                events.finished(job, 0, &outcome);
+            }
             workers
         }
     }

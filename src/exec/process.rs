@@ -1,0 +1,375 @@
+//! A pool of worker processes: one slot per worker, each slot keeping one live worker
+//! process fed with jobs (the one it runs and at most one queued behind it). A worker that
+//! dies costs only the job it held, which is retried once on a fresh worker; a job past
+//! `--timeout` is stopped with its worker.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::{Spec, WorkerLimits};
+use crate::events::Collector;
+use crate::exec::child::{Ended, Received, WorkerProcess};
+use crate::exec::protocol::{FromWorker, ToWorker, WireJob};
+use crate::job::Job;
+use crate::report::{JobOutcome, Status, WorkerRecord};
+
+/// Jobs a worker holds at most: the one it runs and one queued behind it, so it never
+/// waits for imgpar between two images.
+const DEPTH: usize = 2;
+
+/// How often a waiting slot looks at the cancel flag.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Runs the jobs on `workers` worker processes (no more than there are jobs), each
+/// started from this program's own executable with the hidden `worker` argument.
+/// Every job ends in one outcome reported to `events`, whatever happens to the workers.
+pub fn run(
+    jobs: &[Job],
+    spec: &Spec,
+    workers: usize,
+    limits: &WorkerLimits,
+    events: &Collector,
+    cancel: &AtomicBool,
+) {
+    let pool = Pool {
+        jobs,
+        next: AtomicUsize::new(0),
+        workers: workers.min(jobs.len()),
+        spec,
+        limits,
+        events,
+        cancel,
+        program: std::env::current_exe()
+            .map_err(|e| format!("cannot find imgpar's own program to start workers: {e}")),
+    };
+    std::thread::scope(|scope| {
+        for id in 0..pool.workers {
+            let pool = &pool;
+            std::thread::Builder::new()
+                .name(format!("imgpar-slot-{id}"))
+                .spawn_scoped(scope, move || Slot::new(id, pool).run())
+                .expect("the system can start a thread");
+        }
+    });
+}
+
+/// What all slots share: the jobs, the next one to hand out, and the settings.
+struct Pool<'a> {
+    jobs: &'a [Job],
+    next: AtomicUsize,
+    workers: usize,
+    spec: &'a Spec,
+    limits: &'a WorkerLimits,
+    events: &'a Collector,
+    cancel: &'a AtomicBool,
+    program: Result<PathBuf, String>,
+}
+
+impl Pool<'_> {
+    /// The next job in plan order, if any. A job to queue behind a running one (`ahead`)
+    /// is only handed out while plenty remain, so that near the end no job waits behind a
+    /// long one while another worker sits idle.
+    fn take(&self, ahead: bool) -> Option<usize> {
+        if ahead
+            && self
+                .jobs
+                .len()
+                .saturating_sub(self.next.load(Ordering::Relaxed))
+                <= self.workers
+        {
+            return None;
+        }
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        (index < self.jobs.len()).then_some(index)
+    }
+}
+
+/// A job a slot holds.
+struct Held {
+    /// Position in the plan.
+    job: usize,
+    /// Sent to the current worker.
+    sent: bool,
+    /// When the current worker said it began.
+    started: Option<Instant>,
+    /// Why the workers it ran on died, one entry per death.
+    deaths: Vec<String>,
+}
+
+/// The slot's live worker and what it has done so far.
+struct Live {
+    process: WorkerProcess,
+    pid: u32,
+    jobs: usize,
+    busy: Duration,
+    startup_ms: Option<f64>,
+}
+
+/// One worker slot: keeps a worker process alive while there is work, and turns
+/// everything that happens to it into job outcomes.
+struct Slot<'a> {
+    id: usize,
+    pool: &'a Pool<'a>,
+    worker: Option<Live>,
+    held: VecDeque<Held>,
+    stopping: bool,
+}
+
+impl<'a> Slot<'a> {
+    fn new(id: usize, pool: &'a Pool<'a>) -> Self {
+        Slot {
+            id,
+            pool,
+            worker: None,
+            held: VecDeque::new(),
+            stopping: false,
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            if !self.stopping && self.pool.cancel.load(Ordering::Relaxed) {
+                self.stop();
+            }
+            if !self.stopping {
+                while self.held.len() < DEPTH {
+                    let Some(job) = self.pool.take(!self.held.is_empty()) else {
+                        break;
+                    };
+                    self.held.push_back(Held {
+                        job,
+                        sent: false,
+                        started: None,
+                        deaths: Vec::new(),
+                    });
+                }
+            }
+            if self.stopping && self.worker.is_none() {
+                self.abandon_held();
+                break;
+            }
+            if self.held.is_empty() && !self.stopping {
+                break;
+            }
+            if !self.stopping && !self.ensure_worker() {
+                continue;
+            }
+            self.wait_for_worker();
+        }
+        self.end_worker(End::Finish);
+    }
+
+    /// Cancel: tell the worker to finish its running job and start no other.
+    fn stop(&mut self) {
+        self.stopping = true;
+        if let Some(live) = self.worker.as_mut() {
+            // A worker that is already gone shows up as closed below.
+            let _ = live.process.send(&ToWorker::Stop);
+        }
+    }
+
+    /// Makes sure a live worker has every held job; false when none could be started (the
+    /// front job then failed).
+    fn ensure_worker(&mut self) -> bool {
+        if self.worker.is_none() {
+            let started = self.pool.program.clone().and_then(|program| {
+                WorkerProcess::spawn(&program, self.pool.spec, self.pool.limits)
+                    .map_err(|e| format!("cannot start a worker process: {e}"))
+            });
+            match started {
+                Ok(process) => {
+                    self.worker = Some(Live {
+                        pid: process.pid(),
+                        process,
+                        jobs: 0,
+                        busy: Duration::ZERO,
+                        startup_ms: None,
+                    });
+                }
+                Err(reason) => {
+                    if let Some(held) = self.held.pop_front() {
+                        self.fail(held.job, reason);
+                    }
+                    return false;
+                }
+            }
+        }
+        let live = self.worker.as_mut().expect("a worker was just ensured");
+        for held in self.held.iter_mut().filter(|h| !h.sent) {
+            let message = ToWorker::Job(WireJob::from(&self.pool.jobs[held.job]));
+            if live.process.send(&message).is_err() {
+                // The worker is gone; waiting for it shows how it ended.
+                break;
+            }
+            held.sent = true;
+        }
+        true
+    }
+
+    /// Waits for the worker's next message (or its deadline) and acts on it.
+    fn wait_for_worker(&mut self) {
+        let Some(live) = self.worker.as_mut() else {
+            return;
+        };
+        let deadline = self.pool.limits.timeout.and_then(|limit| {
+            let front = self.held.front()?;
+            Some(front.started? + limit)
+        });
+        let wait = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(POLL),
+            None => POLL,
+        };
+        match live.process.receive(wait) {
+            Received::Message(FromWorker::Ready) => {
+                live.startup_ms = Some(live.process.spawned.elapsed().as_secs_f64() * 1e3);
+            }
+            Received::Message(FromWorker::Started { index }) => {
+                if let Some(held) = self.held.iter_mut().find(|h| h.job == index) {
+                    held.started = Some(Instant::now());
+                    self.pool.events.started(&self.pool.jobs[index], self.id);
+                }
+            }
+            Received::Message(FromWorker::Done { index, outcome }) => {
+                if let Some(at) = self.held.iter().position(|h| h.job == index) {
+                    let held = self.held.remove(at).expect("the position was just found");
+                    live.jobs += 1;
+                    live.busy += held.started.map_or(Duration::ZERO, |s| s.elapsed());
+                    self.pool
+                        .events
+                        .finished(&self.pool.jobs[index], self.id, &outcome);
+                }
+            }
+            Received::Nothing => {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    self.time_out_front();
+                }
+            }
+            Received::Closed => self.worker_died(),
+        }
+    }
+
+    /// The front job ran past `--timeout`: stop it with its worker; a fresh worker takes
+    /// the jobs queued behind it.
+    fn time_out_front(&mut self) {
+        let limit = self.pool.limits.timeout.unwrap_or_default().as_secs_f64();
+        let how = format!("stopped: an image ran over --timeout {limit} s");
+        if self.end_worker(End::Kill(how)).is_none() {
+            return;
+        }
+        if let Some(held) = self.held.pop_front() {
+            self.fail(
+                held.job,
+                format!("timed out after {limit} s (its worker was stopped and replaced)"),
+            );
+        }
+        self.unsend_held();
+    }
+
+    /// The worker closed its output: it exited or died. The job it was running is retried
+    /// once on a fresh worker (unless the run is stopping); jobs queued behind it go to the
+    /// fresh worker as they are.
+    fn worker_died(&mut self) {
+        let Some(ended) = self.end_worker(End::Finish) else {
+            return;
+        };
+        let cause = ended
+            .cause
+            .unwrap_or_else(|| "worker ended before finishing its image".into());
+        // The job it held: the one it began, or (not stopping) the first one it was sent,
+        // since a worker that dies before it begins anything must not be restarted forever.
+        let held_by_it = match self.held.front() {
+            Some(front) if self.stopping => front.started.is_some(),
+            Some(front) => front.sent,
+            None => false,
+        };
+        if held_by_it {
+            let mut front = self.held.pop_front().expect("there is a front job");
+            front.deaths.push(cause);
+            if front.deaths.len() >= 2 || self.stopping {
+                self.fail_after_deaths(front);
+            } else {
+                self.held.push_front(front);
+            }
+        }
+        self.unsend_held();
+    }
+
+    /// The run is stopping and this slot has no worker: jobs that never ran are left
+    /// unstarted; a job whose worker died is reported with that death.
+    fn abandon_held(&mut self) {
+        while let Some(held) = self.held.pop_front() {
+            if !held.deaths.is_empty() {
+                self.fail_after_deaths(held);
+            }
+        }
+    }
+
+    fn fail_after_deaths(&self, held: Held) {
+        let last = held.deaths.last().cloned().unwrap_or_default();
+        let reason = match held.deaths.len() {
+            1 if self.stopping => format!("{last} (not retried: the run was interrupted)"),
+            1 => last,
+            n => format!("{last} (the image was tried on {n} workers)"),
+        };
+        self.fail(held.job, reason);
+    }
+
+    /// How long the front job has been running on the current worker.
+    fn front_running_for(&self) -> Duration {
+        self.held
+            .front()
+            .and_then(|h| h.started)
+            .map_or(Duration::ZERO, |s| s.elapsed())
+    }
+
+    fn unsend_held(&mut self) {
+        for held in &mut self.held {
+            held.sent = false;
+            held.started = None;
+        }
+    }
+
+    fn fail(&self, job: usize, reason: String) {
+        let job = &self.pool.jobs[job];
+        let outcome = JobOutcome {
+            status: Status::Failed(reason),
+            ..JobOutcome::default()
+        };
+        self.pool.events.finished(job, self.id, &outcome);
+    }
+
+    /// Ends the slot's worker, if it has one, and reports what it did; the time the front
+    /// job has been running counts as busy.
+    fn end_worker(&mut self, end: End) -> Option<Ended> {
+        let live = self.worker.take()?;
+        let busy = live.busy + self.front_running_for();
+        let (ended, how) = match end {
+            End::Finish => (live.process.finish(), None),
+            End::Kill(how) => (live.process.kill(), Some(how)),
+        };
+        let how = how
+            .or_else(|| ended.cause.clone())
+            .unwrap_or_else(|| "finished".into());
+        self.pool.events.worker_ended(WorkerRecord {
+            worker: self.id,
+            pid: live.pid,
+            jobs: live.jobs,
+            busy_s: busy.as_secs_f64(),
+            cpu_s: ended.cpu_s,
+            peak_rss_mib: ended.peak_rss_mib,
+            startup_ms: live.startup_ms,
+            ended: how,
+        });
+        Some(ended)
+    }
+}
+
+/// How a slot ends its worker.
+enum End {
+    /// Close its input and wait: it finishes what it holds, or has already exited.
+    Finish,
+    /// Kill it at once, for the reason given.
+    Kill(String),
+}

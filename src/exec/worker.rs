@@ -1,0 +1,98 @@
+//! The child side of `--mode process`: a worker process reads the spec and then jobs from
+//! its stdin, runs each with `process_job`, and answers on its stdout. It runs its jobs one
+//! at a time, in the order they arrive, and writes each output file itself.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::os::fd::{AsFd, AsRawFd};
+
+use crate::exec::protocol::{FromWorker, ToWorker, receive, send};
+use crate::job::{Job, process_job};
+
+/// Serves the parent until it closes the pipe (after the jobs already sent are done) or
+/// sends `Stop` (after the running job is done). Returns the process exit code: 0 when it
+/// ended as asked, 2 when the parent broke the protocol or went away.
+pub fn serve() -> i32 {
+    // The parent alone decides when a worker stops: a Ctrl-C at the terminal reaches the
+    // whole process group, and a worker dying mid-image would help no one.
+    ignore_interrupts();
+    if io::stdin().is_terminal() {
+        eprintln!("imgpar: `worker` is started by `imgpar --mode process`, not by hand");
+        return 2;
+    }
+    match serve_on(io::stdin(), io::stdout().lock()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("imgpar worker: {e}");
+            2
+        }
+    }
+}
+
+fn serve_on(stdin: io::Stdin, mut out: impl Write) -> io::Result<()> {
+    // A reader of our own over fd 0, so that what is already buffered can be seen
+    // (std's locked stdin hides its buffer).
+    let mut input = BufReader::new(File::from(stdin.as_fd().try_clone_to_owned()?));
+    let spec = match receive(&mut input)? {
+        Some(ToWorker::Spec(spec)) => spec,
+        _ => return Err(io::Error::other("the first message was not the spec")),
+    };
+    send(&mut out, &FromWorker::Ready)?;
+
+    let mut pending: VecDeque<Job> = VecDeque::new();
+    let mut closed = false;
+    loop {
+        // Take in what the parent has already sent without waiting, so a Stop sent after
+        // a queued job is seen before that job starts.
+        while !closed && (!input.buffer().is_empty() || readable_now(&input)) {
+            match receive(&mut input)? {
+                Some(ToWorker::Job(job)) => pending.push_back(job.into()),
+                Some(ToWorker::Stop) => return Ok(()),
+                Some(ToWorker::Spec(_)) => return Err(io::Error::other("a second spec")),
+                None => closed = true,
+            }
+        }
+        let Some(job) = pending.pop_front() else {
+            if closed {
+                return Ok(());
+            }
+            // Nothing to do: wait for the next message.
+            match receive(&mut input)? {
+                Some(ToWorker::Job(job)) => pending.push_back(job.into()),
+                Some(ToWorker::Stop) | None => return Ok(()),
+                Some(ToWorker::Spec(_)) => return Err(io::Error::other("a second spec")),
+            }
+            continue;
+        };
+        send(&mut out, &FromWorker::Started { index: job.index })?;
+        let outcome = process_job(&job, &spec);
+        send(
+            &mut out,
+            &FromWorker::Done {
+                index: job.index,
+                outcome,
+            },
+        )?;
+    }
+}
+
+/// Whether a read from `input`'s file would return at once (data or end of stream).
+fn readable_now(input: &BufReader<File>) -> bool {
+    let mut poll = libc::pollfd {
+        fd: input.get_ref().as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready > 0 && poll.revents != 0
+}
+
+fn ignore_interrupts() {
+    // SAFETY: setting a signal's disposition to "ignore" has no handler to get wrong.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
+}

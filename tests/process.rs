@@ -1,0 +1,333 @@
+//! `--mode process`: worker processes that die, hang or run out of memory cost one image,
+//! never the run, and never outlive imgpar. Workers are found among imgpar's children and
+//! killed from outside, as a user's system would; a named pipe that never delivers data
+//! stands in for an image that hangs its worker.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use predicates::prelude::*;
+
+/// A named pipe at `path`: opening it for reading blocks until someone writes.
+fn named_pipe(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Live (not zombie) processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Some((state, parent)) = state_and_parent(child)
+            && parent == pid
+            && state != 'Z'
+        {
+            found.push(child);
+        }
+    }
+    found
+}
+
+/// A process's state letter and parent pid, from /proc; `None` once it is gone.
+fn state_and_parent(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces: read after its closing one.
+    let mut rest = stat[stat.rfind(')')? + 2..].split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    let parent = rest.next()?.parse().ok()?;
+    Some((state, parent))
+}
+
+fn alive(pid: u32) -> bool {
+    state_and_parent(pid).is_some_and(|(state, _)| state != 'Z')
+}
+
+/// Waits up to 20 s for `what` to hold.
+fn wait_until(description: &str, mut what: impl FnMut() -> bool) {
+    let give_up = Instant::now() + Duration::from_secs(20);
+    while !what() {
+        assert!(
+            Instant::now() < give_up,
+            "gave up waiting until {description}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether `pid` is waiting in the kernel for a named pipe to get a writer (so a job on
+/// that pipe has truly begun). Read from wchan, or else from the system call it is in.
+fn blocked_opening_a_pipe(pid: u32) -> bool {
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    if wchan.contains("wait_for_partner") {
+        return true;
+    }
+    // Where wchan is hidden: openat (257) or open (2) on x86_64, openat (56) on aarch64.
+    let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    let number = syscall.split_whitespace().next().unwrap_or("");
+    let open = if cfg!(target_arch = "aarch64") {
+        ["56", "56"]
+    } else {
+        ["257", "2"]
+    };
+    wchan.trim() == "0" && open.contains(&number)
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: sends a signal to a process this test started (or its child).
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, signal) }, 0);
+}
+
+/// Starts imgpar on `inputs` into `out`, quiet, with a JSON report beside `out`.
+fn start(inputs: &[PathBuf], out: &Path, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("imgpar"))
+        .args(inputs)
+        .arg(out)
+        .args(["--quiet", "--report"])
+        .arg(out.with_extension("json"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn report(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.with_extension("json")).unwrap()).unwrap()
+}
+
+/// The record of the image read from `input`.
+fn record<'a>(report: &'a serde_json::Value, input: &Path) -> &'a serde_json::Value {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["input"] == input.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no record for {}", input.display()))
+}
+
+/// A pipe first in the plan, then the fixture images: with two workers, one blocks on the
+/// pipe (holding one more job queued behind it) while the other converts the rest.
+fn pipe_then_images(scratch: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let pipe = scratch.join("stuck");
+    named_pipe(&pipe);
+    (pipe.clone(), vec![pipe, fixtures("images")])
+}
+
+/// Outputs written so far under `out`, while a run may still be writing there.
+fn outputs_so_far(out: &Path) -> usize {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with(".imgpar-"))
+        .count()
+}
+
+/// Waits until only the worker blocked on the pipe is left, and returns it.
+fn the_blocked_worker(imgpar: &Child, out: &Path) -> u32 {
+    wait_until("the free worker has converted all it can", || {
+        outputs_so_far(out) >= 16 && children_of(imgpar.id()).len() == 1
+    });
+    children_of(imgpar.id())[0]
+}
+
+#[test]
+fn a_worker_killed_mid_image_is_replaced_and_its_image_retried() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (pipe, inputs) = pipe_then_images(scratch.path());
+    let out = scratch.path().join("out");
+    let mut imgpar = start(&inputs, &out, &["--mode", "process", "-j", "2"]);
+
+    let first = the_blocked_worker(&imgpar, &out);
+    signal(first, libc::SIGKILL);
+    // A fresh worker takes the image over; this time the pipe delivers a real PNG.
+    wait_until("a fresh worker replaces the killed one", || {
+        children_of(imgpar.id()).iter().any(|&pid| pid != first)
+    });
+    std::fs::write(&pipe, std::fs::read(fixtures("images/red.png")).unwrap()).unwrap();
+
+    assert_eq!(imgpar.wait().unwrap().code(), Some(0));
+    assert_eq!(files_under(&out).len(), 18, "every image is written");
+    assert_eq!(open(&out.join("stuck.png")).width(), 64);
+    let report = report(&out);
+    assert_eq!(report["ok"], 18);
+    let ends: Vec<&str> = report["worker_processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["ended"].as_str().unwrap())
+        .collect();
+    assert!(
+        ends.contains(&"worker killed by signal 9 (SIGKILL)"),
+        "{ends:?}"
+    );
+    assert_eq!(ends.iter().filter(|e| **e == "finished").count(), 2);
+    assert_no_temp_files(&out);
+}
+
+#[test]
+fn an_image_that_kills_its_worker_twice_fails_alone_with_the_cause() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (pipe, inputs) = pipe_then_images(scratch.path());
+    let out = scratch.path().join("out");
+    let imgpar = start(&inputs, &out, &["--mode", "process", "-j", "2"]);
+
+    let first = the_blocked_worker(&imgpar, &out);
+    signal(first, libc::SIGKILL);
+    wait_until("a fresh worker retries the image", || {
+        children_of(imgpar.id()).iter().any(|&pid| pid != first)
+    });
+    let second = children_of(imgpar.id())
+        .into_iter()
+        .find(|&pid| pid != first)
+        .unwrap();
+    signal(second, libc::SIGKILL);
+
+    let status = imgpar.wait_with_output().unwrap();
+    assert_eq!(status.status.code(), Some(1));
+    assert_eq!(files_under(&out).len(), 17, "every other image is written");
+    let report = report(&out);
+    assert_eq!(
+        (report["ok"].as_u64(), report["failed"].as_u64()),
+        (Some(17), Some(1))
+    );
+    let stuck = record(&report, &pipe);
+    assert_eq!(stuck["status"], "failed");
+    assert_eq!(
+        stuck["error"],
+        "worker killed by signal 9 (SIGKILL) (the image was tried on 2 workers)"
+    );
+    assert!(String::from_utf8_lossy(&status.stderr).contains("stuck: worker killed by signal 9"));
+}
+
+/// Runs imgpar with two worker processes on `inputs` (the fixture images and `culprit`)
+/// and checks that `culprit` alone failed, for `reason`, and every other image was written.
+fn only_the_culprit_fails(
+    inputs: &[PathBuf],
+    out: &Path,
+    args: &[&str],
+    culprit: &Path,
+    reason: &str,
+) {
+    imgpar()
+        .args(inputs)
+        .arg(out)
+        .args(["--mode", "process", "-j", "2"])
+        .args(args)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{}: {reason}",
+            culprit.display()
+        )))
+        .stderr(predicate::str::contains("17 ok, 1 failed"));
+    assert_eq!(files_under(out).len(), 17);
+    assert_no_temp_files(out);
+}
+
+#[test]
+fn an_image_past_the_timeout_is_stopped_and_the_rest_finish() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (pipe, inputs) = pipe_then_images(scratch.path());
+    let out = scratch.path().join("out");
+    only_the_culprit_fails(
+        &inputs,
+        &out,
+        &["--timeout", "1"],
+        &pipe,
+        "timed out after 1 s (its worker was stopped and replaced)",
+    );
+}
+
+#[test]
+fn no_worker_outlives_a_killed_imgpar() {
+    let scratch = tempfile::tempdir().unwrap();
+    let pipes: Vec<PathBuf> = ["a", "b"].iter().map(|n| scratch.path().join(n)).collect();
+    pipes.iter().for_each(|p| named_pipe(p));
+    let out = scratch.path().join("out");
+    let mut imgpar = start(&pipes, &out, &["--mode", "process", "-j", "2"]);
+    wait_until("both workers block on their pipes", || {
+        children_of(imgpar.id()).len() == 2
+    });
+    let workers = children_of(imgpar.id());
+
+    signal(imgpar.id(), libc::SIGKILL);
+    imgpar.wait().unwrap();
+    wait_until("the workers are gone", || {
+        !workers.iter().any(|&w| alive(w))
+    });
+}
+
+#[test]
+fn ctrl_c_stops_dispatching_and_exits_130_with_a_partial_report() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (pipe, inputs) = pipe_then_images(scratch.path());
+    let out = scratch.path().join("out");
+    // One worker, blocked on the pipe; the timeout ends the blocked image after Ctrl-C.
+    let imgpar = start(
+        &inputs,
+        &out,
+        &["--mode", "process", "-j", "1", "--timeout", "2"],
+    );
+    wait_until("the worker blocks on the pipe", || {
+        children_of(imgpar.id())
+            .first()
+            .is_some_and(|&w| blocked_opening_a_pipe(w))
+    });
+    signal(imgpar.id(), libc::SIGINT);
+
+    let ended = imgpar.wait_with_output().unwrap();
+    assert_eq!(ended.status.code(), Some(130));
+    let report = report(&out);
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(record(&report, &pipe)["status"], "failed");
+    // The image queued behind the pipe was never begun, nor any after it.
+    assert_eq!(report["not_started"], 17);
+    assert!(files_under(&out).is_empty());
+    assert!(String::from_utf8_lossy(&ended.stderr).contains("timed out after 2 s"));
+}
+
+/// A 1-bit PNG of `width` x `height` black pixels: a few kilobytes on disk, one byte per
+/// pixel once decoded.
+fn write_bilevel_png(path: &Path, width: u32, height: u32) {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut encoder = png::Encoder::new(file, width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
+    let mut writer = encoder.write_header().unwrap();
+    let row_bytes = width.div_ceil(8) as usize;
+    writer
+        .write_image_data(&vec![0u8; row_bytes * height as usize])
+        .unwrap();
+    writer.finish().unwrap();
+}
+
+#[test]
+fn worker_memory_makes_an_oversized_image_fail_alone() {
+    let scratch = tempfile::tempdir().unwrap();
+    let big = scratch.path().join("big.png");
+    write_bilevel_png(&big, 10_000, 9_000);
+    let out = scratch.path().join("out");
+    only_the_culprit_fails(
+        &[big.clone(), fixtures("images")],
+        &out,
+        &["--worker-memory", "64M"],
+        &big,
+        "out of memory under --worker-memory 64 MiB",
+    );
+    // Without the cap the same image converts: it was the cap, not the image.
+    let uncapped = scratch.path().join("uncapped");
+    run(&big, &uncapped, &["--mode", "process", "-j", "1"]).success();
+    let converted = open(&uncapped.join("big.png"));
+    assert_eq!((converted.width(), converted.height()), (256, 230));
+}
