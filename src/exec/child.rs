@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use crate::config::{Spec, WorkerLimits};
 use crate::exec::protocol::{FromWorker, ToWorker, receive, send};
 
+/// How long a worker that closed its output has to exit before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
 /// How much of a worker's stderr is kept to explain its death.
 const STDERR_TAIL: usize = 4096;
 
@@ -153,18 +156,37 @@ impl WorkerProcess {
     /// Waits for the worker to end (it has closed its output, or was told to end) and
     /// collects its resource usage, so no zombie is left.
     fn reap(mut self) -> Ended {
-        let pid = self.child.id();
+        let pid = self.child.id() as libc::pid_t;
         let mut status = 0;
         // SAFETY: rusage is plain data the kernel fills in.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let reaped = loop {
-            // SAFETY: waits for our own child, writing into the two locals.
-            let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-            if r == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
+        // SAFETY (both calls): waits for our own child, writing into the two locals.
+        let mut wait = |flags| unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        // A worker that closed its output is on its way out; give it a moment to exit on
+        // its own (so its exit code or signal is what is reported), then make sure.
+        let grace = Instant::now() + EXIT_GRACE;
+        let mut reaped = false;
+        while Instant::now() < grace {
+            match wait(libc::WNOHANG) {
+                0 => std::thread::sleep(Duration::from_millis(2)),
+                -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+                r => {
+                    reaped = r == pid;
+                    break;
+                }
             }
-            break r == pid as libc::pid_t;
-        };
+        }
+        if !reaped {
+            // Already gone is the only way this fails, and the wait then says so.
+            let _ = self.child.kill();
+            reaped = loop {
+                let r = wait(0);
+                if r == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                break r == pid;
+            };
+        }
         let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         // The worker is gone, so its stderr is at its end and the reader returns.
         let stderr = self

@@ -21,7 +21,14 @@ pub fn serve() -> i32 {
         eprintln!("imgpar: `worker` is started by `imgpar --mode process`, not by hand");
         return 2;
     }
-    match serve_on(io::stdin(), io::stdout().lock()) {
+    let answers = match protocol_output() {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("imgpar worker: cannot set up its output: {e}");
+            return 2;
+        }
+    };
+    match serve_on(io::stdin(), io::BufWriter::new(answers)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("imgpar worker: {e}");
@@ -75,6 +82,18 @@ fn serve_on(stdin: io::Stdin, mut out: impl Write) -> io::Result<()> {
             },
         )?;
     }
+}
+
+/// The pipe to the parent, moved off fd 1: from here on anything a library prints to stdout
+/// lands on stderr (where the parent keeps the tail to explain a death) instead of
+/// corrupting the messages.
+fn protocol_output() -> io::Result<File> {
+    let answers = io::stdout().as_fd().try_clone_to_owned()?;
+    // SAFETY: makes fd 1 a copy of fd 2; both are open for the life of the process.
+    if unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(File::from(answers))
 }
 
 /// Whether a read from `input`'s file would return at once (data or end of stream).
