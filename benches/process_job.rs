@@ -45,7 +45,9 @@ fn whole_job(c: &mut Criterion) {
     let out = tempfile::tempdir().unwrap();
     let job = Job {
         index: 0,
-        input: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/baseline_420.jpg"),
+        input: imgpar::job::Input::File(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/baseline_420.jpg"),
+        ),
         output: out.path().join("out.jpg"),
         format: OutputFormat::Jpeg,
     };

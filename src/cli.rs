@@ -8,8 +8,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec, WorkerLimits,
+    AsyncSettings, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
+    WorkerLimits,
 };
+use crate::fetch::FetchPolicy;
 
 /// Converts every image under the INPUT folders (and every INPUT file) to grayscale,
 /// resizes it and writes it under OUTPUT at the same relative path.
@@ -19,6 +21,7 @@ use crate::config::{
     version,
     about,
     max_term_width = 100,
+    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -26,14 +29,13 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Folders of images (walked recursively; images are recognised by extension or
-    /// content) and image files. A folder named `worker` is written `./worker`.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
-
-    /// The folder to write to (created if missing; must not be inside an INPUT folder).
-    #[arg(required = true)]
-    pub output: Option<PathBuf>,
+    /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
+    /// images are recognised by extension or content), an image file, a file listing
+    /// http(s) URLs one per line, or `-` for a URL list on stdin; a folder named `worker`
+    /// is written `./worker`. OUTPUT is the folder to write to (created if missing; not
+    /// inside an INPUT folder).
+    #[arg(required = true, value_name = "INPUT... OUTPUT")]
+    pub paths: Vec<PathBuf>,
 
     /// How the batch runs.
     #[arg(long, value_enum, default_value_t = ModeArg::Threaded)]
@@ -97,6 +99,36 @@ pub struct Cli {
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 
+    /// Read FILE as a list of URLs (one per line; blank lines and # comments skipped),
+    /// whatever it looks like. May be repeated.
+    #[arg(long = "urls", value_name = "FILE")]
+    pub url_lists: Vec<PathBuf>,
+
+    /// With --mode async: downloads (or file reads) in flight at once.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+
+    /// With --mode async: downloads in flight at once from one host.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub per_host: u32,
+
+    /// Download attempts after the first, on connection errors, 5xx and 429 (with
+    /// exponential backoff and jitter; Retry-After is honoured).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+
+    /// Largest download accepted (e.g. 64M); a larger body is cut off as it arrives.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_bytes)]
+    pub max_download: u64,
+
+    /// Longest time for one download attempt, from the request to the last byte.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub download_timeout: Duration,
+
+    /// Longest wait for a connection to a server.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub connect_timeout: Duration,
+
     /// With --mode process: stop an image still running after SECS seconds (its worker is
     /// killed and replaced) and report it as timed out.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
@@ -104,7 +136,7 @@ pub struct Cli {
 
     /// With --mode process: cap each worker's address space (e.g. 512M, 2G), so an image
     /// that needs more fails alone instead of exhausting the machine.
-    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_worker_memory)]
     pub worker_memory: Option<u64>,
 }
 
@@ -126,7 +158,7 @@ pub enum ModeArg {
     Threaded,
     /// One worker process per core; a crash or hang costs one image, not the run.
     Process,
-    /// Concurrent downloads feeding a CPU pool (not built yet).
+    /// Concurrent downloads (or file reads) feeding a pool of CPU threads.
     Async,
 }
 
@@ -178,7 +210,7 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 }
 
 /// Parses a size in bytes with an optional binary suffix: `512M`, `2G`, `65536`, `800K`.
-fn parse_memory(text: &str) -> Result<u64, String> {
+fn parse_bytes(text: &str) -> Result<u64, String> {
     let bad = || format!("expected a size like 512M or 2G, not `{text}`");
     let t = text.trim();
     let (digits, shift) = match t.char_indices().last().ok_or_else(bad)? {
@@ -193,6 +225,14 @@ fn parse_memory(text: &str) -> Result<u64, String> {
         .checked_shl(shift)
         .filter(|b| b >> shift == n)
         .ok_or_else(bad)?;
+    if bytes == 0 {
+        return Err(bad());
+    }
+    Ok(bytes)
+}
+
+fn parse_worker_memory(text: &str) -> Result<u64, String> {
+    let bytes = parse_bytes(text)?;
     if bytes < MIN_WORKER_MEMORY {
         return Err(format!(
             "{text} is too small for a worker to start; give at least {}M",
@@ -209,11 +249,7 @@ impl Cli {
             ModeArg::Sequential => Mode::Sequential,
             ModeArg::Threaded => Mode::Threaded,
             ModeArg::Process => Mode::Process,
-            ModeArg::Async => {
-                return Err(
-                    "--mode async is not available yet in this version; use --mode threaded".into(),
-                );
-            }
+            ModeArg::Async => Mode::Async,
         };
         let limits = WorkerLimits {
             timeout: self.timeout,
@@ -225,6 +261,11 @@ impl Cli {
                  be stopped or capped without stopping the run"
                     .into(),
             );
+        }
+        let mut inputs = self.paths;
+        let output = inputs.pop().unwrap_or_default();
+        if inputs.is_empty() && self.url_lists.is_empty() {
+            return Err("give at least one INPUT (or --urls FILE) before OUTPUT".into());
         }
         let jobs = match self.jobs {
             Some(n) => n as usize,
@@ -260,10 +301,18 @@ impl Cli {
                 ExistingOutput::Fail
             },
             max_pixels: self.max_pixels,
+            fetch: FetchPolicy {
+                connect_timeout: self.connect_timeout,
+                attempt_timeout: self.download_timeout,
+                retries: self.retries,
+                max_bytes: self.max_download,
+                ..FetchPolicy::default()
+            },
         };
         let run = RunConfig {
-            inputs: self.inputs,
-            output: self.output.unwrap_or_default(),
+            inputs,
+            url_lists: self.url_lists,
+            output,
             mode,
             jobs,
             format: match self.format {
@@ -274,6 +323,10 @@ impl Cli {
             quiet: self.quiet,
             report: self.report,
             limits,
+            async_settings: AsyncSettings {
+                concurrency: self.concurrency as usize,
+                per_host: self.per_host as usize,
+            },
         };
         Ok((run, spec))
     }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::fetch::FetchPolicy;
+
 /// How the resized image relates to the target box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Fit {
@@ -78,6 +80,8 @@ pub struct Spec {
     pub existing: ExistingOutput,
     /// Images with more pixels than this fail before they are decoded; 0 lifts the limit.
     pub max_pixels: u64,
+    /// How inputs given as URLs are downloaded.
+    pub fetch: FetchPolicy,
 }
 
 impl Default for Spec {
@@ -91,6 +95,7 @@ impl Default for Spec {
             quality: 85,
             existing: ExistingOutput::Fail,
             max_pixels: 100_000_000,
+            fetch: FetchPolicy::default(),
         }
     }
 }
@@ -103,6 +108,9 @@ pub enum Mode {
     Sequential,
     /// A pool of worker threads taking the next image as they become idle.
     Threaded,
+    /// Downloads (or file reads) run concurrently on an async runtime and feed a pool of
+    /// CPU worker threads through a bounded queue.
+    Async,
     /// A pool of worker processes (this program run again with the hidden `worker`
     /// argument), each taking the next image as it becomes idle; a crash, a hang past
     /// `--timeout` or a memory cap costs one image, not the run.
@@ -116,6 +124,7 @@ impl Mode {
             Mode::Sequential => "sequential",
             Mode::Threaded => "threaded",
             Mode::Process => "process",
+            Mode::Async => "async",
         }
     }
 }
@@ -130,11 +139,32 @@ pub struct WorkerLimits {
     pub memory: Option<u64>,
 }
 
+/// How `Mode::Async` overlaps downloads with work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsyncSettings {
+    /// Downloads (or file reads) in flight at once.
+    pub concurrency: usize,
+    /// Downloads in flight at once from one host.
+    pub per_host: usize,
+}
+
+impl Default for AsyncSettings {
+    fn default() -> Self {
+        AsyncSettings {
+            concurrency: 32,
+            per_host: 8,
+        }
+    }
+}
+
 /// Where the images come from and go to, and how the batch runs.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Folders (walked recursively) and image files, in the order given; at least one.
+    /// Folders (walked recursively), image files, files listing URLs, and `-` for a URL
+    /// list on stdin, in the order given; at least one.
     pub inputs: Vec<PathBuf>,
+    /// Files read as URL lists whatever they look like (`--urls`).
+    pub url_lists: Vec<PathBuf>,
     /// The folder outputs are written under; created if missing.
     pub output: PathBuf,
     pub mode: Mode,
@@ -147,4 +177,6 @@ pub struct RunConfig {
     pub report: Option<PathBuf>,
     /// Limits on worker processes; only `Mode::Process` uses them.
     pub limits: WorkerLimits,
+    /// Only `Mode::Async` uses these.
+    pub async_settings: AsyncSettings,
 }

@@ -78,20 +78,56 @@ impl Collector {
         }
     }
 
-    /// `worker` finished `job` with `outcome`.
+    /// `worker` finished `job` with `outcome` (a download, if any, was its first stage).
     pub fn finished(&self, job: &Job, worker: usize, outcome: &JobOutcome) {
         let end = self.now_ms();
-        let start = lock(&self.started_ms)
+        let start = self.started_at(job, end);
+        let fetch = outcome
+            .fetch
+            .map(|_| (start, (start + outcome.times.fetch_ms).min(end)));
+        self.record(job, Some(worker), outcome, (start, end), fetch);
+    }
+
+    /// `job` ended with `outcome` after its input was downloaded (or read) from
+    /// `fetch.0` to `fetch.1` ms, ahead of any worker; `worker` is the one that processed
+    /// it, if it got that far.
+    pub fn finished_after_fetch(
+        &self,
+        job: &Job,
+        worker: Option<usize>,
+        outcome: &JobOutcome,
+        fetch: (f64, f64),
+    ) {
+        let end = self.now_ms();
+        let start = match worker {
+            Some(_) => self.started_at(job, end),
+            None => fetch.1,
+        };
+        self.record(job, worker, outcome, (start, end), Some(fetch));
+    }
+
+    fn started_at(&self, job: &Job, otherwise: f64) -> f64 {
+        lock(&self.started_ms)
             .get(job.index)
             .copied()
-            .unwrap_or(end);
+            .unwrap_or(otherwise)
+    }
+
+    fn record(
+        &self,
+        job: &Job,
+        worker: Option<usize>,
+        outcome: &JobOutcome,
+        span: (f64, f64),
+        fetch: Option<(f64, f64)>,
+    ) {
         let record = Record::from_outcome(
-            job.input.clone(),
+            job.input.to_string(),
             job.output.clone(),
             outcome,
             worker,
-            start,
-            end,
+            span,
+            fetch,
         );
         if let Some(slot) = lock(&self.records).get_mut(job.index) {
             *slot = Some(record);

@@ -1,31 +1,149 @@
-//! One image's work, the same in every mode: [`process_job`] reads, decodes, converts,
-//! resizes, encodes and writes, and always returns exactly one [`JobOutcome`].
+//! One image's work, the same in every mode: [`process_job`] gets the input's bytes (reads
+//! the file or downloads the URL), decodes, converts, resizes, encodes and writes, and
+//! always returns exactly one [`JobOutcome`]. The async mode gets the bytes itself,
+//! concurrently, and hands them to [`process_obtained`], which does the rest the same way.
 
+use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::config::{ExistingOutput, OutputFormat, Spec};
+use crate::fetch::{self, FetchInfo};
 use crate::image::{decode, encode, ops};
 use crate::output::write_atomic;
 use crate::report::{JobOutcome, Status};
+
+/// Where one image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    File(PathBuf),
+    /// An http or https URL, as written in the list.
+    Url(String),
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::File(path) => write!(f, "{}", path.display()),
+            Input::Url(url) => f.write_str(url),
+        }
+    }
+}
 
 /// One image to convert: where it is read from and where its output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     /// Position in the plan; outcomes are reported in this order.
     pub index: usize,
-    pub input: PathBuf,
+    pub input: Input,
     pub output: PathBuf,
     pub format: OutputFormat,
+}
+
+/// An input's bytes, or why they could not be had, with what getting them cost.
+pub struct Obtained {
+    pub bytes: Result<Vec<u8>, String>,
+    /// For a URL: status, attempts, bytes.
+    pub fetch: Option<FetchInfo>,
+    /// Milliseconds spent reading or downloading.
+    pub ms: f64,
 }
 
 /// Does the whole work for one image and says how it ended. Never panics and never leaves
 /// a partial file: a failure at any stage (including a panic in a decoder) becomes
 /// `Status::Failed` with a reason, and the output appears whole or not at all.
 pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
+    guarded(|outcome| {
+        existing_output(job, spec)?;
+        let obtained = obtain_blocking(&job.input, spec);
+        convert(job, spec, obtained, outcome)
+    })
+}
+
+/// The rest of [`process_job`] once the bytes are in hand (async mode), with the same
+/// guarantees. The existing-output check is repeated: the file may have appeared since.
+pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
+    guarded(|outcome| {
+        existing_output(job, spec)?;
+        convert(job, spec, obtained, outcome)
+    })
+}
+
+/// Whether the job can be left alone before its input is even read: `Err` with the status
+/// to report when its output exists and the policy says skip or fail.
+pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
+    if job.output.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    match spec.existing {
+        ExistingOutput::Skip => Err(Status::Skipped("output exists".into())),
+        ExistingOutput::Fail => Err(Status::Failed(format!(
+            "output {} already exists (use --overwrite or --skip-existing)",
+            job.output.display()
+        ))),
+        ExistingOutput::Overwrite => Ok(()),
+    }
+}
+
+/// Reads the file or downloads the URL, on this thread.
+fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
+    let clock = Instant::now();
+    match input {
+        Input::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"));
+            Obtained {
+                bytes,
+                fetch: None,
+                ms: lap(clock),
+            }
+        }
+        Input::Url(url) => {
+            let (bytes, info) = match fetch::fetch_blocking(url, &spec.fetch) {
+                Ok(fetched) => (Ok(fetched.bytes), fetched.info),
+                Err(failure) => (Err(failure.reason), failure.info),
+            };
+            Obtained {
+                bytes,
+                fetch: Some(info),
+                ms: lap(clock),
+            }
+        }
+    }
+}
+
+/// Reads the file or downloads the URL without blocking the calling task (async mode),
+/// downloads sharing `client`.
+pub async fn obtain(input: &Input, spec: &Spec, client: &reqwest::Client) -> Obtained {
+    let clock = Instant::now();
+    match input {
+        Input::File(path) => {
+            let bytes = tokio::fs::read(path)
+                .await
+                .map_err(|e| format!("cannot read: {e}"));
+            Obtained {
+                bytes,
+                fetch: None,
+                ms: lap(clock),
+            }
+        }
+        Input::Url(url) => {
+            let (bytes, info) = match fetch::fetch(client, url, &spec.fetch).await {
+                Ok(fetched) => (Ok(fetched.bytes), fetched.info),
+                Err(failure) => (Err(failure.reason), failure.info),
+            };
+            Obtained {
+                bytes,
+                fetch: Some(info),
+                ms: lap(clock),
+            }
+        }
+    }
+}
+
+fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutcome {
     let mut outcome = JobOutcome::default();
-    let result = catch_unwind(AssertUnwindSafe(|| run_stages(job, spec, &mut outcome)));
+    let result = catch_unwind(AssertUnwindSafe(|| work(&mut outcome)));
     outcome.status = match result {
         Ok(Ok(())) => Status::Ok,
         Ok(Err(status)) => status,
@@ -34,24 +152,19 @@ pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
     outcome
 }
 
-fn run_stages(job: &Job, spec: &Spec, outcome: &mut JobOutcome) -> Result<(), Status> {
-    if job.output.symlink_metadata().is_ok() {
-        match spec.existing {
-            ExistingOutput::Skip => return Err(Status::Skipped("output exists".into())),
-            ExistingOutput::Fail => {
-                return Err(Status::Failed(format!(
-                    "output {} already exists (use --overwrite or --skip-existing)",
-                    job.output.display()
-                )));
-            }
-            ExistingOutput::Overwrite => {}
-        }
+fn convert(
+    job: &Job,
+    spec: &Spec,
+    obtained: Obtained,
+    outcome: &mut JobOutcome,
+) -> Result<(), Status> {
+    outcome.fetch = obtained.fetch;
+    match obtained.fetch {
+        Some(_) => outcome.times.fetch_ms = obtained.ms,
+        None => outcome.times.read_ms = obtained.ms,
     }
-    let clock = Instant::now();
-    let bytes =
-        std::fs::read(&job.input).map_err(|e| Status::Failed(format!("cannot read: {e}")))?;
+    let bytes = obtained.bytes.map_err(Status::Failed)?;
     outcome.bytes_in = bytes.len() as u64;
-    outcome.times.read_ms = lap(clock);
 
     let clock = Instant::now();
     let decoded = decode::decode(&bytes, spec.max_pixels).map_err(Status::Failed)?;

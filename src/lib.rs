@@ -15,6 +15,7 @@ pub mod config;
 pub mod events;
 pub mod exec;
 pub mod exit;
+pub mod fetch;
 pub mod image;
 pub mod job;
 pub mod output;
@@ -34,7 +35,12 @@ use crate::report::{Record, RunMeasures, RunReport};
 /// the JSON report could not be written; the message says which.
 /// Setting `cancel` stops the run after the images in progress.
 pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
-    let plan = plan::plan(&config.inputs, &config.output, config.format)?;
+    let plan = plan::plan(
+        &config.inputs,
+        &config.url_lists,
+        &config.output,
+        config.format,
+    )?;
     prepare_output(&config.output)?;
     if plan.jobs.is_empty() && plan.problems.is_empty() && !config.quiet {
         let inputs: Vec<String> = config
@@ -51,15 +57,7 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
 
     let (cpu_before, _) = usage::self_usage();
     let events = Collector::new(plan.jobs.len(), !config.quiet);
-    let workers = exec::execute(
-        config.mode,
-        config.jobs,
-        &config.limits,
-        &plan.jobs,
-        spec,
-        &events,
-        cancel,
-    );
+    let workers = exec::execute(config, &plan.jobs, spec, &events, cancel);
     let wall_s = events.elapsed_s();
     let (cpu_after, peak_rss_mib) = usage::self_usage();
 
@@ -67,7 +65,7 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
     let mut records: Vec<Record> = plan
         .problems
         .into_iter()
-        .map(|(path, reason)| Record::problem(path, reason))
+        .map(|(path, reason)| Record::problem(&path, reason))
         .collect();
     let collected = events.finish();
     records.extend(collected.images);

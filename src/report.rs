@@ -3,9 +3,11 @@
 //! executors and `process_job` measured.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::fetch::FetchInfo;
 
 /// How one image ended. Every planned image ends in exactly one of these.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -38,6 +40,8 @@ impl Status {
 /// Milliseconds spent in each stage of one image's work (0 for stages not reached).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageTimes {
+    /// Downloading (URL inputs; in async mode, before a worker took the image).
+    pub fetch_ms: f64,
     pub read_ms: f64,
     pub decode_ms: f64,
     pub resize_ms: f64,
@@ -56,12 +60,15 @@ pub struct JobOutcome {
     /// Width and height of the output, once resized.
     pub size_out: Option<(u32, u32)>,
     pub times: StageTimes,
+    /// How the download went, for a URL input.
+    pub fetch: Option<FetchInfo>,
 }
 
 /// One image in the JSON report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
-    pub input: PathBuf,
+    /// The file path or URL, as given or found.
+    pub input: String,
     pub output: Option<PathBuf>,
     pub status: &'static str,
     pub error: Option<String>,
@@ -75,21 +82,31 @@ pub struct Record {
     pub start_ms: f64,
     /// Milliseconds from the run's start to when the worker finished it.
     pub end_ms: f64,
-    /// Which worker ran it (0-based); `None` for problems found before any work started.
+    /// Which worker ran it (0-based); `None` for problems found before any work started
+    /// and for downloads that failed before reaching a worker (async mode).
     pub worker: Option<usize>,
+    /// Milliseconds from the run's start to the start and end of the download, for URLs
+    /// (and for files read by the async mode).
+    pub fetch_start_ms: Option<f64>,
+    pub fetch_end_ms: Option<f64>,
+    /// The last HTTP status received, for URLs.
+    pub http_status: Option<u16>,
+    /// Download attempts made, for URLs.
+    pub attempts: Option<u32>,
     #[serde(flatten)]
     pub times: StageTimes,
 }
 
 impl Record {
-    /// The record of a job that ran.
+    /// The record of a job that ran: on `worker` from `start_ms` to `end_ms`, with its
+    /// download (or async read) from `fetch.0` to `fetch.1` if there was one.
     pub fn from_outcome(
-        input: PathBuf,
+        input: String,
         output: PathBuf,
         outcome: &JobOutcome,
-        worker: usize,
-        start_ms: f64,
-        end_ms: f64,
+        worker: Option<usize>,
+        (start_ms, end_ms): (f64, f64),
+        fetch: Option<(f64, f64)>,
     ) -> Record {
         Record {
             input,
@@ -104,16 +121,20 @@ impl Record {
             height_out: outcome.size_out.map(|s| s.1),
             start_ms,
             end_ms,
-            worker: Some(worker),
+            worker,
+            fetch_start_ms: fetch.map(|f| f.0),
+            fetch_end_ms: fetch.map(|f| f.1),
+            http_status: outcome.fetch.and_then(|f| f.status),
+            attempts: outcome.fetch.map(|f| f.attempts),
             times: outcome.times,
         }
     }
 
     /// The record of an input that failed before it could become a job (an unreadable
     /// folder entry, say).
-    pub fn problem(input: PathBuf, reason: String) -> Record {
+    pub fn problem(input: &Path, reason: String) -> Record {
         Record {
-            input,
+            input: input.display().to_string(),
             output: None,
             status: "failed",
             error: Some(reason),
@@ -126,8 +147,25 @@ impl Record {
             start_ms: 0.0,
             end_ms: 0.0,
             worker: None,
+            fetch_start_ms: None,
+            fetch_end_ms: None,
+            http_status: None,
+            attempts: None,
             times: StageTimes::default(),
         }
+    }
+
+    /// When its input was being downloaded (or read by the async mode), if ever.
+    fn fetch_span(&self) -> Option<(f64, f64)> {
+        Some((self.fetch_start_ms?, self.fetch_end_ms?))
+    }
+
+    /// When a worker was processing it, its download excluded.
+    fn work_span(&self) -> Option<(f64, f64)> {
+        let from = self
+            .fetch_end_ms
+            .map_or(self.start_ms, |f| f.max(self.start_ms));
+        (self.worker.is_some() && self.end_ms > from).then_some((from, self.end_ms))
     }
 
     fn pixels_in(&self) -> u64 {
@@ -196,6 +234,14 @@ pub struct RunReport {
     pub parallel_efficiency: f64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Body bytes received from servers.
+    pub bytes_downloaded: u64,
+    /// Wall seconds during which at least one download (or async file read) was in flight.
+    pub network_s: f64,
+    /// Wall seconds during which at least one worker was processing an image.
+    pub processing_s: f64,
+    /// Wall seconds during which both were happening at once.
+    pub overlap_s: f64,
     pub images: Vec<Record>,
     /// One record per worker process started (`--mode process` only), in slot order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -234,6 +280,8 @@ impl RunReport {
         let count = |word: &str| records.iter().filter(|r| r.status == word).count();
         let (ok, failed, skipped) = (count("ok"), count("failed"), count("skipped"));
         let busy_ms: f64 = records.iter().map(|r| r.end_ms - r.start_ms).sum();
+        let network: Vec<(f64, f64)> = records.iter().filter_map(Record::fetch_span).collect();
+        let work: Vec<(f64, f64)> = records.iter().filter_map(Record::work_span).collect();
         let pixels: u64 = records.iter().map(Record::pixels_in).sum();
         let wall = measures.wall_s;
         let per_s = |v: f64| if wall > 0.0 { v / wall } else { 0.0 };
@@ -257,6 +305,14 @@ impl RunReport {
             parallel_efficiency: per_s(busy_ms / 1e3) / measures.workers.max(1) as f64,
             bytes_in: records.iter().map(|r| r.bytes_in).sum(),
             bytes_out: records.iter().map(|r| r.bytes_out).sum(),
+            bytes_downloaded: records
+                .iter()
+                .filter(|r| r.http_status.is_some())
+                .map(|r| r.bytes_in)
+                .sum(),
+            network_s: spans::covered(&network) / 1e3,
+            processing_s: spans::covered(&work) / 1e3,
+            overlap_s: spans::overlap(&network, &work) / 1e3,
             images: records,
             worker_processes,
         }
@@ -267,13 +323,7 @@ impl RunReport {
         self.images
             .iter()
             .filter(|r| r.status == "failed")
-            .map(|r| {
-                format!(
-                    "{}: {}",
-                    r.input.display(),
-                    r.error.as_deref().unwrap_or("failed")
-                )
-            })
+            .map(|r| format!("{}: {}", r.input, r.error.as_deref().unwrap_or("failed")))
     }
 
     /// The human summary printed at the end of a run (without the failure list).
@@ -314,6 +364,16 @@ impl RunReport {
             self.workers,
             self.wall_s
         );
+        if self.network_s > 0.0 {
+            let _ = writeln!(
+                s,
+                "  network     {:.2} s with downloads in flight, {:.2} s with images in work, {:.2} s both at once ({:.1} MB downloaded)",
+                self.network_s,
+                self.processing_s,
+                self.overlap_s,
+                self.bytes_downloaded as f64 / 1e6
+            );
+        }
         if self.worker_processes.is_empty() {
             let _ = writeln!(
                 s,
@@ -378,7 +438,14 @@ mod tests {
             size_in: Some((1000, 1000)),
             ..JobOutcome::default()
         };
-        Record::from_outcome("in".into(), "out".into(), &outcome, 0, start, end)
+        Record::from_outcome(
+            "in".into(),
+            "out".into(),
+            &outcome,
+            Some(0),
+            (start, end),
+            None,
+        )
     }
 
     #[test]
@@ -406,5 +473,60 @@ mod tests {
         assert!((report.images_per_s - 2.0).abs() < 1e-9);
         assert!((report.megapixels_per_s - 4.0).abs() < 1e-9);
         assert_eq!(report.failures().collect::<Vec<_>>(), vec!["in: bad"]);
+    }
+}
+
+/// Lengths of time covered by sets of intervals on one clock.
+mod spans {
+    /// Sorts and merges overlapping intervals.
+    fn merged(spans: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        let mut sorted: Vec<(f64, f64)> = spans.iter().copied().filter(|s| s.1 > s.0).collect();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out: Vec<(f64, f64)> = Vec::with_capacity(sorted.len());
+        for (start, end) in sorted {
+            match out.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => out.push((start, end)),
+            }
+        }
+        out
+    }
+
+    /// Time covered by at least one interval.
+    pub fn covered(spans: &[(f64, f64)]) -> f64 {
+        merged(spans).iter().map(|(a, b)| b - a).sum()
+    }
+
+    /// Time covered by at least one interval of each set.
+    pub fn overlap(a: &[(f64, f64)], b: &[(f64, f64)]) -> f64 {
+        let (a, b) = (merged(a), merged(b));
+        let (mut i, mut j, mut total) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            let from = a[i].0.max(b[j].0);
+            let to = a[i].1.min(b[j].1);
+            if to > from {
+                total += to - from;
+            }
+            if a[i].1 < b[j].1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        total
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn coverage_and_overlap_count_each_instant_once() {
+            let network = [(0.0, 10.0), (5.0, 12.0), (20.0, 30.0)];
+            let work = [(10.0, 25.0), (11.0, 13.0)];
+            assert_eq!(super::covered(&network), 22.0);
+            assert_eq!(super::covered(&work), 15.0);
+            // 10-12 and 20-25.
+            assert_eq!(super::overlap(&network, &work), 7.0);
+            assert_eq!(super::overlap(&network, &[]), 0.0);
+        }
     }
 }

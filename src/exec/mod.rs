@@ -1,6 +1,7 @@
 //! Schedulers: they decide when and on which worker `process_job` runs for each job, and
 //! report to the [`Collector`]. They never decide what is done to an image, and never print.
 
+mod async_fetch;
 #[cfg(unix)]
 mod child;
 #[cfg(unix)]
@@ -13,23 +14,23 @@ pub mod worker;
 
 use std::sync::atomic::AtomicBool;
 
-use crate::config::{Mode, Spec, WorkerLimits};
+use crate::config::{Mode, RunConfig, Spec};
 use crate::events::Collector;
 use crate::job::Job;
 
-/// Runs `jobs` in `mode` with `workers` workers (sequential always uses one); `limits`
-/// apply to worker processes. Stops handing out jobs once `cancel` is set; jobs already
-/// running finish. Returns the worker count actually used.
+/// Runs `jobs` as `config` says: its mode, its number of workers (sequential always uses
+/// one), the limits on worker processes and the async mode's fetching. Stops handing out
+/// jobs once `cancel` is set; jobs already running finish. Returns the worker count
+/// actually used.
 pub fn execute(
-    mode: Mode,
-    workers: usize,
-    limits: &WorkerLimits,
+    config: &RunConfig,
     jobs: &[Job],
     spec: &Spec,
     events: &Collector,
     cancel: &AtomicBool,
 ) -> usize {
-    match mode {
+    let workers = config.jobs;
+    match config.mode {
         Mode::Sequential => {
             sequential::run(jobs, spec, events, cancel);
             1
@@ -38,14 +39,17 @@ pub fn execute(
             threaded::run(jobs, spec, workers, events, cancel);
             workers
         }
+        Mode::Async => {
+            async_fetch::run(jobs, spec, workers, &config.async_settings, events, cancel);
+            workers
+        }
         #[cfg(unix)]
         Mode::Process => {
-            process::run(jobs, spec, workers, limits, events, cancel);
+            process::run(jobs, spec, workers, &config.limits, events, cancel);
             workers
         }
         #[cfg(not(unix))]
         Mode::Process => {
-            let _ = limits;
             let outcome = crate::report::JobOutcome {
                 status: crate::report::Status::Failed(
                     "--mode process needs a Unix system; use --mode threaded".into(),

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{OutputFormat, Spec};
-use crate::job::Job;
+use crate::job::{Input, Job};
 use crate::report::JobOutcome;
 
 /// A message from imgpar to a worker.
@@ -38,16 +38,25 @@ pub enum FromWorker {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WireJob {
     index: usize,
-    input: Vec<u8>,
+    input: WireInput,
     output: Vec<u8>,
     format: OutputFormat,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum WireInput {
+    File(Vec<u8>),
+    Url(String),
 }
 
 impl From<&Job> for WireJob {
     fn from(job: &Job) -> WireJob {
         WireJob {
             index: job.index,
-            input: path_bytes(&job.input),
+            input: match &job.input {
+                Input::File(path) => WireInput::File(path_bytes(path)),
+                Input::Url(url) => WireInput::Url(url.clone()),
+            },
             output: path_bytes(&job.output),
             format: job.format,
         }
@@ -58,7 +67,10 @@ impl From<WireJob> for Job {
     fn from(wire: WireJob) -> Job {
         Job {
             index: wire.index,
-            input: bytes_path(wire.input),
+            input: match wire.input {
+                WireInput::File(bytes) => Input::File(bytes_path(bytes)),
+                WireInput::Url(url) => Input::Url(url),
+            },
             output: bytes_path(wire.output),
             format: wire.format,
         }
@@ -122,7 +134,7 @@ mod tests {
         let input = PathBuf::from("in/café \n.jpg");
         let job = Job {
             index: 7,
-            input,
+            input: Input::File(input),
             output: "out/x.png".into(),
             format: OutputFormat::Png,
         };

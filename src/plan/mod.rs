@@ -1,5 +1,7 @@
-//! Inputs to jobs: the folder walk (or the single file), which files are images, and the
-//! output path of each, decided once so that every mode writes the same names.
+//! Inputs to jobs: the folder walk, single files and URL lists, which files are images,
+//! and the output path of each, decided once so that every mode writes the same names.
+
+mod urls;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -9,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::config::{FormatChoice, OutputFormat};
-use crate::job::Job;
+use crate::job::{Input, Job};
 
 /// What the walk found: the jobs in a stable order (sorted by path), the entries that could
 /// not be read, and how many files were passed over as not images.
@@ -27,19 +29,39 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
 ];
 
-/// Plans the work for `inputs` (folders, walked recursively, and single files, in the order
-/// given) with outputs under `output`. A folder's images keep their path relative to it; a
-/// file named explicitly is planned even when it is not a regular file (a pipe, say), and is
-/// then not read here. Fails, with a message for the user, when the run cannot start: a
-/// missing input, or an output folder inside an input folder.
-pub fn plan(inputs: &[PathBuf], output: &Path, format: FormatChoice) -> Result<Plan, String> {
+/// Plans the work for `inputs` (folders, walked recursively; image files; files that are
+/// lists of http(s) URLs; `-` for a URL list on stdin) and `url_lists` (read as URL lists
+/// whatever they look like), in the order given, with outputs under `output`. A folder's
+/// images keep their path relative to it; a file named explicitly is planned even when it
+/// is not a regular file (a pipe, say), and is then not read here; a URL's image is named
+/// after its last path segment. Fails, with a message for the user, when the run cannot
+/// start: a missing input, an unreadable list, or an output folder inside an input folder.
+pub fn plan(
+    inputs: &[PathBuf],
+    url_lists: &[PathBuf],
+    output: &Path,
+    format: FormatChoice,
+) -> Result<Plan, String> {
     let mut plan = Plan::default();
     for input in inputs {
+        if input.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read the URL list on stdin: {e}"))?;
+            plan_url_list(&text, output, format, &mut plan);
+            continue;
+        }
         let meta = std::fs::metadata(input)
             .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
         if meta.is_dir() {
             refuse_output_inside(input, output)?;
             walk(input, output, format, &mut plan);
+        } else if meta.is_file()
+            && kind_by_extension(input).is_none()
+            && urls::looks_like_url_list(input)
+        {
+            plan_url_list(&read_list(input)?, output, format, &mut plan);
         } else {
             let name = input.file_name().map(PathBuf::from).unwrap_or_default();
             let kind = if meta.is_file() {
@@ -51,11 +73,43 @@ pub fn plan(inputs: &[PathBuf], output: &Path, format: FormatChoice) -> Result<P
             plan.jobs.push(job_for(input, &name, kind, output, format));
         }
     }
+    for list in url_lists {
+        plan_url_list(&read_list(list)?, output, format, &mut plan);
+    }
     resolve_collisions(&mut plan.jobs);
     for (index, job) in plan.jobs.iter_mut().enumerate() {
         job.index = index;
     }
     Ok(plan)
+}
+
+fn read_list(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read the URL list {}: {e}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// One job per URL of the list, named after the URL; names shared by several lines get
+/// the line number in front.
+fn plan_url_list(text: &str, output: &Path, format: FormatChoice, plan: &mut Plan) {
+    let listed = urls::parse_list(text);
+    let mut jobs: Vec<Job> = listed
+        .iter()
+        .map(|entry| {
+            let name = PathBuf::from(urls::name_for_url(&entry.url));
+            let kind = kind_by_extension(&name).unwrap_or(InputKind::Other);
+            let mut job = job_for(&name, &name, kind, output, format);
+            job.input = Input::Url(entry.url.clone());
+            job
+        })
+        .collect();
+    let mut outputs: Vec<PathBuf> = jobs.iter().map(|j| j.output.clone()).collect();
+    let lines: Vec<usize> = listed.iter().map(|l| l.line).collect();
+    urls::number_shared_names(&mut outputs, &lines);
+    for (job, output) in jobs.iter_mut().zip(outputs) {
+        job.output = output;
+    }
+    plan.jobs.extend(jobs);
 }
 
 fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
@@ -148,7 +202,7 @@ fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: For
     };
     Job {
         index: 0,
-        input: input.to_path_buf(),
+        input: Input::File(input.to_path_buf()),
         output: output.join(output_name(rel, format)),
         format,
     }
@@ -176,10 +230,15 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
 /// file (`a.gif` and `a.png` both giving `a.png`) keep their full names where theirs was
 /// changed (`a.gif.png`); anything still shared gets `-2`, `-3`, ... in plan order.
 fn resolve_collisions(jobs: &mut [Job]) {
-    let renamed = |job: &Job| job.input.file_name() != job.output.file_name();
+    let input_name = |job: &Job| match &job.input {
+        Input::File(path) => path.file_name().map(OsString::from),
+        Input::Url(_) => None,
+    };
+    let renamed =
+        |job: &Job| input_name(job).is_some_and(|n| Some(n.as_os_str()) != job.output.file_name());
     for i in claimants(jobs) {
         if renamed(&jobs[i]) {
-            let mut name: OsString = jobs[i].input.file_name().unwrap_or_default().into();
+            let mut name: OsString = input_name(&jobs[i]).unwrap_or_default();
             name.push(".");
             name.push(jobs[i].format.extension());
             jobs[i].output.set_file_name(name);

@@ -1,0 +1,214 @@
+//! Downloads (or file reads) run concurrently on an async runtime, at most `concurrency`
+//! at once and `per_host` per server, and hand each input's bytes through a bounded queue
+//! to a pool of CPU threads that do the rest of the work. Downloading and decoding
+//! overlap, and memory stays bounded whatever the length of the list: an input is only
+//! fetched while fewer than `concurrency` are held, and a fetched one waits for room in the
+//! queue before the next is started.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::config::{AsyncSettings, Spec};
+use crate::events::Collector;
+use crate::fetch;
+use crate::job::{self, Input, Job, Obtained};
+use crate::report::{JobOutcome, Status};
+
+/// An input whose bytes are in hand, waiting for a CPU worker.
+struct Fetched<'a> {
+    job: &'a Job,
+    obtained: Obtained,
+    /// When the download (or read) started and ended, in the collector's milliseconds.
+    span: (f64, f64),
+}
+
+/// How often the producer looks at the cancel flag while everything it runs is waiting.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Runs the jobs: fetching on a single-threaded runtime on the calling thread, processing
+/// on `workers` threads. Every job that is begun ends in one outcome reported to `events`;
+/// once `cancel` is set no fetch is started, fetches in flight are abandoned (their images
+/// count as not started) and the workers finish the image they hold.
+pub fn run(
+    jobs: &[Job],
+    spec: &Spec,
+    workers: usize,
+    settings: &AsyncSettings,
+    events: &Collector,
+    cancel: &AtomicBool,
+) {
+    let (sender, receiver) = mpsc::channel::<Fetched>(workers.max(1) * 2);
+    let receiver = Mutex::new(receiver);
+    std::thread::scope(|scope| {
+        for worker in 0..workers.min(jobs.len()) {
+            let receiver = &receiver;
+            std::thread::Builder::new()
+                .name(format!("imgpar-cpu-{worker}"))
+                .spawn_scoped(scope, move || {
+                    cpu_worker(worker, receiver, spec, events, cancel)
+                })
+                .expect("the system can start a worker thread");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        match runtime {
+            Ok(runtime) => {
+                runtime.block_on(produce(jobs, spec, settings, events, cancel, sender));
+                // A read stuck on a pipe must not hold the run open.
+                runtime.shutdown_background();
+            }
+            Err(e) => {
+                let reason = format!("cannot start the async runtime: {e}");
+                for job in jobs {
+                    fail_unfetched(job, events, reason.clone());
+                }
+            }
+        }
+    });
+}
+
+/// Takes fetched inputs off the queue and processes them, until the queue is closed and
+/// empty or the run is cancelled.
+fn cpu_worker(
+    worker: usize,
+    receiver: &Mutex<mpsc::Receiver<Fetched>>,
+    spec: &Spec,
+    events: &Collector,
+    cancel: &AtomicBool,
+) {
+    loop {
+        let next = receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .blocking_recv();
+        let Some(item) = next else {
+            break;
+        };
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        events.started(item.job, worker);
+        let outcome = job::process_obtained(item.job, spec, item.obtained);
+        events.finished_after_fetch(item.job, Some(worker), &outcome, item.span);
+    }
+}
+
+/// Fetches the inputs in plan order, `settings.concurrency` at a time, and queues them for
+/// the CPU workers. Inputs that fail to arrive, or need no work, are reported here.
+async fn produce<'a>(
+    jobs: &'a [Job],
+    spec: &'a Spec,
+    settings: &AsyncSettings,
+    events: &'a Collector,
+    cancel: &AtomicBool,
+    sender: mpsc::Sender<Fetched<'a>>,
+) {
+    let client = match fetch::client(&spec.fetch) {
+        Ok(client) => client,
+        Err(reason) => {
+            jobs.iter()
+                .for_each(|job| fail_unfetched(job, events, reason.clone()));
+            return;
+        }
+    };
+    let hosts = HostLimits::new(settings.per_host);
+    let (client, hosts, sender) = (&client, &hosts, &sender);
+    let mut in_flight = FuturesUnordered::new();
+    let mut pending = jobs.iter();
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        while in_flight.len() < settings.concurrency {
+            let Some(job) = pending.next() else {
+                break;
+            };
+            if let Err(status) = job::existing_output(job, spec) {
+                report_without_work(job, events, status);
+                continue;
+            }
+            in_flight.push(async move {
+                let host = hosts.permit(&job.input).await;
+                let start = events.now_ms();
+                let obtained = job::obtain(&job.input, spec, client).await;
+                let span = (start, events.now_ms());
+                drop(host);
+                if obtained.bytes.is_err() {
+                    let outcome = job::process_obtained(job, spec, obtained);
+                    events.finished_after_fetch(job, None, &outcome, span);
+                    return;
+                }
+                // Waiting here for room in the queue is what bounds memory.
+                let _ = sender
+                    .send(Fetched {
+                        job,
+                        obtained,
+                        span,
+                    })
+                    .await;
+            });
+        }
+        if in_flight.is_empty() {
+            return;
+        }
+        tokio::select! {
+            _ = in_flight.next() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Per-host limits on downloads in flight.
+struct HostLimits {
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    fn new(per_host: usize) -> Self {
+        HostLimits {
+            per_host,
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a download slot on the input's host; files and unparsable URLs need none.
+    async fn permit(&self, input: &Input) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let Input::Url(url) = input else {
+            return None;
+        };
+        let host = reqwest::Url::parse(url)
+            .ok()?
+            .host_str()?
+            .to_ascii_lowercase();
+        let semaphore = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(
+                hosts
+                    .entry(host)
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
+            )
+        };
+        semaphore.acquire_owned().await.ok()
+    }
+}
+
+fn report_without_work(job: &Job, events: &Collector, status: Status) {
+    let now = events.now_ms();
+    let outcome = JobOutcome {
+        status,
+        ..JobOutcome::default()
+    };
+    events.finished_after_fetch(job, None, &outcome, (now, now));
+}
+
+fn fail_unfetched(job: &Job, events: &Collector, reason: String) {
+    report_without_work(job, events, Status::Failed(reason));
+}
