@@ -137,16 +137,6 @@ fn non_images_are_passed_over_and_content_is_recognised() {
     assert_eq!(&bytes[..2], &[0xFF, 0xD8]);
 }
 
-fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    files_under(dir)
-        .into_iter()
-        .map(|rel| {
-            let bytes = std::fs::read(dir.join(&rel)).unwrap();
-            (rel, bytes)
-        })
-        .collect()
-}
-
 #[test]
 fn outputs_are_byte_identical_in_every_mode_and_worker_count() {
     // Two folders as inputs: every fixture that converts, in one run.

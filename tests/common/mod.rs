@@ -34,6 +34,17 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every file under `dir` with its bytes, sorted by relative path.
+pub fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
 /// Asserts no imgpar temp file is left anywhere under `dir`.
 pub fn assert_no_temp_files(dir: &Path) {
     for file in files_under(dir) {
