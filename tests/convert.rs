@@ -156,7 +156,7 @@ fn outputs_are_byte_identical_in_every_mode_and_worker_count() {
         &["--mode", "sequential"],
     );
     assert_eq!(reference.len(), expected_outputs().len() + 8);
-    for mode in ["threaded", "process"] {
+    for mode in ["threaded", "process", "async"] {
         for jobs in ["1", "2", "4"] {
             let out = scratch.path().join(format!("{mode}-{jobs}"));
             assert!(

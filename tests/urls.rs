@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use predicates::prelude::*;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
@@ -69,6 +69,11 @@ fn mock_server(runtime: &tokio::runtime::Runtime) -> MockServer {
         for (route, response) in usual {
             Mock::given(method("GET"))
                 .and(path(route))
+                // Every request says who is asking.
+                .and(header(
+                    "User-Agent",
+                    concat!("imgpar/", env!("CARGO_PKG_VERSION")),
+                ))
                 .respond_with(response)
                 .mount(&server)
                 .await;
