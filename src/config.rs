@@ -175,6 +175,10 @@ pub struct RunConfig {
     pub quiet: bool,
     /// Where to write the JSON report, if anywhere.
     pub report: Option<PathBuf>,
+    /// Where to write a Chrome trace of the run, if anywhere.
+    pub trace: Option<PathBuf>,
+    /// Where to draw the run's SVG timeline, if anywhere.
+    pub timeline: Option<PathBuf>,
     /// Limits on worker processes; only `Mode::Process` uses them.
     pub limits: WorkerLimits,
     /// Only `Mode::Async` uses these.

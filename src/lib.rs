@@ -10,6 +10,7 @@
 //! -> [`report`]. [`run`] drives it; the binary only parses arguments and maps the result to
 //! an exit code.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod events;
@@ -21,6 +22,8 @@ pub mod job;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod timeline;
+pub mod trace;
 pub mod usage;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,6 +96,14 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
     if let Some(path) = &config.report {
         std::fs::write(path, report.to_json())
             .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &config.trace {
+        std::fs::write(path, trace::chrome_trace(&report))
+            .map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &config.timeline {
+        std::fs::write(path, timeline::timeline_svg(&report)?)
+            .map_err(|e| format!("cannot write the timeline {}: {e}", path.display()))?;
     }
     Ok(report)
 }

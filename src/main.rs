@@ -9,8 +9,10 @@ use imgpar::exit;
 
 fn main() {
     let cli = Cli::parse();
-    if let Some(Command::Worker) = cli.command {
-        std::process::exit(imgpar::exec::worker::serve());
+    match cli.command {
+        Some(Command::Worker) => std::process::exit(imgpar::exec::worker::serve()),
+        Some(Command::Bench(args)) => std::process::exit(bench(args)),
+        None => {}
     }
     let code = match cli.into_config() {
         Err(message) => {
@@ -29,6 +31,32 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `imgpar bench`: the sweep, its table on stdout, and an exit code.
+fn bench(args: Box<imgpar::cli::BenchArgs>) -> i32 {
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("imgpar: {message}");
+            return exit::USAGE;
+        }
+    };
+    let cancel = cancel_on_signals();
+    match imgpar::bench::run(&config, &cancel) {
+        Ok(result) => {
+            print!("{}", result.text());
+            exit::OK
+        }
+        Err(message) => {
+            eprintln!("imgpar bench: {message}");
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) || message == "interrupted" {
+                exit::INTERRUPTED
+            } else {
+                exit::USAGE
+            }
+        }
+    }
 }
 
 /// A flag set by the first Ctrl-C or SIGTERM (the run then winds down); a second one ends

@@ -367,7 +367,7 @@ impl RunReport {
         if self.network_s > 0.0 {
             let _ = writeln!(
                 s,
-                "  network     {:.2} s with downloads in flight, {:.2} s with images in work, {:.2} s both at once ({:.1} MB downloaded)",
+                "  network     {:.2} s with downloads (or async reads) in flight, {:.2} s with images in work, {:.2} s both at once ({:.1} MB downloaded)",
                 self.network_s,
                 self.processing_s,
                 self.overlap_s,

@@ -1,0 +1,336 @@
+//! `imgpar bench`: runs the same inputs in each mode and worker count (each run a fresh
+//! imgpar process, so its memory and CPU are its own), then reports speedup over
+//! sequential measured in the same sweep, efficiency, an Amdahl fit and the Karp-Flatt
+//! serial fraction of each point.
+
+mod export;
+mod plot;
+pub mod stats;
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+
+use crate::config::Mode;
+use stats::AmdahlFit;
+
+/// What to sweep and how to run each point.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub inputs: Vec<PathBuf>,
+    pub url_lists: Vec<PathBuf>,
+    /// Modes in the order they are run; sequential first.
+    pub modes: Vec<Mode>,
+    /// Worker counts for every mode but sequential (which always has one).
+    pub worker_counts: Vec<usize>,
+    /// Counted runs per point.
+    pub repeat: usize,
+    /// Uncounted runs before them.
+    pub warmup: usize,
+    /// Where to write bench.csv, bench.json and speedup.svg.
+    pub out: Option<PathBuf>,
+    /// Flags passed to every run (image and download settings).
+    pub run_args: Vec<String>,
+    /// Flags passed to runs in process mode (worker limits).
+    pub process_args: Vec<String>,
+}
+
+/// One mode and worker count, measured `repeat` times.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub mode: &'static str,
+    pub workers: usize,
+    /// More workers than the machine has cores.
+    pub oversubscribed: bool,
+    pub wall_median_s: f64,
+    pub wall_min_s: f64,
+    pub wall_max_s: f64,
+    /// Images written per second, at the median wall time.
+    pub images_per_s: f64,
+    /// Median sequential wall time over this row's median wall time.
+    pub speedup: f64,
+    /// Speedup per worker.
+    pub efficiency: f64,
+    /// The Karp-Flatt serial fraction of this point (none for one worker).
+    pub karp_flatt: Option<f64>,
+    /// Median CPU seconds (user plus system), worker processes included.
+    pub cpu_s: f64,
+    /// Largest peak resident memory over the runs, in MiB: imgpar itself, plus for
+    /// process mode the sum of its workers' peaks.
+    pub peak_mib: f64,
+    /// Wall time of every counted run, in order.
+    pub walls_s: Vec<f64>,
+}
+
+/// Amdahl's law fitted to one mode's points.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeFit {
+    pub mode: &'static str,
+    #[serde(flatten)]
+    pub fit: AmdahlFit,
+}
+
+/// What a sweep found.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    pub cores: usize,
+    /// Images each run handled (planned).
+    pub images: usize,
+    /// Images that failed in each run (the same inputs fail the same way every time).
+    pub failed: usize,
+    pub repeat: usize,
+    pub warmup: usize,
+    pub rows: Vec<Row>,
+    pub fits: Vec<ModeFit>,
+}
+
+/// One run's figures, from its JSON report.
+struct RunFigures {
+    wall_s: f64,
+    cpu_s: f64,
+    peak_mib: f64,
+    ok: usize,
+    failed: usize,
+    planned: usize,
+}
+
+/// Runs the sweep, printing a line on stderr per point as it goes, and writes the files of
+/// `--out`. `Err` when a run cannot start (bad input, say) or the sweep is interrupted.
+pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, String> {
+    if config.inputs.iter().any(|i| i.as_os_str() == "-") {
+        return Err("bench runs its inputs many times: save the URL list to a file".into());
+    }
+    let program = std::env::current_exe()
+        .map_err(|e| format!("cannot find imgpar's own program to run: {e}"))?;
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut measured: Vec<(Mode, usize, Vec<RunFigures>)> = Vec::new();
+    for &mode in &config.modes {
+        let counts = match mode {
+            Mode::Sequential => vec![1],
+            _ => config.worker_counts.clone(),
+        };
+        for workers in counts {
+            let mut runs = Vec::new();
+            for i in 0..config.warmup + config.repeat {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err("interrupted".into());
+                }
+                let figures = run_once(&program, config, mode, workers, scratch.path())?;
+                if i >= config.warmup {
+                    runs.push(figures);
+                }
+            }
+            let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+            eprintln!(
+                "bench: {} with {workers} worker{}: median {:.3} s",
+                mode.name(),
+                if workers == 1 { "" } else { "s" },
+                stats::median(&walls)
+            );
+            measured.push((mode, workers, runs));
+        }
+    }
+    let result = summarise(config, cores, measured);
+    if let Some(dir) = &config.out {
+        export::write_all(dir, &result)?;
+    }
+    Ok(result)
+}
+
+/// Runs imgpar once, into a fresh folder removed afterwards, and reads its report.
+fn run_once(
+    program: &Path,
+    config: &BenchConfig,
+    mode: Mode,
+    workers: usize,
+    scratch: &Path,
+) -> Result<RunFigures, String> {
+    let out = scratch.join("out");
+    let report = scratch.join("report.json");
+    let mut command = Command::new(program);
+    command.args(&config.inputs);
+    for list in &config.url_lists {
+        command.arg("--urls").arg(list);
+    }
+    command
+        .arg(&out)
+        .args(["--mode", mode.name(), "-j", &workers.to_string(), "--quiet"])
+        .arg(OsString::from("--report"))
+        .arg(&report)
+        .args(&config.run_args);
+    if mode == Mode::Process {
+        command.args(&config.process_args);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    let removed = std::fs::remove_dir_all(&out);
+    match output.status.code() {
+        Some(0 | 1) => {}
+        Some(130) => return Err("interrupted".into()),
+        _ => {
+            return Err(format!(
+                "a {} run failed: {}",
+                mode.name(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+    }
+    removed.map_err(|e| format!("cannot clear the scratch folder: {e}"))?;
+    let text = std::fs::read(&report).map_err(|e| format!("a run left no report: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("a run's report is unreadable: {e}"))?;
+    let number = |key: &str| json[key].as_f64().unwrap_or(0.0);
+    Ok(RunFigures {
+        wall_s: number("wall_s"),
+        cpu_s: number("cpu_s"),
+        peak_mib: number("peak_rss_mib") + number("workers_peak_rss_mib"),
+        ok: number("ok") as usize,
+        failed: number("failed") as usize,
+        planned: number("planned") as usize,
+    })
+}
+
+fn summarise(
+    config: &BenchConfig,
+    cores: usize,
+    measured: Vec<(Mode, usize, Vec<RunFigures>)>,
+) -> BenchResult {
+    let median_of = |runs: &[RunFigures], f: fn(&RunFigures) -> f64| {
+        stats::median(&runs.iter().map(f).collect::<Vec<_>>())
+    };
+    let baseline = measured
+        .iter()
+        .find(|(mode, _, _)| *mode == Mode::Sequential)
+        .map_or(0.0, |(_, _, runs)| median_of(runs, |r| r.wall_s));
+    let rows: Vec<Row> = measured
+        .iter()
+        .map(|(mode, workers, runs)| {
+            let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+            let wall = stats::median(&walls);
+            let speedup = stats::speedup(baseline, wall);
+            let ok = runs.first().map_or(0, |r| r.ok);
+            Row {
+                mode: mode.name(),
+                workers: *workers,
+                oversubscribed: *workers > cores,
+                wall_median_s: wall,
+                wall_min_s: walls.iter().copied().fold(f64::INFINITY, f64::min),
+                wall_max_s: walls.iter().copied().fold(0.0, f64::max),
+                images_per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
+                speedup,
+                efficiency: stats::efficiency(speedup, *workers),
+                karp_flatt: stats::karp_flatt(speedup, *workers),
+                cpu_s: median_of(runs, |r| r.cpu_s),
+                peak_mib: runs.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
+                walls_s: walls,
+            }
+        })
+        .collect();
+    let mut fits = Vec::new();
+    for &mode in &config.modes {
+        let points: Vec<(usize, f64)> = rows
+            .iter()
+            .filter(|r| r.mode == mode.name())
+            .map(|r| (r.workers, r.speedup))
+            .collect();
+        if let Some(fit) = stats::fit_amdahl(&points) {
+            fits.push(ModeFit {
+                mode: mode.name(),
+                fit,
+            });
+        }
+    }
+    let first = measured.first().and_then(|(_, _, runs)| runs.first());
+    BenchResult {
+        cores,
+        images: first.map_or(0, |r| r.planned),
+        failed: first.map_or(0, |r| r.failed),
+        repeat: config.repeat,
+        warmup: config.warmup,
+        rows,
+        fits,
+    }
+}
+
+impl BenchResult {
+    /// The table and the fits, as printed at the end of `imgpar bench`.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "imgpar bench: {} images{}, {} cores; median of {} runs after {} warm-up",
+            self.images,
+            if self.failed > 0 {
+                format!(" ({} fail in every run)", self.failed)
+            } else {
+                String::new()
+            },
+            self.cores,
+            self.repeat,
+            self.warmup
+        );
+        let _ = writeln!(
+            s,
+            "{:<11} {:>8}  {:>22}  {:>8}  {:>7}  {:>10}  {:>10}  {:>7}  {:>8}",
+            "mode",
+            "workers",
+            "wall s (min-max)",
+            "images/s",
+            "speedup",
+            "efficiency",
+            "Karp-Flatt",
+            "CPU s",
+            "peak MiB"
+        );
+        for row in &self.rows {
+            let workers = format!(
+                "{}{}",
+                row.workers,
+                if row.oversubscribed { "*" } else { "" }
+            );
+            let _ = writeln!(
+                s,
+                "{:<11} {:>8}  {:>22}  {:>8.1}  {:>6.2}x  {:>9.0}%  {:>10}  {:>7.2}  {:>8.0}",
+                row.mode,
+                workers,
+                format!(
+                    "{:.3} ({:.3}-{:.3})",
+                    row.wall_median_s, row.wall_min_s, row.wall_max_s
+                ),
+                row.images_per_s,
+                row.speedup,
+                row.efficiency * 100.0,
+                row.karp_flatt.map_or("-".into(), |e| format!("{e:.3}")),
+                row.cpu_s,
+                row.peak_mib
+            );
+        }
+        if self.rows.iter().any(|r| r.oversubscribed) {
+            let _ = writeln!(s, "* more workers than this machine's {} cores", self.cores);
+        }
+        if !self.fits.is_empty() {
+            let _ = writeln!(
+                s,
+                "Amdahl's law fitted (speedup = 1 / (f + (1 - f) / workers)):"
+            );
+            for fit in &self.fits {
+                let ceiling = fit
+                    .fit
+                    .ceiling
+                    .map_or("no ceiling".into(), |c| format!("speedup ceiling {c:.1}x"));
+                let _ = writeln!(
+                    s,
+                    "  {:<10} serial fraction f = {:.3}, {}",
+                    fit.mode, fit.fit.serial_fraction, ceiling
+                );
+            }
+        }
+        s
+    }
+}

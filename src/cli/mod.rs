@@ -1,0 +1,273 @@
+//! What the user typed: clap definitions, and their translation into validated settings
+//! ([`RunConfig`] and [`Spec`], or a [`BenchConfig`]). Usage errors surface here, before
+//! anything is touched.
+
+mod groups;
+mod parse;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use groups::{FetchArgs, FilterArg, FitArg, FormatArg, ImageArgs, WorkerArgs};
+pub use parse::MIN_WORKER_MEMORY;
+
+use crate::bench::BenchConfig;
+use crate::config::{ExistingOutput, Mode, RunConfig, Spec, WorkerLimits};
+
+/// Converts every image under the INPUT folders (and every INPUT file, and every URL of
+/// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
+#[derive(Debug, Parser)]
+#[command(
+    name = "imgpar",
+    version,
+    about,
+    max_term_width = 100,
+    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
+    /// images are recognised by extension or content), an image file, a file listing
+    /// http(s) URLs one per line, or `-` for a URL list on stdin; a folder named `bench`
+    /// or `worker` is written `./bench`. OUTPUT is the folder to write to (created if
+    /// missing; not inside an INPUT folder).
+    #[arg(required = true, value_name = "INPUT... OUTPUT")]
+    pub paths: Vec<PathBuf>,
+
+    /// How the batch runs.
+    #[arg(long, value_enum, default_value_t = ModeArg::Threaded)]
+    pub mode: ModeArg,
+
+    /// Number of workers [default: number of cores].
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+
+    /// Read FILE as a list of URLs (one per line; blank lines and # comments skipped),
+    /// whatever it looks like. May be repeated.
+    #[arg(long = "urls", value_name = "FILE")]
+    pub url_lists: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub image: ImageArgs,
+
+    /// Leave existing outputs alone and report their images as skipped.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub skip_existing: bool,
+
+    /// Replace existing outputs (without this or --skip-existing, an existing output is an
+    /// error for that image).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+
+    #[command(flatten)]
+    pub workers: WorkerArgs,
+
+    /// No progress bar and no summary; failures are still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Write the run summary and one record per image as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+
+    /// Write a Chrome trace of the run (open it in Perfetto or chrome://tracing): a track
+    /// per worker, a span per image with its stages inside.
+    #[arg(long, value_name = "FILE.json")]
+    pub trace: Option<PathBuf>,
+
+    /// Draw the run as an SVG timeline: workers down the side, time across, a bar per
+    /// image coloured by stage.
+    #[arg(long, value_name = "FILE.svg")]
+    pub timeline: Option<PathBuf>,
+}
+
+/// Subcommands besides the default (converting images).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure speedup against mode and worker count on the same inputs: a table, an
+    /// Amdahl fit, and with --out a CSV, a JSON and a speedup plot.
+    Bench(Box<BenchArgs>),
+    /// The child side of `--mode process`: reads jobs on stdin, answers on stdout. Started
+    /// by imgpar itself, never by a user.
+    #[command(hide = true)]
+    Worker,
+}
+
+/// `imgpar bench`: what to sweep, and the usual image, download and worker flags.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Folders, image files or URL lists, converted in every run (outputs go to a temporary
+    /// folder, removed afterwards).
+    #[arg(value_name = "INPUT", required_unless_present = "url_lists")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Read FILE as a list of URLs, whatever it looks like. May be repeated.
+    #[arg(long = "urls", value_name = "FILE")]
+    pub url_lists: Vec<PathBuf>,
+
+    /// Modes to sweep; sequential is always run, as the baseline of every speedup.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sequential,threaded,process,async"
+    )]
+    pub modes: Vec<ModeArg>,
+
+    /// Worker counts to sweep: a list (1,2,4) or a range (1..8) [default: 1, 2, 4, ... up
+    /// to twice the cores].
+    #[arg(short = 'j', long, value_name = "COUNTS", value_parser = parse_counts)]
+    pub jobs: Option<WorkerCounts>,
+
+    /// Counted runs per mode and worker count.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+
+    /// Uncounted runs before them (to warm the disk cache and the CPU).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup: u32,
+
+    /// Write bench.csv, bench.json and speedup.svg here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub image: ImageArgs,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+
+    #[command(flatten)]
+    pub workers: WorkerArgs,
+}
+
+/// Worker counts for `bench --jobs`, sorted, without repeats.
+#[derive(Debug, Clone)]
+pub struct WorkerCounts(pub Vec<usize>);
+
+fn parse_counts(text: &str) -> Result<WorkerCounts, String> {
+    parse::worker_counts(text).map(WorkerCounts)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Sequential,
+    Threaded,
+    /// One worker process per core; a crash or hang costs one image, not the run.
+    Process,
+    /// Concurrent downloads (or file reads) feeding a pool of CPU threads.
+    Async,
+}
+
+impl ModeArg {
+    fn mode(self) -> Mode {
+        match self {
+            ModeArg::Sequential => Mode::Sequential,
+            ModeArg::Threaded => Mode::Threaded,
+            ModeArg::Process => Mode::Process,
+            ModeArg::Async => Mode::Async,
+        }
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The per-image settings the flags describe.
+fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec {
+    let (width, height) = image.target();
+    Spec {
+        width,
+        height,
+        fit: image.fit(),
+        upscale: image.upscale,
+        filter: image.filter(),
+        quality: image.quality,
+        existing,
+        max_pixels: image.max_pixels,
+        fetch: fetch.policy(),
+    }
+}
+
+impl Cli {
+    /// Resolves the arguments into settings, or says in one line why they cannot run.
+    pub fn into_config(self) -> Result<(RunConfig, Spec), String> {
+        let mode = self.mode.mode();
+        let limits = self.workers.limits();
+        if mode != Mode::Process && limits != WorkerLimits::default() {
+            return Err(
+                "--timeout and --worker-memory need --mode process: only a worker process can \
+                 be stopped or capped without stopping the run"
+                    .into(),
+            );
+        }
+        let mut inputs = self.paths;
+        let output = inputs.pop().unwrap_or_default();
+        if inputs.is_empty() && self.url_lists.is_empty() {
+            return Err("give at least one INPUT (or --urls FILE) before OUTPUT".into());
+        }
+        let existing = if self.skip_existing {
+            ExistingOutput::Skip
+        } else if self.overwrite {
+            ExistingOutput::Overwrite
+        } else {
+            ExistingOutput::Fail
+        };
+        let spec = spec(&self.image, &self.fetch, existing);
+        let run = RunConfig {
+            inputs,
+            url_lists: self.url_lists,
+            output,
+            mode,
+            jobs: self.jobs.map_or_else(cores, |n| n as usize),
+            format: self.image.format(),
+            quiet: self.quiet,
+            report: self.report,
+            trace: self.trace,
+            timeline: self.timeline,
+            limits,
+            async_settings: self.fetch.async_settings(),
+        };
+        Ok((run, spec))
+    }
+}
+
+impl BenchArgs {
+    /// Resolves the arguments into a sweep, or says in one line why it cannot run.
+    pub fn into_config(self) -> Result<BenchConfig, String> {
+        let mut modes = vec![Mode::Sequential];
+        for mode in self.modes.iter().map(|m| m.mode()) {
+            if !modes.contains(&mode) {
+                modes.push(mode);
+            }
+        }
+        let worker_counts = match self.jobs {
+            Some(WorkerCounts(counts)) => counts,
+            None => std::iter::successors(Some(1), |n| Some(n * 2))
+                .take_while(|&n| n <= cores() * 2)
+                .collect(),
+        };
+        let mut run_args = self.image.to_args();
+        run_args.extend(self.fetch.to_args());
+        Ok(BenchConfig {
+            inputs: self.inputs,
+            url_lists: self.url_lists,
+            modes,
+            worker_counts,
+            repeat: self.repeat as usize,
+            warmup: self.warmup as usize,
+            out: self.out,
+            run_args,
+            process_args: self.workers.to_args(),
+        })
+    }
+}
