@@ -85,6 +85,7 @@ pub struct BenchResult {
     pub repeat: usize,
     pub warmup: usize,
     pub rows: Vec<Row>,
+    /// Amdahl fits, on each mode's points with no more workers than cores.
     pub fits: Vec<ModeFit>,
 }
 
@@ -232,11 +233,13 @@ fn summarise(
             }
         })
         .collect();
+    // Points with more workers than cores measure the machine, not the program: they are
+    // left out of the fit (and shown in the table).
     let mut fits = Vec::new();
     for &mode in &config.modes {
         let points: Vec<(usize, f64)> = rows
             .iter()
-            .filter(|r| r.mode == mode.name())
+            .filter(|r| r.mode == mode.name() && !r.oversubscribed)
             .map(|r| (r.workers, r.speedup))
             .collect();
         if let Some(fit) = stats::fit_amdahl(&points) {
@@ -317,7 +320,8 @@ impl BenchResult {
         if !self.fits.is_empty() {
             let _ = writeln!(
                 s,
-                "Amdahl's law fitted (speedup = 1 / (f + (1 - f) / workers)):"
+                "Amdahl's law (speedup = 1 / (f + (1 - f) / workers)) fitted to the points with \
+                 no more workers than cores:"
             );
             for fit in &self.fits {
                 let ceiling = fit
