@@ -90,25 +90,8 @@ pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
 fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
     let clock = Instant::now();
     match input {
-        Input::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"));
-            Obtained {
-                bytes,
-                fetch: None,
-                ms: lap(clock),
-            }
-        }
-        Input::Url(url) => {
-            let (bytes, info) = match fetch::fetch_blocking(url, &spec.fetch) {
-                Ok(fetched) => (Ok(fetched.bytes), fetched.info),
-                Err(failure) => (Err(failure.reason), failure.info),
-            };
-            Obtained {
-                bytes,
-                fetch: Some(info),
-                ms: lap(clock),
-            }
-        }
+        Input::File(path) => Obtained::read(std::fs::read(path), clock),
+        Input::Url(url) => Obtained::fetched(fetch::fetch_blocking(url, &spec.fetch), clock),
     }
 }
 
@@ -117,26 +100,31 @@ fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
 pub async fn obtain(input: &Input, spec: &Spec, client: &reqwest::Client) -> Obtained {
     let clock = Instant::now();
     match input {
-        Input::File(path) => {
-            let bytes = tokio::fs::read(path)
-                .await
-                .map_err(|e| format!("cannot read: {e}"));
-            Obtained {
-                bytes,
-                fetch: None,
-                ms: lap(clock),
-            }
+        Input::File(path) => Obtained::read(tokio::fs::read(path).await, clock),
+        Input::Url(url) => Obtained::fetched(fetch::fetch(client, url, &spec.fetch).await, clock),
+    }
+}
+
+impl Obtained {
+    /// A file read that began at `clock`.
+    fn read(result: std::io::Result<Vec<u8>>, clock: Instant) -> Obtained {
+        Obtained {
+            bytes: result.map_err(|e| format!("cannot read: {e}")),
+            fetch: None,
+            ms: lap(clock),
         }
-        Input::Url(url) => {
-            let (bytes, info) = match fetch::fetch(client, url, &spec.fetch).await {
-                Ok(fetched) => (Ok(fetched.bytes), fetched.info),
-                Err(failure) => (Err(failure.reason), failure.info),
-            };
-            Obtained {
-                bytes,
-                fetch: Some(info),
-                ms: lap(clock),
-            }
+    }
+
+    /// A download that began at `clock`.
+    fn fetched(result: Result<fetch::Fetched, fetch::FetchFailure>, clock: Instant) -> Obtained {
+        let (bytes, info) = match result {
+            Ok(fetched) => (Ok(fetched.bytes), fetched.info),
+            Err(failure) => (Err(failure.reason), failure.info),
+        };
+        Obtained {
+            bytes,
+            fetch: Some(info),
+            ms: lap(clock),
         }
     }
 }
