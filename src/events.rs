@@ -1,8 +1,10 @@
 //! The one place executor events arrive: a job started, a job finished. From them it
 //! drives the progress bar and builds the per-image records of the report. Executors call
-//! it from any worker thread; they never print.
+//! it from any worker thread; they never print. It also says when a run must stop: on
+//! Ctrl-C, or once an outcome shows the output cannot take more files.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,6 +19,9 @@ pub struct Collector {
     started_ms: Mutex<Vec<f64>>,
     records: Mutex<Vec<Option<Record>>>,
     worker_processes: Mutex<Vec<WorkerRecord>>,
+    /// Why the run stops early, once an image found the output unusable.
+    halt: Mutex<Option<String>>,
+    halted: AtomicBool,
     progress: ProgressBar,
 }
 
@@ -26,6 +31,8 @@ pub struct Collected {
     pub images: Vec<Record>,
     /// One record per worker process that ended (`--mode process`), in the order they ended.
     pub worker_processes: Vec<WorkerRecord>,
+    /// Why the run stopped before the end, if the output became unusable.
+    pub stopped: Option<String>,
 }
 
 impl Collector {
@@ -56,8 +63,17 @@ impl Collector {
             started_ms: Mutex::new(vec![0.0; jobs]),
             records: Mutex::new(vec![None; jobs]),
             worker_processes: Mutex::new(Vec::new()),
+            halt: Mutex::new(None),
+            halted: AtomicBool::new(false),
             progress,
         }
+    }
+
+    /// Whether executors must stop handing out jobs: `cancel` is set (Ctrl-C, SIGTERM) or
+    /// an image found the output unusable (full disk, read-only folder), so every further
+    /// image would fail the same way.
+    pub fn must_stop(&self, cancel: &AtomicBool) -> bool {
+        cancel.load(Ordering::Relaxed) || self.halted.load(Ordering::Relaxed)
     }
 
     /// Milliseconds since the collector was created.
@@ -129,6 +145,13 @@ impl Collector {
             span,
             fetch,
         );
+        if outcome.output_unusable {
+            let mut halt = lock(&self.halt);
+            if halt.is_none() {
+                *halt = record.error.clone();
+                self.halted.store(true, Ordering::Relaxed);
+            }
+        }
         if let Some(slot) = lock(&self.records).get_mut(job.index) {
             *slot = Some(record);
         }
@@ -150,6 +173,7 @@ impl Collector {
                 .worker_processes
                 .into_inner()
                 .unwrap_or_else(|p| p.into_inner()),
+            stopped: self.halt.into_inner().unwrap_or_else(|p| p.into_inner()),
         }
     }
 }

@@ -171,7 +171,10 @@ fn convert(
 
     let clock = Instant::now();
     let replace = spec.existing == ExistingOutput::Overwrite;
-    write_atomic(&job.output, &encoded, replace).map_err(Status::Failed)?;
+    write_atomic(&job.output, &encoded, replace).map_err(|failure| {
+        outcome.output_unusable = failure.output_unusable;
+        Status::Failed(failure.message)
+    })?;
     outcome.bytes_out = encoded.len() as u64;
     outcome.times.write_ms = lap(clock);
     Ok(())

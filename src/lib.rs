@@ -81,7 +81,9 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
         interrupted: cancel.load(Ordering::Relaxed),
         planned,
     };
-    let report = RunReport::new(measures, records, collected.worker_processes);
+    let stopped = collected.stopped;
+    let mut report = RunReport::new(measures, records, collected.worker_processes);
+    report.stopped = stopped;
 
     if !config.quiet {
         eprint!("{}", report.summary_text());
@@ -92,6 +94,14 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
         for line in failures {
             eprintln!("  {line}");
         }
+    }
+    if let Some(reason) = &report.stopped {
+        eprintln!(
+            "imgpar: stopped early, the output cannot take more files: {reason}\n  \
+             {} not started; make room or fix the output folder, then re-run with \
+             --skip-existing",
+            report::count(report.not_started, "image")
+        );
     }
     if let Some(path) = &config.report {
         std::fs::write(path, report.to_json())
@@ -109,21 +119,26 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
 }
 
 /// Creates the output folder and proves it writable before any image is touched, so an
-/// unusable output stops the run once instead of failing every image.
+/// unusable output stops the run once instead of failing every image. Temporary files an
+/// earlier, killed run left there are removed.
 fn prepare_output(output: &std::path::Path) -> Result<(), String> {
     std::fs::create_dir_all(output)
         .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
-    tempfile::Builder::new()
-        .prefix(output::TEMP_PREFIX)
+    output::builder()
         .tempfile_in(output)
         .map(drop)
-        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))
+        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
+    output::remove_leftover_temp_files(output);
+    Ok(())
 }
 
-/// The exit code for a finished run: interrupted, some failed, or all done.
+/// The exit code for a finished run: interrupted, stopped by an unusable output, some
+/// failed, or all done.
 pub fn exit_code(report: &RunReport) -> i32 {
     if report.interrupted {
         exit::INTERRUPTED
+    } else if report.stopped.is_some() {
+        exit::OUTPUT_UNUSABLE
     } else if report.failed > 0 {
         exit::SOME_FAILED
     } else {

@@ -8,6 +8,7 @@ use imgpar::cli::{Cli, Command};
 use imgpar::exit;
 
 fn main() {
+    ignore_file_size_signal();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Worker) => std::process::exit(imgpar::exec::worker::serve()),
@@ -56,6 +57,18 @@ fn bench(args: Box<imgpar::cli::BenchArgs>) -> i32 {
                 exit::USAGE
             }
         }
+    }
+}
+
+/// Under a file size limit (`ulimit -f`) a write past it would kill the process with
+/// SIGXFSZ; ignored, the write fails with EFBIG instead and the run stops with a clear
+/// error. Worker processes inherit the setting.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal to SIG_IGN before any other thread exists has no
+    // preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

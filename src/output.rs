@@ -8,18 +8,55 @@ use std::path::Path;
 /// killed machine) is never mistaken for an output.
 pub const TEMP_PREFIX: &str = ".imgpar-";
 
+/// Why a write failed: the message for the user, and whether the cause is one that every
+/// later write would meet too (a full disk, a read-only or forbidden folder, a quota or a
+/// file size limit), so that going on would only fail image after image.
+#[derive(Debug)]
+pub struct WriteFailure {
+    pub message: String,
+    pub output_unusable: bool,
+}
+
+impl WriteFailure {
+    fn new(message: String, error: &std::io::Error) -> WriteFailure {
+        WriteFailure {
+            message,
+            output_unusable: affects_every_write(error),
+        }
+    }
+}
+
+/// Whether `error` says the storage itself refuses writes, rather than this one file.
+pub fn affects_every_write(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::StorageFull
+            | ErrorKind::QuotaExceeded
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::FileTooLarge
+            | ErrorKind::PermissionDenied
+    )
+}
+
 /// Writes `bytes` to `path`, creating its parent folders. The file appears whole or not at
 /// all. With `replace` false an existing file is left untouched and the write fails.
-pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), String> {
+pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), WriteFailure> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create folder {}: {e}", dir.display()))?;
-    let mut temp = tempfile_in(dir)?;
-    temp.write_all(bytes)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        WriteFailure::new(format!("cannot create folder {}: {e}", dir.display()), &e)
+    })?;
+    let mut temp = builder()
+        .tempfile_in(dir)
+        .map_err(|e| WriteFailure::new(format!("cannot write in {}: {e}", dir.display()), &e))?;
+    // Through the plain file, so the error reads as the system gives it, without the
+    // temporary file's name.
+    temp.as_file_mut()
+        .write_all(bytes)
+        .map_err(|e| WriteFailure::new(format!("cannot write {}: {e}", path.display()), &e))?;
     let persisted = if replace {
         temp.persist(path)
     } else {
@@ -27,20 +64,48 @@ pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Stri
     };
     persisted.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            format!(
-                "output {} already exists (use --overwrite or --skip-existing)",
-                path.display()
-            )
+            WriteFailure {
+                message: format!(
+                    "output {} already exists (use --overwrite or --skip-existing)",
+                    path.display()
+                ),
+                output_unusable: false,
+            }
         } else {
-            format!("cannot write {}: {}", path.display(), e.error)
+            WriteFailure::new(
+                format!("cannot write {}: {}", path.display(), e.error),
+                &e.error,
+            )
         }
     })?;
     Ok(())
 }
 
-fn tempfile_in(dir: &Path) -> Result<tempfile::NamedTempFile, String> {
+/// Removes the temporary files a killed run left under `output` (imgpar's own prefix and
+/// suffix only) and returns how many it removed. Two runs must not write into the same
+/// folder at once: the other run's files in flight would go too.
+pub fn remove_leftover_temp_files(output: &Path) -> usize {
+    walkdir::WalkDir::new(output)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file() && is_temp_name(entry.file_name()))
+        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
+fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+/// Suffix of imgpar's temporary files.
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// The settings of imgpar's temporary files: its prefix and suffix, and the usual
+/// permissions of a new file.
+pub fn builder() -> tempfile::Builder<'static, 'static> {
     let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX).suffix(".tmp");
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -48,8 +113,6 @@ fn tempfile_in(dir: &Path) -> Result<tempfile::NamedTempFile, String> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     builder
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
 }
 
 #[cfg(test)]
@@ -75,7 +138,8 @@ mod tests {
         let target = dir.path().join("out.png");
         std::fs::write(&target, b"old").unwrap();
         let err = write_atomic(&target, b"new", false).unwrap_err();
-        assert!(err.contains("already exists"), "{err}");
+        assert!(err.message.contains("already exists"), "{err:?}");
+        assert!(!err.output_unusable);
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         write_atomic(&target, b"new", true).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");

@@ -62,6 +62,10 @@ pub struct JobOutcome {
     pub times: StageTimes,
     /// How the download went, for a URL input.
     pub fetch: Option<FetchInfo>,
+    /// The write failed in a way every later write would too (full disk, read-only
+    /// folder): the run should stop.
+    #[serde(default)]
+    pub output_unusable: bool,
 }
 
 /// One image in the JSON report.
@@ -199,6 +203,15 @@ pub struct WorkerRecord {
     pub ended: String,
 }
 
+/// `1 image`, `3 images`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The whole run: settings, totals, and one record per image in plan order.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -209,9 +222,12 @@ pub struct RunReport {
     pub ok: usize,
     pub failed: usize,
     pub skipped: usize,
-    /// Images never started because the run was interrupted.
+    /// Images never started because the run was interrupted or stopped.
     pub not_started: usize,
     pub interrupted: bool,
+    /// Why the run stopped before the end, when the output became unusable (full disk,
+    /// read-only folder).
+    pub stopped: Option<String>,
     /// Wall time of the run, from the first job handed out to the last one finished
     /// (monotonic clock).
     pub wall_s: f64,
@@ -294,6 +310,7 @@ impl RunReport {
             skipped,
             not_started: measures.planned.saturating_sub(records.len()),
             interrupted: measures.interrupted,
+            stopped: None,
             wall_s: wall,
             busy_s: busy_ms / 1e3,
             cpu_s: measures.cpu_s + workers_cpu_s,
@@ -344,8 +361,8 @@ impl RunReport {
         if self.interrupted {
             let _ = writeln!(
                 s,
-                "  interrupted: {} images were not started; re-run with --skip-existing to finish",
-                self.not_started
+                "  interrupted: {} not started; re-run with --skip-existing to finish",
+                count(self.not_started, "image")
             );
         }
         let _ = writeln!(

@@ -6,7 +6,7 @@
 //! queue before the next is started.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -91,7 +91,7 @@ fn cpu_worker(
         let Some(item) = next else {
             break;
         };
-        if cancel.load(Ordering::Relaxed) {
+        if events.must_stop(cancel) {
             break;
         }
         events.started(item.job, worker);
@@ -123,7 +123,7 @@ async fn produce<'a>(
     let mut in_flight = FuturesUnordered::new();
     let mut pending = jobs.iter();
     loop {
-        if cancel.load(Ordering::Relaxed) {
+        if events.must_stop(cancel) {
             return;
         }
         while in_flight.len() < settings.concurrency {

@@ -130,7 +130,7 @@ impl<'a> Slot<'a> {
 
     fn run(mut self) {
         loop {
-            if !self.stopping && self.pool.cancel.load(Ordering::Relaxed) {
+            if !self.stopping && self.pool.events.must_stop(self.pool.cancel) {
                 self.stop();
             }
             if !self.stopping {

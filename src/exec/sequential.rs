@@ -1,7 +1,7 @@
 //! One job after another on the calling thread: the baseline every speedup is measured
 //! against.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use crate::config::Spec;
 use crate::events::Collector;
@@ -10,7 +10,7 @@ use crate::job::{Job, process_job};
 /// Runs every job in plan order on this thread, as worker 0.
 pub fn run(jobs: &[Job], spec: &Spec, events: &Collector, cancel: &AtomicBool) {
     for job in jobs {
-        if cancel.load(Ordering::Relaxed) {
+        if events.must_stop(cancel) {
             break;
         }
         events.started(job, 0);
