@@ -141,8 +141,8 @@ fn runs_that_cannot_start_exit_2_and_write_nothing() {
         (
             images.clone(),
             o("o2"),
-            &["--mode", "threaded", "--timeout", "5"],
-            "need --mode process",
+            &["--mode", "sequential", "--timeout", "5"],
+            "--timeout needs --mode process",
         ),
         (
             images.clone(),

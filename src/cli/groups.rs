@@ -84,8 +84,9 @@ pub struct FetchArgs {
 /// Limits on each worker process of `--mode process`.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerArgs {
-    /// With --mode process: stop an image still running after SECS seconds (its worker is
-    /// killed and replaced) and report it as timed out.
+    /// Fail an image still running after SECS seconds. --mode process kills its worker and
+    /// starts a fresh one; --mode threaded cannot stop a thread, so it reports the image,
+    /// leaves its thread behind and goes on. Use process mode for untrusted input.
     #[arg(long, value_name = "SECS", value_parser = parse::seconds)]
     pub timeout: Option<Duration>,
 

@@ -13,7 +13,7 @@ pub use groups::{FetchArgs, FilterArg, FitArg, FormatArg, ImageArgs, WorkerArgs}
 pub use parse::MIN_WORKER_MEMORY;
 
 use crate::bench::BenchConfig;
-use crate::config::{ExistingOutput, Mode, RunConfig, Spec, WorkerLimits};
+use crate::config::{ExistingOutput, Mode, RunConfig, Spec};
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
 /// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
@@ -203,10 +203,17 @@ impl Cli {
     pub fn into_config(self) -> Result<(RunConfig, Spec), String> {
         let mode = self.mode.mode();
         let limits = self.workers.limits();
-        if mode != Mode::Process && limits != WorkerLimits::default() {
+        if mode != Mode::Process && limits.memory.is_some() {
             return Err(
-                "--timeout and --worker-memory need --mode process: only a worker process can \
-                 be stopped or capped without stopping the run"
+                "--worker-memory needs --mode process: only a worker process can be capped \
+                 without stopping the run"
+                    .into(),
+            );
+        }
+        if !matches!(mode, Mode::Process | Mode::Threaded) && limits.timeout.is_some() {
+            return Err(
+                "--timeout needs --mode process (which stops the image) or --mode threaded \
+                 (which reports it and leaves it behind)"
                     .into(),
             );
         }

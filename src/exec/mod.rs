@@ -36,7 +36,7 @@ pub fn execute(
             1
         }
         Mode::Threaded => {
-            threaded::run(jobs, spec, workers, events, cancel);
+            threaded::run(jobs, spec, workers, config.limits.timeout, events, cancel);
             workers
         }
         Mode::Async => {

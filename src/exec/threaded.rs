@@ -1,34 +1,168 @@
 //! A pool of worker threads, each taking the next job when it becomes idle, so a slow image
 //! never holds up the images queued behind it.
+//!
+//! The calling thread coordinates: it relays the workers' events to the [`Collector`],
+//! passes on a request to stop, and enforces `--timeout`. A thread cannot be stopped from
+//! outside, so an image over the limit is reported as timed out by name and its thread is
+//! left behind: a fresh thread takes its place and the run ends without waiting for it.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use crate::config::Spec;
 use crate::events::Collector;
 use crate::job::{Job, process_job};
+use crate::report::{JobOutcome, Status};
+
+/// How often the coordinator looks at the stop request and the clock when no event comes.
+const TICK: Duration = Duration::from_millis(50);
 
 /// Runs the jobs on `workers` threads (no more threads than jobs). Dispatch is dynamic: a
-/// shared counter hands each idle worker the next job in plan order. Hand-written rather
-/// than a rayon pool because the scheduler needs exactly this (one job at a time, a stable
-/// worker id, a cancel check between jobs) and nothing more.
-pub fn run(jobs: &[Job], spec: &Spec, workers: usize, events: &Collector, cancel: &AtomicBool) {
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for worker in 0..workers.min(jobs.len()) {
-            let next = &next;
-            std::thread::Builder::new()
-                .name(format!("imgpar-worker-{worker}"))
-                .spawn_scoped(scope, move || {
-                    while !cancel.load(Ordering::Relaxed) {
-                        let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                            break;
-                        };
-                        events.started(job, worker);
-                        let outcome = process_job(job, spec);
-                        events.finished(job, worker, &outcome);
-                    }
-                })
-                .expect("the system can start a worker thread");
-        }
+/// shared counter hands each idle worker the next job in plan order. An image still
+/// running after `timeout` ends as failed, named in the report, and the run goes on
+/// without it. Hand-written rather than a rayon pool because the scheduler needs exactly
+/// this (one job at a time, a stable worker id, a stop check between jobs, a thread that
+/// can be left behind) and nothing more.
+pub fn run(
+    jobs: &[Job],
+    spec: &Spec,
+    workers: usize,
+    timeout: Option<Duration>,
+    events: &Collector,
+    cancel: &AtomicBool,
+) {
+    let shared = Arc::new(Shared {
+        jobs: jobs.to_vec(),
+        spec: spec.clone(),
+        next: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
     });
+    let (sender, notes) = mpsc::channel();
+    let mut slots: Vec<Slot> = (0..workers.min(jobs.len()))
+        .map(|id| Slot::start(id, &shared, &sender))
+        .collect();
+    while slots.iter().any(|slot| !slot.exited) {
+        if events.must_stop(cancel) {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+        match notes.recv_timeout(TICK) {
+            Ok(note) => {
+                let Some(slot) = slots.iter_mut().find(|s| s.thread == note.thread) else {
+                    continue; // from a thread left behind: its image is already reported
+                };
+                match note.event {
+                    Event::Started(index) => {
+                        slot.running = Some((index, Instant::now()));
+                        events.started(&jobs[index], slot.id);
+                    }
+                    Event::Finished(index, outcome) => {
+                        slot.running = None;
+                        events.finished(&jobs[index], slot.id, &outcome);
+                    }
+                    Event::Exited => slot.exited = true,
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some(limit) = timeout {
+            for slot in &mut slots {
+                if let Some((index, since)) = slot.running
+                    && since.elapsed() > limit
+                {
+                    events.finished(&jobs[index], slot.id, &timed_out(limit));
+                    slot.leave_behind();
+                    *slot = Slot::start(slot.id, &shared, &sender);
+                }
+            }
+        }
+    }
+}
+
+/// What the worker threads share. Owned (not borrowed from the caller) because a thread
+/// left behind by `--timeout` may outlive the run.
+struct Shared {
+    jobs: Vec<Job>,
+    spec: Spec,
+    next: AtomicUsize,
+    stop: AtomicBool,
+}
+
+/// A message from a worker thread, tagged with the thread's serial number.
+struct Note {
+    thread: u64,
+    event: Event,
+}
+
+enum Event {
+    Started(usize),
+    Finished(usize, Box<JobOutcome>),
+    Exited,
+}
+
+/// One worker position: the thread that fills it now and the job it runs.
+struct Slot {
+    id: usize,
+    /// Serial number of the current thread; notes from earlier threads are ignored.
+    thread: u64,
+    /// Set to make the current thread quit after its image.
+    leave: Arc<AtomicBool>,
+    running: Option<(usize, Instant)>,
+    exited: bool,
+}
+
+impl Slot {
+    fn start(id: usize, shared: &Arc<Shared>, sender: &mpsc::Sender<Note>) -> Slot {
+        static SERIAL: AtomicUsize = AtomicUsize::new(0);
+        let thread = SERIAL.fetch_add(1, Ordering::Relaxed) as u64;
+        let leave = Arc::new(AtomicBool::new(false));
+        let (shared, sender, quit) = (Arc::clone(shared), sender.clone(), Arc::clone(&leave));
+        std::thread::Builder::new()
+            .name(format!("imgpar-worker-{id}"))
+            .spawn(move || work(thread, &shared, &quit, &sender))
+            .expect("the system can start a worker thread");
+        Slot {
+            id,
+            thread,
+            leave,
+            running: None,
+            exited: false,
+        }
+    }
+
+    /// Gives up on the current thread: it takes no further job.
+    fn leave_behind(&self) {
+        self.leave.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A worker thread's loop: the next job until none remain or the run stops.
+fn work(thread: u64, shared: &Shared, leave: &AtomicBool, sender: &mpsc::Sender<Note>) {
+    let send = |event| {
+        // The coordinator stops listening only when the run is over.
+        let _ = sender.send(Note { thread, event });
+    };
+    while !shared.stop.load(Ordering::Relaxed) && !leave.load(Ordering::Relaxed) {
+        let index = shared.next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = shared.jobs.get(index) else {
+            break;
+        };
+        send(Event::Started(index));
+        let outcome = process_job(job, &shared.spec);
+        send(Event::Finished(index, Box::new(outcome)));
+    }
+    send(Event::Exited);
+}
+
+fn timed_out(limit: Duration) -> JobOutcome {
+    JobOutcome {
+        status: Status::Failed(format!(
+            "still running after {} s (--timeout); threaded mode cannot stop an image, so it \
+             was left behind (use --mode process --timeout for untrusted input)",
+            limit.as_secs_f64()
+        )),
+        ..JobOutcome::default()
+    }
 }
