@@ -6,6 +6,8 @@
 //! [`fetch`] is the implementation; [`fetch_blocking`] runs it on a small runtime of the
 //! calling thread, for the modes whose workers block.
 
+mod resolve;
+
 use std::cell::RefCell;
 use std::time::Duration;
 
@@ -86,6 +88,7 @@ pub fn client(policy: &FetchPolicy) -> Result<Client, String> {
     Client::builder()
         .user_agent(concat!("imgpar/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(policy.connect_timeout)
+        .dns_resolver(resolve::SystemResolver)
         .redirect(redirects)
         .build()
         .map_err(|e| format!("cannot set up downloads: {}", innermost(&e)))
@@ -238,13 +241,21 @@ fn checked_url(url: &str) -> Result<Url, String> {
     match parsed.scheme() {
         "http" | "https" => Ok(parsed),
         other => Err(format!(
-            "unsupported URL scheme {other}: (only http and https are downloaded)"
+            "unsupported URL scheme {other}: only http and https are downloaded"
         )),
     }
 }
 
 fn request_problem(error: reqwest::Error) -> Problem {
     let detail = innermost(&error);
+    if let Some(unresolved) = find_cause::<resolve::Unresolved>(&error) {
+        let reason = unresolved.to_string();
+        return if unresolved.permanent {
+            Problem::Final(reason)
+        } else {
+            Problem::Transient { reason, wait: None }
+        };
+    }
     if error.is_redirect() {
         Problem::Final(format!("redirect refused: {detail}"))
     } else if error.is_connect() {
@@ -270,6 +281,20 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+/// The first cause of type `T` in `error`'s chain.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(found) = current.downcast_ref::<T>() {
+            return Some(found);
+        }
+        cause = current.source();
+    }
+    None
 }
 
 /// Retry-After in seconds, capped; HTTP dates fall back to the usual backoff.
