@@ -8,18 +8,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::*;
 use predicates::prelude::*;
-
-/// A named pipe at `path`: opening it for reading blocks until someone writes.
-fn named_pipe(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
-}
 
 /// Live (not zombie) processes whose parent is `pid`.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -52,18 +43,6 @@ fn alive(pid: u32) -> bool {
     state_and_parent(pid).is_some_and(|(state, _)| state != 'Z')
 }
 
-/// Waits up to 20 s for `what` to hold.
-fn wait_until(description: &str, mut what: impl FnMut() -> bool) {
-    let give_up = Instant::now() + Duration::from_secs(20);
-    while !what() {
-        assert!(
-            Instant::now() < give_up,
-            "gave up waiting until {description}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Whether `pid` is waiting in the kernel for a named pipe to get a writer (so a job on
 /// that pipe has truly begun). Read from wchan, or else from the system call it is in.
 fn blocked_opening_a_pipe(pid: u32) -> bool {
@@ -80,11 +59,6 @@ fn blocked_opening_a_pipe(pid: u32) -> bool {
         ["257", "2"]
     };
     wchan.trim() == "0" && open.contains(&number)
-}
-
-fn signal(pid: u32, signal: libc::c_int) {
-    // SAFETY: sends a signal to a process this test started (or its child).
-    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, signal) }, 0);
 }
 
 /// Starts imgpar on `inputs` into `out`, quiet, with a JSON report beside `out`.
@@ -121,16 +95,6 @@ fn pipe_then_images(scratch: &Path) -> (PathBuf, Vec<PathBuf>) {
     let pipe = scratch.join("stuck");
     named_pipe(&pipe);
     (pipe.clone(), vec![pipe, fixtures("images")])
-}
-
-/// Outputs written so far under `out`, while a run may still be writing there.
-fn outputs_so_far(out: &Path) -> usize {
-    walkdir::WalkDir::new(out)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with(".imgpar-"))
-        .count()
 }
 
 /// Waits until only the worker blocked on the pipe is left, and returns it.

@@ -51,10 +51,35 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
                 .unwrap_or(&"this kind of")
                 .to_uppercase()
         )),
+        Err(_) if let Some(kind) = unsupported_kind(bytes) => {
+            Err(format!("{kind} files are not supported"))
+        }
         Err(_) if looks_like_text(bytes) => Err("not an image: the file holds text".into()),
         Err(_) => {
             Err("not a recognised image format (no known image signature at the start)".into())
         }
+    }
+}
+
+/// Names the formats a user may well feed in that the `image` crate does not recognise.
+fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(1024)];
+    let brand = bytes.get(4..12);
+    if head.starts_with(b"8BPS") {
+        Some("Photoshop (PSD)")
+    } else if head.starts_with(b"%PDF-") {
+        Some("PDF")
+    } else if matches!(
+        brand,
+        Some(b"ftypheic" | b"ftypheix" | b"ftyphevc" | b"ftypmif1" | b"ftypmsf1")
+    ) {
+        Some("HEIC/HEIF")
+    } else if head.starts_with(&[0xFF, 0x0A]) || brand == Some(b"JXL \r\n\x87\n") {
+        Some("JPEG XL")
+    } else if head.windows(4).any(|w| w == b"<svg") {
+        Some("SVG (vector image)")
+    } else {
+        None
     }
 }
 
@@ -139,7 +164,7 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<
         let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
         format!("corrupt or truncated {name}: {detail}")
     };
-    if let Some((width, height)) = png_header_size(bytes, format) {
+    if let Some((width, height)) = header_size(bytes, format) {
         check_pixels(u64::from(width), u64::from(height), max_pixels)?;
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -163,14 +188,20 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<
     })
 }
 
-/// A PNG's size straight from its IHDR chunk, which must come first. The PNG decoder reads
-/// on to the first image data before it reports a size, so a header alone is enough to
-/// refuse a decompression bomb early with a clear message.
-fn png_header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
-    if format != ImageFormat::Png || bytes.get(12..16)? != b"IHDR" {
-        return None;
+/// The size a PNG (IHDR) or BMP (bitmap header) claims, read straight from the bytes. The
+/// PNG decoder reads on to the first image data before it reports a size, and the BMP
+/// decoder refuses large sizes in its own words, so reading the header here refuses a
+/// decompression bomb early and with the usual message.
+fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+    let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let le = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    match format {
+        ImageFormat::Png if bytes.get(12..16)? == b"IHDR" => Some((be(16)?, be(20)?)),
+        // BITMAPINFOHEADER and later: signed 32-bit sizes (a negative height is top-down).
+        ImageFormat::Bmp if le(14)? >= 40 => Some((
+            (le(18)? as i32).unsigned_abs(),
+            (le(22)? as i32).unsigned_abs(),
+        )),
+        _ => None,
     }
-    let width = u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?);
-    let height = u32::from_be_bytes(bytes.get(20..24)?.try_into().ok()?);
-    Some((width, height))
 }

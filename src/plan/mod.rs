@@ -29,6 +29,11 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
 ];
 
+/// Extensions of image formats imgpar cannot read but a user would expect it to: files
+/// with these are planned like images, so each fails with a reason instead of being
+/// passed over in silence.
+const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] = &["psd", "psb", "svg", "heic", "heif", "avif", "jxl"];
+
 /// Plans the work for `inputs` (folders, walked recursively; image files; files that are
 /// lists of http(s) URLs; `-` for a URL list on stdin) and `url_lists` (read as URL lists
 /// whatever they look like), in the order given, with outputs under `output`. A folder's
@@ -172,7 +177,9 @@ fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
 /// say they are images.
 fn kind_by_extension(path: &Path) -> Option<InputKind> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    if !IMAGE_EXTENSIONS.contains(&ext.as_str()) {
+    if !IMAGE_EXTENSIONS.contains(&ext.as_str())
+        && !UNSUPPORTED_IMAGE_EXTENSIONS.contains(&ext.as_str())
+    {
         return None;
     }
     Some(match ext.as_str() {

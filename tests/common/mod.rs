@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -73,4 +74,40 @@ pub fn convert(input: &Path, args: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     run(input, out.path(), args).success();
     out
+}
+
+/// A named pipe at `path`: opening it for reading blocks until someone writes.
+pub fn named_pipe(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Waits up to 20 s for `what` to hold.
+pub fn wait_until(description: &str, mut what: impl FnMut() -> bool) {
+    let give_up = Instant::now() + Duration::from_secs(20);
+    while !what() {
+        assert!(
+            Instant::now() < give_up,
+            "gave up waiting until {description}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` to the process `pid`.
+pub fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: sends a signal to a process this test started (or its child).
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, signal) }, 0);
+}
+
+/// Outputs written so far under `out`, while a run may still be writing there.
+pub fn outputs_so_far(out: &Path) -> usize {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with(".imgpar-"))
+        .count()
 }

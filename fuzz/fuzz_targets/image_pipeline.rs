@@ -1,0 +1,26 @@
+//! Feeds arbitrary bytes through the per-image work of `process_job` (decode, gray,
+//! resize, encode), without its panic guard, so that a panic in any stage is a find.
+#![no_main]
+
+use imgpar::config::{OutputFormat, Spec};
+use imgpar::image::{decode, encode, ops};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+    let spec = Spec {
+        // Lower than the default so that a claimed size stays inside libFuzzer's 2 GB.
+        max_pixels: 16_000_000,
+        width: Some(64),
+        height: Some(64),
+        ..Spec::default()
+    };
+    let Ok(decoded) = decode::decode(bytes, spec.max_pixels) else {
+        return;
+    };
+    let Ok(resized) = ops::resize(decoded.image, &spec) else {
+        return;
+    };
+    for format in [OutputFormat::Png, OutputFormat::Jpeg] {
+        let _ = encode::encode(&resized, format, spec.quality);
+    }
+});
