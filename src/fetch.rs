@@ -188,6 +188,10 @@ async fn attempt(
             wait: retry_after(&response),
         });
     }
+    if status.is_redirection() {
+        // Left unfollowed by the client: a target it does not handle, such as file:.
+        return Err(Problem::Final(unfollowed_redirect(&response)));
+    }
     if !status.is_success() {
         return Err(Problem::Final(format!("HTTP {status}")));
     }
@@ -233,6 +237,24 @@ async fn attempt(
         )));
     }
     Ok(body)
+}
+
+/// Why a redirect that reached us was not followed, naming the scheme when it is not http(s).
+fn unfollowed_redirect(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match Url::parse(location).map(|url| url.scheme().to_string()) {
+        Ok(scheme) if !matches!(scheme.as_str(), "http" | "https") => {
+            format!("redirect refused: redirect to a {scheme}: URL refused")
+        }
+        _ => format!(
+            "redirect not followed: HTTP {} to {location:?}",
+            response.status()
+        ),
+    }
 }
 
 /// Parses `url` and accepts only http and https.

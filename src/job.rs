@@ -3,6 +3,7 @@
 //! always returns exactly one [`JobOutcome`]. The async mode gets the bytes itself,
 //! concurrently, and hands them to [`process_obtained`], which does the rest the same way.
 
+use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -129,9 +130,28 @@ impl Obtained {
     }
 }
 
+thread_local! {
+    /// Set while this thread is inside a job, whose panics become its failure.
+    static IN_JOB: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs a panic hook that keeps quiet about panics inside a job (the job's failure
+/// already carries the message) and reports every other panic as before. The binary calls
+/// it once at start-up.
+pub fn quiet_panics_in_jobs() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !IN_JOB.with(Cell::get) {
+            previous(info);
+        }
+    }));
+}
+
 fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutcome {
     let mut outcome = JobOutcome::default();
+    IN_JOB.with(|flag| flag.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| work(&mut outcome)));
+    IN_JOB.with(|flag| flag.set(false));
     outcome.status = match result {
         Ok(Ok(())) => Status::Ok,
         Ok(Err(status)) => status,
@@ -191,5 +211,21 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "unknown panic".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_a_job_becomes_its_failure() {
+        let outcome = guarded(|_| panic!("decoder bug"));
+        assert_eq!(
+            outcome.status,
+            Status::Failed("internal error (panic): decoder bug".into())
+        );
+        // The thread is out of the job again: later panics are reported as usual.
+        assert!(!IN_JOB.with(Cell::get));
     }
 }

@@ -9,6 +9,7 @@ use imgpar::exit;
 
 fn main() {
     ignore_file_size_signal();
+    imgpar::job::quiet_panics_in_jobs();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Worker) => std::process::exit(imgpar::exec::worker::serve()),

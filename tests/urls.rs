@@ -46,6 +46,7 @@ fn mock_server(runtime: &tokio::runtime::Runtime) -> MockServer {
         ),
         ("/loop.png", redirect("/loop.png")),
         ("/to-ftp.png", redirect("ftp://127.0.0.1/x.png")),
+        ("/to-file.png", redirect("file:///etc/passwd")),
         (
             "/page.png",
             ResponseTemplate::new(200).set_body_raw(
@@ -83,7 +84,8 @@ fn mock_server(runtime: &tokio::runtime::Runtime) -> MockServer {
 }
 
 /// A server for what wiremock cannot do: `/stall.png` announces 1000 bytes, sends 100 and
-/// goes silent; `/endless.png` sends a body without a length that never ends.
+/// goes silent; `/silent.png` never answers at all; `/trickle.png` sends its body a byte a
+/// second; `/endless.png` sends a body without a length that never ends.
 fn misbehaving_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
@@ -115,6 +117,21 @@ fn misbehave(mut stream: TcpStream) {
         );
         let _ = stream.write_all(&png);
         std::thread::sleep(Duration::from_secs(60));
+    } else if request_line.contains("/silent.png") {
+        std::thread::sleep(Duration::from_secs(60));
+    } else if request_line.contains("/trickle.png") {
+        let png = fixture_bytes("red.png");
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+            png.len()
+        );
+        for byte in png {
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
     } else {
         let _ = write!(
             stream,
@@ -162,6 +179,14 @@ fn url_list(mock: &str, odd: &str) -> (String, Vec<(String, String)>) {
             "larger than --max-download 1 MiB (the server announced 2 MiB)".into(),
         ),
         (
+            format!("{odd}/silent.png"),
+            "no complete response within 1 s (--download-timeout)".into(),
+        ),
+        (
+            format!("{odd}/trickle.png"),
+            "no complete response within 1 s (--download-timeout)".into(),
+        ),
+        (
             format!("{odd}/endless.png"),
             "larger than --max-download 1 MiB (cut off as it arrived)".into(),
         ),
@@ -186,8 +211,20 @@ fn url_list(mock: &str, odd: &str) -> (String, Vec<(String, String)>) {
             "cannot connect: Connection refused".into(),
         ),
         (
+            format!("{mock}/to-file.png"),
+            "redirect refused: redirect to a file: URL refused".into(),
+        ),
+        (
             "ftp://127.0.0.1/file.png".into(),
             "unsupported URL scheme ftp:".into(),
+        ),
+        (
+            "file:///etc/hostname".into(),
+            "unsupported URL scheme file:".into(),
+        ),
+        (
+            "http://no-such-host.invalid/nowhere.jpg".into(),
+            "cannot resolve host no-such-host.invalid".into(),
         ),
     ];
     let mut list = String::from("# images for the test\n\n");
@@ -285,6 +322,14 @@ fn every_mode_downloads_the_same_images_and_each_bad_url_fails_alone() {
             "{mode}: Retry-After not honoured"
         );
         assert_eq!(record("/missing.png")["http_status"], 404);
+        // A server that never answers or trickles is cut by the 1 s limit, not retried.
+        for stuck in ["/silent.png", "/trickle.png", "/stall.png"] {
+            let ms = record(stuck)["fetch_ms"].as_f64().unwrap();
+            assert!(
+                (1000.0..2500.0).contains(&ms),
+                "{mode}: {stuck} took {ms} ms"
+            );
+        }
         assert!(report["bytes_downloaded"].as_u64().unwrap() > 0);
         assert!(report["network_s"].as_f64().unwrap() > 0.0);
     }
