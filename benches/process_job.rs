@@ -23,16 +23,21 @@ fn stages(c: &mut Criterion) {
     let jpeg = fixture("baseline_420.jpg");
     let png = fixture("rgb8.png");
     c.bench_function("decode jpeg 400x300 (luma)", |b| {
-        b.iter(|| decode::decode(black_box(&jpeg), spec.max_pixels).unwrap())
+        b.iter(|| decode::decode(black_box(&jpeg), &spec).unwrap())
     });
     c.bench_function("decode png 400x300 (rgb)", |b| {
-        b.iter(|| decode::decode(black_box(&png), spec.max_pixels).unwrap())
+        b.iter(|| decode::decode(black_box(&png), &spec).unwrap())
     });
-    let decoded = decode::decode(&jpeg, spec.max_pixels).unwrap().image;
+    let webp = fixture("picture.webp");
+    c.bench_function("decode webp 400x300 (libwebp, luma)", |b| {
+        b.iter(|| decode::decode(black_box(&webp), &spec).unwrap())
+    });
+    let decoded = decode::decode(&jpeg, &spec).unwrap().image;
+    let full = (decoded.width(), decoded.height());
     c.bench_function("resize 400x300 -> 256x192 lanczos3", |b| {
-        b.iter(|| ops::resize(black_box(decoded.clone()), &spec).unwrap())
+        b.iter(|| ops::resize(black_box(decoded.clone()), full, &spec).unwrap())
     });
-    let small = ops::resize(decoded, &spec).unwrap();
+    let small = ops::resize(decoded, full, &spec).unwrap();
     c.bench_function("encode png 256x192", |b| {
         b.iter(|| encode::encode(black_box(&small), OutputFormat::Png, 85).unwrap())
     });

@@ -175,13 +175,13 @@ fn convert(
     outcome.bytes_in = bytes.len() as u64;
 
     let clock = Instant::now();
-    let decoded = decode::decode(&bytes, spec.max_pixels).map_err(Status::Failed)?;
+    let decoded = decode::decode(&bytes, spec).map_err(Status::Failed)?;
     drop(bytes);
     outcome.size_in = Some(decoded.stored_size);
     outcome.times.decode_ms = lap(clock);
 
     let clock = Instant::now();
-    let resized = ops::resize(decoded.image, spec).map_err(Status::Failed)?;
+    let resized = ops::resize(decoded.image, decoded.full_size, spec).map_err(Status::Failed)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);
 

@@ -232,3 +232,41 @@ fn cover_crops_the_centre() {
         "the left edge was not cropped away"
     );
 }
+
+/// Mean and largest absolute difference between two gray images of the same size.
+fn difference(a: &image::GrayImage, b: &image::GrayImage) -> (f64, u8) {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let diffs: Vec<u8> = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| p[0].abs_diff(q[0]))
+        .collect();
+    let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
+    (mean, diffs.into_iter().max().unwrap_or(0))
+}
+
+#[test]
+fn a_large_webp_shrunk_while_decoding_matches_the_same_picture_as_png() {
+    // A detailed 2400x1800 picture (text-like stripes and gradients), as WebP and as PNG:
+    // the WebP is decoded already shrunk, the PNG at full size, and both are then resized
+    // to 256x192 with the same filter, so the thumbnails must agree.
+    let scratch = tempfile::tempdir().unwrap();
+    let picture = image::RgbImage::from_fn(2400, 1800, |x, y| {
+        let stripe = if (x / 9 + y / 13) % 2 == 0 { 40 } else { 0 };
+        image::Rgb([(x / 12) as u8 + stripe, (y / 8) as u8, ((x + y) / 17) as u8])
+    });
+    let input = scratch.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    picture.save(input.join("big.png")).unwrap();
+    let webp = std::fs::File::create(input.join("big.webp")).unwrap();
+    image::codecs::webp::WebPEncoder::new_lossless(webp)
+        .encode(picture.as_raw(), 2400, 1800, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    // The two would collide as big.png: the WebP's output keeps its full name.
+    let out = convert(&input, &[]);
+    let from_png = open(&out.path().join("big.png")).to_luma8();
+    let from_webp = open(&out.path().join("big.webp.png")).to_luma8();
+    assert_eq!(from_webp.dimensions(), (256, 192));
+    let (mean, max) = difference(&from_webp, &from_png);
+    assert!(mean < 1.0 && max <= 8, "mean {mean:.2}, max {max}");
+}

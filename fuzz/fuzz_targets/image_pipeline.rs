@@ -14,10 +14,10 @@ fuzz_target!(|bytes: &[u8]| {
         height: Some(64),
         ..Spec::default()
     };
-    let Ok(decoded) = decode::decode(bytes, spec.max_pixels) else {
+    let Ok(decoded) = decode::decode(bytes, &spec) else {
         return;
     };
-    let Ok(resized) = ops::resize(decoded.image, &spec) else {
+    let Ok(resized) = ops::resize(decoded.image, decoded.full_size, &spec) else {
         return;
     };
     for format in [OutputFormat::Png, OutputFormat::Jpeg] {

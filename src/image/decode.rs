@@ -11,6 +11,7 @@ use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 use super::gray::to_gray;
+use crate::config::Spec;
 
 /// A decoded image: luma (`ImageLuma8`) or luma with alpha (`ImageLumaA8`), with its EXIF
 /// orientation already applied.
@@ -21,18 +22,40 @@ pub struct Decoded {
     pub format: ImageFormat,
     /// Width and height as stored in the file, before orientation.
     pub stored_size: (u32, u32),
+    /// Width and height of the whole image, upright. `image` may be smaller: a decoder
+    /// that can shrink while decoding does so as far as `spec` allows.
+    pub full_size: (u32, u32),
 }
 
-/// Decodes `bytes` into an upright gray image, refusing images over `max_pixels`
-/// (0: no limit) before any pixel buffer is allocated. The error says what is wrong with
+impl Decoded {
+    /// An image decoded at full size, now upright.
+    fn whole(image: DynamicImage, format: ImageFormat, stored_size: (u32, u32)) -> Decoded {
+        Decoded {
+            full_size: (image.width(), image.height()),
+            image,
+            format,
+            stored_size,
+        }
+    }
+}
+
+/// Decodes `bytes` into an upright gray image, refusing images over `spec.max_pixels`
+/// (0: no limit) before any pixel buffer is allocated. A WebP is decoded already shrunk as
+/// far as [`ops::reduction_allowed`] permits for `spec`. The error says what is wrong with
 /// the file in words a user can act on.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, String> {
+pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
+    let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
         return Err("file is empty".into());
     }
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg
         && let Some(decoded) = decode_jpeg_luma(bytes, max_pixels)?
+    {
+        return Ok(decoded);
+    }
+    if format == ImageFormat::WebP
+        && let Some(decoded) = super::webp::decode_luma(bytes, spec)?
     {
         return Ok(decoded);
     }
@@ -89,7 +112,8 @@ fn looks_like_text(bytes: &[u8]) -> bool {
         .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80)
 }
 
-fn check_pixels(width: u64, height: u64, max_pixels: u64) -> Result<(), String> {
+/// Refuses a `width` x `height` image when it has more than `max_pixels` (0: no limit).
+pub(super) fn check_pixels(width: u64, height: u64, max_pixels: u64) -> Result<(), String> {
     let pixels = width * height;
     if max_pixels != 0 && pixels > max_pixels {
         return Err(format!(
@@ -145,11 +169,7 @@ fn decode_jpeg_luma(bytes: &[u8], max_pixels: u64) -> Result<Option<Decoded>, St
         .ok_or("corrupt JPEG: decoder returned too few pixels")?;
     let mut image = DynamicImage::ImageLuma8(buffer);
     image.apply_orientation(orientation);
-    Ok(Some(Decoded {
-        image,
-        format: ImageFormat::Jpeg,
-        stored_size: (w, h),
-    }))
+    Ok(Some(Decoded::whole(image, ImageFormat::Jpeg, (w, h))))
 }
 
 /// Decodes any format the `image` crate reads, then reduces it to gray.
@@ -181,11 +201,7 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<
     let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     let mut image = to_gray(decoded);
     image.apply_orientation(orientation);
-    Ok(Decoded {
-        image,
-        format,
-        stored_size: (width, height),
-    })
+    Ok(Decoded::whole(image, format, (width, height)))
 }
 
 /// The size a PNG (IHDR) or BMP (bitmap header) claims, read straight from the bytes. The

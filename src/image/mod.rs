@@ -5,3 +5,4 @@ pub mod decode;
 pub mod encode;
 pub mod gray;
 pub mod ops;
+mod webp;

@@ -80,6 +80,23 @@ pub fn geometry(source: (u32, u32), spec: &Spec) -> Geometry {
     }
 }
 
+/// The largest whole factor by which a decoder may shrink an image of `full` pixels (as
+/// upright) before the resize: the part of the image that is used keeps at least twice the
+/// output's pixels on each side, so the final filter still works on real detail (as
+/// Pillow's `reducing_gap=2`). 1 means decode at full size.
+pub fn reduction_allowed(full: (u32, u32), spec: &Spec) -> u32 {
+    let geometry = geometry(full, spec);
+    let (used_w, used_h) = geometry
+        .crop
+        .map_or((f64::from(full.0), f64::from(full.1)), |(_, _, w, h)| {
+            (w, h)
+        });
+    let factor = (used_w / (2.0 * f64::from(geometry.width)))
+        .min(used_h / (2.0 * f64::from(geometry.height)))
+        .floor();
+    factor.clamp(1.0, 64.0) as u32
+}
+
 fn algorithm(filter: Filter) -> ResizeAlg {
     match filter {
         Filter::Lanczos3 => ResizeAlg::Convolution(FilterType::Lanczos3),
@@ -90,13 +107,23 @@ fn algorithm(filter: Filter) -> ResizeAlg {
     }
 }
 
-/// Resizes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image as `spec` says.
-/// Alpha is resampled premultiplied, so transparent pixels do not bleed their gray.
-pub fn resize(image: DynamicImage, spec: &Spec) -> Result<DynamicImage, String> {
+/// Resizes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image as `spec` says
+/// for an image of `full` pixels: `image` is that image, or that image already shrunk by
+/// the decoder (see [`reduction_allowed`]), and the output size and crop are those of the
+/// full image either way. Alpha is resampled premultiplied, so transparent pixels do not
+/// bleed their gray.
+pub fn resize(image: DynamicImage, full: (u32, u32), spec: &Spec) -> Result<DynamicImage, String> {
     let source = (image.width(), image.height());
-    let geometry = geometry(source, spec);
-    if geometry.is_identity(source) {
+    let mut geometry = geometry(full, spec);
+    if source == full && geometry.is_identity(source) {
         return Ok(image);
+    }
+    if source != full {
+        let sx = f64::from(source.0) / f64::from(full.0);
+        let sy = f64::from(source.1) / f64::from(full.1);
+        geometry.crop = geometry
+            .crop
+            .map(|(left, top, w, h)| (left * sx, top * sy, w * sx, h * sy));
     }
     let pixel_type = match &image {
         DynamicImage::ImageLuma8(_) => PixelType::U8,
