@@ -38,7 +38,7 @@ use crate::report::{Record, RunMeasures, RunReport};
 /// the JSON report could not be written; the message says which.
 /// Setting `cancel` stops the run after the images in progress.
 pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
-    let plan = plan::plan(
+    let mut plan = plan::plan(
         &config.inputs,
         &config.url_lists,
         &config.output,
@@ -58,6 +58,7 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
         );
     }
 
+    plan::largest_first(&mut plan.jobs);
     let (cpu_before, _) = usage::self_usage();
     let events = Collector::new(plan.jobs.len(), !config.quiet);
     let workers = exec::execute(config, &plan.jobs, spec, &events, cancel);

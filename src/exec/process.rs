@@ -88,7 +88,7 @@ impl Pool<'_> {
 
 /// A job a slot holds.
 struct Held {
-    /// Position in the plan.
+    /// Position in the `jobs` slice (its plan index is `jobs[job].index`).
     job: usize,
     /// Sent to the current worker.
     sent: bool,
@@ -225,20 +225,23 @@ impl<'a> Slot<'a> {
             Received::Message(FromWorker::Ready) => {
                 live.startup_ms = Some(live.process.spawned.elapsed().as_secs_f64() * 1e3);
             }
+            // Workers name a job by its plan index, which need not be its place in `jobs`.
             Received::Message(FromWorker::Started { index }) => {
-                if let Some(held) = self.held.iter_mut().find(|h| h.job == index) {
+                let jobs = self.pool.jobs;
+                if let Some(held) = self.held.iter_mut().find(|h| jobs[h.job].index == index) {
                     held.started = Some(Instant::now());
-                    self.pool.events.started(&self.pool.jobs[index], self.id);
+                    self.pool.events.started(&jobs[held.job], self.id);
                 }
             }
             Received::Message(FromWorker::Done { index, outcome }) => {
-                if let Some(at) = self.held.iter().position(|h| h.job == index) {
+                let jobs = self.pool.jobs;
+                if let Some(at) = self.held.iter().position(|h| jobs[h.job].index == index) {
                     let held = self.held.remove(at).expect("the position was just found");
                     live.jobs += 1;
                     live.busy += held.started.map_or(Duration::ZERO, |s| s.elapsed());
                     self.pool
                         .events
-                        .finished(&self.pool.jobs[index], self.id, &outcome);
+                        .finished(&jobs[held.job], self.id, &outcome);
                 }
             }
             Received::Nothing => {

@@ -29,6 +29,22 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
 ];
 
+/// Puts the biggest input files first, so that no big image starts last and finishes
+/// alone while the other workers sit idle. Pipes and devices (no size to go by) go first,
+/// URLs keep their order after the files, and equal sizes keep plan order. Jobs keep their
+/// plan index, so outcomes are still reported in plan order.
+pub fn largest_first(jobs: &mut [Job]) {
+    jobs.sort_by_cached_key(|job| {
+        std::cmp::Reverse(match &job.input {
+            Input::File(path) => match std::fs::metadata(path) {
+                Ok(meta) if meta.is_file() => meta.len(),
+                _ => u64::MAX,
+            },
+            Input::Url(_) => 0,
+        })
+    });
+}
+
 /// Extensions of image formats imgpar cannot read but a user would expect it to: files
 /// with these are planned like images, so each fails with a reason instead of being
 /// passed over in silence.
@@ -330,6 +346,37 @@ fn resolve_existing_prefix(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn biggest_files_go_first_and_urls_last_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut jobs = Vec::new();
+        for (index, (name, size)) in [("small", 10), ("big", 300), ("mid", 100), ("mid2", 100)]
+            .into_iter()
+            .enumerate()
+        {
+            let path = dir.path().join(name);
+            std::fs::write(&path, vec![0u8; size]).unwrap();
+            let mut job = job_for(
+                &path,
+                Path::new(name),
+                InputKind::Png,
+                dir.path(),
+                FormatChoice::Same,
+            );
+            job.index = index;
+            jobs.push(job);
+        }
+        for (index, url) in ["http://a/1.png", "http://a/2.png"].into_iter().enumerate() {
+            let mut job = jobs[0].clone();
+            job.input = Input::Url(url.into());
+            job.index = 4 + index;
+            jobs.insert(index, job);
+        }
+        largest_first(&mut jobs);
+        let order: Vec<usize> = jobs.iter().map(|j| j.index).collect();
+        assert_eq!(order, vec![1, 2, 3, 0, 4, 5]);
+    }
 
     fn job(input: &str, format: OutputFormat) -> Job {
         job_for(
