@@ -3,8 +3,8 @@
 //! it from any worker thread; they never print. It also says when a run must stop: on
 //! Ctrl-C, or once an outcome shows the output cannot take more files.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -19,9 +19,8 @@ pub struct Collector {
     started_ms: Mutex<Vec<f64>>,
     records: Mutex<Vec<Option<Record>>>,
     worker_processes: Mutex<Vec<WorkerRecord>>,
-    /// Why the run stops early, once an image found the output unusable.
-    halt: Mutex<Option<String>>,
-    halted: AtomicBool,
+    /// Why the run stops early, once an image found the output unusable (the first one).
+    halt: OnceLock<String>,
     progress: ProgressBar,
 }
 
@@ -63,8 +62,7 @@ impl Collector {
             started_ms: Mutex::new(vec![0.0; jobs]),
             records: Mutex::new(vec![None; jobs]),
             worker_processes: Mutex::new(Vec::new()),
-            halt: Mutex::new(None),
-            halted: AtomicBool::new(false),
+            halt: OnceLock::new(),
             progress,
         }
     }
@@ -73,7 +71,7 @@ impl Collector {
     /// an image found the output unusable (full disk, read-only folder), so every further
     /// image would fail the same way.
     pub fn must_stop(&self, cancel: &AtomicBool) -> bool {
-        cancel.load(Ordering::Relaxed) || self.halted.load(Ordering::Relaxed)
+        cancel.load(Ordering::Relaxed) || self.halt.get().is_some()
     }
 
     /// Milliseconds since the collector was created.
@@ -146,11 +144,7 @@ impl Collector {
             fetch,
         );
         if outcome.output_unusable {
-            let mut halt = lock(&self.halt);
-            if halt.is_none() {
-                *halt = record.error.clone();
-                self.halted.store(true, Ordering::Relaxed);
-            }
+            let _ = self.halt.set(record.error.clone().unwrap_or_default());
         }
         if let Some(slot) = lock(&self.records).get_mut(job.index) {
             *slot = Some(record);
@@ -173,7 +167,7 @@ impl Collector {
                 .worker_processes
                 .into_inner()
                 .unwrap_or_else(|p| p.into_inner()),
-            stopped: self.halt.into_inner().unwrap_or_else(|p| p.into_inner()),
+            stopped: self.halt.into_inner(),
         }
     }
 }
