@@ -246,10 +246,12 @@ fn difference(a: &image::GrayImage, b: &image::GrayImage) -> (f64, u8) {
 }
 
 #[test]
-fn a_large_webp_shrunk_while_decoding_matches_the_same_picture_as_png() {
-    // A detailed 2400x1800 picture (text-like stripes and gradients), as WebP and as PNG:
-    // the WebP is decoded already shrunk, the PNG at full size, and both are then resized
-    // to 256x192 with the same filter, so the thumbnails must agree.
+fn large_jpegs_and_webps_shrunk_while_decoding_match_the_same_picture_as_png() {
+    // A detailed 2400x1800 picture (text-like stripes and gradients) as PNG, lossless WebP,
+    // and baseline and progressive JPEG. The WebP and the JPEGs are decoded already shrunk
+    // (the JPEGs in the DCT domain, to 2/8 for 256x192 and to 1/8 for 128x96), the PNG at
+    // full size, and all are then resized with the same filter, so the thumbnails must
+    // agree up to the JPEG's own loss.
     let scratch = tempfile::tempdir().unwrap();
     let picture = image::RgbImage::from_fn(2400, 1800, |x, y| {
         let stripe = if (x / 9 + y / 13) % 2 == 0 { 40 } else { 0 };
@@ -262,11 +264,28 @@ fn a_large_webp_shrunk_while_decoding_matches_the_same_picture_as_png() {
     image::codecs::webp::WebPEncoder::new_lossless(webp)
         .encode(picture.as_raw(), 2400, 1800, image::ExtendedColorType::Rgb8)
         .unwrap();
-    // The two would collide as big.png: the WebP's output keeps its full name.
-    let out = convert(&input, &[]);
-    let from_png = open(&out.path().join("big.png")).to_luma8();
-    let from_webp = open(&out.path().join("big.webp.png")).to_luma8();
-    assert_eq!(from_webp.dimensions(), (256, 192));
-    let (mean, max) = difference(&from_webp, &from_png);
-    assert!(mean < 1.0 && max <= 8, "mean {mean:.2}, max {max}");
+    for (name, progressive) in [("baseline.jpg", false), ("progressive.jpg", true)] {
+        let mut encoder = jpeg_encoder::Encoder::new_file(input.join(name), 95).unwrap();
+        encoder.set_progressive(progressive);
+        encoder
+            .encode(picture.as_raw(), 2400, 1800, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+    }
+    for (args, size) in [
+        (&["--format", "png"][..], (256, 192)),
+        (&["--format", "png", "--size", "128x128"][..], (128, 96)),
+    ] {
+        // The PNG and the WebP would collide as big.png: the WebP's output keeps its name.
+        let out = convert(&input, args);
+        let from_png = open(&out.path().join("big.png")).to_luma8();
+        assert_eq!(from_png.dimensions(), size);
+        for name in ["big.webp.png", "baseline.png", "progressive.png"] {
+            let thumbnail = open(&out.path().join(name)).to_luma8();
+            let (mean, max) = difference(&thumbnail, &from_png);
+            assert!(
+                mean < 1.0 && max <= 8,
+                "{name} at {size:?}: mean {mean:.2}, max {max}"
+            );
+        }
+    }
 }

@@ -42,6 +42,41 @@ fn broken_images_fail_the_same_way_in_every_mode() {
 }
 
 #[test]
+fn a_jpeg_cut_short_fails_at_every_scale_and_stray_bytes_before_a_marker_do_not() {
+    // libjpeg fills missing data with gray and carries on; imgpar refuses instead, whether
+    // the JPEG is decoded at full size or shrunk in the DCT domain (--size 64x64 is 3/8).
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for name in ["progressive.jpg", "baseline_420.jpg"] {
+        let bytes = std::fs::read(fixtures("images").join(name)).unwrap();
+        std::fs::write(
+            input.join(format!("cut_{name}")),
+            &bytes[..bytes.len() * 3 / 5],
+        )
+        .unwrap();
+        // Four stray bytes before the end-of-image marker: harmless, the picture is whole.
+        let mut stray = bytes[..bytes.len() - 2].to_vec();
+        stray.extend_from_slice(b"junk\xFF\xD9");
+        std::fs::write(input.join(format!("stray_{name}")), stray).unwrap();
+    }
+    for size in ["256x256", "64x64"] {
+        let out = scratch.path().join(size);
+        run(&input, &out, &["--size", size])
+            .code(1)
+            .stderr(predicate::str::contains(
+                "cut_progressive.jpg: corrupt or truncated JPEG: Premature end of JPEG file",
+            ))
+            .stderr(predicate::str::contains(
+                "cut_baseline_420.jpg: corrupt or truncated JPEG: Premature end of JPEG file",
+            ))
+            .stderr(predicate::str::contains("2 ok, 2 failed"));
+        let stray = open(&out.join("stray_progressive.jpg"));
+        assert_eq!(stray.width(), if size == "64x64" { 64 } else { 256 });
+    }
+}
+
+#[test]
 fn max_pixels_zero_lifts_the_limit_and_a_low_one_refuses() {
     let out = tempfile::tempdir().unwrap();
     run(

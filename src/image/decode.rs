@@ -1,14 +1,10 @@
 //! Bytes in, an upright 8-bit gray image out: format sniffing, the pixel limit, the
-//! luma-only JPEG fast path, and EXIF orientation.
+//! choice of decoder (JPEG and WebP have their own), and EXIF orientation.
 
 use std::io::Cursor;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use zune_core::bytestream::ZCursor;
-use zune_core::colorspace::ColorSpace;
-use zune_core::options::DecoderOptions;
-use zune_jpeg::JpegDecoder;
 
 use super::gray::to_gray;
 use crate::config::Spec;
@@ -40,8 +36,8 @@ impl Decoded {
 }
 
 /// Decodes `bytes` into an upright gray image, refusing images over `spec.max_pixels`
-/// (0: no limit) before any pixel buffer is allocated. A WebP is decoded already shrunk as
-/// far as [`ops::reduction_allowed`] permits for `spec`. The error says what is wrong with
+/// (0: no limit) before any pixel buffer is allocated. A JPEG or WebP is decoded already
+/// shrunk as far as [`super::ops::reduction_allowed`] permits for `spec`. The error says what is wrong with
 /// the file in words a user can act on.
 pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
     let max_pixels = spec.max_pixels;
@@ -50,7 +46,7 @@ pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
     }
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg
-        && let Some(decoded) = decode_jpeg_luma(bytes, max_pixels)?
+        && let Some(decoded) = super::jpeg::decode_luma(bytes, spec)?
     {
         return Ok(decoded);
     }
@@ -134,42 +130,15 @@ fn megapixels(pixels: u64) -> String {
     }
 }
 
-/// Decodes only the Y channel of a YCbCr or gray JPEG: no chroma upsampling, no colour
-/// conversion, and exactly BT.601 luma. Returns `None` for JPEGs in other colour spaces
-/// (CMYK, YCCK, RGB), which take the generic road.
-fn decode_jpeg_luma(bytes: &[u8], max_pixels: u64) -> Result<Option<Decoded>, String> {
-    let options = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::Luma)
-        .set_max_width(usize::from(u16::MAX))
-        .set_max_height(usize::from(u16::MAX))
-        .set_strict_mode(true);
-    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
-    decoder
-        .decode_headers()
-        .map_err(|e| format!("corrupt JPEG header: {e}"))?;
-    let (width, height) = decoder
-        .dimensions()
-        .ok_or("corrupt JPEG header: no dimensions")?;
-    check_pixels(width as u64, height as u64, max_pixels)?;
-    if !matches!(
-        decoder.input_colorspace(),
-        Some(ColorSpace::YCbCr | ColorSpace::Luma)
-    ) {
-        return Ok(None);
+/// The size of an image of `size` pixels as stored, once turned upright.
+pub(super) fn upright(size: (u32, u32), orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (size.1, size.0),
+        _ => size,
     }
-    let orientation = decoder
-        .exif()
-        .and_then(|exif| Orientation::from_exif_chunk(exif))
-        .unwrap_or(Orientation::NoTransforms);
-    let luma = decoder
-        .decode()
-        .map_err(|e| format!("corrupt or truncated JPEG: {e}"))?;
-    let (w, h) = (width as u32, height as u32);
-    let buffer = image::GrayImage::from_raw(w, h, luma)
-        .ok_or("corrupt JPEG: decoder returned too few pixels")?;
-    let mut image = DynamicImage::ImageLuma8(buffer);
-    image.apply_orientation(orientation);
-    Ok(Some(Decoded::whole(image, ImageFormat::Jpeg, (w, h))))
 }
 
 /// Decodes any format the `image` crate reads, then reduces it to gray.

@@ -4,5 +4,6 @@
 pub mod decode;
 pub mod encode;
 pub mod gray;
+mod jpeg;
 pub mod ops;
 mod webp;

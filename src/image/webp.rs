@@ -8,7 +8,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageDecoder, ImageFormat, ImageReader};
 use libwebp_sys as ffi;
 
-use super::decode::{Decoded, check_pixels};
+use super::decode::{Decoded, check_pixels, upright};
 use super::ops;
 use crate::config::Spec;
 
@@ -42,16 +42,6 @@ pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
         stored_size: stored,
         full_size: full,
     }))
-}
-
-fn upright(size: (u32, u32), orientation: Orientation) -> (u32, u32) {
-    match orientation {
-        Orientation::Rotate90
-        | Orientation::Rotate270
-        | Orientation::Rotate90FlipH
-        | Orientation::Rotate270FlipH => (size.1, size.0),
-        _ => size,
-    }
 }
 
 fn features(bytes: &[u8]) -> Option<ffi::WebPBitstreamFeatures> {

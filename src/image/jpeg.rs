@@ -1,0 +1,134 @@
+//! JPEG through libjpeg-turbo's decoder (the `mozjpeg` crate; C compiled by the `cc`
+//! crate, no nasm): only the luma channel, shrunk while decoding in the DCT domain by as
+//! much as the output allows (a 1/8 decode reads one coefficient per 8x8 block). CMYK,
+//! YCCK and RGB JPEGs are left to the generic path.
+
+use std::ffi::c_int;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, ImageFormat};
+use mozjpeg::{Decompress, Marker};
+use mozjpeg_sys as ffi;
+
+use super::decode::{Decoded, check_pixels, upright};
+use super::ops;
+use crate::config::Spec;
+
+/// Decodes a YCbCr or gray JPEG to its luma (BT.601, as stored), upright, shrunk while
+/// decoding to `8 / n` of its size for the largest `n` in 1..=8 that
+/// [`ops::reduction_allowed`] permits for `spec`. `Ok(None)` hands other colour spaces to
+/// the generic path. A damaged file is an error naming what libjpeg found, including data
+/// that ends early or does not decode (libjpeg would otherwise fill it in gray).
+pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String> {
+    // libjpeg reports a fatal error by calling back into Rust, which unwinds out of the C
+    // code with a `LibjpegError`; any other payload is a bug and goes on unwinding.
+    match catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, spec))) {
+        Ok(result) => result,
+        Err(payload) => match payload.downcast::<LibjpegError>() {
+            Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.0)),
+            Err(other) => resume_unwind(other),
+        },
+    }
+}
+
+fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String> {
+    let mut decompress = Decompress::with_err(error_manager())
+        .with_markers(&[Marker::APP(1)])
+        .from_mem(bytes)
+        .map_err(|e| format!("corrupt JPEG: {e}"))?;
+    let (width, height) = decompress.size();
+    check_pixels(width as u64, height as u64, spec.max_pixels)?;
+    if !matches!(
+        decompress.color_space(),
+        ffi::J_COLOR_SPACE::JCS_YCbCr | ffi::J_COLOR_SPACE::JCS_GRAYSCALE
+    ) {
+        return Ok(None);
+    }
+    let orientation = decompress
+        .markers()
+        .filter(|marker| marker.marker == Marker::APP(1))
+        .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    let stored = (width as u32, height as u32);
+    let full = upright(stored, orientation);
+    let reduction = ops::reduction_allowed(full, spec).min(8);
+    decompress.scale(8u32.div_ceil(reduction) as u8);
+    let io_error = |e: std::io::Error| format!("corrupt or truncated JPEG: {e}");
+    let mut started = decompress.grayscale().map_err(io_error)?;
+    let size = (started.width() as u32, started.height() as u32);
+    let luma: Vec<u8> = started.read_scanlines().map_err(io_error)?;
+    started.finish().map_err(io_error)?;
+    let buffer = GrayImage::from_raw(size.0, size.1, luma)
+        .ok_or("corrupt JPEG: decoder returned too few pixels")?;
+    let mut image = DynamicImage::ImageLuma8(buffer);
+    image.apply_orientation(orientation);
+    Ok(Some(Decoded {
+        image,
+        format: ImageFormat::Jpeg,
+        stored_size: stored,
+        full_size: full,
+    }))
+}
+
+/// What libjpeg said when it gave up on a file.
+struct LibjpegError(String);
+
+/// libjpeg's error manager with two changes: a fatal error unwinds with a
+/// [`LibjpegError`] instead of exiting the process, and a warning that means pixels are
+/// missing or wrong is fatal too (see [`warning_loses_pixels`]).
+fn error_manager() -> ffi::jpeg_error_mgr {
+    // SAFETY: a plain C struct that jpeg_std_error fills in completely.
+    let mut manager: ffi::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    // SAFETY: `manager` is a valid, writable jpeg_error_mgr.
+    unsafe { ffi::jpeg_std_error(&mut manager) };
+    manager.error_exit = Some(give_up);
+    manager.emit_message = Some(on_message);
+    manager
+}
+
+extern "C-unwind" fn give_up(cinfo: &mut ffi::jpeg_common_struct) {
+    let message = message_text(cinfo);
+    // resume_unwind, not panic!: no panic hook runs, nothing is printed.
+    resume_unwind(Box::new(LibjpegError(message)));
+}
+
+extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    // Levels 0 and up are trace messages; -1 is a warning.
+    // SAFETY: libjpeg calls this with its `err` pointing at our live error manager.
+    let code = unsafe { (*cinfo.err).msg_code };
+    if level < 0 && warning_loses_pixels(code) {
+        give_up(cinfo);
+    }
+}
+
+/// Whether a warning means libjpeg carries on with made-up pixels (the data ended early
+/// or does not decode). Only the warnings known to leave the picture intact are allowed:
+/// extra bytes between segments, an unknown JFIF revision or Adobe transform code.
+fn warning_loses_pixels(code: c_int) -> bool {
+    ![
+        ffi::JWRN_EXTRANEOUS_DATA,
+        ffi::JWRN_JFIF_MAJOR,
+        ffi::JWRN_ADOBE_XFORM,
+    ]
+    .contains(&code)
+}
+
+/// The current message in libjpeg's words.
+fn message_text(cinfo: &mut ffi::jpeg_common_struct) -> String {
+    // JMSG_LENGTH_MAX in jpeglib.h: libjpeg writes at most this much, NUL included.
+    let mut buffer = [0u8; 200];
+    // SAFETY: `err` points at our live error manager.
+    if let Some(format) = unsafe { (*cinfo.err).format_message } {
+        // The binding declares an 80-byte buffer, but libjpeg writes up to
+        // JMSG_LENGTH_MAX bytes: call it with a pointer to a buffer that large.
+        // SAFETY: same C function, same ABI; only the buffer's Rust type differs.
+        let format: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, *mut u8) =
+            unsafe { std::mem::transmute(format) };
+        // SAFETY: `buffer` is writable for JMSG_LENGTH_MAX bytes.
+        unsafe { format(cinfo, buffer.as_mut_ptr()) };
+    }
+    let text = buffer.split(|&b| b == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(text).into_owned()
+}
