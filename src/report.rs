@@ -203,6 +203,12 @@ pub struct WorkerRecord {
     pub ended: String,
 }
 
+/// The sum of `values`, 0.0 when there are none (`Iterator::sum` gives -0.0, which the
+/// report would print as "-0.0").
+fn total(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |sum, value| sum + value)
+}
+
 /// `1 image`, `3 images`.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -285,7 +291,7 @@ impl RunReport {
         mut worker_processes: Vec<WorkerRecord>,
     ) -> RunReport {
         worker_processes.sort_by_key(|w| w.worker);
-        let workers_cpu_s: f64 = worker_processes.iter().map(|w| w.cpu_s).sum();
+        let workers_cpu_s = total(worker_processes.iter().map(|w| w.cpu_s));
         let mut slot_peaks: Vec<f64> = Vec::new();
         for w in &worker_processes {
             if slot_peaks.len() <= w.worker {
@@ -295,7 +301,7 @@ impl RunReport {
         }
         let count = |word: &str| records.iter().filter(|r| r.status == word).count();
         let (ok, failed, skipped) = (count("ok"), count("failed"), count("skipped"));
-        let busy_ms: f64 = records.iter().map(|r| r.end_ms - r.start_ms).sum();
+        let busy_ms = total(records.iter().map(|r| r.end_ms - r.start_ms));
         let network: Vec<(f64, f64)> = records.iter().filter_map(Record::fetch_span).collect();
         let work: Vec<(f64, f64)> = records.iter().filter_map(Record::work_span).collect();
         let pixels: u64 = records.iter().map(Record::pixels_in).sum();
@@ -316,7 +322,7 @@ impl RunReport {
             cpu_s: measures.cpu_s + workers_cpu_s,
             peak_rss_mib: measures.peak_rss_mib,
             workers_cpu_s,
-            workers_peak_rss_mib: slot_peaks.iter().sum(),
+            workers_peak_rss_mib: total(slot_peaks.into_iter()),
             images_per_s: per_s(ok as f64),
             megapixels_per_s: per_s(pixels as f64 / 1e6),
             parallel_efficiency: per_s(busy_ms / 1e3) / measures.workers.max(1) as f64,
@@ -511,7 +517,7 @@ mod spans {
 
     /// Time covered by at least one interval.
     pub fn covered(spans: &[(f64, f64)]) -> f64 {
-        merged(spans).iter().map(|(a, b)| b - a).sum()
+        super::total(merged(spans).iter().map(|(a, b)| b - a))
     }
 
     /// Time covered by at least one interval of each set.

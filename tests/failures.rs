@@ -228,6 +228,11 @@ fn json_report_has_the_summary_and_one_record_per_image() {
         (Some(1), Some(4))
     );
     assert!(json["wall_s"].as_f64().unwrap() > 0.0);
+    // No worker processes ran: their figures are 0, not "-0.0".
+    for field in ["workers_cpu_s", "workers_peak_rss_mib"] {
+        let value = json[field].as_f64().unwrap();
+        assert!(value == 0.0 && value.is_sign_positive(), "{field}: {value}");
+    }
     let images = json["images"].as_array().unwrap();
     assert_eq!(images.len(), 5);
     let good = images
