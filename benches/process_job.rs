@@ -1,5 +1,5 @@
-//! The per-image work on one fixture, stage by stage and whole: decode (JPEG luma fast path
-//! and PNG), resize, encode, and `process_job` end to end.
+//! The per-image work on one fixture, stage by stage and whole: decode (JPEG luma at full
+//! size and shrunk, PNG, WebP), resize, encode, and `process_job` end to end.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -24,6 +24,15 @@ fn stages(c: &mut Criterion) {
     let png = fixture("rgb8.png");
     c.bench_function("decode jpeg 400x300 (luma)", |b| {
         b.iter(|| decode::decode(black_box(&jpeg), &spec).unwrap())
+    });
+    // A 24x18 thumbnail lets the decoder shrink the JPEG to 1/8 in the DCT domain.
+    let tiny = Spec {
+        width: Some(24),
+        height: Some(24),
+        ..Spec::default()
+    };
+    c.bench_function("decode jpeg 400x300 at 1/8 (luma)", |b| {
+        b.iter(|| decode::decode(black_box(&jpeg), &tiny).unwrap())
     });
     c.bench_function("decode png 400x300 (rgb)", |b| {
         b.iter(|| decode::decode(black_box(&png), &spec).unwrap())
