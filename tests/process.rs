@@ -276,22 +276,47 @@ fn write_bilevel_png(path: &Path, width: u32, height: u32) {
     writer.finish().unwrap();
 }
 
+/// Checks that `big` alone fails under `--worker-memory 64M` for `reason`, among the
+/// fixtures, and that without the cap it converts: it was the cap, not the image. Returns
+/// the uncapped output.
+fn fails_only_under_the_cap(big: &Path, reason: &str) -> image::DynamicImage {
+    let scratch = big.parent().unwrap();
+    only_the_culprit_fails(
+        &[big.to_path_buf(), fixtures("images")],
+        &scratch.join("out"),
+        &["--worker-memory", "64M"],
+        big,
+        reason,
+    );
+    let uncapped = scratch.join("uncapped");
+    run(big, &uncapped, &["--mode", "process", "-j", "1"]).success();
+    open(&uncapped.join(big.file_name().unwrap()))
+}
+
 #[test]
 fn worker_memory_makes_an_oversized_image_fail_alone() {
     let scratch = tempfile::tempdir().unwrap();
     let big = scratch.path().join("big.png");
     write_bilevel_png(&big, 10_000, 9_000);
-    let out = scratch.path().join("out");
-    only_the_culprit_fails(
-        &[big.clone(), fixtures("images")],
-        &out,
-        &["--worker-memory", "64M"],
-        &big,
-        "out of memory under --worker-memory 64 MiB",
-    );
-    // Without the cap the same image converts: it was the cap, not the image.
-    let uncapped = scratch.path().join("uncapped");
-    run(&big, &uncapped, &["--mode", "process", "-j", "1"]).success();
-    let converted = open(&uncapped.join("big.png"));
+    let converted = fails_only_under_the_cap(&big, "out of memory under --worker-memory 64 MiB");
     assert_eq!((converted.width(), converted.height()), (256, 230));
+}
+
+#[test]
+fn worker_memory_fails_a_jpeg_that_needs_more_with_a_reason() {
+    // A progressive 4:4:4 JPEG keeps every coefficient until its last scan: 3000x3000
+    // needs 54 MB however small the output, over what a 64 MiB worker has left.
+    let scratch = tempfile::tempdir().unwrap();
+    let big = scratch.path().join("big.jpg");
+    let mut encoder = jpeg_encoder::Encoder::new_file(&big, 90).unwrap();
+    encoder.set_progressive(true);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+    let pixels: Vec<u8> = (0..3000u32 * 3000)
+        .flat_map(|i| [(i % 251) as u8, (i / 3000 % 241) as u8, 128])
+        .collect();
+    encoder
+        .encode(&pixels, 3000, 3000, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    let converted = fails_only_under_the_cap(&big, "out of memory decoding this JPEG");
+    assert_eq!(converted.width(), 256);
 }

@@ -26,7 +26,11 @@ pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
     match catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, spec))) {
         Ok(result) => result,
         Err(payload) => match payload.downcast::<LibjpegError>() {
-            Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.0)),
+            Ok(error) if error.code == ffi::JERR_OUT_OF_MEMORY => Err(format!(
+                "out of memory decoding this JPEG (libjpeg: {})",
+                error.message
+            )),
+            Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.message)),
             Err(other) => resume_unwind(other),
         },
     }
@@ -55,7 +59,10 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String
     let full = upright(stored, orientation);
     let reduction = ops::reduction_allowed(full, spec).min(8);
     decompress.scale(8u32.div_ceil(reduction) as u8);
-    let io_error = |e: std::io::Error| format!("corrupt or truncated JPEG: {e}");
+    let io_error = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::OutOfMemory => "out of memory decoding this JPEG".to_string(),
+        _ => format!("corrupt or truncated JPEG: {e}"),
+    };
     let mut started = decompress.grayscale().map_err(io_error)?;
     let size = (started.width() as u32, started.height() as u32);
     let luma: Vec<u8> = started.read_scanlines().map_err(io_error)?;
@@ -72,8 +79,11 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String
     }))
 }
 
-/// What libjpeg said when it gave up on a file.
-struct LibjpegError(String);
+/// What libjpeg said when it gave up on a file: its message code and text.
+struct LibjpegError {
+    code: c_int,
+    message: String,
+}
 
 /// libjpeg's error manager with two changes: a fatal error unwinds with a
 /// [`LibjpegError`] instead of exiting the process, and a warning that means pixels are
@@ -89,9 +99,11 @@ fn error_manager() -> ffi::jpeg_error_mgr {
 }
 
 extern "C-unwind" fn give_up(cinfo: &mut ffi::jpeg_common_struct) {
+    // SAFETY: libjpeg calls this with its `err` pointing at our live error manager.
+    let code = unsafe { (*cinfo.err).msg_code };
     let message = message_text(cinfo);
     // resume_unwind, not panic!: no panic hook runs, nothing is printed.
-    resume_unwind(Box::new(LibjpegError(message)));
+    resume_unwind(Box::new(LibjpegError { code, message }));
 }
 
 extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {

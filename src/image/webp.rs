@@ -114,6 +114,8 @@ fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Pla
         // SAFETY: after a successful decode into a YUV mode the YUVA member is the live one,
         // and its planes hold `height` rows of `stride` bytes (at least `width` used).
         Ok(unsafe { copy_planes(&config.output, with_alpha) })
+    } else if status == ffi::VP8StatusCode::VP8_STATUS_OUT_OF_MEMORY {
+        Err("out of memory decoding this WebP".into())
     } else {
         Err(format!(
             "corrupt or truncated WEBP: {}",
@@ -170,7 +172,6 @@ fn status_text(status: ffi::VP8StatusCode) -> &'static str {
         VP8_STATUS_NOT_ENOUGH_DATA => "the data ends too soon",
         VP8_STATUS_BITSTREAM_ERROR => "bitstream error",
         VP8_STATUS_UNSUPPORTED_FEATURE => "a feature this decoder does not support",
-        VP8_STATUS_OUT_OF_MEMORY => "out of memory",
         VP8_STATUS_INVALID_PARAM => "invalid parameters",
         _ => "decoding failed",
     }
