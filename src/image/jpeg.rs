@@ -1,7 +1,7 @@
 //! JPEG through libjpeg-turbo's decoder (the `mozjpeg` crate; C compiled by the `cc`
 //! crate, no nasm): only the luma channel, shrunk while decoding in the DCT domain by as
-//! much as the output allows (a 1/8 decode reads one coefficient per 8x8 block). CMYK,
-//! YCCK and RGB JPEGs are left to the generic path.
+//! much as the output allows (a 1/8 decode turns each 8x8 block into one pixel from its
+//! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
 use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -16,7 +16,7 @@ use super::ops;
 use crate::config::Spec;
 
 /// Decodes a YCbCr or gray JPEG to its luma (BT.601, as stored), upright, shrunk while
-/// decoding to `8 / n` of its size for the largest `n` in 1..=8 that
+/// decoding to `m/8` of its size for the smallest `m` (1 to 8) that shrinks no more than
 /// [`ops::reduction_allowed`] permits for `spec`. `Ok(None)` hands other colour spaces to
 /// the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
