@@ -37,8 +37,8 @@ impl Decoded {
 
 /// Decodes `bytes` into an upright gray image, refusing images over `spec.max_pixels`
 /// (0: no limit) before any pixel buffer is allocated. A JPEG or WebP is decoded already
-/// shrunk as far as [`super::ops::reduction_allowed`] permits for `spec`. The error says what is wrong with
-/// the file in words a user can act on.
+/// shrunk as far as [`super::ops::reduction_allowed`] permits for `spec`. The error says
+/// what is wrong with the file in words a user can act on.
 pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
     let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
