@@ -63,6 +63,7 @@ fn whole_job(c: &mut Criterion) {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/baseline_420.jpg"),
         ),
         output: out.path().join("out.jpg"),
+        output_root: out.path().to_path_buf(),
         format: OutputFormat::Jpeg,
     };
     let spec = Spec {

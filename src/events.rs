@@ -135,14 +135,7 @@ impl Collector {
         span: (f64, f64),
         fetch: Option<(f64, f64)>,
     ) {
-        let record = Record::from_outcome(
-            job.input.to_string(),
-            job.output.clone(),
-            outcome,
-            worker,
-            span,
-            fetch,
-        );
+        let record = Record::from_outcome(&job.input, &job.output, outcome, worker, span, fetch);
         if outcome.output_unusable {
             let _ = self.halt.set(record.error.clone().unwrap_or_default());
         }

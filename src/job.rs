@@ -6,13 +6,14 @@
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use crate::config::{ExistingOutput, OutputFormat, Spec};
 use crate::fetch::{self, FetchInfo};
 use crate::image::{decode, encode, ops};
-use crate::output::write_atomic;
+use crate::output::write_beneath;
 use crate::report::{JobOutcome, Status};
 
 /// Where one image comes from.
@@ -38,8 +39,58 @@ pub struct Job {
     /// Position in the plan; outcomes are reported in this order.
     pub index: usize,
     pub input: Input,
+    /// The output file: `output_root` joined with a relative path that stays inside it.
     pub output: PathBuf,
+    /// The output folder the run writes into; the write never leaves it.
+    pub output_root: PathBuf,
     pub format: OutputFormat,
+}
+
+impl Job {
+    /// The output path relative to the output folder.
+    pub fn output_rel(&self) -> &Path {
+        self.output
+            .strip_prefix(&self.output_root)
+            .unwrap_or(&self.output)
+    }
+}
+
+/// Decides, once per job, between the job writing its output and the scheduler giving up
+/// on it (threaded `--timeout`): whichever asks first wins, so an abandoned job never
+/// writes and a job that is writing is not reported abandoned.
+#[derive(Debug, Default)]
+pub struct CommitGate(AtomicU8);
+
+impl CommitGate {
+    const OPEN: u8 = 0;
+    const COMMITTING: u8 = 1;
+    const ABANDONED: u8 = 2;
+
+    /// The job's side: true if it may put its output in place (and the gate can no longer
+    /// be abandoned).
+    pub fn commit(&self) -> bool {
+        self.0
+            .compare_exchange(
+                Self::OPEN,
+                Self::COMMITTING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// The scheduler's side: true if the job is now abandoned and will write nothing;
+    /// false if it is already putting its output in place (its outcome will come).
+    pub fn abandon(&self) -> bool {
+        self.0
+            .compare_exchange(
+                Self::OPEN,
+                Self::ABANDONED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
 }
 
 /// An input's bytes, or why they could not be had, with what getting them cost.
@@ -55,10 +106,16 @@ pub struct Obtained {
 /// a partial file: a failure at any stage (including a panic in a decoder) becomes
 /// `Status::Failed` with a reason, and the output appears whole or not at all.
 pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
+    process_job_gated(job, spec, &CommitGate::default())
+}
+
+/// [`process_job`] for a scheduler that may give up on the job: the output is put in place
+/// only if `gate` still allows it once the bytes are ready (else nothing is written).
+pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcome {
     guarded(|outcome| {
         existing_output(job, spec)?;
         let obtained = obtain_blocking(&job.input, spec);
-        convert(job, spec, obtained, outcome)
+        convert(job, spec, obtained, outcome, gate)
     })
 }
 
@@ -67,7 +124,7 @@ pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
 pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
     guarded(|outcome| {
         existing_output(job, spec)?;
-        convert(job, spec, obtained, outcome)
+        convert(job, spec, obtained, outcome, &CommitGate::default())
     })
 }
 
@@ -165,6 +222,7 @@ fn convert(
     spec: &Spec,
     obtained: Obtained,
     outcome: &mut JobOutcome,
+    gate: &CommitGate,
 ) -> Result<(), Status> {
     outcome.fetch = obtained.fetch;
     match obtained.fetch {
@@ -191,7 +249,15 @@ fn convert(
 
     let clock = Instant::now();
     let replace = spec.existing == ExistingOutput::Overwrite;
-    write_atomic(&job.output, &encoded, replace).map_err(|failure| {
+    let may_commit = || gate.commit();
+    write_beneath(
+        &job.output_root,
+        job.output_rel(),
+        &encoded,
+        replace,
+        &may_commit,
+    )
+    .map_err(|failure| {
         outcome.output_unusable = failure.output_unusable;
         Status::Failed(failure.message)
     })?;

@@ -38,6 +38,9 @@ use crate::report::{Record, RunMeasures, RunReport};
 /// the JSON report could not be written; the message says which.
 /// Setting `cancel` stops the run after the images in progress.
 pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
+    for (what, path) in result_files(config) {
+        output::check_creatable(path).map_err(|e| format!("cannot write the {what} {e}"))?;
+    }
     let mut plan = plan::plan(
         &config.inputs,
         &config.url_lists,
@@ -104,19 +107,28 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
             report::count(report.not_started, "image")
         );
     }
-    if let Some(path) = &config.report {
-        std::fs::write(path, report.to_json())
-            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
-    }
-    if let Some(path) = &config.trace {
-        std::fs::write(path, trace::chrome_trace(&report))
-            .map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;
-    }
-    if let Some(path) = &config.timeline {
-        std::fs::write(path, timeline::timeline_svg(&report)?)
-            .map_err(|e| format!("cannot write the timeline {}: {e}", path.display()))?;
+    for (what, path) in result_files(config) {
+        let text = match what {
+            "report" => report.to_json(),
+            "trace" => trace::chrome_trace(&report),
+            _ => timeline::timeline_svg(&report)?,
+        };
+        output::write_atomic(path, text.as_bytes(), true)
+            .map_err(|e| format!("cannot write the {what}: {}", e.message))?;
     }
     Ok(report)
+}
+
+/// The files the run writes besides images (`--report`, `--trace`, `--timeline`), each
+/// with the word for it.
+fn result_files(config: &RunConfig) -> impl Iterator<Item = (&'static str, &std::path::Path)> {
+    [
+        ("report", &config.report),
+        ("trace", &config.trace),
+        ("timeline", &config.timeline),
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| Some((what, path.as_deref()?)))
 }
 
 /// Creates the output folder and proves it writable before any image is touched, so an

@@ -3,11 +3,12 @@
 //! executors and `process_job` measured.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::fetch::FetchInfo;
+use crate::job::Input;
 
 /// How one image ended. Every planned image ends in exactly one of these.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -71,9 +72,17 @@ pub struct JobOutcome {
 /// One image in the JSON report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
-    /// The file path or URL, as given or found.
+    /// The file path or URL, as given or found; a path that is not UTF-8 is shown with
+    /// U+FFFD in place of its stray bytes, and `input_bytes` holds it exactly.
     pub input: String,
-    pub output: Option<PathBuf>,
+    /// The input path's bytes, only when it is not valid UTF-8 (names are bytes on Unix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_bytes: Option<Vec<u8>>,
+    /// The output path, shown as `input` is.
+    pub output: Option<String>,
+    /// The output path's bytes, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_bytes: Option<Vec<u8>>,
     pub status: &'static str,
     pub error: Option<String>,
     pub bytes_in: u64,
@@ -105,16 +114,23 @@ impl Record {
     /// The record of a job that ran: on `worker` from `start_ms` to `end_ms`, with its
     /// download (or async read) from `fetch.0` to `fetch.1` if there was one.
     pub fn from_outcome(
-        input: String,
-        output: PathBuf,
+        input: &Input,
+        output: &Path,
         outcome: &JobOutcome,
         worker: Option<usize>,
         (start_ms, end_ms): (f64, f64),
         fetch: Option<(f64, f64)>,
     ) -> Record {
+        let (input, input_bytes) = match input {
+            Input::File(path) => path_text(path),
+            Input::Url(url) => (url.clone(), None),
+        };
+        let (output, output_bytes) = path_text(output);
         Record {
             input,
+            input_bytes,
             output: Some(output),
+            output_bytes,
             status: outcome.status.word(),
             error: outcome.status.reason().map(str::to_string),
             bytes_in: outcome.bytes_in,
@@ -137,9 +153,12 @@ impl Record {
     /// The record of an input that failed before it could become a job (an unreadable
     /// folder entry, say).
     pub fn problem(input: &Path, reason: String) -> Record {
+        let (input, input_bytes) = path_text(input);
         Record {
-            input: input.display().to_string(),
+            input,
+            input_bytes,
             output: None,
+            output_bytes: None,
             status: "failed",
             error: Some(reason),
             bytes_in: 0,
@@ -177,6 +196,18 @@ impl Record {
             (Some(w), Some(h)) => u64::from(w) * u64::from(h),
             _ => 0,
         }
+    }
+}
+
+/// A path as report text: the string itself when it is UTF-8, else its lossy form plus
+/// its exact bytes, so that no name is lost and none makes the report fail.
+fn path_text(path: &Path) -> (String, Option<Vec<u8>>) {
+    match path.to_str() {
+        Some(text) => (text.to_string(), None),
+        None => (
+            path.to_string_lossy().into_owned(),
+            Some(path.as_os_str().as_encoded_bytes().to_vec()),
+        ),
     }
 }
 
@@ -462,8 +493,8 @@ mod tests {
             ..JobOutcome::default()
         };
         Record::from_outcome(
-            "in".into(),
-            "out".into(),
+            &Input::File("in".into()),
+            Path::new("out"),
             &outcome,
             Some(0),
             (start, end),

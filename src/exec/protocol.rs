@@ -40,6 +40,7 @@ pub struct WireJob {
     index: usize,
     input: WireInput,
     output: Vec<u8>,
+    output_root: Vec<u8>,
     format: OutputFormat,
 }
 
@@ -58,6 +59,7 @@ impl From<&Job> for WireJob {
                 Input::Url(url) => WireInput::Url(url.clone()),
             },
             output: path_bytes(&job.output),
+            output_root: path_bytes(&job.output_root),
             format: job.format,
         }
     }
@@ -72,6 +74,7 @@ impl From<WireJob> for Job {
                 WireInput::Url(url) => Input::Url(url),
             },
             output: bytes_path(wire.output),
+            output_root: bytes_path(wire.output_root),
             format: wire.format,
         }
     }
@@ -136,6 +139,7 @@ mod tests {
             index: 7,
             input: Input::File(input),
             output: "out/x.png".into(),
+            output_root: "out".into(),
             format: OutputFormat::Png,
         };
         let mut pipe = Vec::new();

@@ -4,7 +4,8 @@
 //! The calling thread coordinates: it relays the workers' events to the [`Collector`],
 //! passes on a request to stop, and enforces `--timeout`. A thread cannot be stopped from
 //! outside, so an image over the limit is reported as timed out by name and its thread is
-//! left behind: a fresh thread takes its place and the run ends without waiting for it.
+//! left behind: a fresh thread takes its place and the run ends without waiting for it. A
+//! job left behind never writes its output: its [`CommitGate`] is closed first.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Spec;
 use crate::events::Collector;
-use crate::job::{Job, process_job};
+use crate::job::{CommitGate, Job, process_job_gated};
 use crate::report::{JobOutcome, Status};
 
 /// How often the coordinator looks at the stop request and the clock when no event comes.
@@ -53,8 +54,8 @@ pub fn run(
                     continue; // from a thread left behind: its image is already reported
                 };
                 match note.event {
-                    Event::Started(index) => {
-                        slot.running = Some((index, Instant::now()));
+                    Event::Started(index, gate) => {
+                        slot.running = Some((index, Instant::now(), gate));
                         events.started(&jobs[index], slot.id);
                     }
                     Event::Finished(index, outcome) => {
@@ -69,10 +70,12 @@ pub fn run(
         }
         if let Some(limit) = timeout {
             for slot in &mut slots {
-                if let Some((index, since)) = slot.running
+                if let Some((index, since, gate)) = &slot.running
                     && since.elapsed() > limit
+                    // A job already putting its output in place is not given up on.
+                    && gate.abandon()
                 {
-                    events.finished(&jobs[index], slot.id, &timed_out(limit));
+                    events.finished(&jobs[*index], slot.id, &timed_out(limit));
                     slot.leave_behind();
                     *slot = Slot::start(slot.id, &shared, &sender);
                 }
@@ -97,7 +100,8 @@ struct Note {
 }
 
 enum Event {
-    Started(usize),
+    /// A job began; the gate lets the coordinator give up on it before it writes.
+    Started(usize, Arc<CommitGate>),
     Finished(usize, Box<JobOutcome>),
     Exited,
 }
@@ -109,7 +113,7 @@ struct Slot {
     thread: u64,
     /// Set to make the current thread quit after its image.
     leave: Arc<AtomicBool>,
-    running: Option<(usize, Instant)>,
+    running: Option<(usize, Instant, Arc<CommitGate>)>,
     exited: bool,
 }
 
@@ -149,8 +153,9 @@ fn work(thread: u64, shared: &Shared, leave: &AtomicBool, sender: &mpsc::Sender<
         let Some(job) = shared.jobs.get(index) else {
             break;
         };
-        send(Event::Started(index));
-        let outcome = process_job(job, &shared.spec);
+        let gate = Arc::new(CommitGate::default());
+        send(Event::Started(index, Arc::clone(&gate)));
+        let outcome = process_job_gated(job, &shared.spec, &gate);
         send(Event::Finished(index, Box::new(outcome)));
     }
     send(Event::Exited);
@@ -160,7 +165,8 @@ fn timed_out(limit: Duration) -> JobOutcome {
     JobOutcome {
         status: Status::Failed(format!(
             "still running after {} s (--timeout); threaded mode cannot stop an image, so it \
-             was left behind (use --mode process --timeout for untrusted input)",
+             was left behind and will write nothing (use --mode process --timeout for \
+             untrusted input)",
             limit.as_secs_f64()
         )),
         ..JobOutcome::default()

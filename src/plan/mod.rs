@@ -1,10 +1,10 @@
 //! Inputs to jobs: the folder walk, single files and URL lists, which files are images,
 //! and the output path of each, decided once so that every mode writes the same names.
 
+mod names;
 mod urls;
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -97,11 +97,61 @@ pub fn plan(
     for list in url_lists {
         plan_url_list(&read_list(list)?, output, format, &mut plan);
     }
-    resolve_collisions(&mut plan.jobs);
+    names::make_unique(&mut plan.jobs);
     for (index, job) in plan.jobs.iter_mut().enumerate() {
         job.index = index;
     }
+    refuse_replacing_inputs(&plan.jobs, url_lists)?;
     Ok(plan)
+}
+
+/// Refuses a plan in which an output path is (or leads through links to) one of the
+/// run's own input files or URL lists: writing it would destroy the original.
+fn refuse_replacing_inputs(jobs: &[Job], url_lists: &[PathBuf]) -> Result<(), String> {
+    let mut inputs: HashMap<FileId, &Path> = HashMap::new();
+    let files = jobs.iter().filter_map(|job| match &job.input {
+        Input::File(path) => Some(path.as_path()),
+        Input::Url(_) => None,
+    });
+    for path in files.chain(url_lists.iter().map(PathBuf::as_path)) {
+        if let Some(id) = FileId::of(path) {
+            inputs.insert(id, path);
+        }
+    }
+    for job in jobs {
+        if let Some(input) = FileId::of(&job.output).and_then(|id| inputs.get(&id)) {
+            return Err(format!(
+                "output {} would replace the input {}; choose an output folder that holds \
+                 no input",
+                job.output.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What makes a file the same file whatever the path to it: its device and inode, links
+/// followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FileId(u64, u64);
+
+impl FileId {
+    /// The identity of the file at `path`, if something is there.
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileId(meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn of(path: &Path) -> Option<FileId> {
+        let canonical = path.canonicalize().ok()?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&canonical, &mut hasher);
+        Some(FileId(std::hash::Hasher::finish(&hasher), 0))
+    }
 }
 
 fn read_list(path: &Path) -> Result<String, String> {
@@ -134,13 +184,32 @@ fn plan_url_list(text: &str, output: &Path, format: FormatChoice, plan: &mut Pla
 }
 
 fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
-    let walker = WalkDir::new(input).follow_links(true).sort_by_file_name();
+    // Links are followed, so a link inside the input could lead into the output folder:
+    // the walk never enters it, or each run would take the last run's outputs as inputs.
+    let output_id = FileId::of(output);
+    let walker = WalkDir::new(input)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            !(entry.file_type().is_dir()
+                && output_id.is_some()
+                && FileId::of(entry.path()) == output_id)
+        });
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
                 let path = e.path().unwrap_or(input).to_path_buf();
+                if is_link_to_nothing(&path) && kind_by_extension(&path).is_none() {
+                    // A broken link the walk would pass over anyway, had it a target.
+                    plan.ignored += 1;
+                    continue;
+                }
                 let reason = match e.io_error() {
+                    Some(io) if is_link_to_nothing(&path) => {
+                        format!("broken link: its target cannot be read ({io})")
+                    }
                     Some(io) => format!("cannot read: {io}"),
                     None => e.to_string(),
                 };
@@ -162,6 +231,13 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
             None => plan.ignored += 1,
         }
     }
+}
+
+/// Whether `path` is a symbolic link whose target does not exist.
+fn is_link_to_nothing(path: &Path) -> bool {
+    path.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+        && !path.exists()
 }
 
 /// The input's format family, as far as choosing the output format goes.
@@ -227,6 +303,7 @@ fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: For
         index: 0,
         input: Input::File(input.to_path_buf()),
         output: output.join(output_name(rel, format)),
+        output_root: output.to_path_buf(),
         format,
     }
 }
@@ -247,53 +324,6 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
     } else {
         rel.with_extension(format.extension())
     }
-}
-
-/// Makes every output path unique, deterministically. Two inputs that would write the same
-/// file (`a.gif` and `a.png` both giving `a.png`) keep their full names where theirs was
-/// changed (`a.gif.png`); anything still shared gets `-2`, `-3`, ... in plan order.
-fn resolve_collisions(jobs: &mut [Job]) {
-    let input_name = |job: &Job| match &job.input {
-        Input::File(path) => path.file_name().map(OsString::from),
-        Input::Url(_) => None,
-    };
-    let renamed =
-        |job: &Job| input_name(job).is_some_and(|n| Some(n.as_os_str()) != job.output.file_name());
-    for i in claimants(jobs) {
-        if renamed(&jobs[i]) {
-            let mut name: OsString = input_name(&jobs[i]).unwrap_or_default();
-            name.push(".");
-            name.push(jobs[i].format.extension());
-            jobs[i].output.set_file_name(name);
-        }
-    }
-    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
-    for job in jobs.iter_mut() {
-        let count = seen.entry(job.output.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            let stem = job.output.file_stem().unwrap_or_default().to_os_string();
-            let mut name = stem;
-            name.push(format!("-{count}."));
-            name.push(job.format.extension());
-            job.output.set_file_name(name);
-        }
-    }
-}
-
-/// Indices of jobs whose output path is shared with another job.
-fn claimants(jobs: &[Job]) -> Vec<usize> {
-    let mut by_output: HashMap<&Path, Vec<usize>> = HashMap::new();
-    for (i, job) in jobs.iter().enumerate() {
-        by_output.entry(&job.output).or_default().push(i);
-    }
-    let mut shared: Vec<usize> = by_output
-        .into_values()
-        .filter(|v| v.len() > 1)
-        .flatten()
-        .collect();
-    shared.sort_unstable();
-    shared
 }
 
 /// Refuses an output folder that is the input folder or lies inside it: the walk would
@@ -411,7 +441,7 @@ mod tests {
             job("a.png", OutputFormat::Png),
             job("a.webp", OutputFormat::Png),
         ];
-        resolve_collisions(&mut jobs);
+        names::make_unique(&mut jobs);
         let names: Vec<_> = jobs.iter().map(|j| j.output.clone()).collect();
         assert_eq!(
             names,
@@ -421,6 +451,95 @@ mod tests {
                 PathBuf::from("out/a.webp.png")
             ]
         );
+    }
+
+    mod one_to_one {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::HashSet;
+
+        /// File names chosen to collide: stems that already look like the suffixes and
+        /// prefixes the naming adds, extensions that are and are not replaced.
+        fn name() -> impl Strategy<Value = String> {
+            let stems = prop::sample::select(vec![
+                "b",
+                "b.gif",
+                "b-2",
+                "b.gif-2",
+                "b.png-2",
+                "0001-x",
+                "0002-x",
+                "x",
+                "x-2",
+                "x-3",
+                "0001-x-2",
+                "b.gif.png",
+            ]);
+            let extensions =
+                prop::sample::select(vec![".png", ".gif", ".jpg", ".PNG", ".webp", ".jpeg", ""]);
+            (stems, extensions).prop_map(|(s, e)| format!("{s}{e}"))
+        }
+
+        fn folder() -> impl Strategy<Value = String> {
+            prop::sample::select(vec!["", "d/", "b.png/", "x.png/", "d/b.png/"])
+                .prop_map(str::to_string)
+        }
+
+        fn format() -> impl Strategy<Value = FormatChoice> {
+            prop::sample::select(vec![
+                FormatChoice::Same,
+                FormatChoice::Fixed(OutputFormat::Png),
+                FormatChoice::Fixed(OutputFormat::Jpeg),
+            ])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            /// Whatever the folder entries, files named directly and URL lines, no two jobs
+            /// write one path and no job's file stands where another needs a folder.
+            #[test]
+            fn output_names_are_one_to_one(
+                walked in prop::collection::vec((folder(), name()), 0..12),
+                named in prop::collection::vec(name(), 0..5),
+                listed in prop::collection::vec((0u8..3, name()), 0..10),
+                format in format(),
+            ) {
+                let out = Path::new("out");
+                let mut plan = Plan::default();
+                let mut seen = HashSet::new();
+                for (dir, file) in &walked {
+                    let rel = PathBuf::from(format!("{dir}{file}"));
+                    if !seen.insert(rel.clone()) {
+                        continue; // a folder holds each name once
+                    }
+                    let kind = kind_by_extension(&rel).unwrap_or(InputKind::Other);
+                    plan.jobs.push(job_for(&Path::new("in").join(&rel), &rel, kind, out, format));
+                }
+                for (i, file) in named.iter().enumerate() {
+                    let path = PathBuf::from(format!("elsewhere{i}/{file}"));
+                    let name = PathBuf::from(file);
+                    let kind = kind_by_extension(&name).unwrap_or(InputKind::Other);
+                    plan.jobs.push(job_for(&path, &name, kind, out, format));
+                }
+                let text: String = listed
+                    .iter()
+                    .map(|(host, file)| format!("http://h{host}/p/{file}\n"))
+                    .collect();
+                plan_url_list(&text, out, format, &mut plan);
+                names::make_unique(&mut plan.jobs);
+
+                let outputs: Vec<&Path> = plan.jobs.iter().map(|j| j.output.as_path()).collect();
+                let unique: HashSet<&Path> = outputs.iter().copied().collect();
+                prop_assert_eq!(unique.len(), outputs.len(), "{:?}", outputs);
+                for output in &outputs {
+                    prop_assert!(output.starts_with(out));
+                    for ancestor in output.ancestors().skip(1) {
+                        prop_assert!(!unique.contains(ancestor), "{:?} under a file", output);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

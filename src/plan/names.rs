@@ -1,0 +1,94 @@
+//! Output names that are one-to-one over the whole plan: no two jobs write the same file,
+//! and no job's file stands where another job needs a folder, whatever the input names
+//! (including names that already look like the suffixes given here).
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::job::{Input, Job};
+
+/// Makes every output path unique, deterministically for a given plan. Files whose name
+/// was changed to fit the output format and that share their output keep their full input
+/// name (`a.gif` and `a.png` give `a.gif.png` and `a.png`). Then the first job to claim a
+/// path keeps it (jobs that keep their input's name first, then plan order) and every
+/// later one gets `-2`, `-3`, ... after its stem, skipping any path another job asked for
+/// or that must be a folder.
+pub fn make_unique(jobs: &mut [Job]) {
+    keep_full_names_of_renamed(jobs);
+    let wanted: HashSet<PathBuf> = jobs.iter().map(|j| j.output.clone()).collect();
+    let folders: HashSet<PathBuf> = jobs
+        .iter()
+        .flat_map(|j| {
+            j.output
+                .ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(&j.output_root) && *a != j.output_root)
+                .map(Path::to_path_buf)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Names that are the input's own name (or a URL's) are given out first, so that
+    // `b.gif.png` keeps its name and `b.gif`, renamed to fit, is the one that moves.
+    let kept: Vec<bool> = jobs.iter().map(keeps_input_name).collect();
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| !kept[i]);
+    let mut given: HashSet<PathBuf> = HashSet::with_capacity(jobs.len());
+    for i in order {
+        let job = &mut jobs[i];
+        let free = |path: &Path, given: &HashSet<PathBuf>| {
+            !given.contains(path) && !folders.contains(path)
+        };
+        if !free(&job.output, &given) {
+            let stem = job.output.file_stem().unwrap_or_default().to_os_string();
+            let extension = job.format.extension();
+            job.output = (2u64..)
+                .map(|n| {
+                    let mut name = stem.clone();
+                    name.push(format!("-{n}.{extension}"));
+                    job.output.with_file_name(name)
+                })
+                .find(|candidate| !wanted.contains(candidate) && free(candidate, &given))
+                .expect("an unbounded sequence of names has a free one");
+        }
+        given.insert(job.output.clone());
+    }
+}
+
+/// Whether the job's output file name is its input's own name (always so for a URL, whose
+/// name is made from the URL).
+fn keeps_input_name(job: &Job) -> bool {
+    match &job.input {
+        Input::File(path) => path.file_name() == job.output.file_name(),
+        Input::Url(_) => true,
+    }
+}
+
+/// Files whose output name was changed from their input name (`a.gif` to `a.png`) and
+/// that share their output with another job get their full input name plus the output
+/// extension (`a.gif.png`).
+fn keep_full_names_of_renamed(jobs: &mut [Job]) {
+    let input_name = |job: &Job| match &job.input {
+        Input::File(path) => path.file_name().map(OsString::from),
+        Input::Url(_) => None,
+    };
+    let mut by_output: HashMap<&Path, usize> = HashMap::new();
+    for job in jobs.iter() {
+        *by_output.entry(&job.output).or_insert(0) += 1;
+    }
+    let shared: Vec<bool> = jobs
+        .iter()
+        .map(|j| by_output[j.output.as_path()] > 1)
+        .collect();
+    for (job, shared) in jobs.iter_mut().zip(shared) {
+        let Some(name) = input_name(job) else {
+            continue;
+        };
+        if shared && Some(name.as_os_str()) != job.output.file_name() {
+            let mut full = name;
+            full.push(".");
+            full.push(job.format.extension());
+            job.output.set_file_name(full);
+        }
+    }
+}
