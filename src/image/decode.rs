@@ -55,12 +55,70 @@ pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
     {
         return Ok(decoded);
     }
-    decode_generic(bytes, format, max_pixels)
+    match format {
+        ImageFormat::Gif => {
+            if let Some(image) = super::gif_frame::decode_oversized_first_frame(bytes, max_pixels)?
+            {
+                let size = (image.width(), image.height());
+                return Ok(upright_gray(image, Orientation::NoTransforms, format, size));
+            }
+            decode_generic(bytes, format, max_pixels)
+        }
+        ImageFormat::Tiff => decode_tiff(bytes, max_pixels),
+        ImageFormat::Png => decode_generic(
+            &super::repair::png_transparent_gray_in_range(bytes),
+            format,
+            max_pixels,
+        ),
+        ImageFormat::Bmp => {
+            super::repair::bmp_pixels_after_palette(bytes)?;
+            decode_generic(bytes, format, max_pixels)
+        }
+        _ => decode_generic(bytes, format, max_pixels),
+    }
+}
+
+/// A TIFF, with the variants the `image` crate reads wrong put right: bits in reverse
+/// order, planes stored apart, premultiplied alpha.
+fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, String> {
+    let Some(layout) = super::tiff_layout::layout(bytes) else {
+        return decode_generic(bytes, ImageFormat::Tiff, max_pixels);
+    };
+    let reordered;
+    let bytes = if layout.reversed_bits {
+        reordered = super::tiff_layout::with_bits_in_order(bytes, &layout);
+        &reordered[..]
+    } else {
+        bytes
+    };
+    let planar = if layout.planar {
+        super::tiff_layout::decode_planar(bytes, max_pixels)?
+    } else {
+        None
+    };
+    let (mut image, orientation) = match planar {
+        Some(decoded) => decoded,
+        None => decode_full(bytes, ImageFormat::Tiff, max_pixels)?,
+    };
+    if layout.premultiplied {
+        super::tiff_layout::unpremultiply(&mut image);
+    }
+    let size = (image.width(), image.height());
+    Ok(upright_gray(image, orientation, ImageFormat::Tiff, size))
+}
+
+/// The image format of a file from its first bytes, as far as imgpar reads it: what the
+/// `image` crate recognises, plus BigTIFF.
+pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
+    if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
+        return Some(ImageFormat::Tiff);
+    }
+    image::guess_format(bytes).ok()
 }
 
 /// Recognises the image format from the first bytes of the file.
 fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
-    match image::guess_format(bytes) {
+    match guess_format(bytes).ok_or(()) {
         Ok(format) if format.reading_enabled() => Ok(format),
         Ok(format) => Err(format!(
             "{} images are not supported",
@@ -143,6 +201,50 @@ pub(super) fn upright(size: (u32, u32), orientation: Orientation) -> (u32, u32) 
 
 /// Decodes any format the `image` crate reads, then reduces it to gray.
 fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, String> {
+    let (image, orientation) = decode_full(bytes, format, max_pixels)?;
+    let size = (image.width(), image.height());
+    Ok(upright_gray(image, orientation, format, size))
+}
+
+/// `image` in gray, turned upright.
+fn upright_gray(
+    image: DynamicImage,
+    orientation: Orientation,
+    format: ImageFormat,
+    stored_size: (u32, u32),
+) -> Decoded {
+    let mut image = to_gray(image);
+    image.apply_orientation(orientation);
+    Decoded::whole(image, format, stored_size)
+}
+
+/// The EXIF orientation a decoder reports, also when the EXIF block starts with the
+/// `Exif\0\0` header that JPEG's APP1 uses (some WebP and PNG writers keep it, and the
+/// `image` crate then finds no orientation).
+pub(super) fn orientation_of(decoder: &mut impl ImageDecoder) -> Orientation {
+    if let Ok(orientation) = decoder.orientation()
+        && orientation != Orientation::NoTransforms
+    {
+        return orientation;
+    }
+    decoder
+        .exif_metadata()
+        .ok()
+        .flatten()
+        .and_then(|exif| {
+            let tiff = exif.strip_prefix(b"Exif\0\0".as_slice()).unwrap_or(&exif);
+            Orientation::from_exif_chunk(tiff)
+        })
+        .unwrap_or(Orientation::NoTransforms)
+}
+
+/// Decodes any format the `image` crate reads, in its own colour type, with its EXIF
+/// orientation (not applied).
+fn decode_full(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<(DynamicImage, Orientation), String> {
     let name = format
         .extensions_str()
         .first()
@@ -151,7 +253,10 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<
     let corrupt = |e: image::ImageError| {
         // The decoder's own words, without the wrapper's "Format error decoding ..." prefix.
         let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
-        format!("corrupt or truncated {name}: {detail}")
+        format!(
+            "corrupt or truncated {name}: {}",
+            super::wording::readable(&detail)
+        )
     };
     if let Some((width, height)) = header_size(bytes, format) {
         check_pixels(u64::from(width), u64::from(height), max_pixels)?;
@@ -166,11 +271,9 @@ fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
     check_pixels(u64::from(width), u64::from(height), max_pixels)?;
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let orientation = orientation_of(&mut decoder);
     let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    let mut image = to_gray(decoded);
-    image.apply_orientation(orientation);
-    Ok(Decoded::whole(image, format, (width, height)))
+    Ok((decoded, orientation))
 }
 
 /// The size a PNG (IHDR) or BMP (bitmap header) claims, read straight from the bytes. The

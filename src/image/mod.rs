@@ -3,7 +3,11 @@
 
 pub mod decode;
 pub mod encode;
+mod gif_frame;
 pub mod gray;
 mod jpeg;
 pub mod ops;
+mod repair;
+mod tiff_layout;
 mod webp;
+mod wording;

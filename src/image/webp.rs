@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageDecoder, ImageFormat, ImageReader};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageFormat, ImageReader};
 use libwebp_sys as ffi;
 
 use super::decode::{Decoded, check_pixels, upright};
@@ -28,8 +28,9 @@ pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
     let orientation = ImageReader::with_format(Cursor::new(bytes), ImageFormat::WebP)
         .into_decoder()
         .ok()
-        .and_then(|mut decoder| decoder.orientation().ok())
-        .unwrap_or(Orientation::NoTransforms);
+        .map_or(Orientation::NoTransforms, |mut decoder| {
+            super::decode::orientation_of(&mut decoder)
+        });
     let full = upright(stored, orientation);
     let factor = ops::reduction_allowed(full, spec);
     let target = (stored.0.div_ceil(factor), stored.1.div_ceil(factor));

@@ -288,9 +288,7 @@ fn sniff_file(path: &Path) -> Option<image::ImageFormat> {
         .take(32)
         .read_to_end(&mut head)
         .ok()?;
-    image::guess_format(&head)
-        .ok()
-        .filter(|f| f.reading_enabled())
+    crate::image::decode::guess_format(&head).filter(|f| f.reading_enabled())
 }
 
 fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {

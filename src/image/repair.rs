@@ -1,0 +1,80 @@
+//! Files whose bytes the decoders would read as a different picture: a PNG whose tRNS
+//! colour is out of range for its bit depth (so no pixel would match it), and a BMP whose
+//! pixel data offset points into its own colour table. The first is repaired the way
+//! Pillow reads it; the second is refused with the reason.
+
+use std::borrow::Cow;
+
+/// `bytes` as the PNG decoder should see them: a gray PNG of 1, 2 or 4 bits whose tRNS
+/// colour is given on the 8-bit scale (255 for white in a 1-bit image, as some writers do)
+/// gets that colour on its own scale, so the pixels it names come out transparent as in
+/// Pillow. A value that matches no level is left as it is (then no pixel is transparent).
+pub(super) fn png_transparent_gray_in_range(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let be32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    // IHDR: length at 8, type at 12, data from 16; bit depth at 24, colour type at 25.
+    let (Some(&depth), Some(&colour)) = (bytes.get(24), bytes.get(25)) else {
+        return Cow::Borrowed(bytes);
+    };
+    if colour != 0 || depth >= 8 {
+        return Cow::Borrowed(bytes);
+    }
+    let mut at = 8;
+    while at + 12 <= bytes.len() {
+        let (length, kind) = (be32(at), &bytes[at + 4..at + 8]);
+        if kind == b"IDAT" {
+            break;
+        }
+        if kind == b"tRNS" && length == 2 && at + 14 <= bytes.len() {
+            let value = u16::from_be_bytes([bytes[at + 8], bytes[at + 9]]);
+            let top = (1u16 << depth) - 1;
+            let step = 255 / top;
+            if value <= top || value > 255 || !value.is_multiple_of(step) {
+                return Cow::Borrowed(bytes);
+            }
+            let mut fixed = bytes.to_vec();
+            fixed[at + 8..at + 10].copy_from_slice(&(value / step).to_be_bytes());
+            let crc = crc32fast::hash(&fixed[at + 4..at + 10]);
+            fixed[at + 10..at + 14].copy_from_slice(&crc.to_be_bytes());
+            return Cow::Owned(fixed);
+        }
+        at = at.saturating_add(12).saturating_add(length);
+    }
+    Cow::Borrowed(bytes)
+}
+
+/// Refuses a BMP whose pixel data offset points inside its header or colour table: the
+/// decoder would draw the table's bytes as pixels.
+pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), String> {
+    let le32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64)
+    };
+    let le16 = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let (Some(offset), Some(header), Some(bits)) = (le32(10), le32(14), le16(28)) else {
+        return Ok(());
+    };
+    if header < 40 || bits > 8 {
+        return Ok(());
+    }
+    let colours = match le32(46) {
+        Some(0) | None => 1u64 << bits,
+        Some(n) => n,
+    };
+    let table_end = 14 + header + 4 * colours;
+    if offset < table_end {
+        return Err(format!(
+            "corrupt BMP: its pixel data offset ({offset}) points inside its header and \
+             colour table, which end at byte {table_end}"
+        ));
+    }
+    Ok(())
+}
