@@ -38,9 +38,6 @@ use crate::report::{Record, RunMeasures, RunReport};
 /// the JSON report could not be written; the message says which.
 /// Setting `cancel` stops the run after the images in progress.
 pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunReport, String> {
-    for (what, path) in result_files(config) {
-        output::check_creatable(path).map_err(|e| format!("cannot write the {what} {e}"))?;
-    }
     let mut plan = plan::plan(
         &config.inputs,
         &config.url_lists,
@@ -48,6 +45,10 @@ pub fn run(config: &RunConfig, spec: &Spec, cancel: &AtomicBool) -> Result<RunRe
         config.format,
     )?;
     prepare_output(&config.output)?;
+    // After the output folder exists (a report may go inside it), before any image.
+    for (what, path) in result_files(config) {
+        output::check_creatable(path).map_err(|e| format!("cannot write the {what} {e}"))?;
+    }
     if plan.jobs.is_empty() && plan.problems.is_empty() && !config.quiet {
         let inputs: Vec<String> = config
             .inputs

@@ -126,6 +126,15 @@ pub(super) fn decode_planar(
             // The chunk's rows are as wide as its part of the image; a tile at the bottom
             // may come with padding rows, which are dropped.
             let row = (chunk_w as usize).min(w - x0);
+            let rows = (chunk_h as usize).min(h - y0);
+            if values.len() < row * rows {
+                return Err(format!(
+                    "corrupt TIFF: strip or tile {chunk} of plane {plane} holds {} samples, \
+                     {} expected",
+                    values.len(),
+                    row * rows
+                ));
+            }
             for (dy, line) in values.chunks_exact(row).enumerate().take(h - y0) {
                 for (dx, &value) in line.iter().enumerate() {
                     samples[((y0 + dy) * w + x0 + dx) * channels + plane] = value;
