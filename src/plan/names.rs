@@ -1,10 +1,11 @@
 //! Output names that are one-to-one over the whole plan: no two jobs write the same file,
 //! and no job's file stands where another job needs a folder, whatever the input names
-//! (including names that already look like the suffixes given here).
+//! (including names that already look like the suffixes given here), also on a
+//! filesystem that ignores case.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::job::{Input, Job};
 
@@ -16,15 +17,15 @@ use crate::job::{Input, Job};
 /// or that must be a folder.
 pub fn make_unique(jobs: &mut [Job]) {
     keep_full_names_of_renamed(jobs);
-    let wanted: HashSet<PathBuf> = jobs.iter().map(|j| j.output.clone()).collect();
-    let folders: HashSet<PathBuf> = jobs
+    let wanted: HashSet<String> = jobs.iter().map(|j| key(&j.output)).collect();
+    let folders: HashSet<String> = jobs
         .iter()
         .flat_map(|j| {
             j.output
                 .ancestors()
                 .skip(1)
                 .take_while(|a| a.starts_with(&j.output_root) && *a != j.output_root)
-                .map(Path::to_path_buf)
+                .map(key)
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -33,11 +34,12 @@ pub fn make_unique(jobs: &mut [Job]) {
     let kept: Vec<bool> = jobs.iter().map(keeps_input_name).collect();
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| !kept[i]);
-    let mut given: HashSet<PathBuf> = HashSet::with_capacity(jobs.len());
+    let mut given: HashSet<String> = HashSet::with_capacity(jobs.len());
     for i in order {
         let job = &mut jobs[i];
-        let free = |path: &Path, given: &HashSet<PathBuf>| {
-            !given.contains(path) && !folders.contains(path)
+        let free = |path: &Path, given: &HashSet<String>| {
+            let key = key(path);
+            !given.contains(&key) && !folders.contains(&key)
         };
         if !free(&job.output, &given) {
             let stem = job.output.file_stem().unwrap_or_default().to_os_string();
@@ -48,10 +50,25 @@ pub fn make_unique(jobs: &mut [Job]) {
                     name.push(format!("-{n}.{extension}"));
                     job.output.with_file_name(name)
                 })
-                .find(|candidate| !wanted.contains(candidate) && free(candidate, &given))
+                .find(|candidate| !wanted.contains(&key(candidate)) && free(candidate, &given))
                 .expect("an unbounded sequence of names has a free one");
         }
-        given.insert(job.output.clone());
+        given.insert(key(&job.output));
+    }
+}
+
+/// What makes two output paths the same file on any filesystem imgpar may write to:
+/// their text compared without case, since an output folder on a case-insensitive volume
+/// (exFAT, FAT, macOS, Windows shares) holds `a.PNG` and `a.png` as one file. Names that
+/// are not UTF-8 keep their stray bytes (as U+FFFD plus the bytes' own key).
+fn key(path: &Path) -> String {
+    match path.to_str() {
+        Some(text) => text.to_lowercase(),
+        None => format!(
+            "{}\0{:?}",
+            path.to_string_lossy().to_lowercase(),
+            path.as_os_str()
+        ),
     }
 }
 
