@@ -171,16 +171,52 @@ pub struct RunConfig {
     /// Number of workers; 1 or more.
     pub jobs: usize,
     pub format: FormatChoice,
-    /// No progress bar and no summary on stderr.
-    pub quiet: bool,
-    /// Where to write the JSON report, if anywhere.
-    pub report: Option<PathBuf>,
-    /// Where to write a Chrome trace of the run, if anywhere.
-    pub trace: Option<PathBuf>,
-    /// Where to draw the run's SVG timeline, if anywhere.
-    pub timeline: Option<PathBuf>,
     /// Limits on worker processes; only `Mode::Process` uses them.
     pub limits: WorkerLimits,
     /// Only `Mode::Async` uses these.
     pub async_settings: AsyncSettings,
+}
+
+impl RunConfig {
+    /// `inputs` into `output` with the defaults: threaded on every core, the input's own
+    /// format where imgpar writes it, no worker limits.
+    pub fn new(inputs: Vec<PathBuf>, output: PathBuf) -> RunConfig {
+        RunConfig {
+            inputs,
+            url_lists: Vec::new(),
+            output,
+            mode: Mode::Threaded,
+            jobs: cores(),
+            format: FormatChoice::Same,
+            limits: WorkerLimits::default(),
+            async_settings: AsyncSettings::default(),
+        }
+    }
+
+    /// Says in one line why these settings cannot run together, if they cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mode != Mode::Process && self.limits.memory.is_some() {
+            return Err(
+                "--worker-memory needs --mode process: only a worker process can be capped \
+                 without stopping the run"
+                    .into(),
+            );
+        }
+        if !matches!(self.mode, Mode::Process | Mode::Threaded) && self.limits.timeout.is_some() {
+            return Err(
+                "--timeout needs --mode process (which stops the image) or --mode threaded \
+                 (which reports it and leaves it behind)"
+                    .into(),
+            );
+        }
+        if self.inputs.is_empty() && self.url_lists.is_empty() {
+            return Err("give at least one INPUT (or --urls FILE) before OUTPUT".into());
+        }
+        Ok(())
+    }
+}
+
+/// The number of cores this process may use (1 if the system does not say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

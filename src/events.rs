@@ -1,31 +1,75 @@
 //! The one place executor events arrive: a job started, a job finished. From them it
-//! drives the progress bar and builds the per-image records of the report. Executors call
-//! it from any worker thread; they never print. It also says when a run must stop: on
-//! Ctrl-C, or once an outcome shows the output cannot take more files.
+//! builds the per-image records of the report and tells the caller's [`Observer`] (the
+//! command line draws its progress bar from it). Executors call it from any worker
+//! thread; they never print. It also says when a run must stop: on Ctrl-C, or once an
+//! outcome shows the output cannot take more files.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use crate::job::Job;
+use crate::job::{Input, Job};
 use crate::report::{JobOutcome, Record, WorkerRecord};
 
+/// Something that happened during a run, as an [`Observer`] sees it.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The run is planned: this many images will be tried.
+    Planned {
+        /// Images in the plan, including inputs that failed before planning.
+        images: usize,
+    },
+    /// A worker took an image.
+    Started {
+        /// Where the image comes from.
+        input: &'a Input,
+        /// The worker (0-based) that took it.
+        worker: usize,
+    },
+    /// An image ended: converted, failed or skipped (its record says which and why).
+    Finished {
+        /// The image's record, as it will appear in the report.
+        record: &'a Record,
+        /// Images ended so far in this run, this one included.
+        done: usize,
+        /// Images the run will try.
+        total: usize,
+    },
+}
+
+/// Receives a run's events as they happen. Events come from the run's worker threads, in
+/// the order they happen, so an observer must be `Sync` and should return quickly.
+pub trait Observer: Sync {
+    /// Called once per event.
+    fn event(&self, event: Event<'_>);
+}
+
+/// An observer that ignores every event.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Unobserved;
+
+impl Observer for Unobserved {
+    fn event(&self, _event: Event<'_>) {}
+}
+
 /// Collects the events of one run. All times are offsets from the moment it was created,
-/// on the monotonic clock.
-pub struct Collector {
+/// on the monotonic clock. (Public for the executors' signatures only; a library user
+/// hands an [`Observer`] to [`crate::Run::execute_with`] instead.)
+pub struct Collector<'o> {
     start: Instant,
     started_ms: Mutex<Vec<f64>>,
     records: Mutex<Vec<Option<Record>>>,
     worker_processes: Mutex<Vec<WorkerRecord>>,
     /// Why the run stops early, once an image found the output unusable (the first one).
     halt: OnceLock<String>,
-    progress: ProgressBar,
+    observer: &'o dyn Observer,
+    done: AtomicUsize,
+    total: usize,
 }
 
 /// What a [`Collector`] gathered over a run.
-pub struct Collected {
+pub(crate) struct Collected {
     /// One record per job that finished, in plan order.
     pub images: Vec<Record>,
     /// One record per worker process that ended (`--mode process`), in the order they ended.
@@ -34,36 +78,18 @@ pub struct Collected {
     pub stopped: Option<String>,
 }
 
-impl Collector {
-    /// A collector for `jobs` jobs. The progress bar is drawn on stderr only when `show` is
-    /// set and stderr is a terminal.
-    pub fn new(jobs: usize, show: bool) -> Collector {
-        let target = if show {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let progress = ProgressBar::with_draw_target(Some(jobs as u64), target);
-        progress.set_style(
-            ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} images  {rate}  ETA {eta}",
-            )
-            .expect("the template is valid")
-            .with_key(
-                "rate",
-                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.1} images/s", state.per_sec());
-                },
-            ),
-        );
-        progress.enable_steady_tick(Duration::from_millis(200));
+impl<'o> Collector<'o> {
+    /// A collector for `jobs` jobs, telling `observer`.
+    pub(crate) fn new(jobs: usize, observer: &'o dyn Observer) -> Collector<'o> {
         Collector {
             start: Instant::now(),
             started_ms: Mutex::new(vec![0.0; jobs]),
             records: Mutex::new(vec![None; jobs]),
             worker_processes: Mutex::new(Vec::new()),
             halt: OnceLock::new(),
-            progress,
+            observer,
+            done: AtomicUsize::new(0),
+            total: jobs,
         }
     }
 
@@ -85,11 +111,15 @@ impl Collector {
     }
 
     /// A worker took `job`.
-    pub fn started(&self, job: &Job, _worker: usize) {
+    pub fn started(&self, job: &Job, worker: usize) {
         let now = self.now_ms();
         if let Some(slot) = lock(&self.started_ms).get_mut(job.index) {
             *slot = now;
         }
+        self.observer.event(Event::Started {
+            input: &job.input,
+            worker,
+        });
     }
 
     /// `worker` finished `job` with `outcome` (a download, if any, was its first stage).
@@ -139,10 +169,15 @@ impl Collector {
         if outcome.output_unusable {
             let _ = self.halt.set(record.error.clone().unwrap_or_default());
         }
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.observer.event(Event::Finished {
+            record: &record,
+            done,
+            total: self.total,
+        });
         if let Some(slot) = lock(&self.records).get_mut(job.index) {
             *slot = Some(record);
         }
-        self.progress.inc(1);
     }
 
     /// A worker process ended (`--mode process`).
@@ -150,9 +185,8 @@ impl Collector {
         lock(&self.worker_processes).push(record);
     }
 
-    /// Ends the progress bar and hands over what was collected.
-    pub fn finish(self) -> Collected {
-        self.progress.finish_and_clear();
+    /// Hands over what was collected.
+    pub(crate) fn finish(self) -> Collected {
         let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
         Collected {
             images: records.into_iter().flatten().collect(),

@@ -1,12 +1,45 @@
-//! The exit codes imgpar promises.
+//! The exit codes imgpar promises, decided in one place from typed results.
 
-/// Every image converted or skipped.
-pub const OK: i32 = 0;
-/// Some images failed; the rest were done.
-pub const SOME_FAILED: i32 = 1;
-/// A usage error, or the run could not start.
-pub const USAGE: i32 = 2;
-/// Stopped early: the output could not take more files (full disk, read-only folder).
-pub const OUTPUT_UNUSABLE: i32 = 3;
-/// Interrupted by Ctrl-C or SIGTERM.
-pub const INTERRUPTED: i32 = 130;
+use crate::error::Error;
+use crate::report::RunReport;
+
+/// How the imgpar command ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Every image converted or skipped.
+    Ok = 0,
+    /// Some images failed; the rest were done.
+    SomeFailed = 1,
+    /// A usage error, or the run could not start.
+    Usage = 2,
+    /// Stopped early: the output could not take more files (full disk, read-only folder).
+    OutputUnusable = 3,
+    /// Interrupted by Ctrl-C or SIGTERM.
+    Interrupted = 130,
+}
+
+impl ExitCode {
+    /// The code for a finished run: interrupted, stopped by an unusable output, some
+    /// failed, or all done.
+    pub fn of_report(report: &RunReport) -> ExitCode {
+        if report.interrupted {
+            ExitCode::Interrupted
+        } else if report.stopped.is_some() {
+            ExitCode::OutputUnusable
+        } else if report.failed > 0 {
+            ExitCode::SomeFailed
+        } else {
+            ExitCode::Ok
+        }
+    }
+
+    /// The code for a run that could not start or could not write its result files.
+    pub fn of_error(_error: &Error) -> ExitCode {
+        ExitCode::Usage
+    }
+
+    /// The number the process exits with.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}

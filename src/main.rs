@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 use imgpar::cli::{Cli, Command};
-use imgpar::exit;
+use imgpar::exit::ExitCode;
 
 fn main() {
     ignore_file_size_signal();
@@ -16,23 +16,8 @@ fn main() {
         Some(Command::Bench(args)) => std::process::exit(bench(args)),
         None => {}
     }
-    let code = match cli.into_config() {
-        Err(message) => {
-            eprintln!("imgpar: {message}");
-            exit::USAGE
-        }
-        Ok((config, spec)) => {
-            let cancel = cancel_on_signals();
-            match imgpar::run(&config, &spec, &cancel) {
-                Ok(report) => imgpar::exit_code(&report),
-                Err(message) => {
-                    eprintln!("imgpar: {message}");
-                    exit::USAGE
-                }
-            }
-        }
-    };
-    std::process::exit(code);
+    let code = imgpar::cli::convert(cli, cancel_on_signals());
+    std::process::exit(code.code());
 }
 
 /// `imgpar bench`: the sweep, its table on stdout, and an exit code.
@@ -41,21 +26,21 @@ fn bench(args: Box<imgpar::cli::BenchArgs>) -> i32 {
         Ok(config) => config,
         Err(message) => {
             eprintln!("imgpar: {message}");
-            return exit::USAGE;
+            return ExitCode::Usage.code();
         }
     };
     let cancel = cancel_on_signals();
     match imgpar::bench::run(&config, &cancel) {
         Ok(result) => {
             print!("{}", result.text());
-            exit::OK
+            ExitCode::Ok.code()
         }
         Err(message) => {
             eprintln!("imgpar bench: {message}");
             if cancel.load(std::sync::atomic::Ordering::Relaxed) || message == "interrupted" {
-                exit::INTERRUPTED
+                ExitCode::Interrupted.code()
             } else {
-                exit::USAGE
+                ExitCode::Usage.code()
             }
         }
     }
@@ -81,7 +66,11 @@ fn cancel_on_signals() -> Arc<AtomicBool> {
     let cancel = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
         // Registration fails only for forbidden signals, which these are not.
-        let _ = flag::register_conditional_shutdown(signal, exit::INTERRUPTED, Arc::clone(&cancel));
+        let _ = flag::register_conditional_shutdown(
+            signal,
+            ExitCode::Interrupted.code(),
+            Arc::clone(&cancel),
+        );
         let _ = flag::register(signal, Arc::clone(&cancel));
     }
     cancel

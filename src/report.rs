@@ -295,6 +295,8 @@ pub struct RunReport {
     pub processing_s: f64,
     /// Wall seconds during which both were happening at once.
     pub overlap_s: f64,
+    /// Files the walk passed over as not images.
+    pub passed_over: usize,
     pub images: Vec<Record>,
     /// One record per worker process started (`--mode process` only), in slot order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -367,6 +369,7 @@ impl RunReport {
             network_s: spans::covered(&network) / 1e3,
             processing_s: spans::covered(&work) / 1e3,
             overlap_s: spans::overlap(&network, &work) / 1e3,
+            passed_over: 0,
             images: records,
             worker_processes,
         }

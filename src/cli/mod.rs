@@ -2,6 +2,7 @@
 //! ([`RunConfig`] and [`Spec`], or a [`BenchConfig`]). Usage errors surface here, before
 //! anything is touched.
 
+mod console;
 mod groups;
 mod parse;
 
@@ -9,11 +10,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use console::convert;
 pub use groups::{FetchArgs, FilterArg, FitArg, FormatArg, ImageArgs, WorkerArgs};
 pub use parse::MIN_WORKER_MEMORY;
 
 use crate::bench::BenchConfig;
-use crate::config::{ExistingOutput, Mode, RunConfig, Spec};
+use crate::config::{ExistingOutput, Mode, RunConfig, Spec, cores};
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
 /// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
@@ -178,10 +180,6 @@ impl ModeArg {
     }
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// The per-image settings the flags describe.
 fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec {
     let (width, height) = image.target();
@@ -198,30 +196,26 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
     }
 }
 
+/// What the command line shows and writes besides the images.
+#[derive(Debug, Clone, Default)]
+pub struct Presentation {
+    /// No progress bar and no summary on stderr.
+    pub quiet: bool,
+    /// Where to write the JSON report, if anywhere.
+    pub report: Option<PathBuf>,
+    /// Where to write a Chrome trace of the run, if anywhere.
+    pub trace: Option<PathBuf>,
+    /// Where to draw the run's SVG timeline, if anywhere.
+    pub timeline: Option<PathBuf>,
+}
+
 impl Cli {
     /// Resolves the arguments into settings, or says in one line why they cannot run.
-    pub fn into_config(self) -> Result<(RunConfig, Spec), String> {
+    pub fn into_config(self) -> Result<(RunConfig, Spec, Presentation), String> {
         let mode = self.mode.mode();
         let limits = self.workers.limits();
-        if mode != Mode::Process && limits.memory.is_some() {
-            return Err(
-                "--worker-memory needs --mode process: only a worker process can be capped \
-                 without stopping the run"
-                    .into(),
-            );
-        }
-        if !matches!(mode, Mode::Process | Mode::Threaded) && limits.timeout.is_some() {
-            return Err(
-                "--timeout needs --mode process (which stops the image) or --mode threaded \
-                 (which reports it and leaves it behind)"
-                    .into(),
-            );
-        }
         let mut inputs = self.paths;
         let output = inputs.pop().unwrap_or_default();
-        if inputs.is_empty() && self.url_lists.is_empty() {
-            return Err("give at least one INPUT (or --urls FILE) before OUTPUT".into());
-        }
         let existing = if self.skip_existing {
             ExistingOutput::Skip
         } else if self.overwrite {
@@ -237,14 +231,17 @@ impl Cli {
             mode,
             jobs: self.jobs.map_or_else(cores, |n| n as usize),
             format: self.image.format(),
+            limits,
+            async_settings: self.fetch.async_settings(),
+        };
+        run.validate()?;
+        let presentation = Presentation {
             quiet: self.quiet,
             report: self.report,
             trace: self.trace,
             timeline: self.timeline,
-            limits,
-            async_settings: self.fetch.async_settings(),
         };
-        Ok((run, spec))
+        Ok((run, spec, presentation))
     }
 }
 

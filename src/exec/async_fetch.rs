@@ -106,7 +106,7 @@ async fn produce<'a>(
     jobs: &'a [Job],
     spec: &'a Spec,
     settings: &AsyncSettings,
-    events: &'a Collector,
+    events: &'a Collector<'a>,
     cancel: &AtomicBool,
     sender: mpsc::Sender<Fetched<'a>>,
 ) {

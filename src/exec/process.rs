@@ -62,7 +62,7 @@ struct Pool<'a> {
     workers: usize,
     spec: &'a Spec,
     limits: &'a WorkerLimits,
-    events: &'a Collector,
+    events: &'a Collector<'a>,
     cancel: &'a AtomicBool,
     program: Result<PathBuf, String>,
 }

@@ -1,0 +1,141 @@
+//! The convert command on a terminal: a progress bar while the run goes, then the summary,
+//! the failures and the result files (report, trace, timeline). The library's [`Run`]
+//! does the work and prints nothing; everything a user sees is decided here.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Presentation;
+use crate::events::{Event, Observer};
+use crate::exit::ExitCode;
+use crate::report::{self, RunReport};
+use crate::{Run, output, timeline, trace};
+
+/// Runs the conversion the arguments describe and says how it ended, printing on stderr
+/// what a user should see. `cancel` stops it after the images in progress.
+pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
+    let (config, spec, shown) = match cli.into_config() {
+        Ok(settings) => settings,
+        Err(message) => return usage_error(&message),
+    };
+    let inputs: Vec<String> = config
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut run = Run::from_config(config, spec).cancel_on(cancel);
+    for (what, path) in result_files(&shown) {
+        run = run.check_writable(what, path);
+    }
+    let progress = Progress::new(!shown.quiet);
+    let report = match run.execute_with(&progress) {
+        Ok(report) => report,
+        Err(error) => return usage_error(&error.to_string()),
+    };
+    progress.bar.finish_and_clear();
+    if report.planned == 0 && !shown.quiet {
+        eprintln!(
+            "imgpar: no images found in {} ({} other files passed over)",
+            inputs.join(", "),
+            report.passed_over
+        );
+    }
+    print_outcome(&report, shown.quiet);
+    for (what, path) in result_files(&shown) {
+        let text = match what {
+            "report" => Ok(report.to_json()),
+            "trace" => Ok(trace::chrome_trace(&report)),
+            _ => timeline::timeline_svg(&report),
+        };
+        let written = text.and_then(|text| {
+            output::write_atomic(path, text.as_bytes(), true).map_err(|e| e.message)
+        });
+        if let Err(message) = written {
+            return usage_error(&format!("cannot write the {what}: {message}"));
+        }
+    }
+    ExitCode::of_report(&report)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("imgpar: {message}");
+    ExitCode::Usage
+}
+
+/// The summary (unless `quiet`), the failures, and why the run stopped early, if it did.
+fn print_outcome(report: &RunReport, quiet: bool) {
+    if !quiet {
+        eprint!("{}", report.summary_text());
+    }
+    let failures: Vec<String> = report.failures().collect();
+    if !failures.is_empty() {
+        eprintln!("failed:");
+        for line in failures {
+            eprintln!("  {line}");
+        }
+    }
+    if let Some(reason) = &report.stopped {
+        eprintln!(
+            "imgpar: stopped early, the output cannot take more files: {reason}\n  \
+             {} not started; make room or fix the output folder, then re-run with \
+             --skip-existing",
+            report::count(report.not_started, "image")
+        );
+    }
+}
+
+/// The files the run writes besides images (`--report`, `--trace`, `--timeline`), each
+/// with the word for it.
+fn result_files(shown: &Presentation) -> impl Iterator<Item = (&'static str, &std::path::Path)> {
+    [
+        ("report", &shown.report),
+        ("trace", &shown.trace),
+        ("timeline", &shown.timeline),
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| Some((what, path.as_deref()?)))
+}
+
+/// The progress bar, drawn on stderr when it is a terminal and the user did not ask for
+/// quiet: count, rate and ETA.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(show: bool) -> Progress {
+        let target = if show {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} images  {rate}  ETA {eta}",
+            )
+            .expect("the template is valid")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1} images/s", state.per_sec());
+                },
+            ),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress { bar }
+    }
+}
+
+impl Observer for Progress {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Planned { images } => self.bar.set_length(images as u64),
+            Event::Finished { .. } => self.bar.inc(1),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! [`Run`]: a whole batch as a library call. It plans the inputs, prepares the output
+//! folder, runs the images in the chosen mode and adds up the report. It never prints and
+//! writes nothing but the images (and the temporary files of their atomic writes).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::config::{FormatChoice, Mode, RunConfig, Spec};
+use crate::error::Error;
+use crate::events::{Collector, Event, Observer, Unobserved};
+use crate::report::{Record, RunMeasures, RunReport};
+use crate::{exec, output, plan, usage};
+
+/// A batch to run, built from defaults: every image under the inputs to a 256x256 gray
+/// thumbnail under the output folder, threaded on every core, existing outputs left alone
+/// and reported as failures.
+///
+/// ```no_run
+/// use imgpar::{Mode, Run};
+/// let report = Run::new(["photos"], "thumbs").mode(Mode::Threaded).jobs(4).execute()?;
+/// println!("{} converted, {} failed", report.ok, report.failed);
+/// # Ok::<(), imgpar::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Run {
+    config: RunConfig,
+    spec: Spec,
+    cancel: Arc<AtomicBool>,
+    result_files: Vec<(String, PathBuf)>,
+}
+
+impl Run {
+    /// A run of `inputs` (folders, image files, URL lists) into the folder `output`, with
+    /// the default settings.
+    pub fn new<P: Into<PathBuf>>(
+        inputs: impl IntoIterator<Item = P>,
+        output: impl Into<PathBuf>,
+    ) -> Run {
+        Run::from_config(
+            RunConfig::new(inputs.into_iter().map(Into::into).collect(), output.into()),
+            Spec::default(),
+        )
+    }
+
+    /// A run with settings resolved elsewhere (the command line does this).
+    pub fn from_config(config: RunConfig, spec: Spec) -> Run {
+        Run {
+            config,
+            spec,
+            cancel: Arc::new(AtomicBool::new(false)),
+            result_files: Vec::new(),
+        }
+    }
+
+    /// How the batch is scheduled.
+    pub fn mode(mut self, mode: Mode) -> Run {
+        self.config.mode = mode;
+        self
+    }
+
+    /// Number of worker threads or processes (at least 1).
+    pub fn jobs(mut self, jobs: usize) -> Run {
+        self.config.jobs = jobs.max(1);
+        self
+    }
+
+    /// What to do to every image (size, fit, filter, quality, existing outputs, limits).
+    pub fn spec(mut self, spec: Spec) -> Run {
+        self.spec = spec;
+        self
+    }
+
+    /// The output format: the input's own where imgpar writes it, or a fixed one.
+    pub fn format(mut self, format: FormatChoice) -> Run {
+        self.config.format = format;
+        self
+    }
+
+    /// Also reads `path` as a URL list, whatever it looks like.
+    pub fn url_list(mut self, path: impl Into<PathBuf>) -> Run {
+        self.config.url_lists.push(path.into());
+        self
+    }
+
+    /// Gives up on an image still running after `limit` (process mode stops its worker;
+    /// threaded mode leaves its thread behind, and it writes nothing).
+    pub fn timeout(mut self, limit: Duration) -> Run {
+        self.config.limits.timeout = Some(limit);
+        self
+    }
+
+    /// Stops handing out images once `flag` is set (the images in progress finish, and
+    /// the report says the run was interrupted).
+    pub fn cancel_on(mut self, flag: Arc<AtomicBool>) -> Run {
+        self.cancel = flag;
+        self
+    }
+
+    /// A file the caller will write after the run (a report, say, named `what` in the
+    /// error): checked creatable once the output folder exists and before any image, so
+    /// that a run does not fail only after its work is done.
+    pub fn check_writable(mut self, what: &str, path: impl Into<PathBuf>) -> Run {
+        self.result_files.push((what.to_string(), path.into()));
+        self
+    }
+
+    /// The settings as they stand.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// Runs the batch without telling anyone as it goes. See [`Run::execute_with`].
+    pub fn execute(&self) -> Result<RunReport, Error> {
+        self.execute_with(&Unobserved)
+    }
+
+    /// Runs the batch, telling `observer` of every image as it starts and ends. `Err`
+    /// means the run could not start and nothing was written; every image that was
+    /// tried, converted or not, is in the `Ok` report.
+    pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
+        let config = &self.config;
+        config.validate().map_err(Error::Settings)?;
+        let mut plan = plan::plan(
+            &config.inputs,
+            &config.url_lists,
+            &config.output,
+            config.format,
+        )
+        .map_err(Error::Input)?;
+        prepare_output(&config.output).map_err(Error::Output)?;
+        for (what, path) in &self.result_files {
+            output::check_creatable(path)
+                .map_err(|e| Error::ResultFile(format!("cannot write the {what} {e}")))?;
+        }
+        let planned = plan.jobs.len() + plan.problems.len();
+        observer.event(Event::Planned { images: planned });
+
+        plan::largest_first(&mut plan.jobs);
+        let (cpu_before, _) = usage::self_usage();
+        let events = Collector::new(plan.jobs.len(), observer);
+        let workers = exec::execute(config, &plan.jobs, &self.spec, &events, &self.cancel);
+        let wall_s = events.elapsed_s();
+        let (cpu_after, peak_rss_mib) = usage::self_usage();
+
+        let mut records: Vec<Record> = plan
+            .problems
+            .into_iter()
+            .map(|(path, reason)| Record::problem(&path, reason))
+            .collect();
+        let collected = events.finish();
+        records.extend(collected.images);
+        let measures = RunMeasures {
+            mode: config.mode.name(),
+            workers,
+            wall_s,
+            cpu_s: cpu_after - cpu_before,
+            peak_rss_mib,
+            interrupted: self.cancel.load(Ordering::Relaxed),
+            planned,
+        };
+        let mut report = RunReport::new(measures, records, collected.worker_processes);
+        report.stopped = collected.stopped;
+        report.passed_over = plan.ignored;
+        Ok(report)
+    }
+}
+
+/// Creates the output folder and proves it writable before any image is touched, so an
+/// unusable output stops the run once instead of failing every image. Temporary files an
+/// earlier, killed run left there are removed.
+fn prepare_output(output: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(output)
+        .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
+    output::builder()
+        .tempfile_in(output)
+        .map(drop)
+        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
+    output::remove_leftover_temp_files(output);
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! One image as a library call: bytes in, the encoded thumbnail out, exactly as a batch
+//! would write it.
+
+use crate::config::{OutputFormat, Spec};
+use crate::error::Error;
+use crate::image::{decode, encode, ops};
+
+/// An encoded thumbnail and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    /// The file's bytes, ready to be written.
+    pub bytes: Vec<u8>,
+    /// Its format.
+    pub format: OutputFormat,
+    /// Its width and height in pixels.
+    pub size: (u32, u32),
+    /// The width and height of the input as stored, before orientation.
+    pub input_size: (u32, u32),
+}
+
+/// Converts one image (any format imgpar reads, as bytes) to gray, resizes it as `spec`
+/// says and encodes it as `format`: the same bytes a batch writes for this image with
+/// these settings. `spec.existing` and `spec.fetch` play no part. Never panics on bad
+/// input: every problem is an [`Error::Image`] whose message says what is wrong.
+///
+/// ```
+/// use imgpar::{OutputFormat, Spec, thumbnail};
+/// let png = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/images/red.png"))?;
+/// let spec = Spec { width: Some(32), height: Some(32), ..Spec::default() };
+/// let small = thumbnail(&png, &spec, OutputFormat::Png)?;
+/// assert!(small.size.0 <= 32 && small.size.1 <= 32);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thumbnail, Error> {
+    let work = || {
+        let decoded = decode::decode(bytes, spec)?;
+        let input_size = decoded.stored_size;
+        let resized = ops::resize(decoded.image, decoded.full_size, spec)?;
+        let size = (resized.width(), resized.height());
+        let bytes = encode::encode(&resized, format, spec.quality)?;
+        Ok(Thumbnail {
+            bytes,
+            format,
+            size,
+            input_size,
+        })
+    };
+    match std::panic::catch_unwind(work) {
+        Ok(result) => result.map_err(Error::Image),
+        Err(panic) => Err(Error::Image(format!(
+            "internal error (panic): {}",
+            crate::job::panic_text(&*panic)
+        ))),
+    }
+}

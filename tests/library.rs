@@ -1,0 +1,84 @@
+//! imgpar as a library: a batch through [`imgpar::Run`], built from defaults, returns its
+//! report without printing, and an observer sees every image start and end.
+
+mod common;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use imgpar::{Event, Mode, Observer, Run};
+
+#[derive(Default)]
+struct Counting {
+    planned: AtomicUsize,
+    started: AtomicUsize,
+    finished: Mutex<Vec<(String, usize, usize)>>,
+}
+
+impl Observer for Counting {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Planned { images } => self.planned.store(images, Ordering::Relaxed),
+            Event::Started { .. } => {
+                self.started.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::Finished {
+                record,
+                done,
+                total,
+            } => self
+                .finished
+                .lock()
+                .unwrap()
+                .push((record.status.to_string(), done, total)),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_run_built_from_defaults_converts_a_folder_and_reports_it() {
+    let out = tempfile::tempdir().unwrap();
+    let report = Run::new([fixtures("images")], out.path())
+        .mode(Mode::Sequential)
+        .execute()
+        .unwrap();
+    let written = files_under(out.path()).len();
+    assert!(written > 10, "{written} files");
+    assert_eq!(report.ok, written);
+    assert_eq!(report.failed, 0);
+    assert_eq!(report.passed_over, 1, "notes.txt is not an image");
+}
+
+#[test]
+fn an_observer_sees_every_image_start_and_end() {
+    let out = tempfile::tempdir().unwrap();
+    let observer = Counting::default();
+    let report = Run::new([fixtures("images")], out.path())
+        .mode(Mode::Threaded)
+        .jobs(2)
+        .execute_with(&observer)
+        .unwrap();
+    let planned = observer.planned.load(Ordering::Relaxed);
+    assert_eq!(planned, report.planned);
+    assert_eq!(observer.started.load(Ordering::Relaxed), report.planned);
+    let finished = observer.finished.lock().unwrap();
+    assert_eq!(finished.len(), report.planned);
+    let mut done: Vec<usize> = finished.iter().map(|f| f.1).collect();
+    done.sort_unstable();
+    assert_eq!(done, (1..=planned).collect::<Vec<_>>());
+    assert!(finished.iter().all(|f| f.0 == "ok" && f.2 == planned));
+}
+
+#[test]
+fn a_run_that_cannot_start_is_an_error_and_writes_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+    let error = Run::new([scratch.path().join("missing")], &out)
+        .execute()
+        .unwrap_err();
+    assert!(matches!(error, imgpar::Error::Input(_)), "{error:?}");
+    assert!(error.to_string().contains("cannot read input"));
+    assert!(!out.exists());
+}
