@@ -5,9 +5,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imgpar::config::{ExistingOutput, OutputFormat, Spec};
-use imgpar::image::{decode, encode, ops};
-use imgpar::job::{Job, process_job};
+use imgpar::internals::{Job, process_job};
+use imgpar::internals::{decode, encode, ops};
+use imgpar::{ExistingOutput, OutputFormat, Spec};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -59,7 +59,7 @@ fn whole_job(c: &mut Criterion) {
     let out = tempfile::tempdir().unwrap();
     let job = Job {
         index: 0,
-        input: imgpar::job::Input::File(
+        input: imgpar::internals::Input::File(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images/baseline_420.jpg"),
         ),
         output: out.path().join("out.jpg"),

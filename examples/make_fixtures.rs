@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
-use imgpar::image::gray::luma601;
+use imgpar::internals::gray::luma601;
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 fn main() {

@@ -20,10 +20,15 @@ pub enum Fit {
 /// The resampling filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Filter {
+    /// Lanczos with 3 lobes: the sharpest, the default.
     Lanczos3,
+    /// Catmull-Rom cubic.
     CatmullRom,
+    /// Bilinear (triangle).
     Bilinear,
+    /// Box: the mean of the covered pixels.
     Box,
+    /// Nearest neighbour: no filtering.
     Nearest,
 }
 
@@ -31,7 +36,9 @@ pub enum Filter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
+    /// PNG: gray, or gray with alpha.
     Png,
+    /// JPEG: gray, at the spec's quality; alpha is dropped.
     Jpeg,
 }
 
@@ -50,6 +57,7 @@ impl OutputFormat {
 pub enum FormatChoice {
     /// JPEG stays JPEG, PNG stays PNG, everything else becomes PNG.
     Same,
+    /// Always this format.
     Fixed(OutputFormat),
 }
 
@@ -71,12 +79,15 @@ pub struct Spec {
     pub width: Option<u32>,
     /// Target box height; `None` means unbounded (only the width constrains).
     pub height: Option<u32>,
+    /// How the output relates to the box.
     pub fit: Fit,
     /// Allow the output to be larger than the input.
     pub upscale: bool,
+    /// The resampling filter.
     pub filter: Filter,
     /// JPEG quality, 1 to 100.
     pub quality: u8,
+    /// What to do when an output file already exists.
     pub existing: ExistingOutput,
     /// Images with more pixels than this fail before they are decoded; 0 lifts the limit.
     pub max_pixels: u64,
@@ -167,9 +178,11 @@ pub struct RunConfig {
     pub url_lists: Vec<PathBuf>,
     /// The folder outputs are written under; created if missing.
     pub output: PathBuf,
+    /// How the batch is scheduled.
     pub mode: Mode,
     /// Number of workers; 1 or more.
     pub jobs: usize,
+    /// The output format.
     pub format: FormatChoice,
     /// Limits on worker processes; only `Mode::Process` uses them.
     pub limits: WorkerLimits,
@@ -208,6 +221,9 @@ impl RunConfig {
                  (which reports it and leaves it behind)"
                     .into(),
             );
+        }
+        if cfg!(not(feature = "http")) && self.mode == Mode::Async {
+            return Err("--mode async needs imgpar built with the `http` feature".into());
         }
         if self.inputs.is_empty() && self.url_lists.is_empty() {
             return Err("give at least one INPUT (or --urls FILE) before OUTPUT".into());

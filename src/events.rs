@@ -135,6 +135,7 @@ impl<'o> Collector<'o> {
     /// `job` ended with `outcome` after its input was downloaded (or read) from
     /// `fetch.0` to `fetch.1` ms, ahead of any worker; `worker` is the one that processed
     /// it, if it got that far.
+    #[cfg(feature = "http")]
     pub fn finished_after_fetch(
         &self,
         job: &Job,

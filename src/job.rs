@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use crate::config::{ExistingOutput, OutputFormat, Spec};
-use crate::fetch::{self, FetchInfo};
+use crate::fetch::FetchInfo;
 use crate::image::{decode, encode, ops};
 use crate::output::write_beneath;
 use crate::report::{JobOutcome, Status};
@@ -19,6 +19,7 @@ use crate::report::{JobOutcome, Status};
 /// Where one image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
+    /// A file (or a pipe or device named directly).
     File(PathBuf),
     /// An http or https URL, as written in the list.
     Url(String),
@@ -38,11 +39,13 @@ impl fmt::Display for Input {
 pub struct Job {
     /// Position in the plan; outcomes are reported in this order.
     pub index: usize,
+    /// Where the image comes from.
     pub input: Input,
     /// The output file: `output_root` joined with a relative path that stays inside it.
     pub output: PathBuf,
     /// The output folder the run writes into; the write never leaves it.
     pub output_root: PathBuf,
+    /// The format the output is written in.
     pub format: OutputFormat,
 }
 
@@ -121,6 +124,7 @@ pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcom
 
 /// The rest of [`process_job`] once the bytes are in hand (async mode), with the same
 /// guarantees. The existing-output check is repeated: the file may have appeared since.
+#[cfg(feature = "http")]
 pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
     guarded(|outcome| {
         existing_output(job, spec)?;
@@ -145,21 +149,32 @@ pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
 }
 
 /// Reads the file or downloads the URL, on this thread.
+#[cfg_attr(not(feature = "http"), allow(unused_variables))]
 fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
     let clock = Instant::now();
     match input {
         Input::File(path) => Obtained::read(std::fs::read(path), clock),
-        Input::Url(url) => Obtained::fetched(fetch::fetch_blocking(url, &spec.fetch), clock),
+        #[cfg(feature = "http")]
+        Input::Url(url) => Obtained::fetched(crate::fetch::fetch_blocking(url, &spec.fetch), clock),
+        #[cfg(not(feature = "http"))]
+        Input::Url(_) => Obtained {
+            bytes: Err("URL inputs need imgpar built with the `http` feature".into()),
+            fetch: None,
+            ms: lap(clock),
+        },
     }
 }
 
 /// Reads the file or downloads the URL without blocking the calling task (async mode),
 /// downloads sharing `client`.
+#[cfg(feature = "http")]
 pub async fn obtain(input: &Input, spec: &Spec, client: &reqwest::Client) -> Obtained {
     let clock = Instant::now();
     match input {
         Input::File(path) => Obtained::read(tokio::fs::read(path).await, clock),
-        Input::Url(url) => Obtained::fetched(fetch::fetch(client, url, &spec.fetch).await, clock),
+        Input::Url(url) => {
+            Obtained::fetched(crate::fetch::fetch(client, url, &spec.fetch).await, clock)
+        }
     }
 }
 
@@ -174,7 +189,11 @@ impl Obtained {
     }
 
     /// A download that began at `clock`.
-    fn fetched(result: Result<fetch::Fetched, fetch::FetchFailure>, clock: Instant) -> Obtained {
+    #[cfg(feature = "http")]
+    fn fetched(
+        result: Result<crate::fetch::Fetched, crate::fetch::FetchFailure>,
+        clock: Instant,
+    ) -> Obtained {
         let (bytes, info) = match result {
             Ok(fetched) => (Ok(fetched.bytes), fetched.info),
             Err(failure) => (Err(failure.reason), failure.info),

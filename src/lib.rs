@@ -2,38 +2,67 @@
 //! pool of threads, concurrent downloads feeding a CPU pool, or a pool of worker
 //! processes) and an honest report of what that choice bought.
 //!
-//! As a library: [`Run`] converts a batch and returns its [`RunReport`] without printing
-//! anything; [`Observer`] receives its events as they happen.
+//! As a library:
+//! - [`thumbnail`] converts one image, bytes in and bytes out;
+//! - [`Run`] converts a batch (folders, files, URL lists) and returns its [`RunReport`]
+//!   without printing anything; an [`Observer`] receives its [`Event`]s as they happen;
+//! - [`Error`] says why a run could not start; what happened to each image is in the
+//!   report.
 //!
-//! `Mode::Process` starts this program again with the hidden argument `worker`; a program
-//! that embeds this library and uses it must hand that argument to
-//! [`exec::worker::serve`].
+//! `Mode::Process` runs each image in a worker process: this program started again with
+//! the argument `worker`. A program that embeds imgpar and uses process mode calls
+//! [`worker::maybe_serve`] first thing in its `main` (see there).
 //!
-//! The flow is one way: [`cli`] -> [`config`] -> [`plan`] -> [`exec`] -> [`job::process_job`]
-//! -> [`report`]. The binary only parses arguments and maps the result to an exit code.
+//! Cargo features: `cli` (the command-line program; default), `http` (URL inputs and
+//! `Mode::Async`), `bench` (`imgpar bench` and the SVG plots). With none, the image
+//! pipeline and the sequential, threaded and process runners.
+//!
+//! The flow is one way: settings -> plan -> exec (mode) -> `process_job` -> outcome ->
+//! report.
+#![warn(missing_docs)]
 
+#[cfg(feature = "bench")]
+#[doc(hidden)]
 pub mod bench;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
-pub mod config;
+mod config;
 mod error;
-pub mod events;
-pub mod exec;
-pub mod exit;
-pub mod fetch;
-pub mod image;
-pub mod job;
-pub mod output;
-pub mod plan;
-pub mod report;
+mod events;
+mod exec;
+mod exit;
+mod fetch;
+mod image;
+mod job;
+mod output;
+mod plan;
+mod report;
 mod run;
 mod thumbnail;
-pub mod timeline;
-pub mod trace;
-pub mod usage;
+#[cfg(feature = "cli")]
+mod timeline;
+#[cfg(feature = "cli")]
+mod trace;
+mod usage;
+pub mod worker;
 
-pub use config::{ExistingOutput, Fit, FormatChoice, Mode, OutputFormat, Spec};
+pub use config::{
+    AsyncSettings, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
+    WorkerLimits,
+};
 pub use error::Error;
-pub use events::{Event, Observer};
-pub use report::RunReport;
+pub use events::{Event, Observer, Unobserved};
+pub use exit::ExitCode;
+pub use fetch::{FetchInfo, FetchPolicy};
+pub use report::{Record, RunReport, StageTimes, WorkerRecord};
 pub use run::Run;
 pub use thumbnail::{Thumbnail, thumbnail};
+
+/// Not part of the API: the pieces imgpar's own binary, benches, examples and fuzz target
+/// reach into. They may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::image::{decode, encode, gray, ops};
+    pub use crate::job::{Input, Job, process_job, quiet_panics_in_jobs};
+}

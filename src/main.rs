@@ -4,15 +4,15 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
+use imgpar::ExitCode;
 use imgpar::cli::{Cli, Command};
-use imgpar::exit::ExitCode;
 
 fn main() {
     ignore_file_size_signal();
-    imgpar::job::quiet_panics_in_jobs();
+    imgpar::internals::quiet_panics_in_jobs();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Worker) => std::process::exit(imgpar::exec::worker::serve()),
+        Some(Command::Worker) => imgpar::worker::maybe_serve(),
         Some(Command::Bench(args)) => std::process::exit(bench(args)),
         None => {}
     }

@@ -43,10 +43,15 @@ impl Status {
 pub struct StageTimes {
     /// Downloading (URL inputs; in async mode, before a worker took the image).
     pub fetch_ms: f64,
+    /// Reading the file.
     pub read_ms: f64,
+    /// Decoding, down to gray (and shrunk, where the decoder can).
     pub decode_ms: f64,
+    /// Resizing to the output geometry.
     pub resize_ms: f64,
+    /// Encoding the output.
     pub encode_ms: f64,
+    /// Writing the output file (atomically).
     pub write_ms: f64,
 }
 
@@ -54,12 +59,15 @@ pub struct StageTimes {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobOutcome {
     pub status: Status,
+    /// Bytes read or downloaded.
     pub bytes_in: u64,
+    /// Bytes written.
     pub bytes_out: u64,
     /// Width and height as stored in the input, once its header was read.
     pub size_in: Option<(u32, u32)>,
     /// Width and height of the output, once resized.
     pub size_out: Option<(u32, u32)>,
+    /// Milliseconds in each stage.
     pub times: StageTimes,
     /// How the download went, for a URL input.
     pub fetch: Option<FetchInfo>,
@@ -83,13 +91,21 @@ pub struct Record {
     /// The output path's bytes, only when it is not valid UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_bytes: Option<Vec<u8>>,
+    /// `ok`, `failed` or `skipped`.
     pub status: &'static str,
+    /// Why it failed or was skipped.
     pub error: Option<String>,
+    /// Bytes read or downloaded.
     pub bytes_in: u64,
+    /// Bytes written.
     pub bytes_out: u64,
+    /// Width as stored in the input, once its header was read.
     pub width_in: Option<u32>,
+    /// Height as stored in the input.
     pub height_in: Option<u32>,
+    /// Width of the output.
     pub width_out: Option<u32>,
+    /// Height of the output.
     pub height_out: Option<u32>,
     /// Milliseconds from the run's start (monotonic clock) to when a worker took the image.
     pub start_ms: f64,
@@ -101,11 +117,13 @@ pub struct Record {
     /// Milliseconds from the run's start to the start and end of the download, for URLs
     /// (and for files read by the async mode).
     pub fetch_start_ms: Option<f64>,
+    /// Milliseconds from the run's start to the end of the download.
     pub fetch_end_ms: Option<f64>,
     /// The last HTTP status received, for URLs.
     pub http_status: Option<u16>,
     /// Download attempts made, for URLs.
     pub attempts: Option<u32>,
+    /// Milliseconds in each stage.
     #[serde(flatten)]
     pub times: StageTimes,
 }
@@ -217,6 +235,7 @@ pub struct WorkerRecord {
     /// The worker slot it filled (the `worker` of the images it ran); a replacement for a
     /// dead worker fills the same slot.
     pub worker: usize,
+    /// Its process id.
     pub pid: u32,
     /// Images it finished, whatever their status.
     pub jobs: usize,
@@ -252,15 +271,21 @@ pub fn count(n: usize, noun: &str) -> String {
 /// The whole run: settings, totals, and one record per image in plan order.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// The mode's name (`sequential`, `threaded`, `process`, `async`).
     pub mode: &'static str,
+    /// Workers used.
     pub workers: usize,
     /// Images planned (folder entries that failed before planning included).
     pub planned: usize,
+    /// Images converted.
     pub ok: usize,
+    /// Images that failed (inputs that failed before planning included).
     pub failed: usize,
+    /// Images skipped (their output existed, with `ExistingOutput::Skip`).
     pub skipped: usize,
     /// Images never started because the run was interrupted or stopped.
     pub not_started: usize,
+    /// The run was cancelled (Ctrl-C, SIGTERM, or the cancel flag).
     pub interrupted: bool,
     /// Why the run stopped before the end, when the output became unusable (full disk,
     /// read-only folder).
@@ -285,7 +310,9 @@ pub struct RunReport {
     pub megapixels_per_s: f64,
     /// busy / (workers x wall): 1.0 means every worker was busy the whole time.
     pub parallel_efficiency: f64,
+    /// Bytes read or downloaded.
     pub bytes_in: u64,
+    /// Bytes written.
     pub bytes_out: u64,
     /// Body bytes received from servers.
     pub bytes_downloaded: u64,
@@ -297,6 +324,7 @@ pub struct RunReport {
     pub overlap_s: f64,
     /// Files the walk passed over as not images.
     pub passed_over: usize,
+    /// One record per image, in plan order.
     pub images: Vec<Record>,
     /// One record per worker process started (`--mode process` only), in slot order.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -82,3 +82,36 @@ fn a_run_that_cannot_start_is_an_error_and_writes_nothing() {
     assert!(error.to_string().contains("cannot read input"));
     assert!(!out.exists());
 }
+
+/// `examples/embed.rs`, built beside this test (CI also builds both without default
+/// features).
+fn embed_example() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    deps.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/embed")
+}
+
+#[test]
+fn a_host_program_converts_an_image_and_a_folder_in_process_mode_and_prints_nothing_of_ours() {
+    let out = tempfile::tempdir().unwrap();
+    let ended = std::process::Command::new(embed_example())
+        .arg(fixtures("images/red.png"))
+        .arg(fixtures("images"))
+        .arg(out.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the embed example is built with the tests");
+    let stdout = String::from_utf8_lossy(&ended.stdout);
+    let stderr = String::from_utf8_lossy(&ended.stderr);
+    assert!(ended.status.success(), "{stdout}{stderr}");
+    assert_eq!(stderr, "", "the library printed");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("0 failed, 2 worker processes"), "{stdout}");
+    let single = open(&out.path().join("single.png"));
+    assert!(single.width() <= 64 && single.height() <= 64);
+    let batch = files_under(&out.path().join("batch"));
+    assert!(batch.len() > 10, "{batch:?}");
+}

@@ -2,8 +2,8 @@
 //! resize, encode), without its panic guard, so that a panic in any stage is a find.
 #![no_main]
 
-use imgpar::config::{OutputFormat, Spec};
-use imgpar::image::{decode, encode, ops};
+use imgpar::{OutputFormat, Spec};
+use imgpar::internals::{decode, encode, ops};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

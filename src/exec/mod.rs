@@ -1,6 +1,7 @@
 //! Schedulers: they decide when and on which worker `process_job` runs for each job, and
 //! report to the [`Collector`]. They never decide what is done to an image, and never print.
 
+#[cfg(feature = "http")]
 mod async_fetch;
 #[cfg(unix)]
 mod child;
@@ -39,10 +40,14 @@ pub fn execute(
             threaded::run(jobs, spec, workers, config.limits.timeout, events, cancel);
             workers
         }
+        #[cfg(feature = "http")]
         Mode::Async => {
             async_fetch::run(jobs, spec, workers, &config.async_settings, events, cancel);
             workers
         }
+        // `RunConfig::validate` refuses async mode without the `http` feature.
+        #[cfg(not(feature = "http"))]
+        Mode::Async => 0,
         #[cfg(unix)]
         Mode::Process => {
             process::run(jobs, spec, workers, &config.limits, events, cancel);

@@ -13,6 +13,7 @@ use crate::config::Spec;
 /// orientation already applied.
 #[derive(Debug)]
 pub struct Decoded {
+    /// The pixels: gray, or gray with alpha.
     pub image: DynamicImage,
     /// The format the bytes turned out to hold.
     pub format: ImageFormat,

@@ -9,7 +9,9 @@ use crate::config::{Filter, Fit, Spec};
 /// Where the resize goes: the output size, and the part of the source that is used.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geometry {
+    /// Output width in pixels.
     pub width: u32,
+    /// Output height in pixels.
     pub height: u32,
     /// `(left, top, width, height)` of the source region that is resampled; `None` means
     /// the whole source.

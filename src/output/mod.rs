@@ -45,6 +45,7 @@ pub fn affects_every_write(error: &std::io::Error) -> bool {
 
 /// Writes `bytes` to `path`, creating its parent folders. The file appears whole or not at
 /// all. With `replace` false an existing file is left untouched and the write fails.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<(), WriteFailure> {
     let dir = path
         .parent()

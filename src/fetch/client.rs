@@ -1,0 +1,344 @@
+//! The one HTTP policy, used by every mode: a connect timeout, a time limit per attempt,
+//! retries with exponential backoff and jitter on connection errors, 5xx and 429 (honouring
+//! Retry-After), a size cap enforced while the body streams in, a redirect limit that also
+//! refuses non-HTTP targets, and a `User-Agent: imgpar/<version>` header, over rustls.
+//!
+//! [`fetch`] is the implementation; [`fetch_blocking`] runs it on a small runtime of the
+//! calling thread, for the modes whose workers block. (Built with the `http` feature.)
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode, Url};
+
+use super::policy::{FetchInfo, FetchPolicy};
+use super::resolve;
+
+/// A downloaded body.
+#[derive(Debug)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub info: FetchInfo,
+}
+
+/// A download that failed for good: why, and what it cost.
+#[derive(Debug)]
+pub struct FetchFailure {
+    pub reason: String,
+    pub info: FetchInfo,
+}
+
+/// A byte count for messages: `64 MiB`, `900 KiB`, `12 bytes`.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Longest wait a server's Retry-After is honoured for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A client carrying the policy's connection settings, shared by the downloads of a worker
+/// or a runtime. Fails only if the TLS set-up fails.
+pub fn client(policy: &FetchPolicy) -> Result<Client, String> {
+    // Installing twice is harmless: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let max = policy.max_redirects;
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        let scheme = attempt.url().scheme().to_string();
+        if !matches!(scheme.as_str(), "http" | "https") {
+            attempt.error(format!("redirect to a {scheme}: URL refused"))
+        } else if attempt.previous().len() > max {
+            attempt.error(format!("more than {max} redirects"))
+        } else {
+            attempt.follow()
+        }
+    });
+    Client::builder()
+        .user_agent(concat!("imgpar/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(policy.connect_timeout)
+        .dns_resolver(resolve::SystemResolver)
+        .redirect(redirects)
+        .build()
+        .map_err(|e| format!("cannot set up downloads: {}", innermost(&e)))
+}
+
+/// Downloads `url` under `policy`. Never panics and never waits longer than the policy
+/// allows: every failure comes back as a [`FetchFailure`] with a reason for the user.
+pub async fn fetch(
+    client: &Client,
+    url: &str,
+    policy: &FetchPolicy,
+) -> Result<Fetched, FetchFailure> {
+    let mut info = FetchInfo::default();
+    let parsed = match checked_url(url) {
+        Ok(parsed) => parsed,
+        Err(reason) => return Err(FetchFailure { reason, info }),
+    };
+    loop {
+        info.attempts += 1;
+        let attempt = attempt(client, parsed.clone(), policy, &mut info);
+        let result = match tokio::time::timeout(policy.attempt_timeout, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(Problem::Final(format!(
+                "no complete response within {} s (--download-timeout)",
+                policy.attempt_timeout.as_secs_f64()
+            ))),
+        };
+        match result {
+            Ok(bytes) => return Ok(Fetched { bytes, info }),
+            Err(Problem::Final(reason)) => return Err(FetchFailure { reason, info }),
+            Err(Problem::Transient { reason, wait }) => {
+                if info.attempts > policy.retries {
+                    let reason = match info.attempts {
+                        1 => reason,
+                        n => format!("{reason} (gave up after {n} attempts)"),
+                    };
+                    return Err(FetchFailure { reason, info });
+                }
+                tokio::time::sleep(wait.unwrap_or_else(|| backoff(info.attempts))).await;
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Each blocking worker's own runtime and client, made on its first download.
+    static BLOCKING: RefCell<Option<(FetchPolicy, tokio::runtime::Runtime, Client)>> =
+        const { RefCell::new(None) };
+}
+
+/// [`fetch`] for a thread that blocks: runs it on a single-threaded runtime kept by this
+/// thread (made on first use, so modes without URLs never start one).
+pub fn fetch_blocking(url: &str, policy: &FetchPolicy) -> Result<Fetched, FetchFailure> {
+    BLOCKING.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(p, _, _)| p != policy) {
+            let failure = |reason: String| FetchFailure {
+                reason,
+                info: FetchInfo::default(),
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| failure(format!("cannot start downloads: {e}")))?;
+            let client = client(policy).map_err(failure)?;
+            *slot = Some((policy.clone(), runtime, client));
+        }
+        let (_, runtime, client) = slot.as_ref().expect("just made");
+        runtime.block_on(fetch(client, url, policy))
+    })
+}
+
+/// Why one attempt failed, and whether another may help.
+enum Problem {
+    Transient {
+        reason: String,
+        /// What the server asked for (Retry-After), if anything.
+        wait: Option<Duration>,
+    },
+    Final(String),
+}
+
+async fn attempt(
+    client: &Client,
+    url: Url,
+    policy: &FetchPolicy,
+    info: &mut FetchInfo,
+) -> Result<Vec<u8>, Problem> {
+    info.status = None;
+    info.bytes = 0;
+    let mut response = client.get(url).send().await.map_err(request_problem)?;
+    let status = response.status();
+    info.status = Some(status.as_u16());
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        return Err(Problem::Transient {
+            reason: format!("HTTP {status}"),
+            wait: retry_after(&response),
+        });
+    }
+    if status.is_redirection() {
+        // Left unfollowed by the client: a target it does not handle, such as file:.
+        return Err(Problem::Final(unfollowed_redirect(&response)));
+    }
+    if !status.is_success() {
+        return Err(Problem::Final(format!("HTTP {status}")));
+    }
+    let cap = policy.max_bytes;
+    let too_big = || format!("larger than --max-download {}", size_text(cap));
+    if response.content_length().is_some_and(|n| n > cap) {
+        return Err(Problem::Final(format!(
+            "{} (the server announced {})",
+            too_big(),
+            size_text(response.content_length().unwrap_or(0))
+        )));
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(cap) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(|e| Problem::Transient {
+        reason: format!("the connection broke during the body: {}", innermost(&e)),
+        wait: None,
+    })? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(Problem::Final(format!(
+                "{} (cut off as it arrived)",
+                too_big()
+            )));
+        }
+        body.extend_from_slice(&chunk);
+        info.bytes = body.len() as u64;
+    }
+    if body.is_empty() {
+        return Err(Problem::Final(format!(
+            "the server sent an empty body (HTTP {status})"
+        )));
+    }
+    let sniffed_image = image::guess_format(&body).is_ok();
+    if !sniffed_image && (content_type.starts_with("text/") || content_type.contains("html")) {
+        let kind = content_type.split(';').next().unwrap_or("").trim();
+        return Err(Problem::Final(format!(
+            "not an image: the server sent {kind}"
+        )));
+    }
+    Ok(body)
+}
+
+/// Why a redirect that reached us was not followed, naming the scheme when it is not http(s).
+fn unfollowed_redirect(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match Url::parse(location).map(|url| url.scheme().to_string()) {
+        Ok(scheme) if !matches!(scheme.as_str(), "http" | "https") => {
+            format!("redirect refused: redirect to a {scheme}: URL refused")
+        }
+        _ => format!(
+            "redirect not followed: HTTP {} to {location:?}",
+            response.status()
+        ),
+    }
+}
+
+/// Parses `url` and accepts only http and https.
+fn checked_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(parsed),
+        other => Err(format!(
+            "unsupported URL scheme {other}: only http and https are downloaded"
+        )),
+    }
+}
+
+fn request_problem(error: reqwest::Error) -> Problem {
+    let detail = innermost(&error);
+    if let Some(unresolved) = find_cause::<resolve::Unresolved>(&error) {
+        let reason = unresolved.to_string();
+        return if unresolved.permanent {
+            Problem::Final(reason)
+        } else {
+            Problem::Transient { reason, wait: None }
+        };
+    }
+    if error.is_redirect() {
+        Problem::Final(format!("redirect refused: {detail}"))
+    } else if error.is_connect() {
+        Problem::Transient {
+            reason: format!("cannot connect: {detail}"),
+            wait: None,
+        }
+    } else if error.is_timeout() {
+        Problem::Final(format!("timed out: {detail}"))
+    } else {
+        Problem::Transient {
+            reason: format!("request failed: {detail}"),
+            wait: None,
+        }
+    }
+}
+
+/// The deepest cause of an error, which is the one that says what happened
+/// ("Connection refused (os error 111)", "dns error: ...").
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// The first cause of type `T` in `error`'s chain.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(found) = current.downcast_ref::<T>() {
+            return Some(found);
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// Retry-After in seconds, capped; HTTP dates fall back to the usual backoff.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
+/// Wait before attempt `attempt + 1`: 250 ms doubling per attempt, capped at 10 s, times a
+/// random factor between 0.5 and 1.5 so that many clients do not retry in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(250).saturating_mul(1 << (attempt.clamp(1, 10) - 1));
+    base.min(Duration::from_secs(10))
+        .mul_f64(0.5 + fastrand::f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        for attempt in 1..=10 {
+            let nominal = (250.0 * 2f64.powi(attempt as i32 - 1)).min(10_000.0);
+            let wait = backoff(attempt).as_secs_f64() * 1e3;
+            assert!(
+                wait >= nominal * 0.5 && wait <= nominal * 1.5,
+                "{attempt}: {wait}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_http_and_https_are_fetched() {
+        assert!(checked_url("https://example.org/a.jpg").is_ok());
+        assert!(
+            checked_url("ftp://example.org/a.jpg")
+                .unwrap_err()
+                .contains("scheme ftp:")
+        );
+        assert!(
+            checked_url("file:///etc/passwd")
+                .unwrap_err()
+                .contains("scheme file:")
+        );
+        assert!(
+            checked_url("not a url")
+                .unwrap_err()
+                .contains("not a valid URL")
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! What a download may cost and what it cost: plain data, built with or without the
+//! `http` feature (a `Spec` carries its policy either way).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How inputs are downloaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchPolicy {
+    /// Longest wait for a connection to be made.
+    pub connect_timeout: Duration,
+    /// Longest time for one attempt, from the request to the last byte of the body.
+    pub attempt_timeout: Duration,
+    /// Attempts after the first, on connection errors, 5xx and 429.
+    pub retries: u32,
+    /// Largest body accepted, in bytes; a larger one is cut off as it arrives.
+    pub max_bytes: u64,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy {
+            connect_timeout: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(30),
+            retries: 3,
+            max_bytes: 64 << 20,
+            max_redirects: 10,
+        }
+    }
+}
+
+/// What a download cost and how it went, kept in the image's record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FetchInfo {
+    /// The last HTTP status received, if any response came.
+    pub status: Option<u16>,
+    /// Attempts made (1 when the first one settled it).
+    pub attempts: u32,
+    /// Bytes of body received in the last attempt.
+    pub bytes: u64,
+}
