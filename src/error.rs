@@ -19,8 +19,8 @@ pub enum Error {
     /// The settings contradict each other (a usage error).
     #[error("{0}")]
     Settings(String),
-    /// One image could not be converted (from [`crate::thumbnail`]); the message says
-    /// what is wrong with it, as the report would.
+    /// One image could not be converted (from [`crate::thumbnail`]): what kind of failure
+    /// and what is wrong with it, as the report would say.
     #[error("{0}")]
-    Image(String),
+    Image(crate::Failure),
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use crate::config::{ExistingOutput, OutputFormat, Spec};
+use crate::failure::{ErrorKind, Failure};
 use crate::fetch::FetchInfo;
 use crate::image::{decode, encode, ops};
 use crate::output::write_beneath;
@@ -98,7 +99,7 @@ impl CommitGate {
 
 /// An input's bytes, or why they could not be had, with what getting them cost.
 pub struct Obtained {
-    pub bytes: Result<Vec<u8>, String>,
+    pub bytes: Result<Vec<u8>, Failure>,
     /// For a URL: status, attempts, bytes.
     pub fetch: Option<FetchInfo>,
     /// Milliseconds spent reading or downloading.
@@ -140,10 +141,13 @@ pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
     }
     match spec.existing {
         ExistingOutput::Skip => Err(Status::Skipped("output exists".into())),
-        ExistingOutput::Fail => Err(Status::Failed(format!(
-            "output {} already exists (use --overwrite or --skip-existing)",
-            job.output.display()
-        ))),
+        ExistingOutput::Fail => Err(Status::failed(
+            ErrorKind::OutputExists,
+            format!(
+                "output {} already exists (use --overwrite or --skip-existing)",
+                job.output.display()
+            ),
+        )),
         ExistingOutput::Overwrite => Ok(()),
     }
 }
@@ -158,7 +162,10 @@ fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
         Input::Url(url) => Obtained::fetched(crate::fetch::fetch_blocking(url, &spec.fetch), clock),
         #[cfg(not(feature = "http"))]
         Input::Url(_) => Obtained {
-            bytes: Err("URL inputs need imgpar built with the `http` feature".into()),
+            bytes: Err(Failure::new(
+                ErrorKind::Unsupported,
+                "URL inputs need imgpar built with the `http` feature",
+            )),
             fetch: None,
             ms: lap(clock),
         },
@@ -182,7 +189,7 @@ impl Obtained {
     /// A file read that began at `clock`.
     fn read(result: std::io::Result<Vec<u8>>, clock: Instant) -> Obtained {
         Obtained {
-            bytes: result.map_err(|e| format!("cannot read: {e}")),
+            bytes: result.map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}"))),
             fetch: None,
             ms: lap(clock),
         }
@@ -196,7 +203,10 @@ impl Obtained {
     ) -> Obtained {
         let (bytes, info) = match result {
             Ok(fetched) => (Ok(fetched.bytes), fetched.info),
-            Err(failure) => (Err(failure.reason), failure.info),
+            Err(failure) => (
+                Err(Failure::new(ErrorKind::Download, failure.reason)),
+                failure.info,
+            ),
         };
         Obtained {
             bytes,
@@ -231,7 +241,10 @@ fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutco
     outcome.status = match result {
         Ok(Ok(())) => Status::Ok,
         Ok(Err(status)) => status,
-        Err(panic) => Status::Failed(format!("internal error (panic): {}", panic_text(&*panic))),
+        Err(panic) => Status::failed(
+            ErrorKind::Internal,
+            format!("internal error (panic): {}", panic_text(&*panic)),
+        ),
     };
     outcome
 }
@@ -258,12 +271,12 @@ fn convert(
     outcome.times.decode_ms = lap(clock);
 
     let clock = Instant::now();
-    let resized = ops::resize(decoded.image, decoded.full_size, spec).map_err(Status::Failed)?;
+    let resized = ops::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);
 
     let clock = Instant::now();
-    let encoded = encode::encode(&resized, job.format, spec.quality).map_err(Status::Failed)?;
+    let encoded = encode::encode(&resized, job.format, spec.quality).map_err(internal)?;
     outcome.times.encode_ms = lap(clock);
 
     let clock = Instant::now();
@@ -278,11 +291,16 @@ fn convert(
     )
     .map_err(|failure| {
         outcome.output_unusable = failure.output_unusable;
-        Status::Failed(failure.message)
+        Status::failed(failure.kind, failure.message)
     })?;
     outcome.bytes_out = encoded.len() as u64;
     outcome.times.write_ms = lap(clock);
     Ok(())
+}
+
+/// A resize or encode failure: not the input's fault.
+fn internal(message: String) -> Status {
+    Status::failed(ErrorKind::Internal, message)
 }
 
 fn lap(since: Instant) -> f64 {
@@ -308,7 +326,7 @@ mod tests {
         let outcome = guarded(|_| panic!("decoder bug"));
         assert_eq!(
             outcome.status,
-            Status::Failed("internal error (panic): decoder bug".into())
+            Status::failed(ErrorKind::Internal, "internal error (panic): decoder bug")
         );
         // The thread is out of the job again: later panics are reported as usual.
         assert!(!IN_JOB.with(Cell::get));

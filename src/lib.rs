@@ -32,6 +32,7 @@ mod error;
 mod events;
 mod exec;
 mod exit;
+mod failure;
 mod fetch;
 mod image;
 mod job;
@@ -54,6 +55,7 @@ pub use config::{
 pub use error::Error;
 pub use events::{Event, Observer, Unobserved};
 pub use exit::ExitCode;
+pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
 pub use report::{Record, RunReport, StageTimes, WorkerRecord};
 pub use run::Run;

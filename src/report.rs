@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::failure::{ErrorKind, Failure};
 use crate::fetch::FetchInfo;
 use crate::job::Input;
 
@@ -15,7 +16,9 @@ use crate::job::Input;
 pub enum Status {
     #[default]
     Ok,
-    Failed(String),
+    /// It failed, for this reason.
+    Failed(Failure),
+    /// It was left alone, for this reason (its output exists).
     Skipped(String),
 }
 
@@ -29,11 +32,25 @@ impl Status {
         }
     }
 
+    /// The kind of failure, for a failure.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        match self {
+            Status::Failed(failure) => Some(failure.kind),
+            _ => None,
+        }
+    }
+
+    /// A failure of `kind` saying `message`.
+    pub fn failed(kind: ErrorKind, message: impl Into<String>) -> Status {
+        Status::Failed(Failure::new(kind, message))
+    }
+
     /// The reason for a failure or a skip.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Status::Ok => None,
-            Status::Failed(r) | Status::Skipped(r) => Some(r),
+            Status::Failed(failure) => Some(&failure.message),
+            Status::Skipped(reason) => Some(reason),
         }
     }
 }
@@ -77,6 +94,16 @@ pub struct JobOutcome {
     pub output_unusable: bool,
 }
 
+impl JobOutcome {
+    /// The outcome of an image that failed before anything was measured.
+    pub fn failed(failure: Failure) -> JobOutcome {
+        JobOutcome {
+            status: Status::Failed(failure),
+            ..JobOutcome::default()
+        }
+    }
+}
+
 /// One image in the JSON report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
@@ -93,8 +120,10 @@ pub struct Record {
     pub output_bytes: Option<Vec<u8>>,
     /// `ok`, `failed` or `skipped`.
     pub status: &'static str,
-    /// Why it failed or was skipped.
+    /// Why it failed or was skipped, for people.
     pub error: Option<String>,
+    /// What kind of failure, for programs (stable snake_case names), when it failed.
+    pub error_kind: Option<ErrorKind>,
     /// Bytes read or downloaded.
     pub bytes_in: u64,
     /// Bytes written.
@@ -151,6 +180,7 @@ impl Record {
             output_bytes,
             status: outcome.status.word(),
             error: outcome.status.reason().map(str::to_string),
+            error_kind: outcome.status.error_kind(),
             bytes_in: outcome.bytes_in,
             bytes_out: outcome.bytes_out,
             width_in: outcome.size_in.map(|s| s.0),
@@ -179,6 +209,7 @@ impl Record {
             output_bytes: None,
             status: "failed",
             error: Some(reason),
+            error_kind: Some(ErrorKind::Read),
             bytes_in: 0,
             bytes_out: 0,
             width_in: None,
@@ -538,7 +569,7 @@ mod tests {
         let records = vec![
             record(Status::Ok, 0.0, 500.0),
             record(Status::Ok, 0.0, 500.0),
-            record(Status::Failed("bad".into()), 500.0, 1000.0),
+            record(Status::failed(ErrorKind::Corrupt, "bad"), 500.0, 1000.0),
             record(Status::Skipped("exists".into()), 1000.0, 1000.0),
         ];
         let measures = RunMeasures {

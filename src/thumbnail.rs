@@ -3,6 +3,7 @@
 
 use crate::config::{OutputFormat, Spec};
 use crate::error::Error;
+use crate::failure::{ErrorKind, Failure};
 use crate::image::{decode, encode, ops};
 
 /// An encoded thumbnail and what it is.
@@ -21,7 +22,8 @@ pub struct Thumbnail {
 /// Converts one image (any format imgpar reads, as bytes) to gray, resizes it as `spec`
 /// says and encodes it as `format`: the same bytes a batch writes for this image with
 /// these settings. `spec.existing` and `spec.fetch` play no part. Never panics on bad
-/// input: every problem is an [`Error::Image`] whose message says what is wrong.
+/// input: every problem is an [`Error::Image`] whose [`Failure`] says what kind of
+/// problem it is and what is wrong.
 ///
 /// ```
 /// use imgpar::{OutputFormat, Spec, thumbnail};
@@ -35,9 +37,10 @@ pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thum
     let work = || {
         let decoded = decode::decode(bytes, spec)?;
         let input_size = decoded.stored_size;
-        let resized = ops::resize(decoded.image, decoded.full_size, spec)?;
+        let internal = |message: String| Failure::new(ErrorKind::Internal, message);
+        let resized = ops::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
         let size = (resized.width(), resized.height());
-        let bytes = encode::encode(&resized, format, spec.quality)?;
+        let bytes = encode::encode(&resized, format, spec.quality).map_err(internal)?;
         Ok(Thumbnail {
             bytes,
             format,
@@ -47,9 +50,12 @@ pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thum
     };
     match std::panic::catch_unwind(work) {
         Ok(result) => result.map_err(Error::Image),
-        Err(panic) => Err(Error::Image(format!(
-            "internal error (panic): {}",
-            crate::job::panic_text(&*panic)
+        Err(panic) => Err(Error::Image(Failure::new(
+            ErrorKind::Internal,
+            format!(
+                "internal error (panic): {}",
+                crate::job::panic_text(&*panic)
+            ),
         ))),
     }
 }

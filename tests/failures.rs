@@ -282,3 +282,38 @@ fn quiet_prints_no_summary_but_still_names_failures() {
         .stderr(predicate::str::contains("images/s").not())
         .stderr(predicate::str::contains("empty.jpg: file is empty"));
 }
+
+#[test]
+fn every_failure_in_the_report_has_a_stable_kind_for_programs() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // good.png's output is already there: without --overwrite that is a failure.
+    std::fs::write(out.join("good.png"), b"taken").unwrap();
+    let report = scratch.path().join("report.json");
+    imgpar()
+        .arg(fixtures("broken"))
+        .arg(&out)
+        .args(["--mode", "process", "-j", "2", "--report"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let kind_of = |name: &str| {
+        let record = json["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["input"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in the report"));
+        record["error_kind"].as_str().map(str::to_string)
+    };
+    assert_eq!(kind_of("good.png").as_deref(), Some("output_exists"));
+    assert_eq!(kind_of("truncated.jpg").as_deref(), Some("corrupt"));
+    assert_eq!(kind_of("text.jpg").as_deref(), Some("unsupported"));
+    assert_eq!(
+        kind_of("huge_header.png").as_deref(),
+        Some("too_many_pixels")
+    );
+    assert_eq!(kind_of("empty.jpg").as_deref(), Some("read"));
+}

@@ -16,6 +16,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::config::{AsyncSettings, Spec};
 use crate::events::Collector;
+use crate::failure::ErrorKind;
 use crate::fetch;
 use crate::job::{self, Input, Job, Obtained};
 use crate::report::{JobOutcome, Status};
@@ -210,5 +211,5 @@ fn report_without_work(job: &Job, events: &Collector, status: Status) {
 }
 
 fn fail_unfetched(job: &Job, events: &Collector, reason: String) {
-    report_without_work(job, events, Status::Failed(reason));
+    report_without_work(job, events, Status::failed(ErrorKind::Download, reason));
 }

@@ -2,6 +2,7 @@
 //! life), send it messages, receive its answers with a time limit, and reap it with its
 //! resource usage and the reason it ended.
 
+use crate::failure::{ErrorKind, Failure};
 use std::io::{self, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -46,7 +47,7 @@ pub struct Ended {
     /// `None` for a normal exit (code 0); else what happened, for the user:
     /// "worker killed by signal 9 (SIGKILL)", "worker exited with code 101", with the last
     /// thing it wrote on stderr.
-    pub cause: Option<String>,
+    pub cause: Option<Failure>,
     /// User plus system CPU seconds.
     pub cpu_s: f64,
     /// Peak resident memory in MiB.
@@ -195,7 +196,10 @@ impl WorkerProcess {
             .and_then(|reader| reader.join().ok())
             .unwrap_or_default();
         let cause = if !reaped {
-            Some("worker vanished (it could not be waited for)".to_string())
+            Some(Failure::new(
+                ErrorKind::WorkerDied,
+                "worker vanished (it could not be waited for)",
+            ))
         } else {
             death_cause(status, &stderr).map(|cause| explain_memory(cause, self.memory))
         };
@@ -246,14 +250,18 @@ fn spawn_reader<T: Send + 'static>(
         .spawn(body)
 }
 
-/// Says so when a worker died for want of memory under `--worker-memory`.
-fn explain_memory(cause: String, limit: Option<u64>) -> String {
+/// The failure of a worker's image: out of memory when it died for want of memory under
+/// `--worker-memory` (Rust's allocation failure message on its stderr), else a death.
+fn explain_memory(cause: String, limit: Option<u64>) -> Failure {
     match limit {
-        Some(bytes) if cause.contains("memory allocation of") => format!(
-            "out of memory under --worker-memory {} MiB ({cause})",
-            bytes >> 20
+        Some(bytes) if cause.contains("memory allocation of") => Failure::new(
+            ErrorKind::OutOfMemory,
+            format!(
+                "out of memory under --worker-memory {} MiB ({cause})",
+                bytes >> 20
+            ),
         ),
-        _ => cause,
+        _ => Failure::new(ErrorKind::WorkerDied, cause),
     }
 }
 
@@ -354,7 +362,7 @@ mod tests {
             )
         );
         assert_eq!(
-            explain_memory(death_cause(6, backtrace).unwrap(), Some(64 << 20)),
+            explain_memory(death_cause(6, backtrace).unwrap(), Some(64 << 20)).message,
             "out of memory under --worker-memory 64 MiB (worker killed by signal 6 (SIGABRT): \
              memory allocation of 400000000 bytes failed)"
         );

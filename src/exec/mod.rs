@@ -55,12 +55,10 @@ pub fn execute(
         }
         #[cfg(not(unix))]
         Mode::Process => {
-            let outcome = crate::report::JobOutcome {
-                status: crate::report::Status::Failed(
-                    "--mode process needs a Unix system; use --mode threaded".into(),
-                ),
-                ..Default::default()
-            };
+            let outcome = crate::report::JobOutcome::failed(crate::failure::Failure::new(
+                crate::failure::ErrorKind::Unsupported,
+                "--mode process needs a Unix system; use --mode threaded",
+            ));
             for job in jobs {
                 events.finished(job, 0, &outcome);
             }

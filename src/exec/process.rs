@@ -3,6 +3,7 @@
 //! dies costs only the job it held, which is retried once on a fresh worker; a job past
 //! `--timeout` is stopped with its worker.
 
+use crate::failure::{ErrorKind, Failure};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,7 +14,7 @@ use crate::events::Collector;
 use crate::exec::child::{Ended, Received, WorkerProcess};
 use crate::exec::protocol::{FromWorker, ToWorker, WireJob};
 use crate::job::Job;
-use crate::report::{JobOutcome, Status, WorkerRecord};
+use crate::report::{JobOutcome, WorkerRecord};
 
 /// Jobs a worker holds at most: the one it runs and one queued behind it, so it never
 /// waits for imgpar between two images.
@@ -95,7 +96,7 @@ struct Held {
     /// When the current worker said it began.
     started: Option<Instant>,
     /// Why the workers it ran on died, one entry per death.
-    deaths: Vec<String>,
+    deaths: Vec<Failure>,
 }
 
 /// The slot's live worker and what it has done so far.
@@ -190,7 +191,7 @@ impl<'a> Slot<'a> {
                 }
                 Err(reason) => {
                     if let Some(held) = self.held.pop_front() {
-                        self.fail(held.job, reason);
+                        self.fail(held.job, Failure::new(ErrorKind::WorkerDied, reason));
                     }
                     return false;
                 }
@@ -264,7 +265,10 @@ impl<'a> Slot<'a> {
         if let Some(held) = self.held.pop_front() {
             self.fail(
                 held.job,
-                format!("timed out after {limit} s (its worker was stopped and replaced)"),
+                Failure::new(
+                    ErrorKind::Timeout,
+                    format!("timed out after {limit} s (its worker was stopped and replaced)"),
+                ),
             );
         }
         self.unsend_held();
@@ -277,9 +281,12 @@ impl<'a> Slot<'a> {
         let Some(ended) = self.end_worker(End::Finish) else {
             return;
         };
-        let cause = ended
-            .cause
-            .unwrap_or_else(|| "worker ended before finishing its image".into());
+        let cause = ended.cause.unwrap_or_else(|| {
+            Failure::new(
+                ErrorKind::WorkerDied,
+                "worker ended before finishing its image",
+            )
+        });
         // The job it held: the one it began, or (not stopping) the first one it was sent,
         // since a worker that dies before it begins anything must not be restarted forever.
         let held_by_it = match self.held.front() {
@@ -310,13 +317,17 @@ impl<'a> Slot<'a> {
     }
 
     fn fail_after_deaths(&self, held: Held) {
-        let last = held.deaths.last().cloned().unwrap_or_default();
-        let reason = match held.deaths.len() {
-            1 if self.stopping => format!("{last} (not retried: the run was interrupted)"),
-            1 => last,
-            n => format!("{last} (the image was tried on {n} workers)"),
+        let Some(mut last) = held.deaths.last().cloned() else {
+            return;
         };
-        self.fail(held.job, reason);
+        match held.deaths.len() {
+            1 if self.stopping => last
+                .message
+                .push_str(" (not retried: the run was interrupted)"),
+            1 => {}
+            n => last.message = format!("{} (the image was tried on {n} workers)", last.message),
+        }
+        self.fail(held.job, last);
     }
 
     /// How long the front job has been running on the current worker.
@@ -334,12 +345,9 @@ impl<'a> Slot<'a> {
         }
     }
 
-    fn fail(&self, job: usize, reason: String) {
+    fn fail(&self, job: usize, failure: Failure) {
         let job = &self.pool.jobs[job];
-        let outcome = JobOutcome {
-            status: Status::Failed(reason),
-            ..JobOutcome::default()
-        };
+        let outcome = JobOutcome::failed(failure);
         self.pool.events.finished(job, self.id, &outcome);
     }
 
@@ -353,7 +361,7 @@ impl<'a> Slot<'a> {
             End::Kill(how) => (live.process.kill(), Some(how)),
         };
         let how = how
-            .or_else(|| ended.cause.clone())
+            .or_else(|| ended.cause.as_ref().map(|c| c.message.clone()))
             .unwrap_or_else(|| "finished".into());
         self.pool.events.worker_ended(WorkerRecord {
             worker: self.id,

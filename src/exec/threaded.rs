@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::Spec;
 use crate::events::Collector;
+use crate::failure::{ErrorKind, Failure};
 use crate::job::{CommitGate, Job, process_job_gated};
-use crate::report::{JobOutcome, Status};
+use crate::report::JobOutcome;
 
 /// How often the coordinator looks at the stop request and the clock when no event comes.
 const TICK: Duration = Duration::from_millis(50);
@@ -162,13 +163,13 @@ fn work(thread: u64, shared: &Shared, leave: &AtomicBool, sender: &mpsc::Sender<
 }
 
 fn timed_out(limit: Duration) -> JobOutcome {
-    JobOutcome {
-        status: Status::Failed(format!(
+    JobOutcome::failed(Failure::new(
+        ErrorKind::Timeout,
+        format!(
             "still running after {} s (--timeout); threaded mode cannot stop an image, so it \
              was left behind and will write nothing (use --mode process --timeout for \
              untrusted input)",
             limit.as_secs_f64()
-        )),
-        ..JobOutcome::default()
-    }
+        ),
+    ))
 }

@@ -1,6 +1,7 @@
 //! Bytes in, an upright 8-bit gray image out: format sniffing, the pixel limit, the
 //! choice of decoder (JPEG and WebP have their own), and EXIF orientation.
 
+use crate::failure::{ErrorKind, Failure};
 use std::io::Cursor;
 
 use image::metadata::Orientation;
@@ -40,10 +41,10 @@ impl Decoded {
 /// (0: no limit) before any pixel buffer is allocated. A JPEG or WebP is decoded already
 /// shrunk as far as [`super::ops::reduction_allowed`] permits for `spec`. The error says
 /// what is wrong with the file in words a user can act on.
-pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
+pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
-        return Err("file is empty".into());
+        return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg
@@ -81,7 +82,7 @@ pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, String> {
 
 /// A TIFF, with the variants the `image` crate reads wrong put right: bits in reverse
 /// order, planes stored apart, premultiplied alpha.
-fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, String> {
+fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
     let Some(layout) = super::tiff_layout::layout(bytes) else {
         return decode_generic(bytes, ImageFormat::Tiff, max_pixels);
     };
@@ -118,25 +119,29 @@ pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
 }
 
 /// Recognises the image format from the first bytes of the file.
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, String> {
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, Failure> {
     match guess_format(bytes).ok_or(()) {
         Ok(format) if format.reading_enabled() => Ok(format),
-        Ok(format) => Err(format!(
+        Ok(format) => Err(unsupported(format!(
             "{} images are not supported",
             format
                 .extensions_str()
                 .first()
                 .unwrap_or(&"this kind of")
                 .to_uppercase()
-        )),
+        ))),
         Err(_) if let Some(kind) = unsupported_kind(bytes) => {
-            Err(format!("{kind} files are not supported"))
+            Err(unsupported(format!("{kind} files are not supported")))
         }
-        Err(_) if looks_like_text(bytes) => Err("not an image: the file holds text".into()),
-        Err(_) => {
-            Err("not a recognised image format (no known image signature at the start)".into())
-        }
+        Err(_) if looks_like_text(bytes) => Err(unsupported("not an image: the file holds text")),
+        Err(_) => Err(unsupported(
+            "not a recognised image format (no known image signature at the start)",
+        )),
     }
+}
+
+fn unsupported(message: impl Into<String>) -> Failure {
+    Failure::new(ErrorKind::Unsupported, message)
 }
 
 /// Names the formats a user may well feed in that the `image` crate does not recognise.
@@ -168,13 +173,16 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 }
 
 /// Refuses a `width` x `height` image when it has more than `max_pixels` (0: no limit).
-pub(super) fn check_pixels(width: u64, height: u64, max_pixels: u64) -> Result<(), String> {
+pub(super) fn check_pixels(width: u64, height: u64, max_pixels: u64) -> Result<(), Failure> {
     let pixels = width * height;
     if max_pixels != 0 && pixels > max_pixels {
-        return Err(format!(
-            "image is {width}x{height}, {} MP, over the {} MP limit (--max-pixels)",
-            megapixels(pixels),
-            megapixels(max_pixels)
+        return Err(Failure::new(
+            ErrorKind::TooManyPixels,
+            format!(
+                "image is {width}x{height}, {} MP, over the {} MP limit (--max-pixels)",
+                megapixels(pixels),
+                megapixels(max_pixels)
+            ),
         ));
     }
     Ok(())
@@ -201,7 +209,7 @@ pub(super) fn upright(size: (u32, u32), orientation: Orientation) -> (u32, u32) 
 }
 
 /// Decodes any format the `image` crate reads, then reduces it to gray.
-fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, String> {
+fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, Failure> {
     let (image, orientation) = decode_full(bytes, format, max_pixels)?;
     let size = (image.width(), image.height());
     Ok(upright_gray(image, orientation, format, size))
@@ -245,19 +253,29 @@ fn decode_full(
     bytes: &[u8],
     format: ImageFormat,
     max_pixels: u64,
-) -> Result<(DynamicImage, Orientation), String> {
+) -> Result<(DynamicImage, Orientation), Failure> {
     let name = format
         .extensions_str()
         .first()
         .unwrap_or(&"image")
         .to_uppercase();
     let corrupt = |e: image::ImageError| {
+        let kind = match &e {
+            // The allocation cap is derived from the pixel limit.
+            image::ImageError::Limits(_) => ErrorKind::TooManyPixels,
+            image::ImageError::Unsupported(_) => ErrorKind::Unsupported,
+            _ => ErrorKind::Corrupt,
+        };
         // The decoder's own words, without the wrapper's "Format error decoding ..." prefix.
         let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
-        format!(
-            "corrupt or truncated {name}: {}",
-            super::wording::readable(&detail)
-        )
+        let detail = super::wording::readable(&detail);
+        let message = match kind {
+            ErrorKind::TooManyPixels => {
+                format!("{name} too large to decode within the --max-pixels limit: {detail}")
+            }
+            _ => format!("corrupt or truncated {name}: {detail}"),
+        };
+        Failure::new(kind, message)
     };
     if let Some((width, height)) = header_size(bytes, format) {
         check_pixels(u64::from(width), u64::from(height), max_pixels)?;

@@ -2,6 +2,7 @@
 //! frame to the screen; Pillow (and a user) expects the whole frame, so the canvas grows
 //! to hold it. Every other GIF takes the generic path unchanged.
 
+use crate::failure::Failure;
 use std::io::Cursor;
 
 use image::{DynamicImage, RgbaImage};
@@ -16,7 +17,7 @@ use super::decode::check_pixels;
 pub(super) fn decode_oversized_first_frame(
     bytes: &[u8],
     max_pixels: u64,
-) -> Result<Option<DynamicImage>, String> {
+) -> Result<Option<DynamicImage>, Failure> {
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::RGBA);
     let Ok(mut decoder) = options.read_info(Cursor::new(bytes)) else {

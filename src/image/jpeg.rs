@@ -3,6 +3,7 @@
 //! much as the output allows (a 1/8 decode turns each 8x8 block into one pixel from its
 //! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
+use crate::failure::{ErrorKind, Failure};
 use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -20,23 +21,26 @@ use crate::config::Spec;
 /// [`ops::reduction_allowed`] permits for `spec`. `Ok(None)` hands other colour spaces to
 /// the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
-pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String> {
+pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
     // libjpeg reports a fatal error by calling back into Rust, which unwinds out of the C
     // code with a `LibjpegError`; any other payload is a bug and goes on unwinding.
     match catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, spec))) {
         Ok(result) => result,
         Err(payload) => match payload.downcast::<LibjpegError>() {
-            Ok(error) if error.code == ffi::JERR_OUT_OF_MEMORY => Err(format!(
-                "out of memory decoding this JPEG (libjpeg: {})",
-                error.message
+            Ok(error) if error.code == ffi::JERR_OUT_OF_MEMORY => Err(Failure::new(
+                ErrorKind::OutOfMemory,
+                format!(
+                    "out of memory decoding this JPEG (libjpeg: {})",
+                    error.message
+                ),
             )),
-            Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.message)),
+            Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.message).into()),
             Err(other) => resume_unwind(other),
         },
     }
 }
 
-fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String> {
+fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
     let mut decompress = Decompress::with_err(error_manager())
         .with_markers(&[Marker::APP(1)])
         .from_mem(bytes)
@@ -60,8 +64,10 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String
     let reduction = ops::reduction_allowed(full, spec).min(8);
     decompress.scale(8u32.div_ceil(reduction) as u8);
     let io_error = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::OutOfMemory => "out of memory decoding this JPEG".to_string(),
-        _ => format!("corrupt or truncated JPEG: {e}"),
+        std::io::ErrorKind::OutOfMemory => {
+            Failure::new(ErrorKind::OutOfMemory, "out of memory decoding this JPEG")
+        }
+        _ => Failure::from(format!("corrupt or truncated JPEG: {e}")),
     };
     let mut started = decompress.grayscale().map_err(io_error)?;
     let size = (started.width() as u32, started.height() as u32);

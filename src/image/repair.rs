@@ -3,6 +3,7 @@
 //! pixel data offset points into its own colour table. The first is repaired the way
 //! Pillow reads it; the second is refused with the reason.
 
+use crate::failure::Failure;
 use std::borrow::Cow;
 
 /// `bytes` as the PNG decoder should see them: a gray PNG of 1, 2 or 4 bits whose tRNS
@@ -48,7 +49,7 @@ pub(super) fn png_transparent_gray_in_range(bytes: &[u8]) -> Cow<'_, [u8]> {
 
 /// Refuses a BMP whose pixel data offset points inside its header or colour table: the
 /// decoder would draw the table's bytes as pixels.
-pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), String> {
+pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), Failure> {
     let le32 = |at: usize| {
         bytes
             .get(at..at + 4)
@@ -74,7 +75,8 @@ pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), String> {
         return Err(format!(
             "corrupt BMP: its pixel data offset ({offset}) points inside its header and \
              colour table, which end at byte {table_end}"
-        ));
+        )
+        .into());
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! which it takes for plain alpha. The tags are read with the `tiff` crate, the same
 //! decoder the `image` crate uses inside.
 
+use crate::failure::Failure;
 use std::io::Cursor;
 
 use image::metadata::Orientation;
@@ -82,7 +83,7 @@ pub(super) fn with_bits_in_order(bytes: &[u8], layout: &TiffLayout) -> Vec<u8> {
 pub(super) fn decode_planar(
     bytes: &[u8],
     max_pixels: u64,
-) -> Result<Option<(DynamicImage, Orientation)>, String> {
+) -> Result<Option<(DynamicImage, Orientation)>, Failure> {
     let corrupt = |e: tiff::TiffError| format!("corrupt or truncated TIFF: {e}");
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
@@ -133,7 +134,8 @@ pub(super) fn decode_planar(
                      {} expected",
                     values.len(),
                     row * rows
-                ));
+                )
+                .into());
             }
             for (dy, line) in values.chunks_exact(row).enumerate().take(h - y0) {
                 for (dx, &value) in line.iter().enumerate() {

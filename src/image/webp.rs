@@ -2,6 +2,7 @@
 //! fast as the pure-Rust one on photos, it shrinks while decoding, and it hands over the
 //! luma plane directly. Animated files are left to the generic path (first frame).
 
+use crate::failure::{ErrorKind, Failure};
 use std::io::Cursor;
 
 use image::metadata::Orientation;
@@ -16,7 +17,7 @@ use crate::config::Spec;
 /// shrunk while decoding by the factor `spec` allows. `Ok(None)` hands the file to the
 /// generic path: animated, or a header libwebp does not take (the generic path then says
 /// what is wrong).
-pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, String> {
+pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
     let Some(features) = features(bytes) else {
         return Ok(None);
     };
@@ -91,12 +92,15 @@ impl Planes {
 /// Decodes to YUV(A) at `size` (libwebp rescales when it differs from the stored size)
 /// and keeps the Y plane, stretched from WebP's limited range (16-235) to full range, and
 /// the A plane.
-fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Planes, String> {
+fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Planes, Failure> {
     // SAFETY: a plain C struct; WebPInitDecoderConfig sets it up before use.
     let mut config: ffi::WebPDecoderConfig = unsafe { std::mem::zeroed() };
     // SAFETY: `config` is a valid, writable WebPDecoderConfig.
     if !unsafe { ffi::WebPInitDecoderConfig(&mut config) } {
-        return Err("internal: libwebp version mismatch".into());
+        return Err(Failure::new(
+            ErrorKind::Internal,
+            "internal: libwebp version mismatch",
+        ));
     }
     if size != (config.input.width as u32, config.input.height as u32) {
         config.options.use_scaling = 1;
@@ -116,12 +120,12 @@ fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Pla
         // and its planes hold `height` rows of `stride` bytes (at least `width` used).
         Ok(unsafe { copy_planes(&config.output, with_alpha) })
     } else if status == ffi::VP8StatusCode::VP8_STATUS_OUT_OF_MEMORY {
-        Err("out of memory decoding this WebP".into())
-    } else {
-        Err(format!(
-            "corrupt or truncated WEBP: {}",
-            status_text(status)
+        Err(Failure::new(
+            ErrorKind::OutOfMemory,
+            "out of memory decoding this WebP",
         ))
+    } else {
+        Err(format!("corrupt or truncated WEBP: {}", status_text(status)).into())
     };
     // SAFETY: frees what WebPDecode allocated (a no-op when it allocated nothing).
     unsafe { ffi::WebPFreeDecBuffer(&mut config.output) };

@@ -6,6 +6,8 @@
 mod dir;
 
 use std::io::Write;
+
+use crate::failure::ErrorKind;
 use std::path::Path;
 
 /// Prefix of the temporary files imgpar writes beside its outputs; a leftover one (from a
@@ -19,6 +21,8 @@ pub const TEMP_PREFIX: &str = ".imgpar-";
 pub struct WriteFailure {
     pub message: String,
     pub output_unusable: bool,
+    /// `OutputExists` when the name was taken, else `Write`.
+    pub kind: ErrorKind,
 }
 
 impl WriteFailure {
@@ -26,6 +30,16 @@ impl WriteFailure {
         WriteFailure {
             message,
             output_unusable: affects_every_write(error),
+            kind: ErrorKind::Write,
+        }
+    }
+
+    /// A write refused for this file alone.
+    fn refused(message: String) -> WriteFailure {
+        WriteFailure {
+            message,
+            output_unusable: false,
+            kind: ErrorKind::Write,
         }
     }
 }
@@ -78,18 +92,18 @@ pub fn write_beneath(
             std::path::Component::Normal(name) => names.push(name),
             std::path::Component::CurDir => {}
             _ => {
-                return Err(WriteFailure {
-                    message: format!("output name {} leaves the output folder", rel.display()),
-                    output_unusable: false,
-                });
+                return Err(WriteFailure::refused(format!(
+                    "output name {} leaves the output folder",
+                    rel.display()
+                )));
             }
         }
     }
     let Some(file_name) = names.pop() else {
-        return Err(WriteFailure {
-            message: format!("output {} has no file name", path.display()),
-            output_unusable: false,
-        });
+        return Err(WriteFailure::refused(format!(
+            "output {} has no file name",
+            path.display()
+        )));
     };
     let mut folder = dir::Dir::open(root).map_err(|e| {
         WriteFailure::new(format!("cannot open folder {}: {e}", root.display()), &e)
@@ -98,21 +112,15 @@ pub fn write_beneath(
     for name in names {
         reached.push(name);
         folder = folder.enter(name).map_err(|e| match e {
-            dir::EnterError::Link => WriteFailure {
-                message: format!(
-                    "{} is a link; imgpar never writes through a link inside the output \
+            dir::EnterError::Link => WriteFailure::refused(format!(
+                "{} is a link; imgpar never writes through a link inside the output \
                      folder (it could lead outside it)",
-                    reached.display()
-                ),
-                output_unusable: false,
-            },
-            dir::EnterError::NotAFolder => WriteFailure {
-                message: format!(
-                    "cannot create folder {}: a file of that name is in the way",
-                    reached.display()
-                ),
-                output_unusable: false,
-            },
+                reached.display()
+            )),
+            dir::EnterError::NotAFolder => WriteFailure::refused(format!(
+                "cannot create folder {}: a file of that name is in the way",
+                reached.display()
+            )),
             dir::EnterError::Io(e) => WriteFailure::new(
                 format!("cannot create folder {}: {e}", reached.display()),
                 &e,
@@ -129,10 +137,9 @@ pub fn write_beneath(
             format!("cannot write {}: {e}", path.display()),
             &e,
         )),
-        Ok(()) if !may_commit() => Err(WriteFailure {
-            message: "abandoned before its output was written".into(),
-            output_unusable: false,
-        }),
+        Ok(()) if !may_commit() => Err(WriteFailure::refused(
+            "abandoned before its output was written".into(),
+        )),
         Ok(()) => folder
             .rename(&temp_name, file_name, replace)
             .map_err(|e| rename_failure(&path, &e)),
@@ -147,11 +154,11 @@ pub fn write_beneath(
 fn rename_failure(path: &Path, error: &std::io::Error) -> WriteFailure {
     if error.kind() == std::io::ErrorKind::AlreadyExists {
         WriteFailure {
-            message: format!(
+            kind: ErrorKind::OutputExists,
+            ..WriteFailure::refused(format!(
                 "output {} already exists (use --overwrite or --skip-existing)",
                 path.display()
-            ),
-            output_unusable: false,
+            ))
         }
     } else {
         WriteFailure::new(format!("cannot write {}: {error}", path.display()), error)
