@@ -8,6 +8,7 @@ use crate::fetch::FetchPolicy;
 
 /// How the resized image relates to the target box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Fit {
     /// Fit inside the box, keeping the aspect ratio.
     Contain,
@@ -19,8 +20,9 @@ pub enum Fit {
 
 /// The resampling filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Filter {
-    /// Lanczos with 3 lobes: the sharpest, the default.
+    /// Lanczos with 3 lobes: the sharpest.
     Lanczos3,
     /// Catmull-Rom cubic.
     CatmullRom,
@@ -112,12 +114,14 @@ impl Default for Spec {
 }
 
 /// How the batch is scheduled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Mode {
     /// One image after another on the calling thread.
     Sequential,
     /// A pool of worker threads taking the next image as they become idle.
+    #[default]
     Threaded,
     /// Downloads (or file reads) run concurrently on an async runtime and feed a pool of
     /// CPU worker threads through a bounded queue.
@@ -198,7 +202,7 @@ impl RunConfig {
             inputs,
             url_lists: Vec::new(),
             output,
-            mode: Mode::Threaded,
+            mode: Mode::default(),
             jobs: cores(),
             format: FormatChoice::Same,
             limits: WorkerLimits::default(),

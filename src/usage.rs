@@ -8,8 +8,7 @@ pub fn self_usage() -> (f64, f64) {
         // SAFETY: getrusage only writes into the struct we hand it.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
-            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-            let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+            let cpu = cpu_seconds(&usage);
             // Linux reports ru_maxrss in KiB; it also counts the memory of the process that
             // started this one, as it was when it forked, so the kernel's per-process
             // high-water mark is preferred where there is one.
@@ -18,6 +17,13 @@ pub fn self_usage() -> (f64, f64) {
         }
     }
     (0.0, 0.0)
+}
+
+/// User plus system CPU seconds in `usage`.
+#[cfg(unix)]
+pub fn cpu_seconds(usage: &libc::rusage) -> f64 {
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// The high-water mark of this process's own resident memory (VmHWM), in KiB, on Linux.

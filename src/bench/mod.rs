@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
 use stats::AmdahlFit;
@@ -89,14 +89,26 @@ pub struct BenchResult {
     pub fits: Vec<ModeFit>,
 }
 
-/// One run's figures, from its JSON report.
+/// One run's figures: the fields of its JSON report (`RunReport`) the sweep uses, read
+/// by name and type; the rest is ignored.
+#[derive(Debug, Deserialize)]
 struct RunFigures {
     wall_s: f64,
     cpu_s: f64,
-    peak_mib: f64,
+    /// imgpar's own peak (with threads, the whole run's).
+    peak_rss_mib: f64,
+    /// The worker processes' peaks summed over slots (process mode; else 0).
+    workers_peak_rss_mib: f64,
     ok: usize,
     failed: usize,
     planned: usize,
+}
+
+impl RunFigures {
+    /// Peak memory of the run: imgpar's own plus its worker processes'.
+    fn peak_mib(&self) -> f64 {
+        self.peak_rss_mib + self.workers_peak_rss_mib
+    }
 }
 
 /// Runs the sweep, printing a line on stderr per point as it goes, and writes the files of
@@ -108,7 +120,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Str
     let program = std::env::current_exe()
         .map_err(|e| format!("cannot find imgpar's own program to run: {e}"))?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::config::cores();
     let mut measured: Vec<(Mode, usize, Vec<RunFigures>)> = Vec::new();
     for &mode in &config.modes {
         let counts = match mode {
@@ -184,17 +196,7 @@ fn run_once(
     }
     removed.map_err(|e| format!("cannot clear the scratch folder: {e}"))?;
     let text = std::fs::read(&report).map_err(|e| format!("a run left no report: {e}"))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| format!("a run's report is unreadable: {e}"))?;
-    let number = |key: &str| json[key].as_f64().unwrap_or(0.0);
-    Ok(RunFigures {
-        wall_s: number("wall_s"),
-        cpu_s: number("cpu_s"),
-        peak_mib: number("peak_rss_mib") + number("workers_peak_rss_mib"),
-        ok: number("ok") as usize,
-        failed: number("failed") as usize,
-        planned: number("planned") as usize,
-    })
+    serde_json::from_slice(&text).map_err(|e| format!("a run's report is unreadable: {e}"))
 }
 
 fn summarise(
@@ -228,7 +230,7 @@ fn summarise(
                 efficiency: stats::efficiency(speedup, *workers),
                 karp_flatt: stats::karp_flatt(speedup, *workers),
                 cpu_s: median_of(runs, |r| r.cpu_s),
-                peak_mib: runs.iter().map(|r| r.peak_mib).fold(0.0, f64::max),
+                peak_mib: runs.iter().map(RunFigures::peak_mib).fold(0.0, f64::max),
                 walls_s: walls,
             }
         })

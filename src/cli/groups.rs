@@ -3,15 +3,17 @@
 //! and back into flags (`to_args`) so that `bench` can hand the same settings to the runs
 //! it starts.
 
+use std::fmt;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 
 use super::parse;
-use crate::config::{AsyncSettings, Filter, Fit, FormatChoice, OutputFormat, WorkerLimits};
+use crate::config::{AsyncSettings, Filter, Fit, FormatChoice, OutputFormat, Spec, WorkerLimits};
 use crate::fetch::FetchPolicy;
 
-/// What to do to each image.
+/// What to do to each image. Every default is the library's own (`Spec::default()`).
 #[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
     /// Target box, WIDTHxHEIGHT [default: 256x256].
@@ -28,57 +30,58 @@ pub struct ImageArgs {
 
     /// contain: fit inside the box; cover: fill the box and crop the centre; fill: exactly
     /// the box, aspect ignored.
-    #[arg(long, value_enum, default_value_t = FitArg::Contain)]
-    pub fit: FitArg,
+    #[arg(long, value_enum, default_value_t = Spec::default().fit)]
+    pub fit: Fit,
 
     /// Allow outputs larger than their inputs.
     #[arg(long)]
     pub upscale: bool,
 
     /// Resampling filter.
-    #[arg(long, value_enum, default_value_t = FilterArg::Lanczos3)]
-    pub filter: FilterArg,
+    #[arg(long, value_enum, default_value_t = Spec::default().filter)]
+    pub filter: Filter,
 
     /// Output format; `same` keeps JPEG and PNG and writes PNG for everything else.
     #[arg(long, value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
 
     /// JPEG quality.
-    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+    #[arg(long, default_value_t = Spec::default().quality, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
 
     /// Images with more pixels than this fail before decoding; 0 lifts the limit.
-    #[arg(long, default_value_t = 100_000_000, value_name = "PIXELS")]
+    #[arg(long, default_value_t = Spec::default().max_pixels, value_name = "PIXELS")]
     pub max_pixels: u64,
 }
 
-/// How downloads (and the async mode's reads) are made.
+/// How downloads (and the async mode's reads) are made. Every default is the library's own
+/// (`FetchPolicy::default()`, `AsyncSettings::default()`).
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
     /// With --mode async: downloads (or file reads) in flight at once.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub concurrency: u32,
+    #[arg(long, default_value_t = AsyncSettings::default().concurrency, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
+    pub concurrency: usize,
 
     /// With --mode async: downloads in flight at once from one host.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub per_host: u32,
+    #[arg(long, default_value_t = AsyncSettings::default().per_host, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
+    pub per_host: usize,
 
     /// Download attempts after the first, on connection errors, 5xx and 429 (with
     /// exponential backoff and jitter; Retry-After is honoured).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
+    #[arg(long, default_value_t = FetchPolicy::default().retries, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: u32,
 
     /// Largest download accepted (e.g. 64M); a larger body is cut off as it arrives.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse::bytes)]
-    pub max_download: u64,
+    #[arg(long, value_name = "SIZE", default_value_t = Bytes(FetchPolicy::default().max_bytes), value_parser = parse::bytes)]
+    pub max_download: Bytes,
 
     /// Longest time for one download attempt, from the request to the last byte.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse::seconds)]
-    pub download_timeout: Duration,
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(FetchPolicy::default().attempt_timeout), value_parser = parse::seconds)]
+    pub download_timeout: Seconds,
 
     /// Longest wait for a connection to a server.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse::seconds)]
-    pub connect_timeout: Duration,
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(FetchPolicy::default().connect_timeout), value_parser = parse::seconds)]
+    pub connect_timeout: Seconds,
 }
 
 /// Limits on each worker process of `--mode process`.
@@ -88,7 +91,7 @@ pub struct WorkerArgs {
     /// starts a fresh one; --mode threaded cannot stop a thread, so it reports the image,
     /// leaves its thread behind and goes on. Use process mode for untrusted input.
     #[arg(long, value_name = "SECS", value_parser = parse::seconds)]
-    pub timeout: Option<Duration>,
+    pub timeout: Option<Seconds>,
 
     /// With --mode process: cap each worker's address space (e.g. 512M, 2G), so an image
     /// that needs more fails alone instead of exhausting the machine.
@@ -96,22 +99,36 @@ pub struct WorkerArgs {
     pub worker_memory: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FitArg {
-    Contain,
-    Cover,
-    Fill,
+/// A duration given in seconds, shown in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FilterArg {
-    Lanczos3,
-    CatmullRom,
-    Bilinear,
-    Box,
-    Nearest,
+/// A byte count, shown with a binary suffix where it is exact (`64M`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        match ["", "K", "M", "G", "T"]
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, _)| n != 0 && n.is_multiple_of(1u64 << (10 * i)))
+        {
+            Some((i, suffix)) => write!(f, "{}{suffix}", n >> (10 * i)),
+            None => write!(f, "{n}"),
+        }
+    }
 }
 
+/// Output format choices on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Same,
@@ -127,35 +144,13 @@ fn name(value: &impl ValueEnum) -> String {
         .unwrap_or_default()
 }
 
-fn secs(duration: Duration) -> String {
-    duration.as_secs_f64().to_string()
-}
-
 impl ImageArgs {
-    /// The target box: `--size`, or the sides given alone, or 256x256.
+    /// The target box: `--size`, or the sides given alone, or the library's default box.
     pub fn target(&self) -> (Option<u32>, Option<u32>) {
         match (self.size, self.width, self.height) {
             (Some((w, h)), _, _) => (Some(w), Some(h)),
-            (None, None, None) => (Some(256), Some(256)),
+            (None, None, None) => (Spec::default().width, Spec::default().height),
             (None, w, h) => (w, h),
-        }
-    }
-
-    pub fn fit(&self) -> Fit {
-        match self.fit {
-            FitArg::Contain => Fit::Contain,
-            FitArg::Cover => Fit::Cover,
-            FitArg::Fill => Fit::Fill,
-        }
-    }
-
-    pub fn filter(&self) -> Filter {
-        match self.filter {
-            FilterArg::Lanczos3 => Filter::Lanczos3,
-            FilterArg::CatmullRom => Filter::CatmullRom,
-            FilterArg::Bilinear => Filter::Bilinear,
-            FilterArg::Box => Filter::Box,
-            FilterArg::Nearest => Filter::Nearest,
         }
     }
 
@@ -199,18 +194,18 @@ impl ImageArgs {
 impl FetchArgs {
     pub fn policy(&self) -> FetchPolicy {
         FetchPolicy {
-            connect_timeout: self.connect_timeout,
-            attempt_timeout: self.download_timeout,
+            connect_timeout: self.connect_timeout.0,
+            attempt_timeout: self.download_timeout.0,
             retries: self.retries,
-            max_bytes: self.max_download,
+            max_bytes: self.max_download.0,
             ..FetchPolicy::default()
         }
     }
 
     pub fn async_settings(&self) -> AsyncSettings {
         AsyncSettings {
-            concurrency: self.concurrency as usize,
-            per_host: self.per_host as usize,
+            concurrency: self.concurrency,
+            per_host: self.per_host,
         }
     }
 
@@ -226,9 +221,9 @@ impl FetchArgs {
             "--max-download".into(),
             self.max_download.to_string(),
             "--download-timeout".into(),
-            secs(self.download_timeout),
+            self.download_timeout.to_string(),
             "--connect-timeout".into(),
-            secs(self.connect_timeout),
+            self.connect_timeout.to_string(),
         ]
     }
 }
@@ -236,7 +231,7 @@ impl FetchArgs {
 impl WorkerArgs {
     pub fn limits(&self) -> WorkerLimits {
         WorkerLimits {
-            timeout: self.timeout,
+            timeout: self.timeout.map(|s| s.0),
             memory: self.worker_memory,
         }
     }
@@ -245,7 +240,7 @@ impl WorkerArgs {
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(timeout) = self.timeout {
-            args.extend(["--timeout".into(), secs(timeout)]);
+            args.extend(["--timeout".into(), timeout.to_string()]);
         }
         if let Some(memory) = self.worker_memory {
             args.extend(["--worker-memory".into(), memory.to_string()]);

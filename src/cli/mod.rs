@@ -8,10 +8,10 @@ mod parse;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 pub use console::convert;
-pub use groups::{FetchArgs, FilterArg, FitArg, FormatArg, ImageArgs, WorkerArgs};
+pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
 pub use parse::MIN_WORKER_MEMORY;
 
 use crate::bench::BenchConfig;
@@ -42,8 +42,8 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
 
     /// How the batch runs.
-    #[arg(long, value_enum, default_value_t = ModeArg::Threaded)]
-    pub mode: ModeArg,
+    #[arg(long, value_enum, default_value_t = Mode::default())]
+    pub mode: Mode,
 
     /// Number of workers [default: number of cores].
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -122,7 +122,7 @@ pub struct BenchArgs {
         value_delimiter = ',',
         default_value = "sequential,threaded,process,async"
     )]
-    pub modes: Vec<ModeArg>,
+    pub modes: Vec<Mode>,
 
     /// Worker counts to sweep: a list (1,2,4) or a range (1..8) [default: 1, 2, 4, ... up
     /// to twice the cores].
@@ -159,36 +159,15 @@ fn parse_counts(text: &str) -> Result<WorkerCounts, String> {
     parse::worker_counts(text).map(WorkerCounts)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    Sequential,
-    Threaded,
-    /// One worker process per core; a crash or hang costs one image, not the run.
-    Process,
-    /// Concurrent downloads (or file reads) feeding a pool of CPU threads.
-    Async,
-}
-
-impl ModeArg {
-    fn mode(self) -> Mode {
-        match self {
-            ModeArg::Sequential => Mode::Sequential,
-            ModeArg::Threaded => Mode::Threaded,
-            ModeArg::Process => Mode::Process,
-            ModeArg::Async => Mode::Async,
-        }
-    }
-}
-
 /// The per-image settings the flags describe.
 fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec {
     let (width, height) = image.target();
     Spec {
         width,
         height,
-        fit: image.fit(),
+        fit: image.fit,
         upscale: image.upscale,
-        filter: image.filter(),
+        filter: image.filter,
         quality: image.quality,
         existing,
         max_pixels: image.max_pixels,
@@ -212,7 +191,7 @@ pub struct Presentation {
 impl Cli {
     /// Resolves the arguments into settings, or says in one line why they cannot run.
     pub fn into_config(self) -> Result<(RunConfig, Spec, Presentation), String> {
-        let mode = self.mode.mode();
+        let mode = self.mode;
         let limits = self.workers.limits();
         let mut inputs = self.paths;
         let output = inputs.pop().unwrap_or_default();
@@ -249,7 +228,7 @@ impl BenchArgs {
     /// Resolves the arguments into a sweep, or says in one line why it cannot run.
     pub fn into_config(self) -> Result<BenchConfig, String> {
         let mut modes = vec![Mode::Sequential];
-        for mode in self.modes.iter().map(|m| m.mode()) {
+        for &mode in &self.modes {
             if !modes.contains(&mode) {
                 modes.push(mode);
             }
@@ -273,5 +252,95 @@ impl BenchArgs {
             run_args,
             process_args: self.workers.to_args(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// The settings the flags describe, and the flags `bench` would hand its runs for them.
+    fn settings_and_relay(args: &[&str]) -> ((RunConfig, Spec), Vec<String>) {
+        let parsed = Cli::try_parse_from(args).unwrap();
+        let mut relay: Vec<String> = vec!["imgpar".into(), "in".into(), "out".into()];
+        relay.extend([
+            "--mode".into(),
+            parsed.mode.to_possible_value().unwrap().get_name().into(),
+        ]);
+        relay.extend(parsed.image.to_args());
+        relay.extend(parsed.fetch.to_args());
+        relay.extend(parsed.workers.to_args());
+        let (run, spec, _) = parsed.into_config().unwrap();
+        ((run, spec), relay)
+    }
+
+    /// Every setting survives `bench`'s trip through argv to the runs it starts: the flags
+    /// it relays parse back to the same `Spec` and run settings, defaults and not.
+    #[test]
+    fn bench_relays_every_setting_unchanged() {
+        let every_flag = [
+            "imgpar",
+            "in",
+            "out",
+            "--mode",
+            "process",
+            "--size",
+            "100x50",
+            "--fit",
+            "cover",
+            "--upscale",
+            "--filter",
+            "catmull-rom",
+            "--format",
+            "jpeg",
+            "--quality",
+            "70",
+            "--max-pixels",
+            "5000",
+            "--concurrency",
+            "5",
+            "--per-host",
+            "2",
+            "--retries",
+            "1",
+            "--max-download",
+            "3M",
+            "--download-timeout",
+            "2.5",
+            "--connect-timeout",
+            "1.5",
+            "--timeout",
+            "7",
+            "--worker-memory",
+            "128M",
+        ];
+        for args in [
+            &["imgpar", "in", "out"][..],
+            &every_flag[..],
+            &["imgpar", "in", "out", "--width", "99"][..],
+        ] {
+            let ((run, spec), relay) = settings_and_relay(args);
+            let relay: Vec<&str> = relay.iter().map(String::as_str).collect();
+            let ((run_again, spec_again), _) = settings_and_relay(&relay);
+            assert_eq!(spec, spec_again, "{args:?} -> {relay:?}");
+            assert_eq!(run.mode, run_again.mode);
+            assert_eq!(run.format, run_again.format);
+            assert_eq!(run.limits, run_again.limits);
+            assert_eq!(run.async_settings, run_again.async_settings);
+        }
+    }
+
+    /// With no flags, the command line means exactly the library's defaults.
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let ((run, spec), _) = settings_and_relay(&["imgpar", "in", "out"]);
+        assert_eq!(spec, Spec::default());
+        let library = RunConfig::new(vec!["in".into()], "out".into());
+        assert_eq!(run.mode, library.mode);
+        assert_eq!(run.format, library.format);
+        assert_eq!(run.limits, library.limits);
+        assert_eq!(run.async_settings, library.async_settings);
+        assert_eq!(run.jobs, library.jobs);
     }
 }

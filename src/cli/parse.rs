@@ -19,7 +19,7 @@ pub fn size(text: &str) -> Result<(u32, u32), String> {
 }
 
 /// A positive number of seconds, fractions allowed.
-pub fn seconds(text: &str) -> Result<Duration, String> {
+pub fn seconds(text: &str) -> Result<super::groups::Seconds, String> {
     let secs: f64 = text
         .trim()
         .parse()
@@ -29,11 +29,15 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
             "expected seconds between 0 and 1000000, not `{text}`"
         ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(super::groups::Seconds(Duration::from_secs_f64(secs)))
 }
 
 /// A size in bytes with an optional binary suffix: `512M`, `2G`, `65536`, `800K`.
-pub fn bytes(text: &str) -> Result<u64, String> {
+pub fn bytes(text: &str) -> Result<super::groups::Bytes, String> {
+    byte_count(text).map(super::groups::Bytes)
+}
+
+fn byte_count(text: &str) -> Result<u64, String> {
     let bad = || format!("expected a size like 512M or 2G, not `{text}`");
     let t = text.trim();
     let (digits, shift) = match t.char_indices().last().ok_or_else(bad)? {
@@ -56,7 +60,7 @@ pub fn bytes(text: &str) -> Result<u64, String> {
 
 /// A `--worker-memory` size: at least [`MIN_WORKER_MEMORY`].
 pub fn worker_memory(text: &str) -> Result<u64, String> {
-    let bytes = bytes(text)?;
+    let bytes = byte_count(text)?;
     if bytes < MIN_WORKER_MEMORY {
         return Err(format!(
             "{text} is too small for a worker to start; give at least {}M",
@@ -110,9 +114,13 @@ mod tests {
 
     #[test]
     fn byte_sizes() {
-        assert_eq!(bytes("64M").unwrap(), 64 << 20);
-        assert_eq!(bytes("2g").unwrap(), 2 << 30);
-        assert_eq!(bytes("1000").unwrap(), 1000);
+        assert_eq!(bytes("64M").unwrap().0, 64 << 20);
+        assert_eq!(bytes("2g").unwrap().0, 2 << 30);
+        assert_eq!(bytes("1000").unwrap().0, 1000);
+        // Shown as typed where exact, so `bench` relays the same size.
+        assert_eq!(bytes("64M").unwrap().to_string(), "64M");
+        assert_eq!(bytes("1000").unwrap().to_string(), "1000");
+        assert_eq!(bytes("2048").unwrap().to_string(), "2K");
         assert!(bytes("0").is_err());
         assert!(bytes("99999999999T").is_err());
         assert!(worker_memory("1M").is_err());

@@ -188,7 +188,6 @@ impl WorkerProcess {
                 break r == pid;
             };
         }
-        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         // The worker is gone, so its stderr is at its end and the reader returns.
         let stderr = self
             .stderr
@@ -205,7 +204,7 @@ impl WorkerProcess {
         };
         Ended {
             cause,
-            cpu_s: secs(usage.ru_utime) + secs(usage.ru_stime),
+            cpu_s: crate::usage::cpu_seconds(&usage),
             // Linux reports ru_maxrss in KiB.
             peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
         }
