@@ -6,7 +6,7 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use imgpar::internals::{Job, process_job};
-use imgpar::internals::{decode, encode, ops};
+use imgpar::internals::{decode, encode, resize};
 use imgpar::{ExistingOutput, OutputFormat, Spec};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -44,9 +44,9 @@ fn stages(c: &mut Criterion) {
     let decoded = decode::decode(&jpeg, &spec).unwrap().image;
     let full = (decoded.width(), decoded.height());
     c.bench_function("resize 400x300 -> 256x192 lanczos3", |b| {
-        b.iter(|| ops::resize(black_box(decoded.clone()), full, &spec).unwrap())
+        b.iter(|| resize::resize(black_box(decoded.clone()), full, &spec).unwrap())
     });
-    let small = ops::resize(decoded, full, &spec).unwrap();
+    let small = resize::resize(decoded, full, &spec).unwrap();
     c.bench_function("encode png 256x192", |b| {
         b.iter(|| encode::encode(black_box(&small), OutputFormat::Png, 85).unwrap())
     });

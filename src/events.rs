@@ -9,7 +9,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::job::{Input, Job};
-use crate::report::{JobOutcome, Record, WorkerRecord};
+use crate::outcome::JobOutcome;
+use crate::report::{Record, WorkerRecord};
 
 /// Something that happened during a run, as an [`Observer`] sees it.
 #[non_exhaustive]

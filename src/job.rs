@@ -13,9 +13,9 @@ use std::time::Instant;
 use crate::config::{ExistingOutput, OutputFormat, Spec};
 use crate::failure::{ErrorKind, Failure};
 use crate::fetch::FetchInfo;
-use crate::image::{decode, encode, ops};
+use crate::image::{decode, encode, resize};
+use crate::outcome::{JobOutcome, Status};
 use crate::output::write_beneath;
-use crate::report::{JobOutcome, Status};
 
 /// Where one image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,7 +271,7 @@ fn convert(
     outcome.times.decode_ms = lap(clock);
 
     let clock = Instant::now();
-    let resized = ops::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
+    let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);
 

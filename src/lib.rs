@@ -36,15 +36,13 @@ mod failure;
 mod fetch;
 mod image;
 mod job;
+mod outcome;
 mod output;
 mod plan;
+pub mod render;
 mod report;
 mod run;
 mod thumbnail;
-#[cfg(feature = "cli")]
-mod timeline;
-#[cfg(feature = "cli")]
-mod trace;
 mod usage;
 pub mod worker;
 
@@ -57,7 +55,8 @@ pub use events::{Event, Observer, Unobserved};
 pub use exit::ExitCode;
 pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
-pub use report::{Record, RunReport, StageTimes, WorkerRecord};
+pub use outcome::{Outcome, StageTimes};
+pub use report::{Record, RunReport, WorkerRecord};
 pub use run::Run;
 pub use thumbnail::{Thumbnail, thumbnail};
 
@@ -65,6 +64,6 @@ pub use thumbnail::{Thumbnail, thumbnail};
 /// reach into. They may change in any release.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::image::{decode, encode, gray, ops};
+    pub use crate::image::{decode, encode, gray, resize};
     pub use crate::job::{Input, Job, process_job, quiet_panics_in_jobs};
 }

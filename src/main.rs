@@ -14,6 +14,10 @@ fn main() {
     match cli.command {
         Some(Command::Worker) => imgpar::worker::maybe_serve(),
         Some(Command::Bench(args)) => std::process::exit(bench(args)),
+        Some(Command::Completions { shell }) => {
+            std::process::exit(imgpar::cli::print_completions(shell).code())
+        }
+        Some(Command::Man) => std::process::exit(imgpar::cli::print_man().code()),
         None => {}
     }
     let code = imgpar::cli::convert(cli, cancel_on_signals());

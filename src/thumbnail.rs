@@ -4,7 +4,7 @@
 use crate::config::{OutputFormat, Spec};
 use crate::error::Error;
 use crate::failure::{ErrorKind, Failure};
-use crate::image::{decode, encode, ops};
+use crate::image::{decode, encode, resize};
 
 /// An encoded thumbnail and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thum
         let decoded = decode::decode(bytes, spec)?;
         let input_size = decoded.stored_size;
         let internal = |message: String| Failure::new(ErrorKind::Internal, message);
-        let resized = ops::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
+        let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
         let size = (resized.width(), resized.height());
         let bytes = encode::encode(&resized, format, spec.quality).map_err(internal)?;
         Ok(Thumbnail {

@@ -26,6 +26,6 @@ pub fn maybe_serve() {
         && first == "worker"
     {
         #[cfg(unix)]
-        std::process::exit(crate::exec::worker::serve());
+        std::process::exit(crate::exec::process::serve::serve());
     }
 }

@@ -83,27 +83,27 @@ fn a_run_that_cannot_start_is_an_error_and_writes_nothing() {
     assert!(!out.exists());
 }
 
-/// `examples/embed.rs`, built beside this test (CI also builds both without default
+/// `examples/batch.rs`, built beside this test (CI also builds both without default
 /// features).
-fn embed_example() -> std::path::PathBuf {
+fn batch_example() -> std::path::PathBuf {
     let deps = std::env::current_exe().unwrap();
     deps.parent()
         .unwrap()
         .parent()
         .unwrap()
-        .join("examples/embed")
+        .join("examples/batch")
 }
 
 #[test]
 fn a_host_program_converts_an_image_and_a_folder_in_process_mode_and_prints_nothing_of_ours() {
     let out = tempfile::tempdir().unwrap();
-    let ended = std::process::Command::new(embed_example())
+    let ended = std::process::Command::new(batch_example())
         .arg(fixtures("images/red.png"))
         .arg(fixtures("images"))
         .arg(out.path())
         .stdin(std::process::Stdio::null())
         .output()
-        .expect("the embed example is built with the tests");
+        .expect("the batch example is built with the tests");
     let stdout = String::from_utf8_lossy(&ended.stdout);
     let stderr = String::from_utf8_lossy(&ended.stderr);
     assert!(ended.status.success(), "{stdout}{stderr}");

@@ -3,7 +3,7 @@
 #![no_main]
 
 use imgpar::{OutputFormat, Spec};
-use imgpar::internals::{decode, encode, ops};
+use imgpar::internals::{decode, encode, resize};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -17,7 +17,7 @@ fuzz_target!(|bytes: &[u8]| {
     let Ok(decoded) = decode::decode(bytes, &spec) else {
         return;
     };
-    let Ok(resized) = ops::resize(decoded.image, decoded.full_size, &spec) else {
+    let Ok(resized) = resize::resize(decoded.image, decoded.full_size, &spec) else {
         return;
     };
     for format in [OutputFormat::Png, OutputFormat::Jpeg] {

@@ -5,20 +5,57 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::BenchResult;
+use crate::render::Render;
 
 /// Writes the three files into `dir`, creating it if needed.
 pub fn write_all(dir: &Path, result: &BenchResult) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let write = |name: &str, text: String| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    write("bench.csv", csv(result))?;
-    write(
-        "bench.json",
-        serde_json::to_string_pretty(result).expect("a bench result always serialises"),
-    )?;
-    write("speedup.svg", super::plot::speedup_svg(result)?)
+    let renderers: [&dyn Render<BenchResult>; 3] = [&BenchCsv, &BenchJson, &SpeedupPlot];
+    for renderer in renderers {
+        let path = dir.join(renderer.name());
+        std::fs::write(&path, renderer.render(result)?)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `bench.csv`: one row per mode and worker count.
+pub struct BenchCsv;
+
+impl Render<BenchResult> for BenchCsv {
+    fn name(&self) -> &'static str {
+        "bench.csv"
+    }
+
+    fn render(&self, result: &BenchResult) -> Result<String, String> {
+        Ok(csv(result))
+    }
+}
+
+/// `bench.json`: everything the sweep measured, fits included.
+pub struct BenchJson;
+
+impl Render<BenchResult> for BenchJson {
+    fn name(&self) -> &'static str {
+        "bench.json"
+    }
+
+    fn render(&self, result: &BenchResult) -> Result<String, String> {
+        serde_json::to_string_pretty(result).map_err(|e| format!("cannot write JSON: {e}"))
+    }
+}
+
+/// `speedup.svg`: speedup against workers, a line per mode.
+pub struct SpeedupPlot;
+
+impl Render<BenchResult> for SpeedupPlot {
+    fn name(&self) -> &'static str {
+        "speedup.svg"
+    }
+
+    fn render(&self, result: &BenchResult) -> Result<String, String> {
+        super::plot::speedup_svg(result)
+    }
 }
 
 /// One line per mode and worker count, with a header.

@@ -11,8 +11,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::Presentation;
 use crate::events::{Event, Observer};
 use crate::exit::ExitCode;
+use crate::render::{ChromeTrace, JsonReport, Render, Timeline};
 use crate::report::{self, RunReport};
-use crate::{Run, output, timeline, trace};
+use crate::{Run, output};
 
 /// Runs the conversion the arguments describe and says how it ended, printing on stderr
 /// what a user should see. `cancel` stops it after the images in progress.
@@ -27,8 +28,8 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         .map(|p| p.display().to_string())
         .collect();
     let mut run = Run::from_config(config, spec).cancel_on(cancel);
-    for (what, path) in result_files(&shown) {
-        run = run.check_writable(what, path);
+    for (renderer, path) in result_files(&shown) {
+        run = run.check_writable(renderer.name(), path);
     }
     let progress = Progress::new(!shown.quiet);
     let report = match run.execute_with(&progress) {
@@ -44,17 +45,12 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         );
     }
     print_outcome(&report, shown.quiet);
-    for (what, path) in result_files(&shown) {
-        let text = match what {
-            "report" => Ok(report.to_json()),
-            "trace" => Ok(trace::chrome_trace(&report)),
-            _ => timeline::timeline_svg(&report),
-        };
-        let written = text.and_then(|text| {
+    for (renderer, path) in result_files(&shown) {
+        let written = renderer.render(&report).and_then(|text| {
             output::write_atomic(path, text.as_bytes(), true).map_err(|e| e.message)
         });
         if let Err(message) = written {
-            return usage_error(&format!("cannot write the {what}: {message}"));
+            return usage_error(&format!("cannot write the {}: {message}", renderer.name()));
         }
     }
     ExitCode::of_report(&report)
@@ -88,15 +84,18 @@ fn print_outcome(report: &RunReport, quiet: bool) {
 }
 
 /// The files the run writes besides images (`--report`, `--trace`, `--timeline`), each
-/// with the word for it.
-fn result_files(shown: &Presentation) -> impl Iterator<Item = (&'static str, &std::path::Path)> {
-    [
-        ("report", &shown.report),
-        ("trace", &shown.trace),
-        ("timeline", &shown.timeline),
-    ]
-    .into_iter()
-    .filter_map(|(what, path)| Some((what, path.as_deref()?)))
+/// with its renderer.
+fn result_files(
+    shown: &Presentation,
+) -> impl Iterator<Item = (&'static dyn Render<RunReport>, &std::path::Path)> {
+    let renderers: [(&'static dyn Render<RunReport>, &Option<std::path::PathBuf>); 3] = [
+        (&JsonReport, &shown.report),
+        (&ChromeTrace, &shown.trace),
+        (&Timeline, &shown.timeline),
+    ];
+    renderers
+        .into_iter()
+        .filter_map(|(renderer, path)| Some((renderer, path.as_deref()?)))
 }
 
 /// The progress bar, drawn on stderr when it is a terminal and the user did not ask for

@@ -3,6 +3,7 @@
 //! anything is touched.
 
 mod console;
+mod docs;
 mod groups;
 mod parse;
 
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use console::convert;
+pub use docs::{print_completions, print_man};
 pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
 pub use parse::MIN_WORKER_MEMORY;
 
@@ -35,8 +37,8 @@ pub struct Cli {
 
     /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
     /// images are recognised by extension or content), an image file, a file listing
-    /// http(s) URLs one per line, or `-` for a URL list on stdin; a folder named `bench`
-    /// or `worker` is written `./bench`. OUTPUT is the folder to write to (created if
+    /// http(s) URLs one per line, or `-` for a URL list on stdin; a folder named `bench`,
+    /// `completions`, `man` or `worker` is written `./bench`. OUTPUT is the folder to write to (created if
     /// missing; not inside an INPUT folder).
     #[arg(required = true, value_name = "INPUT... OUTPUT")]
     pub paths: Vec<PathBuf>,
@@ -97,6 +99,15 @@ pub enum Command {
     /// Measure speedup against mode and worker count on the same inputs: a table, an
     /// Amdahl fit, and with --out a CSV, a JSON and a speedup plot.
     Bench(Box<BenchArgs>),
+    /// Print a shell completion script on stdout (e.g. `imgpar completions bash >
+    /// /etc/bash_completion.d/imgpar`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout (e.g. `imgpar man > imgpar.1`).
+    Man,
     /// The child side of `--mode process`: reads jobs on stdin, answers on stdout. Started
     /// by imgpar itself, never by a user.
     #[command(hide = true)]

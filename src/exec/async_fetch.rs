@@ -19,10 +19,10 @@ use crate::events::Collector;
 use crate::failure::ErrorKind;
 use crate::fetch;
 use crate::job::{self, Input, Job, Obtained};
-use crate::report::{JobOutcome, Status};
+use crate::outcome::{JobOutcome, Status};
 
 /// An input whose bytes are in hand, waiting for a CPU worker.
-struct Fetched<'a> {
+struct Arrived<'a> {
     job: &'a Job,
     obtained: Obtained,
     /// When the download (or read) started and ended, in the collector's milliseconds.
@@ -44,7 +44,7 @@ pub fn run(
     events: &Collector,
     cancel: &AtomicBool,
 ) {
-    let (sender, receiver) = mpsc::channel::<Fetched>(workers.max(1) * 2);
+    let (sender, receiver) = mpsc::channel::<Arrived>(workers.max(1) * 2);
     let receiver = Mutex::new(receiver);
     std::thread::scope(|scope| {
         for worker in 0..workers.min(jobs.len()) {
@@ -79,7 +79,7 @@ pub fn run(
 /// empty or the run is cancelled.
 fn cpu_worker(
     worker: usize,
-    receiver: &Mutex<mpsc::Receiver<Fetched>>,
+    receiver: &Mutex<mpsc::Receiver<Arrived>>,
     spec: &Spec,
     events: &Collector,
     cancel: &AtomicBool,
@@ -109,7 +109,7 @@ async fn produce<'a>(
     settings: &AsyncSettings,
     events: &'a Collector<'a>,
     cancel: &AtomicBool,
-    sender: mpsc::Sender<Fetched<'a>>,
+    sender: mpsc::Sender<Arrived<'a>>,
 ) {
     let client = match fetch::client(&spec.fetch) {
         Ok(client) => client,
@@ -148,7 +148,7 @@ async fn produce<'a>(
                 }
                 // Waiting here for room in the queue is what bounds memory.
                 let _ = sender
-                    .send(Fetched {
+                    .send(Arrived {
                         job,
                         obtained,
                         span,

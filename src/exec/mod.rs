@@ -4,14 +4,9 @@
 #[cfg(feature = "http")]
 mod async_fetch;
 #[cfg(unix)]
-mod child;
-#[cfg(unix)]
-mod process;
-pub mod protocol;
+pub(crate) mod process;
 mod sequential;
 mod threaded;
-#[cfg(unix)]
-pub mod worker;
 
 use std::sync::atomic::AtomicBool;
 
@@ -55,7 +50,7 @@ pub fn execute(
         }
         #[cfg(not(unix))]
         Mode::Process => {
-            let outcome = crate::report::JobOutcome::failed(crate::failure::Failure::new(
+            let outcome = crate::outcome::JobOutcome::failed(crate::failure::Failure::new(
                 crate::failure::ErrorKind::Unsupported,
                 "--mode process needs a Unix system; use --mode threaded",
             ));

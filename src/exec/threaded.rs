@@ -16,7 +16,7 @@ use crate::config::Spec;
 use crate::events::Collector;
 use crate::failure::{ErrorKind, Failure};
 use crate::job::{CommitGate, Job, process_job_gated};
-use crate::report::JobOutcome;
+use crate::outcome::JobOutcome;
 
 /// How often the coordinator looks at the stop request and the clock when no event comes.
 const TICK: Duration = Duration::from_millis(50);
@@ -55,13 +55,13 @@ pub fn run(
                     continue; // from a thread left behind: its image is already reported
                 };
                 match note.event {
-                    Event::Started(index, gate) => {
-                        slot.running = Some((index, Instant::now(), gate));
-                        events.started(&jobs[index], slot.id);
+                    Event::Started(position, gate) => {
+                        slot.running = Some((position, Instant::now(), gate));
+                        events.started(&jobs[position], slot.id);
                     }
-                    Event::Finished(index, outcome) => {
+                    Event::Finished(position, outcome) => {
                         slot.running = None;
-                        events.finished(&jobs[index], slot.id, &outcome);
+                        events.finished(&jobs[position], slot.id, &outcome);
                     }
                     Event::Exited => slot.exited = true,
                 }
@@ -71,12 +71,12 @@ pub fn run(
         }
         if let Some(limit) = timeout {
             for slot in &mut slots {
-                if let Some((index, since, gate)) = &slot.running
+                if let Some((position, since, gate)) = &slot.running
                     && since.elapsed() > limit
                     // A job already putting its output in place is not given up on.
                     && gate.abandon()
                 {
-                    events.finished(&jobs[*index], slot.id, &timed_out(limit));
+                    events.finished(&jobs[*position], slot.id, &timed_out(limit));
                     slot.leave_behind();
                     *slot = Slot::start(slot.id, &shared, &sender);
                 }
@@ -101,7 +101,8 @@ struct Note {
 }
 
 enum Event {
-    /// A job began; the gate lets the coordinator give up on it before it writes.
+    /// The job at this position in `jobs` began; the gate lets the coordinator give up on
+    /// it before it writes.
     Started(usize, Arc<CommitGate>),
     Finished(usize, Box<JobOutcome>),
     Exited,
@@ -150,14 +151,14 @@ fn work(thread: u64, shared: &Shared, leave: &AtomicBool, sender: &mpsc::Sender<
         let _ = sender.send(Note { thread, event });
     };
     while !shared.stop.load(Ordering::Relaxed) && !leave.load(Ordering::Relaxed) {
-        let index = shared.next.fetch_add(1, Ordering::Relaxed);
-        let Some(job) = shared.jobs.get(index) else {
+        let position = shared.next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = shared.jobs.get(position) else {
             break;
         };
         let gate = Arc::new(CommitGate::default());
-        send(Event::Started(index, Arc::clone(&gate)));
+        send(Event::Started(position, Arc::clone(&gate)));
         let outcome = process_job_gated(job, &shared.spec, &gate);
-        send(Event::Finished(index, Box::new(outcome)));
+        send(Event::Finished(position, Box::new(outcome)));
     }
     send(Event::Exited);
 }

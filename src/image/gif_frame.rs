@@ -2,12 +2,12 @@
 //! frame to the screen; Pillow (and a user) expects the whole frame, so the canvas grows
 //! to hold it. Every other GIF takes the generic path unchanged.
 
-use crate::failure::Failure;
 use std::io::Cursor;
 
 use image::{DynamicImage, RgbaImage};
 
-use super::decode::check_pixels;
+use super::decoded::check_pixels;
+use crate::failure::Failure;
 
 /// The first frame on a canvas grown to hold it, as RGBA (transparent where the frame
 /// does not cover the screen), when that frame reaches past the logical screen; `Ok(None)`

@@ -3,7 +3,6 @@
 //! much as the output allows (a 1/8 decode turns each 8x8 block into one pixel from its
 //! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
-use crate::failure::{ErrorKind, Failure};
 use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -12,13 +11,14 @@ use image::{DynamicImage, GrayImage, ImageFormat};
 use mozjpeg::{Decompress, Marker};
 use mozjpeg_sys as ffi;
 
-use super::decode::{Decoded, check_pixels, upright};
-use super::ops;
+use super::decoded::{Decoded, check_pixels, upright};
+use super::resize;
 use crate::config::Spec;
+use crate::failure::{ErrorKind, Failure};
 
 /// Decodes a YCbCr or gray JPEG to its luma (BT.601, as stored), upright, shrunk while
 /// decoding to `m/8` of its size for the smallest `m` (1 to 8) that shrinks no more than
-/// [`ops::reduction_allowed`] permits for `spec`. `Ok(None)` hands other colour spaces to
+/// [`resize::reduction_allowed`] permits for `spec`. `Ok(None)` hands other colour spaces to
 /// the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
 pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
@@ -61,7 +61,7 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failur
         .unwrap_or(Orientation::NoTransforms);
     let stored = (width as u32, height as u32);
     let full = upright(stored, orientation);
-    let reduction = ops::reduction_allowed(full, spec).min(8);
+    let reduction = resize::reduction_allowed(full, spec).min(8);
     decompress.scale(8u32.div_ceil(reduction) as u8);
     let io_error = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::OutOfMemory => {

@@ -2,12 +2,13 @@
 //! mode produces byte-identical files.
 
 pub mod decode;
+mod decoded;
 pub mod encode;
 mod gif_frame;
 pub mod gray;
 mod jpeg;
-pub mod ops;
 mod repair;
+pub mod resize;
 mod tiff_layout;
 mod webp;
 mod wording;

@@ -3,8 +3,9 @@
 //! pixel data offset points into its own colour table. The first is repaired the way
 //! Pillow reads it; the second is refused with the reason.
 
-use crate::failure::Failure;
 use std::borrow::Cow;
+
+use crate::failure::Failure;
 
 /// `bytes` as the PNG decoder should see them: a gray PNG of 1, 2 or 4 bits whose tRNS
 /// colour is given on the 8-bit scale (255 for white in a 1-bit image, as some writers do)

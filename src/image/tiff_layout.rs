@@ -4,13 +4,14 @@
 //! which it takes for plain alpha. The tags are read with the `tiff` crate, the same
 //! decoder the `image` crate uses inside.
 
-use crate::failure::Failure;
 use std::io::Cursor;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer};
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
+
+use crate::failure::Failure;
 
 /// What imgpar needs to know about a TIFF's first image beyond what the `image` crate
 /// gives.
@@ -87,7 +88,7 @@ pub(super) fn decode_planar(
     let corrupt = |e: tiff::TiffError| format!("corrupt or truncated TIFF: {e}");
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    super::decode::check_pixels(u64::from(width), u64::from(height), max_pixels)?;
+    super::decoded::check_pixels(u64::from(width), u64::from(height), max_pixels)?;
     let (channels, bits) = match decoder.colortype().map_err(corrupt)? {
         tiff::ColorType::Gray(b) => (1, b),
         tiff::ColorType::GrayA(b) => (2, b),

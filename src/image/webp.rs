@@ -2,16 +2,16 @@
 //! fast as the pure-Rust one on photos, it shrinks while decoding, and it hands over the
 //! luma plane directly. Animated files are left to the generic path (first frame).
 
-use crate::failure::{ErrorKind, Failure};
 use std::io::Cursor;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageFormat, ImageReader};
 use libwebp_sys as ffi;
 
-use super::decode::{Decoded, check_pixels, upright};
-use super::ops;
+use super::decoded::{Decoded, check_pixels, upright};
+use super::resize;
 use crate::config::Spec;
+use crate::failure::{ErrorKind, Failure};
 
 /// Decodes a still WebP to gray (with alpha when it has some that is not opaque), upright,
 /// shrunk while decoding by the factor `spec` allows. `Ok(None)` hands the file to the
@@ -33,7 +33,7 @@ pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
             super::decode::orientation_of(&mut decoder)
         });
     let full = upright(stored, orientation);
-    let factor = ops::reduction_allowed(full, spec);
+    let factor = resize::reduction_allowed(full, spec);
     let target = (stored.0.div_ceil(factor), stored.1.div_ceil(factor));
     let planes = decode_planes(bytes, target, features.has_alpha != 0)?;
     let mut image = planes.into_image();

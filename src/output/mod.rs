@@ -7,8 +7,9 @@ mod dir;
 
 use std::io::Write;
 
-use crate::failure::ErrorKind;
 use std::path::Path;
+
+use crate::failure::ErrorKind;
 
 /// Prefix of the temporary files imgpar writes beside its outputs; a leftover one (from a
 /// killed machine) is never mistaken for an output.

@@ -1,17 +1,20 @@
 //! Inputs to jobs: the folder walk, single files and URL lists, which files are images,
 //! and the output path of each, decided once so that every mode writes the same names.
 
+mod guard;
+mod kinds;
 mod names;
 mod urls;
 
-use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
 use crate::config::{FormatChoice, OutputFormat};
 use crate::job::{Input, Job};
+use guard::{FileId, refuse_output_inside, refuse_replacing_inputs};
+use kinds::{InputKind, input_kind, is_link_to_nothing, kind_by_extension};
 
 /// What the walk found: the jobs in a stable order (sorted by path), the entries that could
 /// not be read, and how many files were passed over as not images.
@@ -23,11 +26,6 @@ pub struct Plan {
     /// Files that are neither named nor shaped like an image.
     pub ignored: usize,
 }
-
-/// File extensions taken as images without looking inside (lower case).
-const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
-];
 
 /// Puts the biggest input files first, so that no big image starts last and finishes
 /// alone while the other workers sit idle. Pipes and devices (no size to go by) go first,
@@ -44,11 +42,6 @@ pub fn largest_first(jobs: &mut [Job]) {
         })
     });
 }
-
-/// Extensions of image formats imgpar cannot read but a user would expect it to: files
-/// with these are planned like images, so each fails with a reason instead of being
-/// passed over in silence.
-const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] = &["psd", "psb", "svg", "heic", "heif", "avif", "jxl"];
 
 /// Plans the work for `inputs` (folders, walked recursively; image files; files that are
 /// lists of http(s) URLs; `-` for a URL list on stdin) and `url_lists` (read as URL lists
@@ -103,55 +96,6 @@ pub fn plan(
     }
     refuse_replacing_inputs(&plan.jobs, url_lists)?;
     Ok(plan)
-}
-
-/// Refuses a plan in which an output path is (or leads through links to) one of the
-/// run's own input files or URL lists: writing it would destroy the original.
-fn refuse_replacing_inputs(jobs: &[Job], url_lists: &[PathBuf]) -> Result<(), String> {
-    let mut inputs: HashMap<FileId, &Path> = HashMap::new();
-    let files = jobs.iter().filter_map(|job| match &job.input {
-        Input::File(path) => Some(path.as_path()),
-        Input::Url(_) => None,
-    });
-    for path in files.chain(url_lists.iter().map(PathBuf::as_path)) {
-        if let Some(id) = FileId::of(path) {
-            inputs.insert(id, path);
-        }
-    }
-    for job in jobs {
-        if let Some(input) = FileId::of(&job.output).and_then(|id| inputs.get(&id)) {
-            return Err(format!(
-                "output {} would replace the input {}; choose an output folder that holds \
-                 no input",
-                job.output.display(),
-                input.display()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// What makes a file the same file whatever the path to it: its device and inode, links
-/// followed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct FileId(u64, u64);
-
-impl FileId {
-    /// The identity of the file at `path`, if something is there.
-    #[cfg(unix)]
-    fn of(path: &Path) -> Option<FileId> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).ok()?;
-        Some(FileId(meta.dev(), meta.ino()))
-    }
-
-    #[cfg(not(unix))]
-    fn of(path: &Path) -> Option<FileId> {
-        let canonical = path.canonicalize().ok()?;
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&canonical, &mut hasher);
-        Some(FileId(std::hash::Hasher::finish(&hasher), 0))
-    }
 }
 
 fn read_list(path: &Path) -> Result<String, String> {
@@ -233,64 +177,6 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
     }
 }
 
-/// Whether `path` is a symbolic link whose target does not exist.
-fn is_link_to_nothing(path: &Path) -> bool {
-    path.symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_symlink())
-        && !path.exists()
-}
-
-/// The input's format family, as far as choosing the output format goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum InputKind {
-    Jpeg,
-    Png,
-    Other,
-}
-
-/// Decides whether `path` is an image: by its extension, or else by its first bytes.
-/// `None` means it is not an image (for an explicitly named file, `force` plans it anyway so
-/// the user hears why it failed).
-fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
-    if let Some(kind) = kind_by_extension(path) {
-        return Some(kind);
-    }
-    let sniffed = sniff_file(path);
-    match sniffed {
-        Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
-        Some(image::ImageFormat::Png) => Some(InputKind::Png),
-        Some(_) => Some(InputKind::Other),
-        None if force => Some(InputKind::Other),
-        None => None,
-    }
-}
-
-/// The input's format family going by its extension alone; `None` for names that do not
-/// say they are images.
-fn kind_by_extension(path: &Path) -> Option<InputKind> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    if !IMAGE_EXTENSIONS.contains(&ext.as_str())
-        && !UNSUPPORTED_IMAGE_EXTENSIONS.contains(&ext.as_str())
-    {
-        return None;
-    }
-    Some(match ext.as_str() {
-        "jpg" | "jpeg" | "jpe" | "jfif" => InputKind::Jpeg,
-        "png" => InputKind::Png,
-        _ => InputKind::Other,
-    })
-}
-
-fn sniff_file(path: &Path) -> Option<image::ImageFormat> {
-    let mut head = Vec::with_capacity(32);
-    std::fs::File::open(path)
-        .ok()?
-        .take(32)
-        .read_to_end(&mut head)
-        .ok()?;
-    crate::image::decode::guess_format(&head).filter(|f| f.reading_enabled())
-}
-
 fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {
     let format = match (format, kind) {
         (FormatChoice::Fixed(f), _) => f,
@@ -322,53 +208,6 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
     } else {
         rel.with_extension(format.extension())
     }
-}
-
-/// Refuses an output folder that is the input folder or lies inside it: the walk would
-/// find its own outputs.
-fn refuse_output_inside(input: &Path, output: &Path) -> Result<(), String> {
-    let input_abs = input
-        .canonicalize()
-        .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
-    let output_abs = resolve_existing_prefix(output);
-    if output_abs.starts_with(&input_abs) {
-        return Err(format!(
-            "output folder {} is inside the input folder {}; choose an output folder outside it",
-            output.display(),
-            input.display()
-        ));
-    }
-    Ok(())
-}
-
-/// The absolute form of `path`, with links resolved as far as the path exists.
-fn resolve_existing_prefix(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => break,
-        }
-    }
-    let mut resolved = existing
-        .canonicalize()
-        .unwrap_or_else(|_| existing.to_path_buf());
-    // What does not exist yet cannot be a link, so `..` there can be folded lexically.
-    for name in rest.into_iter().rev() {
-        match Path::new(&name).components().next() {
-            Some(Component::ParentDir) => {
-                resolved.pop();
-            }
-            Some(Component::CurDir) | None => {}
-            Some(_) => resolved.push(name),
-        }
-    }
-    resolved
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! life), send it messages, receive its answers with a time limit, and reap it with its
 //! resource usage and the reason it ended.
 
-use crate::failure::{ErrorKind, Failure};
 use std::io::{self, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -10,8 +9,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::protocol::{FromWorker, ToWorker, receive, send};
 use crate::config::{Spec, WorkerLimits};
-use crate::exec::protocol::{FromWorker, ToWorker, receive, send};
+use crate::failure::{ErrorKind, Failure};
 
 /// How long a worker that closed its output has to exit before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(2);

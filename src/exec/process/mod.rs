@@ -3,7 +3,10 @@
 //! dies costs only the job it held, which is retried once on a fresh worker; a job past
 //! `--timeout` is stopped with its worker.
 
-use crate::failure::{ErrorKind, Failure};
+mod handle;
+mod protocol;
+pub(crate) mod serve;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,10 +14,12 @@ use std::time::{Duration, Instant};
 
 use crate::config::{Spec, WorkerLimits};
 use crate::events::Collector;
-use crate::exec::child::{Ended, Received, WorkerProcess};
-use crate::exec::protocol::{FromWorker, ToWorker, WireJob};
+use crate::failure::{ErrorKind, Failure};
 use crate::job::Job;
-use crate::report::{JobOutcome, WorkerRecord};
+use crate::outcome::JobOutcome;
+use crate::report::WorkerRecord;
+use handle::{Ended, Received, WorkerProcess};
+use protocol::{FromWorker, ToWorker, WireJob};
 
 /// Jobs a worker holds at most: the one it runs and one queued behind it, so it never
 /// waits for imgpar between two images.
@@ -82,8 +87,8 @@ impl Pool<'_> {
         {
             return None;
         }
-        let index = self.next.fetch_add(1, Ordering::Relaxed);
-        (index < self.jobs.len()).then_some(index)
+        let position = self.next.fetch_add(1, Ordering::Relaxed);
+        (position < self.jobs.len()).then_some(position)
     }
 }
 

@@ -5,8 +5,8 @@
 
 use plotters::prelude::*;
 
+use super::trace::stage_spans;
 use crate::report::RunReport;
-use crate::trace::stage_spans;
 
 const STAGES: [(&str, RGBColor); 6] = [
     ("fetch", RGBColor(160, 160, 160)),
@@ -143,7 +143,7 @@ fn draw(report: &RunReport, svg: &mut String) -> Result<(), Box<dyn std::error::
     let failed: Vec<Rectangle<(f64, f64)>> = report
         .images
         .iter()
-        .filter(|r| r.status == "failed")
+        .filter(|r| r.status == crate::Outcome::Failed)
         .filter_map(|r| {
             let (y0, y1) = band(r.worker?);
             Some(Rectangle::new(

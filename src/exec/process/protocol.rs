@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{OutputFormat, Spec};
 use crate::job::{Input, Job};
-use crate::report::JobOutcome;
+use crate::outcome::JobOutcome;
 
 /// A message from imgpar to a worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -145,7 +145,10 @@ mod tests {
         let mut pipe = Vec::new();
         send(&mut pipe, &ToWorker::Job(WireJob::from(&job))).unwrap();
         let outcome = JobOutcome {
-            status: crate::report::Status::Failed("bad \"header\"".into()),
+            status: crate::outcome::Status::failed(
+                crate::failure::ErrorKind::Corrupt,
+                "bad \"header\"",
+            ),
             size_in: Some((3, 4)),
             ..JobOutcome::default()
         };

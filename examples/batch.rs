@@ -3,7 +3,7 @@
 //! program, started again, hence `maybe_serve` first). It prints one line of its own and
 //! nothing else: the library never prints.
 //!
-//! `cargo run --example embed -- IMAGE FOLDER OUTPUT`
+//! `cargo run --example batch -- IMAGE FOLDER OUTPUT`
 
 use imgpar::{Mode, OutputFormat, Run, Spec, thumbnail};
 
@@ -11,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     imgpar::worker::maybe_serve();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [image, folder, output] = args.as_slice() else {
-        return Err("usage: embed IMAGE FOLDER OUTPUT".into());
+        return Err("usage: batch IMAGE FOLDER OUTPUT".into());
     };
     let spec = Spec {
         width: Some(64),

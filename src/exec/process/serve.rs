@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Write};
 use std::os::fd::{AsFd, AsRawFd};
 
-use crate::exec::protocol::{FromWorker, ToWorker, receive, send};
+use super::protocol::{FromWorker, ToWorker, receive, send};
 use crate::job::{Job, process_job};
 
 /// Serves the parent until it closes the pipe (after the jobs already sent are done) or

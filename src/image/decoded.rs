@@ -1,0 +1,74 @@
+//! What every decoder hands back, and the checks they share: the pixel limit and the
+//! upright size.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageFormat};
+
+use crate::failure::{ErrorKind, Failure};
+
+/// A decoded image: luma (`ImageLuma8`) or luma with alpha (`ImageLumaA8`), with its EXIF
+/// orientation already applied.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The pixels: gray, or gray with alpha.
+    pub image: DynamicImage,
+    /// The format the bytes turned out to hold.
+    pub format: ImageFormat,
+    /// Width and height as stored in the file, before orientation.
+    pub stored_size: (u32, u32),
+    /// Width and height of the whole image, upright. `image` may be smaller: a decoder
+    /// that can shrink while decoding does so as far as `spec` allows.
+    pub full_size: (u32, u32),
+}
+
+impl Decoded {
+    /// An image decoded at full size, now upright.
+    pub(super) fn whole(
+        image: DynamicImage,
+        format: ImageFormat,
+        stored_size: (u32, u32),
+    ) -> Decoded {
+        Decoded {
+            full_size: (image.width(), image.height()),
+            image,
+            format,
+            stored_size,
+        }
+    }
+}
+
+/// Refuses a `width` x `height` image when it has more than `max_pixels` (0: no limit).
+pub(super) fn check_pixels(width: u64, height: u64, max_pixels: u64) -> Result<(), Failure> {
+    let pixels = width * height;
+    if max_pixels != 0 && pixels > max_pixels {
+        return Err(Failure::new(
+            ErrorKind::TooManyPixels,
+            format!(
+                "image is {width}x{height}, {} MP, over the {} MP limit (--max-pixels)",
+                megapixels(pixels),
+                megapixels(max_pixels)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn megapixels(pixels: u64) -> String {
+    let mp = pixels as f64 / 1e6;
+    if mp >= 10.0 {
+        format!("{mp:.0}")
+    } else {
+        format!("{mp:.1}")
+    }
+}
+
+/// The size of an image of `size` pixels as stored, once turned upright.
+pub(super) fn upright(size: (u32, u32), orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (size.1, size.0),
+        _ => size,
+    }
+}

@@ -1,0 +1,103 @@
+//! The checks that keep a run from destroying what it reads: no output folder inside an
+//! input folder, no output that is (or leads through links to) one of the run's inputs.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::job::{Input, Job};
+
+/// Refuses a plan in which an output path is (or leads through links to) one of the
+/// run's own input files or URL lists: writing it would destroy the original.
+pub(super) fn refuse_replacing_inputs(jobs: &[Job], url_lists: &[PathBuf]) -> Result<(), String> {
+    let mut inputs: HashMap<FileId, &Path> = HashMap::new();
+    let files = jobs.iter().filter_map(|job| match &job.input {
+        Input::File(path) => Some(path.as_path()),
+        Input::Url(_) => None,
+    });
+    for path in files.chain(url_lists.iter().map(PathBuf::as_path)) {
+        if let Some(id) = FileId::of(path) {
+            inputs.insert(id, path);
+        }
+    }
+    for job in jobs {
+        if let Some(input) = FileId::of(&job.output).and_then(|id| inputs.get(&id)) {
+            return Err(format!(
+                "output {} would replace the input {}; choose an output folder that holds \
+                 no input",
+                job.output.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What makes a file the same file whatever the path to it: its device and inode, links
+/// followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct FileId(u64, u64);
+
+impl FileId {
+    /// The identity of the file at `path`, if something is there.
+    #[cfg(unix)]
+    pub(super) fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileId(meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn of(path: &Path) -> Option<FileId> {
+        let canonical = path.canonicalize().ok()?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&canonical, &mut hasher);
+        Some(FileId(std::hash::Hasher::finish(&hasher), 0))
+    }
+}
+
+/// Refuses an output folder that is the input folder or lies inside it: the walk would
+/// find its own outputs.
+pub(super) fn refuse_output_inside(input: &Path, output: &Path) -> Result<(), String> {
+    let input_abs = input
+        .canonicalize()
+        .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+    let output_abs = resolve_existing_prefix(output);
+    if output_abs.starts_with(&input_abs) {
+        return Err(format!(
+            "output folder {} is inside the input folder {}; choose an output folder outside it",
+            output.display(),
+            input.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The absolute form of `path`, with links resolved as far as the path exists.
+fn resolve_existing_prefix(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    // What does not exist yet cannot be a link, so `..` there can be folded lexically.
+    for name in rest.into_iter().rev() {
+        match Path::new(&name).components().next() {
+            Some(Component::ParentDir) => {
+                resolved.pop();
+            }
+            Some(Component::CurDir) | None => {}
+            Some(_) => resolved.push(name),
+        }
+    }
+    resolved
+}

@@ -1,0 +1,73 @@
+//! Which files are images: by extension, or else by their first bytes; and the broken
+//! links the walk meets.
+
+use std::io::Read;
+use std::path::Path;
+
+/// File extensions taken as images without looking inside (lower case).
+const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
+];
+
+/// Extensions of image formats imgpar cannot read but a user would expect it to: files
+/// with these are planned like images, so each fails with a reason instead of being
+/// passed over in silence.
+const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] = &["psd", "psb", "svg", "heic", "heif", "avif", "jxl"];
+
+/// Whether `path` is a symbolic link whose target does not exist.
+pub(super) fn is_link_to_nothing(path: &Path) -> bool {
+    path.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+        && !path.exists()
+}
+
+/// The input's format family, as far as choosing the output format goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum InputKind {
+    Jpeg,
+    Png,
+    Other,
+}
+
+/// Decides whether `path` is an image: by its extension, or else by its first bytes.
+/// `None` means it is not an image (for an explicitly named file, `force` plans it anyway so
+/// the user hears why it failed).
+pub(super) fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
+    if let Some(kind) = kind_by_extension(path) {
+        return Some(kind);
+    }
+    let sniffed = sniff_file(path);
+    match sniffed {
+        Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
+        Some(image::ImageFormat::Png) => Some(InputKind::Png),
+        Some(_) => Some(InputKind::Other),
+        None if force => Some(InputKind::Other),
+        None => None,
+    }
+}
+
+/// The input's format family going by its extension alone; `None` for names that do not
+/// say they are images.
+pub(super) fn kind_by_extension(path: &Path) -> Option<InputKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    if !IMAGE_EXTENSIONS.contains(&ext.as_str())
+        && !UNSUPPORTED_IMAGE_EXTENSIONS.contains(&ext.as_str())
+    {
+        return None;
+    }
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" | "jpe" | "jfif" => InputKind::Jpeg,
+        "png" => InputKind::Png,
+        _ => InputKind::Other,
+    })
+}
+
+pub(super) fn sniff_file(path: &Path) -> Option<image::ImageFormat> {
+    let mut head = Vec::with_capacity(32);
+    std::fs::File::open(path)
+        .ok()?
+        .take(32)
+        .read_to_end(&mut head)
+        .ok()?;
+    crate::image::decode::guess_format(&head).filter(|f| f.reading_enabled())
+}

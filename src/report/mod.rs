@@ -1,0 +1,233 @@
+//! What a run did: the run's totals over the per-image records, and the JSON report.
+//! Nothing here measures; it adds up what the executors and `process_job` measured.
+
+mod record;
+mod spans;
+mod text;
+
+use serde::Serialize;
+
+use crate::outcome::Outcome;
+
+pub use record::{Record, WorkerRecord};
+
+/// The sum of `values`, 0.0 when there are none (`Iterator::sum` gives -0.0, which the
+/// report would print as "-0.0").
+pub(crate) fn total(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |sum, value| sum + value)
+}
+
+/// `1 image`, `3 images`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The whole run: settings, totals, and one record per image in plan order.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The mode's name (`sequential`, `threaded`, `process`, `async`).
+    pub mode: &'static str,
+    /// Workers used.
+    pub workers: usize,
+    /// Images planned (folder entries that failed before planning included).
+    pub planned: usize,
+    /// Images converted.
+    pub ok: usize,
+    /// Images that failed (inputs that failed before planning included).
+    pub failed: usize,
+    /// Images skipped (their output existed, with `ExistingOutput::Skip`).
+    pub skipped: usize,
+    /// Images never started because the run was interrupted or stopped.
+    pub not_started: usize,
+    /// The run was cancelled (Ctrl-C, SIGTERM, or the cancel flag).
+    pub interrupted: bool,
+    /// Why the run stopped before the end, when the output became unusable (full disk,
+    /// read-only folder).
+    pub stopped: Option<String>,
+    /// Wall time of the run, from the first job handed out to the last one finished
+    /// (monotonic clock).
+    pub wall_s: f64,
+    /// Time workers spent inside `process_job`, summed over workers.
+    pub busy_s: f64,
+    /// User plus system CPU time during the run: this process and its worker processes.
+    pub cpu_s: f64,
+    /// Peak resident memory of this process, in MiB (worker processes not included).
+    pub peak_rss_mib: f64,
+    /// CPU seconds of the worker processes alone (`--mode process`; else 0).
+    pub workers_cpu_s: f64,
+    /// Peak resident memory of the worker processes in MiB: per worker slot the largest of
+    /// its processes, summed over slots (`--mode process`; else 0).
+    pub workers_peak_rss_mib: f64,
+    /// Images written per second of wall time.
+    pub images_per_s: f64,
+    /// Megapixels decoded per second of wall time.
+    pub megapixels_per_s: f64,
+    /// busy / (workers x wall): 1.0 means every worker was busy the whole time.
+    pub parallel_efficiency: f64,
+    /// Bytes read or downloaded.
+    pub bytes_in: u64,
+    /// Bytes written.
+    pub bytes_out: u64,
+    /// Body bytes received from servers.
+    pub bytes_downloaded: u64,
+    /// Wall seconds during which at least one download (or async file read) was in flight.
+    pub network_s: f64,
+    /// Wall seconds during which at least one worker was processing an image.
+    pub processing_s: f64,
+    /// Wall seconds during which both were happening at once.
+    pub overlap_s: f64,
+    /// Files the walk passed over as not images.
+    pub passed_over: usize,
+    /// One record per image, in plan order.
+    pub images: Vec<Record>,
+    /// One record per worker process started (`--mode process` only), in slot order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub worker_processes: Vec<WorkerRecord>,
+}
+
+/// What an executor hands over for the totals besides the records.
+#[derive(Debug, Clone, Copy)]
+pub struct RunMeasures {
+    pub mode: &'static str,
+    pub workers: usize,
+    pub wall_s: f64,
+    pub cpu_s: f64,
+    pub peak_rss_mib: f64,
+    pub interrupted: bool,
+    pub planned: usize,
+}
+
+impl RunReport {
+    /// Adds up `records` (one per image that ran or failed before running, in plan order)
+    /// and `worker_processes` (one per worker process started, if any).
+    pub fn new(
+        measures: RunMeasures,
+        records: Vec<Record>,
+        mut worker_processes: Vec<WorkerRecord>,
+    ) -> RunReport {
+        worker_processes.sort_by_key(|w| w.worker);
+        let workers_cpu_s = total(worker_processes.iter().map(|w| w.cpu_s));
+        let mut slot_peaks: Vec<f64> = Vec::new();
+        for w in &worker_processes {
+            if slot_peaks.len() <= w.worker {
+                slot_peaks.resize(w.worker + 1, 0.0);
+            }
+            slot_peaks[w.worker] = slot_peaks[w.worker].max(w.peak_rss_mib);
+        }
+        let count = |outcome: Outcome| records.iter().filter(|r| r.status == outcome).count();
+        let (ok, failed, skipped) = (
+            count(Outcome::Ok),
+            count(Outcome::Failed),
+            count(Outcome::Skipped),
+        );
+        let busy_ms = total(records.iter().map(|r| r.end_ms - r.start_ms));
+        let network: Vec<(f64, f64)> = records.iter().filter_map(Record::fetch_span).collect();
+        let work: Vec<(f64, f64)> = records.iter().filter_map(Record::work_span).collect();
+        let pixels: u64 = records.iter().map(Record::pixels_in).sum();
+        let wall = measures.wall_s;
+        let per_s = |v: f64| if wall > 0.0 { v / wall } else { 0.0 };
+        RunReport {
+            mode: measures.mode,
+            workers: measures.workers,
+            planned: measures.planned,
+            ok,
+            failed,
+            skipped,
+            not_started: measures.planned.saturating_sub(records.len()),
+            interrupted: measures.interrupted,
+            stopped: None,
+            wall_s: wall,
+            busy_s: busy_ms / 1e3,
+            cpu_s: measures.cpu_s + workers_cpu_s,
+            peak_rss_mib: measures.peak_rss_mib,
+            workers_cpu_s,
+            workers_peak_rss_mib: total(slot_peaks.into_iter()),
+            images_per_s: per_s(ok as f64),
+            megapixels_per_s: per_s(pixels as f64 / 1e6),
+            parallel_efficiency: per_s(busy_ms / 1e3) / measures.workers.max(1) as f64,
+            bytes_in: records.iter().map(|r| r.bytes_in).sum(),
+            bytes_out: records.iter().map(|r| r.bytes_out).sum(),
+            bytes_downloaded: records
+                .iter()
+                .filter(|r| r.http_status.is_some())
+                .map(|r| r.bytes_in)
+                .sum(),
+            network_s: spans::covered(&network) / 1e3,
+            processing_s: spans::covered(&work) / 1e3,
+            overlap_s: spans::overlap(&network, &work) / 1e3,
+            passed_over: 0,
+            images: records,
+            worker_processes,
+        }
+    }
+
+    /// Every failure as `input: reason`, in plan order.
+    pub fn failures(&self) -> impl Iterator<Item = String> + '_ {
+        self.images
+            .iter()
+            .filter(|r| r.status == Outcome::Failed)
+            .map(|r| format!("{}: {}", r.input, r.error.as_deref().unwrap_or("failed")))
+    }
+
+    /// The JSON report: every field of the summary plus `images`, one record per image.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::failure::ErrorKind;
+    use crate::job::Input;
+    use crate::outcome::{JobOutcome, Status};
+
+    fn record(status: Status, start: f64, end: f64) -> Record {
+        let outcome = JobOutcome {
+            status,
+            size_in: Some((1000, 1000)),
+            ..JobOutcome::default()
+        };
+        Record::from_outcome(
+            &Input::File("in".into()),
+            Path::new("out"),
+            &outcome,
+            Some(0),
+            (start, end),
+            None,
+        )
+    }
+
+    #[test]
+    fn totals_add_up() {
+        let records = vec![
+            record(Status::Ok, 0.0, 500.0),
+            record(Status::Ok, 0.0, 500.0),
+            record(Status::failed(ErrorKind::Corrupt, "bad"), 500.0, 1000.0),
+            record(Status::Skipped("exists".into()), 1000.0, 1000.0),
+        ];
+        let measures = RunMeasures {
+            mode: "threaded",
+            workers: 2,
+            wall_s: 1.0,
+            cpu_s: 1.0,
+            peak_rss_mib: 10.0,
+            interrupted: false,
+            planned: 5,
+        };
+        let report = RunReport::new(measures, records, Vec::new());
+        assert_eq!((report.ok, report.failed, report.skipped), (2, 1, 1));
+        assert_eq!(report.not_started, 1);
+        assert!((report.busy_s - 1.5).abs() < 1e-9);
+        assert!((report.parallel_efficiency - 0.75).abs() < 1e-9);
+        assert!((report.images_per_s - 2.0).abs() < 1e-9);
+        assert!((report.megapixels_per_s - 4.0).abs() < 1e-9);
+        assert_eq!(report.failures().collect::<Vec<_>>(), vec!["in: bad"]);
+    }
+}

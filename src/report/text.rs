@@ -1,0 +1,103 @@
+//! The human summary printed at the end of a run.
+
+use std::fmt::Write as _;
+
+use super::{RunReport, count};
+
+impl RunReport {
+    /// The human summary printed at the end of a run (without the failure list).
+    pub fn summary_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "imgpar: {} ok, {} failed, {} skipped of {} images in {:.2} s ({} mode, {} worker{})",
+            self.ok,
+            self.failed,
+            self.skipped,
+            self.planned,
+            self.wall_s,
+            self.mode,
+            self.workers,
+            if self.workers == 1 { "" } else { "s" }
+        );
+        if self.interrupted {
+            let _ = writeln!(
+                s,
+                "  interrupted: {} not started; re-run with --skip-existing to finish",
+                count(self.not_started, "image")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  throughput  {:.1} images/s, {:.1} MP/s decoded ({:.1} MB read, {:.1} MB written)",
+            self.images_per_s,
+            self.megapixels_per_s,
+            self.bytes_in as f64 / 1e6,
+            self.bytes_out as f64 / 1e6
+        );
+        let _ = writeln!(
+            s,
+            "  busy        {:.2} s summed over workers; parallel efficiency {:.0}% (busy / ({} x {:.2} s wall))",
+            self.busy_s,
+            self.parallel_efficiency * 100.0,
+            self.workers,
+            self.wall_s
+        );
+        if self.network_s > 0.0 {
+            let _ = writeln!(
+                s,
+                "  network     {:.2} s with downloads (or async reads) in flight, {:.2} s with images in work, {:.2} s both at once ({:.1} MB downloaded)",
+                self.network_s,
+                self.processing_s,
+                self.overlap_s,
+                self.bytes_downloaded as f64 / 1e6
+            );
+        }
+        if self.worker_processes.is_empty() {
+            let _ = writeln!(
+                s,
+                "  cpu         {:.2} s user+system of this process; peak memory {:.0} MiB",
+                self.cpu_s, self.peak_rss_mib
+            );
+        } else {
+            self.write_process_lines(&mut s);
+        }
+        s
+    }
+
+    /// The summary lines of `--mode process`: what the parent and each worker cost.
+    fn write_process_lines(&self, s: &mut String) {
+        let _ = writeln!(
+            s,
+            "  cpu         {:.2} s user+system: {:.2} s in imgpar, {:.2} s in worker processes",
+            self.cpu_s,
+            self.cpu_s - self.workers_cpu_s,
+            self.workers_cpu_s
+        );
+        let _ = writeln!(
+            s,
+            "  memory      peak {:.0} MiB in imgpar, {:.0} MiB summed over worker slots",
+            self.peak_rss_mib, self.workers_peak_rss_mib
+        );
+        let startups: Vec<f64> = self
+            .worker_processes
+            .iter()
+            .filter_map(|w| w.startup_ms)
+            .collect();
+        if !startups.is_empty() {
+            let _ = writeln!(
+                s,
+                "  start-up    {} worker processes, {:.1} ms each on average from start to ready",
+                self.worker_processes.len(),
+                startups.iter().sum::<f64>() / startups.len() as f64
+            );
+        }
+        for w in &self.worker_processes {
+            let _ = writeln!(
+                s,
+                "  worker {:<4} pid {:<8} {:>5} images  busy {:>7.2} s  cpu {:>7.2} s  peak {:>5.0} MiB  {}",
+                w.worker, w.pid, w.jobs, w.busy_s, w.cpu_s, w.peak_rss_mib, w.ended
+            );
+        }
+    }
+}
