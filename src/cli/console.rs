@@ -34,7 +34,10 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
     let progress = Progress::new(!shown.quiet);
     let report = match run.execute_with(&progress) {
         Ok(report) => report,
-        Err(error) => return usage_error(&error.to_string()),
+        Err(error) => {
+            eprintln!("imgpar: {error}");
+            return ExitCode::of_error(&error);
+        }
     };
     progress.bar.finish_and_clear();
     if report.planned == 0 && !shown.quiet {
