@@ -265,7 +265,8 @@ fn convert(
     outcome.bytes_in = bytes.len() as u64;
 
     let clock = Instant::now();
-    let decoded = decode::decode(&bytes, spec).map_err(Status::Failed)?;
+    let decoded =
+        decode::decode_hinted(&bytes, spec, format_hint(&job.input)).map_err(Status::Failed)?;
     drop(bytes);
     outcome.size_in = Some(decoded.stored_size);
     outcome.times.decode_ms = lap(clock);
@@ -296,6 +297,16 @@ fn convert(
     outcome.bytes_out = encoded.len() as u64;
     outcome.times.write_ms = lap(clock);
     Ok(())
+}
+
+/// The format the input's name says (its extension: a file's, or a URL path's last
+/// segment's), for formats that carry no signature.
+fn format_hint(input: &Input) -> Option<image::ImageFormat> {
+    let name = match input {
+        Input::File(path) => path.file_name()?.to_str()?,
+        Input::Url(url) => url.split(['?', '#']).next()?.rsplit('/').next()?,
+    };
+    image::ImageFormat::from_extension(name.rsplit_once('.')?.1)
 }
 
 /// A resize or encode failure: not the input's fault.

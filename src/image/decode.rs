@@ -16,11 +16,24 @@ use crate::failure::{ErrorKind, Failure};
 /// shrunk as far as [`super::resize::reduction_allowed`] permits for `spec`. The error says
 /// what is wrong with the file in words a user can act on.
 pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+    decode_hinted(bytes, spec, None)
+}
+
+/// [`decode`], for a file whose name says its format (`hint`, from its extension): used
+/// only for formats without a signature to sniff (TGA), never against the bytes.
+pub fn decode_hinted(
+    bytes: &[u8],
+    spec: &Spec,
+    hint: Option<ImageFormat>,
+) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
-    let format = sniff(bytes)?;
+    let format = match sniff(bytes) {
+        Err(_) if hint == Some(ImageFormat::Tga) => ImageFormat::Tga,
+        sniffed => sniffed?,
+    };
     if format == ImageFormat::Jpeg
         && let Some(decoded) = super::jpeg::decode_luma(bytes, spec)?
     {
@@ -124,6 +137,10 @@ fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
     let brand = bytes.get(4..12);
     if head.starts_with(b"8BPS") {
         Some("Photoshop (PSD)")
+    } else if head.starts_with(&[0, 0, 2, 0]) {
+        Some("Windows cursor (CUR)")
+    } else if head.starts_with(b"PF\n") || head.starts_with(b"Pf\n") {
+        Some("PFM (floating-point PNM)")
     } else if head.starts_with(b"%PDF-") {
         Some("PDF")
     } else if matches!(
@@ -233,7 +250,8 @@ fn decode_full(
     Ok((decoded, orientation))
 }
 
-/// The size a PNG (IHDR) or BMP (bitmap header) claims, read straight from the bytes. The
+/// The size a PNG (IHDR), BMP (bitmap header), QOI or farbfeld file claims, read straight
+/// from the bytes. The
 /// PNG decoder reads on to the first image data before it reports a size, and the BMP
 /// decoder refuses large sizes in its own words, so reading the header here refuses a
 /// decompression bomb early and with the usual message.
@@ -247,6 +265,10 @@ fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
             (le(18)? as i32).unsigned_abs(),
             (le(22)? as i32).unsigned_abs(),
         )),
+        // QOI ("qoif") and farbfeld: big-endian width and height right after the magic;
+        // their decoders refuse large sizes in their own words, or only once allocated.
+        ImageFormat::Qoi => Some((be(4)?, be(8)?)),
+        ImageFormat::Farbfeld => Some((be(8)?, be(12)?)),
         _ => None,
     }
 }

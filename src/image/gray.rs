@@ -18,12 +18,44 @@ pub fn to_gray(image: DynamicImage) -> DynamicImage {
         DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
         DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(image.to_luma_alpha8()),
         DynamicImage::ImageRgb8(rgb) => DynamicImage::ImageLuma8(rgb_to_luma(&rgb)),
+        // Float pixels (Radiance HDR, OpenEXR, PFM) are linear light.
+        DynamicImage::ImageRgb32F(_) | DynamicImage::ImageRgba32F(_) => float_to_gray(image),
         other if other.color().has_alpha() => {
             DynamicImage::ImageLumaA8(rgba_to_luma_alpha(&other.into_rgba8()))
         }
         other => DynamicImage::ImageLuma8(rgb_to_luma(&other.into_rgb8())),
     };
     drop_opaque_alpha(gray)
+}
+
+/// Linear-light float pixels to gray by a fixed rule, no tone mapping: each channel
+/// clipped to 0..1 (brighter than diffuse white is white), encoded with the sRGB transfer
+/// curve, rounded to 8 bits, then BT.601 luma as for any other image.
+fn float_to_gray(image: DynamicImage) -> DynamicImage {
+    let encode = |v: f32| -> u8 {
+        let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+        let srgb = if v <= 0.003_130_8 {
+            12.92 * v
+        } else {
+            1.055 * v.powf(1.0 / 2.4) - 0.055
+        };
+        (srgb * 255.0).round() as u8
+    };
+    let rgba = image.into_rgba32f();
+    let (width, height) = rgba.dimensions();
+    let pixels: Vec<u8> = rgba
+        .pixels()
+        .flat_map(|p| {
+            [
+                encode(p.0[0]),
+                encode(p.0[1]),
+                encode(p.0[2]),
+                (p.0[3].clamp(0.0, 1.0) * 255.0).round() as u8,
+            ]
+        })
+        .collect();
+    let rgba8 = RgbaImage::from_raw(width, height, pixels).expect("four bytes per pixel");
+    DynamicImage::ImageLumaA8(rgba_to_luma_alpha(&rgba8))
 }
 
 fn rgb_to_luma(rgb: &RgbImage) -> GrayImage {

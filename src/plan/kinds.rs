@@ -6,13 +6,16 @@ use std::path::Path;
 
 /// File extensions taken as images without looking inside (lower case).
 const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "dib", "tif", "tiff",
+    "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
+    "pgm", "ppm", "pnm", "pam", "tga", "ico", "qoi", "dds", "hdr", "exr", "ff",
 ];
 
 /// Extensions of image formats imgpar cannot read but a user would expect it to: files
 /// with these are planned like images, so each fails with a reason instead of being
 /// passed over in silence.
-const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] = &["psd", "psb", "svg", "heic", "heif", "avif", "jxl"];
+const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] = &[
+    "psd", "psb", "svg", "heic", "heif", "avif", "jxl", "cur", "pfm",
+];
 
 /// Whether `path` is a symbolic link whose target does not exist.
 pub(super) fn is_link_to_nothing(path: &Path) -> bool {

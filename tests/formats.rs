@@ -1,0 +1,200 @@
+//! The formats the `image` crate reads in pure Rust (PNM, TGA, ICO, QOI, HDR, OpenEXR,
+//! farbfeld, APNG's first frame): each written here from one drawn picture, converted by
+//! imgpar at full size and compared with the same picture converted from PNG.
+
+mod common;
+
+use common::*;
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use predicates::prelude::*;
+
+/// A small picture with smooth gradients and hard edges.
+fn picture() -> RgbImage {
+    RgbImage::from_fn(120, 80, |x, y| {
+        let edge = if (x / 20 + y / 20) % 2 == 0 { 40 } else { 0 };
+        Rgb([
+            (x * 2 + edge) as u8,
+            (y * 3) as u8,
+            ((255 - x * 2) / 2 + edge) as u8,
+        ])
+    })
+}
+
+/// An icon file holding one PNG entry: RGBA, as the ICO format asks of PNG entries.
+fn icon_of(rgb: &RgbImage) -> Vec<u8> {
+    let rgba = DynamicImage::ImageRgb8(rgb.clone()).to_rgba8();
+    let mut png = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut png),
+        rgba.as_raw(),
+        rgba.width(),
+        rgba.height(),
+        image::ExtendedColorType::Rgba8,
+    )
+    .unwrap();
+    let mut icon = vec![0, 0, 1, 0, 1, 0];
+    icon.extend([rgba.width() as u8, rgba.height() as u8, 0, 0, 1, 0, 32, 0]);
+    icon.extend((png.len() as u32).to_le_bytes());
+    icon.extend(22u32.to_le_bytes());
+    icon.extend(png);
+    icon
+}
+
+/// sRGB 8-bit to linear light, the inverse of imgpar's rule for float inputs.
+fn linear(v: u8) -> f32 {
+    let v = f32::from(v) / 255.0;
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn mean_difference(a: &image::GrayImage, b: &image::GrayImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: f64 = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| (f64::from(p.0[0]) - f64::from(q.0[0])).abs())
+        .sum();
+    sum / f64::from(a.width() * a.height())
+}
+
+#[test]
+fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let rgb = picture();
+    let save = |name: &str, image: DynamicImage, format: ImageFormat| {
+        image
+            .save_with_format(input.join(name), format)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    };
+    save(
+        "reference.png",
+        DynamicImage::ImageRgb8(rgb.clone()),
+        ImageFormat::Png,
+    );
+    save(
+        "photo.ppm",
+        DynamicImage::ImageRgb8(rgb.clone()),
+        ImageFormat::Pnm,
+    );
+    save(
+        "photo.tga",
+        DynamicImage::ImageRgb8(rgb.clone()),
+        ImageFormat::Tga,
+    );
+    std::fs::write(input.join("photo.ico"), icon_of(&rgb)).unwrap();
+    save(
+        "photo.qoi",
+        DynamicImage::ImageRgb8(rgb.clone()),
+        ImageFormat::Qoi,
+    );
+    save(
+        "photo.ff",
+        DynamicImage::ImageRgb8(rgb.clone()).to_rgba16().into(),
+        ImageFormat::Farbfeld,
+    );
+    let float = image::Rgb32FImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+        let p = rgb.get_pixel(x, y).0;
+        Rgb([linear(p[0]), linear(p[1]), linear(p[2])])
+    });
+    save(
+        "photo.hdr",
+        DynamicImage::ImageRgb32F(float.clone()),
+        ImageFormat::Hdr,
+    );
+    save(
+        "photo.exr",
+        DynamicImage::ImageRgb32F(float),
+        ImageFormat::OpenExr,
+    );
+    std::fs::copy(input.join("reference.png"), input.join("photo.apng")).unwrap();
+    // A TGA has no signature: without its extension it is not taken for an image.
+    std::fs::copy(input.join("photo.tga"), input.join("photo-tga-unnamed")).unwrap();
+
+    let out = scratch.path().join("out");
+    let json = scratch.path().join("report.json");
+    imgpar()
+        .arg(&input)
+        .arg(&out)
+        .args(["--size", "1000x1000", "--report"])
+        .arg(&json)
+        .assert()
+        .code(0);
+    let reference = open(&out.join("reference.png")).to_luma8();
+    // Lossless 8-bit formats give the same pixels; float formats round-trip through
+    // linear light (RGBE keeps 8 bits of mantissa) within a level on average.
+    for (name, tolerance) in [
+        ("photo.ppm.png", 0.0),
+        ("photo.tga.png", 0.0),
+        ("photo.ico.png", 0.0),
+        ("photo.qoi.png", 0.0),
+        ("photo.ff.png", 0.0),
+        ("photo.apng.png", 0.0),
+        ("photo.hdr.png", 1.0),
+        ("photo.exr.png", 1.0),
+    ] {
+        let gray = open(&out.join(name)).to_luma8();
+        let difference = mean_difference(&gray, &reference);
+        assert!(difference <= tolerance, "{name}: {difference}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["ok"], 9, "{report}");
+    assert_eq!(report["passed_over"], 1);
+}
+
+#[test]
+fn image_formats_imgpar_does_not_read_fail_by_name_never_in_silence() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("arrow.cur"), [0u8, 0, 2, 0, 1, 0, 16, 16, 0, 0]).unwrap();
+    std::fs::write(input.join("depth.pfm"), b"PF\n2 2\n-1.0\n").unwrap();
+    std::fs::write(input.join("notes.txt"), b"not an image").unwrap();
+    run(&input, &scratch.path().join("out"), &[])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "arrow.cur: Windows cursor (CUR) files are not supported",
+        ))
+        .stderr(predicate::str::contains(
+            "depth.pfm: PFM (floating-point PNM) files are not supported",
+        ))
+        .stderr(predicate::str::contains("0 ok, 2 failed"));
+}
+
+#[test]
+fn size_bombs_in_the_new_formats_are_refused_from_the_header() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("bomb.pgm"), b"P5\n60000 60000\n255\n").unwrap();
+    let mut qoi = b"qoif".to_vec();
+    qoi.extend(60000u32.to_be_bytes());
+    qoi.extend(60000u32.to_be_bytes());
+    qoi.extend([3, 0]);
+    std::fs::write(input.join("bomb.qoi"), qoi).unwrap();
+    let mut farbfeld = b"farbfeld".to_vec();
+    farbfeld.extend(60000u32.to_be_bytes());
+    farbfeld.extend(60000u32.to_be_bytes());
+    std::fs::write(input.join("bomb.ff"), farbfeld).unwrap();
+    let json = scratch.path().join("report.json");
+    imgpar()
+        .arg(&input)
+        .arg(scratch.path().join("out"))
+        .args(["--mode", "process", "--worker-memory", "128M", "--report"])
+        .arg(&json)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("3 failed"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for record in report["images"].as_array().unwrap() {
+        assert_eq!(record["error_kind"], "too_many_pixels", "{record}");
+        assert!(
+            record["error"].as_str().unwrap().contains("3600 MP"),
+            "{record}"
+        );
+    }
+}
