@@ -234,17 +234,6 @@ fn cover_crops_the_centre() {
 }
 
 /// Mean and largest absolute difference between two gray images of the same size.
-fn difference(a: &image::GrayImage, b: &image::GrayImage) -> (f64, u8) {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let diffs: Vec<u8> = a
-        .pixels()
-        .zip(b.pixels())
-        .map(|(p, q)| p[0].abs_diff(q[0]))
-        .collect();
-    let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
-    (mean, diffs.into_iter().max().unwrap_or(0))
-}
-
 #[test]
 fn large_jpegs_and_webps_shrunk_while_decoding_match_the_same_picture_as_png() {
     // A detailed 2400x1800 picture (text-like stripes and gradients) as PNG, lossless WebP,

@@ -50,16 +50,6 @@ fn linear(v: u8) -> f32 {
     }
 }
 
-fn mean_difference(a: &image::GrayImage, b: &image::GrayImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let sum: f64 = a
-        .pixels()
-        .zip(b.pixels())
-        .map(|(p, q)| (f64::from(p.0[0]) - f64::from(q.0[0])).abs())
-        .sum();
-    sum / f64::from(a.width() * a.height())
-}
-
 #[test]
 fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
     let scratch = tempfile::tempdir().unwrap();

@@ -31,17 +31,6 @@ fn convert_at_full_size(names: &[&str]) -> tempfile::TempDir {
     out
 }
 
-/// Mean absolute difference of two gray pictures of one size.
-fn mean_difference(a: &GrayImage, b: &GrayImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let sum: f64 = a
-        .pixels()
-        .zip(b.pixels())
-        .map(|(p, q)| (f64::from(p.0[0]) - f64::from(q.0[0])).abs())
-        .sum();
-    sum / f64::from(a.width() * a.height())
-}
-
 fn gray(path: &Path) -> GrayImage {
     open(path).to_luma8()
 }

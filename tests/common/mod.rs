@@ -111,3 +111,20 @@ pub fn outputs_so_far(out: &Path) -> usize {
         .filter(|e| !e.file_name().to_string_lossy().starts_with(".imgpar-"))
         .count()
 }
+
+/// Mean and largest absolute difference of two gray pictures of one size, in levels.
+pub fn difference(a: &image::GrayImage, b: &image::GrayImage) -> (f64, u8) {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let diffs: Vec<u8> = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| p[0].abs_diff(q[0]))
+        .collect();
+    let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
+    (mean, diffs.into_iter().max().unwrap_or(0))
+}
+
+/// Mean absolute difference of two gray pictures of one size, in levels.
+pub fn mean_difference(a: &image::GrayImage, b: &image::GrayImage) -> f64 {
+    difference(a, b).0
+}
