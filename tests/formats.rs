@@ -1,6 +1,7 @@
 //! The formats the `image` crate reads in pure Rust (PNM, TGA, ICO, QOI, HDR, OpenEXR,
-//! farbfeld, APNG's first frame): each written here from one drawn picture, converted by
-//! imgpar at full size and compared with the same picture converted from PNG.
+//! farbfeld, APNG's first frame) and JPEG XL (jxl-oxide): each written here from one drawn
+//! picture, converted by imgpar at full size and compared with the same picture converted
+//! from PNG.
 
 mod common;
 
@@ -38,6 +39,25 @@ fn icon_of(rgb: &RgbImage) -> Vec<u8> {
     icon.extend(22u32.to_le_bytes());
     icon.extend(png);
     icon
+}
+
+/// A lossless JPEG XL of the picture, from `zune-jpegxl` (an encoder independent of the
+/// decoder imgpar uses).
+fn jxl_of(rgb: &RgbImage) -> Vec<u8> {
+    use zune_core::bit_depth::BitDepth;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::EncoderOptions;
+    let options = EncoderOptions::new(
+        rgb.width() as usize,
+        rgb.height() as usize,
+        ColorSpace::RGB,
+        BitDepth::Eight,
+    );
+    let mut jxl = Vec::new();
+    zune_jpegxl::JxlSimpleEncoder::new(rgb.as_raw(), options)
+        .encode(&mut jxl)
+        .unwrap();
+    jxl
 }
 
 /// sRGB 8-bit to linear light, the inverse of imgpar's rule for float inputs.
@@ -102,6 +122,7 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         ImageFormat::OpenExr,
     );
     std::fs::copy(input.join("reference.png"), input.join("photo.apng")).unwrap();
+    std::fs::write(input.join("photo.jxl"), jxl_of(&rgb)).unwrap();
     // A TGA has no signature: without its extension it is not taken for an image.
     std::fs::copy(input.join("photo.tga"), input.join("photo-tga-unnamed")).unwrap();
 
@@ -124,6 +145,7 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         ("photo.qoi.png", 0.0),
         ("photo.ff.png", 0.0),
         ("photo.apng.png", 0.0),
+        ("photo.jxl.png", 0.0),
         ("photo.hdr.png", 1.0),
         ("photo.exr.png", 1.0),
     ] {
@@ -132,7 +154,7 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         assert!(difference <= tolerance, "{name}: {difference}");
     }
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(report["ok"], 9, "{report}");
+    assert_eq!(report["ok"], 10, "{report}");
     assert_eq!(report["passed_over"], 1);
 }
 
@@ -184,6 +206,53 @@ fn size_bombs_in_the_new_formats_are_refused_from_the_header() {
         assert_eq!(record["error_kind"], "too_many_pixels", "{record}");
         assert!(
             record["error"].as_str().unwrap().contains("3600 MP"),
+            "{record}"
+        );
+    }
+}
+
+#[test]
+fn damaged_jpeg_xl_files_each_fail_alone_without_a_crash() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let whole = jxl_of(&picture());
+    let mut count = 0;
+    for cut in [
+        2,
+        8,
+        16,
+        40,
+        whole.len() / 3,
+        whole.len() / 2,
+        whole.len() - 1,
+    ] {
+        std::fs::write(input.join(format!("cut{cut}.jxl")), &whole[..cut]).unwrap();
+        count += 1;
+    }
+    for at in [3, 10, 25, whole.len() / 2] {
+        let mut flipped = whole.clone();
+        flipped[at] ^= 0x5A;
+        std::fs::write(input.join(format!("flip{at}.jxl")), flipped).unwrap();
+        count += 1;
+    }
+    let json = scratch.path().join("report.json");
+    let ended = imgpar()
+        .arg(&input)
+        .arg(scratch.path().join("out"))
+        .args(["--mode", "process", "--timeout", "30", "--report"])
+        .arg(&json)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(matches!(ended.status.code(), Some(0 | 1)), "{ended:?}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let images = report["images"].as_array().unwrap();
+    assert_eq!(images.len(), count);
+    for record in images {
+        let kind = record["error_kind"].as_str().unwrap_or("none");
+        assert!(
+            !matches!(kind, "worker_died" | "timeout" | "internal"),
             "{record}"
         );
     }

@@ -30,6 +30,9 @@ pub fn decode_hinted(
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
+    if super::jxl::is_jxl(bytes) {
+        return super::jxl::decode(bytes, max_pixels);
+    }
     let format = match sniff(bytes) {
         Err(_) if hint == Some(ImageFormat::Tga) => ImageFormat::Tga,
         sniffed => sniffed?,
@@ -49,7 +52,7 @@ pub fn decode_hinted(
             if let Some(image) = super::gif_frame::decode_oversized_first_frame(bytes, max_pixels)?
             {
                 let size = (image.width(), image.height());
-                return Ok(upright_gray(image, Orientation::NoTransforms, format, size));
+                return Ok(upright_gray(image, Orientation::NoTransforms, size));
             }
             decode_generic(bytes, format, max_pixels)
         }
@@ -93,7 +96,7 @@ fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
         super::tiff_layout::unpremultiply(&mut image);
     }
     let size = (image.width(), image.height());
-    Ok(upright_gray(image, orientation, ImageFormat::Tiff, size))
+    Ok(upright_gray(image, orientation, size))
 }
 
 /// The image format of a file from its first bytes, as far as imgpar reads it: what the
@@ -103,6 +106,12 @@ pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
         return Some(ImageFormat::Tiff);
     }
     image::guess_format(bytes).ok()
+}
+
+/// Whether `bytes` start like a JPEG XL file (codestream or container), which the `image`
+/// crate does not know.
+pub fn is_jxl(bytes: &[u8]) -> bool {
+    super::jxl::is_jxl(bytes)
 }
 
 /// Recognises the image format from the first bytes of the file.
@@ -148,8 +157,6 @@ fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
         Some(b"ftypheic" | b"ftypheix" | b"ftyphevc" | b"ftypmif1" | b"ftypmsf1")
     ) {
         Some("HEIC/HEIF")
-    } else if head.starts_with(&[0xFF, 0x0A]) || brand == Some(b"JXL \r\n\x87\n") {
-        Some("JPEG XL")
     } else if head.windows(4).any(|w| w == b"<svg") {
         Some("SVG (vector image)")
     } else {
@@ -167,19 +174,14 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 fn decode_generic(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, Failure> {
     let (image, orientation) = decode_full(bytes, format, max_pixels)?;
     let size = (image.width(), image.height());
-    Ok(upright_gray(image, orientation, format, size))
+    Ok(upright_gray(image, orientation, size))
 }
 
 /// `image` in gray, turned upright.
-fn upright_gray(
-    image: DynamicImage,
-    orientation: Orientation,
-    format: ImageFormat,
-    stored_size: (u32, u32),
-) -> Decoded {
+fn upright_gray(image: DynamicImage, orientation: Orientation, stored_size: (u32, u32)) -> Decoded {
     let mut image = to_gray(image);
     image.apply_orientation(orientation);
-    Decoded::whole(image, format, stored_size)
+    Decoded::whole(image, stored_size)
 }
 
 /// The EXIF orientation a decoder reports, also when the EXIF block starts with the

@@ -1,8 +1,8 @@
 //! What every decoder hands back, and the checks they share: the pixel limit and the
 //! upright size.
 
+use image::DynamicImage;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageFormat};
 
 use crate::failure::{ErrorKind, Failure};
 
@@ -12,8 +12,6 @@ use crate::failure::{ErrorKind, Failure};
 pub struct Decoded {
     /// The pixels: gray, or gray with alpha.
     pub image: DynamicImage,
-    /// The format the bytes turned out to hold.
-    pub format: ImageFormat,
     /// Width and height as stored in the file, before orientation.
     pub stored_size: (u32, u32),
     /// Width and height of the whole image, upright. `image` may be smaller: a decoder
@@ -23,15 +21,10 @@ pub struct Decoded {
 
 impl Decoded {
     /// An image decoded at full size, now upright.
-    pub(super) fn whole(
-        image: DynamicImage,
-        format: ImageFormat,
-        stored_size: (u32, u32),
-    ) -> Decoded {
+    pub(super) fn whole(image: DynamicImage, stored_size: (u32, u32)) -> Decoded {
         Decoded {
             full_size: (image.width(), image.height()),
             image,
-            format,
             stored_size,
         }
     }

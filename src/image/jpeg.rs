@@ -7,7 +7,7 @@ use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, ImageFormat};
+use image::{DynamicImage, GrayImage};
 use mozjpeg::{Decompress, Marker};
 use mozjpeg_sys as ffi;
 
@@ -79,7 +79,6 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failur
     image.apply_orientation(orientation);
     Ok(Some(Decoded {
         image,
-        format: ImageFormat::Jpeg,
         stored_size: stored,
         full_size: full,
     }))

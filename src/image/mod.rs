@@ -7,6 +7,7 @@ pub mod encode;
 mod gif_frame;
 pub mod gray;
 mod jpeg;
+mod jxl;
 mod repair;
 pub mod resize;
 mod tiff_layout;

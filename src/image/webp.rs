@@ -40,7 +40,6 @@ pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
     image.apply_orientation(orientation);
     Ok(Some(Decoded {
         image,
-        format: ImageFormat::WebP,
         stored_size: stored,
         full_size: full,
     }))

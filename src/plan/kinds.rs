@@ -7,15 +7,14 @@ use std::path::Path;
 /// File extensions taken as images without looking inside (lower case).
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
-    "pgm", "ppm", "pnm", "pam", "tga", "ico", "qoi", "dds", "hdr", "exr", "ff",
+    "pgm", "ppm", "pnm", "pam", "tga", "ico", "qoi", "dds", "hdr", "exr", "ff", "jxl",
 ];
 
 /// Extensions of image formats imgpar cannot read but a user would expect it to: files
 /// with these are planned like images, so each fails with a reason instead of being
 /// passed over in silence.
-const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] = &[
-    "psd", "psb", "svg", "heic", "heif", "avif", "jxl", "cur", "pfm",
-];
+const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] =
+    &["psd", "psb", "svg", "heic", "heif", "avif", "cur", "pfm"];
 
 /// Whether `path` is a symbolic link whose target does not exist.
 pub(super) fn is_link_to_nothing(path: &Path) -> bool {
@@ -39,7 +38,11 @@ pub(super) fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
     if let Some(kind) = kind_by_extension(path) {
         return Some(kind);
     }
-    let sniffed = sniff_file(path);
+    let head = read_head(path).unwrap_or_default();
+    if crate::image::decode::is_jxl(&head) {
+        return Some(InputKind::Other);
+    }
+    let sniffed = crate::image::decode::guess_format(&head).filter(|f| f.reading_enabled());
     match sniffed {
         Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
         Some(image::ImageFormat::Png) => Some(InputKind::Png),
@@ -65,12 +68,13 @@ pub(super) fn kind_by_extension(path: &Path) -> Option<InputKind> {
     })
 }
 
-pub(super) fn sniff_file(path: &Path) -> Option<image::ImageFormat> {
+/// The first 32 bytes of the file at `path` (fewer if it is shorter).
+fn read_head(path: &Path) -> Option<Vec<u8>> {
     let mut head = Vec::with_capacity(32);
     std::fs::File::open(path)
         .ok()?
         .take(32)
         .read_to_end(&mut head)
         .ok()?;
-    crate::image::decode::guess_format(&head).filter(|f| f.reading_enabled())
+    Some(head)
 }
