@@ -226,6 +226,12 @@ impl RunConfig {
                     .into(),
             );
         }
+        if self.limits.memory.is_some_and(|m| m < MIN_WORKER_MEMORY) {
+            return Err(format!(
+                "--worker-memory is too small for a worker to start; give at least {}M",
+                MIN_WORKER_MEMORY >> 20
+            ));
+        }
         if cfg!(not(feature = "http")) && self.mode == Mode::Async {
             return Err("--mode async needs imgpar built with the `http` feature".into());
         }
@@ -235,6 +241,9 @@ impl RunConfig {
         Ok(())
     }
 }
+
+/// The smallest worker memory cap accepted: below this a worker cannot even start.
+pub const MIN_WORKER_MEMORY: u64 = 64 << 20;
 
 /// The number of cores this process may use (1 if the system does not say).
 pub fn cores() -> usize {

@@ -98,6 +98,13 @@ impl Run {
         self
     }
 
+    /// Caps each worker process's address space (`Mode::Process` only; other modes refuse
+    /// it), so that an image needing more fails alone.
+    pub fn worker_memory(mut self, bytes: u64) -> Run {
+        self.config.limits.memory = Some(bytes);
+        self
+    }
+
     /// A file the caller will write after the run (a report, say, named `what` in the
     /// error): checked creatable once the output folder exists and before any image, so
     /// that a run does not fail only after its work is done.
@@ -117,8 +124,8 @@ impl Run {
     }
 
     /// Runs the batch, telling `observer` of every image as it starts and ends. `Err`
-    /// means the run could not start and nothing was written; every image that was
-    /// tried, converted or not, is in the `Ok` report.
+    /// means the run could not start and no image was written (the output folder may have
+    /// been created); every image that was tried, converted or not, is in the `Ok` report.
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
         config.validate().map_err(Error::Settings)?;

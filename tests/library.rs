@@ -115,3 +115,21 @@ fn a_host_program_converts_an_image_and_a_folder_in_process_mode_and_prints_noth
     let batch = files_under(&out.path().join("batch"));
     assert!(batch.len() > 10, "{batch:?}");
 }
+
+#[test]
+fn settings_that_cannot_run_together_are_refused_before_anything_is_written() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+    for run in [
+        // Only a worker process can be capped.
+        Run::new([fixtures("images")], &out).worker_memory(512 << 20),
+        // Below 64 MiB a worker cannot even start.
+        Run::new([fixtures("images")], &out)
+            .mode(Mode::Process)
+            .worker_memory(1 << 20),
+    ] {
+        let error = run.execute().unwrap_err();
+        assert!(matches!(error, imgpar::Error::Settings(_)), "{error:?}");
+    }
+    assert!(!out.exists());
+}

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-/// The smallest `--worker-memory` accepted: below this a worker cannot even start.
-pub const MIN_WORKER_MEMORY: u64 = 64 << 20;
+pub use crate::config::MIN_WORKER_MEMORY;
 
 /// `WIDTHxHEIGHT`, both at least 1.
 pub fn size(text: &str) -> Result<(u32, u32), String> {
