@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::fetch::FetchPolicy;
+use crate::shard::ShardChoice;
 
 /// How the resized image relates to the target box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -192,6 +193,8 @@ pub struct RunConfig {
     pub limits: WorkerLimits,
     /// Only `Mode::Async` uses these.
     pub async_settings: AsyncSettings,
+    /// The share of the plan this run takes, and what chose it; `None` takes it all.
+    pub shard: Option<ShardChoice>,
 }
 
 impl RunConfig {
@@ -207,6 +210,7 @@ impl RunConfig {
             format: FormatChoice::Same,
             limits: WorkerLimits::default(),
             async_settings: AsyncSettings::default(),
+            shard: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The exit codes imgpar promises, decided in one place from typed results.
 
 use crate::error::Error;
-use crate::report::RunReport;
+use crate::report::{MergedReport, RunReport};
 
 /// How the imgpar command ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub enum ExitCode {
     Usage = 2,
     /// Stopped early: the output could not take more files (full disk, read-only folder).
     OutputUnusable = 3,
+    /// `merge-reports`: the shards do not add up to exactly the plan (one missing, one
+    /// reported twice, or reports of different plans).
+    Incomplete = 4,
     /// Interrupted by Ctrl-C or SIGTERM.
     Interrupted = 130,
 }
@@ -27,6 +30,18 @@ impl ExitCode {
         } else if report.stopped.is_some() {
             ExitCode::OutputUnusable
         } else if report.failed > 0 {
+            ExitCode::SomeFailed
+        } else {
+            ExitCode::Ok
+        }
+    }
+
+    /// The code for merged shard reports: incomplete, some failed or not started, or all
+    /// done.
+    pub fn of_merged(merged: &MergedReport) -> ExitCode {
+        if !merged.complete {
+            ExitCode::Incomplete
+        } else if merged.failed > 0 || merged.not_started > 0 {
             ExitCode::SomeFailed
         } else {
             ExitCode::Ok

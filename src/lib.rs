@@ -42,6 +42,7 @@ mod plan;
 pub mod render;
 mod report;
 mod run;
+pub mod shard;
 mod thumbnail;
 mod usage;
 pub mod worker;
@@ -56,8 +57,8 @@ pub use exit::ExitCode;
 pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
 pub use outcome::{Outcome, StageTimes};
-pub use report::{Record, RunReport, WorkerRecord};
-pub use run::Run;
+pub use report::{MergedReport, MergedShard, Record, RunReport, ShardRecord, WorkerRecord, merge};
+pub use run::{DryRun, PlannedImage, PlannedProblem, Run};
 pub use thumbnail::{Thumbnail, thumbnail};
 
 /// Not part of the API: the pieces imgpar's own binary, benches, examples and fuzz target

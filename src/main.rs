@@ -17,6 +17,9 @@ fn main() {
         Some(Command::Completions { shell }) => {
             std::process::exit(imgpar::cli::print_completions(shell).code())
         }
+        Some(Command::MergeReports { reports, out }) => {
+            std::process::exit(imgpar::cli::merge_reports(&reports, out.as_deref()).code())
+        }
         Some(Command::Man) => std::process::exit(imgpar::cli::print_man().code()),
         None => {}
     }

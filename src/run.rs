@@ -7,10 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::config::{FormatChoice, Mode, RunConfig, Spec};
 use crate::error::Error;
 use crate::events::{Collector, Event, Observer, Unobserved};
-use crate::report::{Record, RunMeasures, RunReport};
+use crate::report::{Record, RunMeasures, RunReport, ShardRecord};
+use crate::shard::ShardChoice;
 use crate::{exec, output, plan, usage};
 
 /// A batch to run, built from defaults: every image under the inputs to a 256x256 gray
@@ -105,6 +108,13 @@ impl Run {
         self
     }
 
+    /// Takes only `choice.shard` of the plan (see [`crate::shard`]): the outputs are named
+    /// as in the whole plan, and the report records the shard and what chose it.
+    pub fn shard(mut self, choice: ShardChoice) -> Run {
+        self.config.shard = Some(choice);
+        self
+    }
+
     /// A file the caller will write after the run (a report, say, named `what` in the
     /// error): checked creatable once the output folder exists and before any image, so
     /// that a run does not fail only after its work is done.
@@ -128,14 +138,7 @@ impl Run {
     /// been created); every image that was tried, converted or not, is in the `Ok` report.
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
-        config.validate().map_err(Error::Settings)?;
-        let mut plan = plan::plan(
-            &config.inputs,
-            &config.url_lists,
-            &config.output,
-            config.format,
-        )
-        .map_err(Error::Input)?;
+        let mut plan = self.plan()?;
         prepare_output(&config.output).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
             output::check_creatable(path)
@@ -170,8 +173,90 @@ impl Run {
         let mut report = RunReport::new(measures, records, collected.worker_processes);
         report.stopped = collected.stopped;
         report.passed_over = plan.ignored;
+        report.shard = self.shard_record(plan.whole, planned);
         Ok(report)
     }
+
+    /// What the run would do, without converting or writing anything: each image of this
+    /// shard (or of the whole plan) with its output, and the inputs that already fail.
+    pub fn dry_run(&self) -> Result<DryRun, Error> {
+        let plan = self.plan()?;
+        let planned = plan.jobs.len() + plan.problems.len();
+        Ok(DryRun {
+            shard: self.shard_record(plan.whole, planned),
+            images: plan
+                .jobs
+                .iter()
+                .map(|job| PlannedImage {
+                    input: job.input.to_string(),
+                    output: job.output.display().to_string(),
+                })
+                .collect(),
+            problems: plan
+                .problems
+                .into_iter()
+                .map(|(path, reason)| PlannedProblem {
+                    input: path.display().to_string(),
+                    error: reason,
+                })
+                .collect(),
+            passed_over: plan.ignored,
+        })
+    }
+
+    fn plan(&self) -> Result<plan::Plan, Error> {
+        let config = &self.config;
+        config.validate().map_err(Error::Settings)?;
+        plan::plan(
+            &config.inputs,
+            &config.url_lists,
+            &config.output,
+            config.format,
+            config.shard.as_ref().map(|choice| choice.shard),
+        )
+        .map_err(Error::Input)
+    }
+
+    fn shard_record(&self, whole: usize, planned: usize) -> Option<ShardRecord> {
+        self.config.shard.as_ref().map(|choice| ShardRecord {
+            index: choice.shard.index,
+            count: choice.shard.count,
+            source: choice.source.clone(),
+            plan_images: whole,
+            shard_images: planned,
+        })
+    }
+}
+
+/// What [`Run::dry_run`] found: the plan of this run, nothing converted.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRun {
+    /// The shard taken, if any, with the plan's size and this shard's.
+    pub shard: Option<ShardRecord>,
+    /// Each image this run would convert, in plan order.
+    pub images: Vec<PlannedImage>,
+    /// Inputs that fail before any work (unreadable folder entries), with the reason.
+    pub problems: Vec<PlannedProblem>,
+    /// Files passed over as not images.
+    pub passed_over: usize,
+}
+
+/// One image of a [`DryRun`].
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedImage {
+    /// The file path or URL it is read from.
+    pub input: String,
+    /// Where its output would be written.
+    pub output: String,
+}
+
+/// An input of a [`DryRun`] that already fails.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedProblem {
+    /// The path found.
+    pub input: String,
+    /// Why it fails.
+    pub error: String,
 }
 
 /// Creates the output folder and proves it writable before any image is touched, so an

@@ -2,6 +2,7 @@
 //! the failures and the result files (report, trace, timeline). The library's [`Run`]
 //! does the work and prints nothing; everything a user sees is decided here.
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -28,6 +29,9 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         .map(|p| p.display().to_string())
         .collect();
     let mut run = Run::from_config(config, spec).cancel_on(cancel);
+    if shown.dry_run {
+        return dry_run(&run, &shown);
+    }
     for (renderer, path) in result_files(&shown) {
         run = run.check_writable(renderer.name(), path);
     }
@@ -57,6 +61,76 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         }
     }
     ExitCode::of_report(&report)
+}
+
+/// `--dry-run`: the plan on stdout (`input -> output` per image), or as JSON in the
+/// `--report` file; nothing converted.
+fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
+    let plan = match run.dry_run() {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("imgpar: {error}");
+            return ExitCode::of_error(&error);
+        }
+    };
+    if let Some(path) = &shown.report {
+        let json = serde_json::to_string_pretty(&plan).expect("a plan always serialises");
+        if let Err(e) = output::write_atomic(path, json.as_bytes(), true) {
+            return usage_error(&format!("cannot write the plan: {}", e.message));
+        }
+    } else {
+        let mut out = std::io::stdout().lock();
+        for image in &plan.images {
+            if writeln!(out, "{} -> {}", image.input, image.output).is_err() {
+                return ExitCode::Ok;
+            }
+        }
+    }
+    for problem in &plan.problems {
+        eprintln!("imgpar: {}: {}", problem.input, problem.error);
+    }
+    if !shown.quiet {
+        let shard = plan.shard.as_ref().map_or(String::new(), |s| {
+            format!(
+                " (shard {}/{} of a plan of {}, chosen by {})",
+                s.index, s.count, s.plan_images, s.source
+            )
+        });
+        eprintln!(
+            "imgpar: dry run: {} planned{shard}, nothing converted",
+            report::count(plan.images.len() + plan.problems.len(), "image")
+        );
+    }
+    ExitCode::Ok
+}
+
+/// `imgpar merge-reports`: reads the reports, prints the summary on stderr, writes the
+/// merged JSON to `out` if given, and says by its exit code whether the shards add up.
+pub fn merge_reports(reports: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
+    let mut read = Vec::new();
+    for path in reports {
+        let parsed = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(json) => read.push((path.display().to_string(), json)),
+            Err(e) => {
+                return usage_error(&format!("cannot read the report {}: {e}", path.display()));
+            }
+        }
+    }
+    let merged = match report::merge(&read) {
+        Ok(merged) => merged,
+        Err(message) => return usage_error(&message),
+    };
+    eprint!("{}", merged.summary_text());
+    if let Some(out) = out {
+        let json = serde_json::to_string_pretty(&merged).expect("a merged report serialises");
+        if let Err(e) = output::write_atomic(out, json.as_bytes(), true) {
+            return usage_error(&format!("cannot write the merged report: {}", e.message));
+        }
+    }
+    ExitCode::of_merged(&merged)
 }
 
 fn usage_error(message: &str) -> ExitCode {

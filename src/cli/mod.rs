@@ -11,13 +11,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use console::convert;
+pub use console::{convert, merge_reports};
 pub use docs::{print_completions, print_man};
 pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
 pub use parse::MIN_WORKER_MEMORY;
 
 use crate::bench::BenchConfig;
 use crate::config::{ExistingOutput, Mode, RunConfig, Spec, cores};
+use crate::shard::{self, Shard, ShardChoice};
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
 /// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
@@ -27,7 +28,7 @@ use crate::config::{ExistingOutput, Mode, RunConfig, Spec, cores};
     version,
     about,
     max_term_width = 100,
-    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...",
+    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...\n       imgpar merge-reports <REPORT.json>... [-o FILE.json]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -38,7 +39,7 @@ pub struct Cli {
     /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
     /// images are recognised by extension or content), an image file, a file listing
     /// http(s) URLs one per line, or `-` for a URL list on stdin; a folder named `bench`,
-    /// `completions`, `man` or `worker` is written `./bench`. OUTPUT is the folder to write to (created if
+    /// `completions`, `man`, `merge-reports` or `worker` is written `./bench`. OUTPUT is the folder to write to (created if
     /// missing; not inside an INPUT folder).
     #[arg(required = true, value_name = "INPUT... OUTPUT")]
     pub paths: Vec<PathBuf>,
@@ -78,6 +79,21 @@ pub struct Cli {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Take shard I of N (0-based) of the plan: the inputs whose plan key hashes there
+    /// (xxh3-64 mod N; see the README). Without it, the shard of a Slurm, Kubernetes or
+    /// AWS Batch array task is read from the environment.
+    #[arg(long, value_name = "I/N", conflicts_with = "no_shard")]
+    pub shard: Option<Shard>,
+
+    /// Take the whole plan, whatever the environment says about array tasks.
+    #[arg(long)]
+    pub no_shard: bool,
+
+    /// Print the plan (input -> output, one per line; as JSON in --report) and convert
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Write the run summary and one record per image as JSON to this file.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -99,6 +115,18 @@ pub enum Command {
     /// Measure speedup against mode and worker count on the same inputs: a table, an
     /// Amdahl fit, and with --out a CSV, a JSON and a speedup plot.
     Bench(Box<BenchArgs>),
+    /// Merge the JSON reports of the tasks of a sharded run (--shard, or an array job)
+    /// into one, and say whether the shards add up to exactly the plan: exit 0 when they
+    /// do and every image is done, 1 when some failed or were not started, 4 when a shard
+    /// is missing, reported twice, or of another plan.
+    MergeReports {
+        /// The reports (`--report` files of the tasks).
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Write the merged report here (JSON); the summary goes to stderr either way.
+        #[arg(short, long, value_name = "FILE.json")]
+        out: Option<PathBuf>,
+    },
     /// Print a shell completion script on stdout (e.g. `imgpar completions bash >
     /// /etc/bash_completion.d/imgpar`).
     Completions {
@@ -189,6 +217,8 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
 /// What the command line shows and writes besides the images.
 #[derive(Debug, Clone, Default)]
 pub struct Presentation {
+    /// Print the plan instead of running it.
+    pub dry_run: bool,
     /// No progress bar and no summary on stderr.
     pub quiet: bool,
     /// Where to write the JSON report, if anywhere.
@@ -223,9 +253,18 @@ impl Cli {
             format: self.image.format(),
             limits,
             async_settings: self.fetch.async_settings(),
+            shard: match (self.shard, self.no_shard) {
+                (Some(shard), _) => Some(ShardChoice {
+                    shard,
+                    source: "--shard".into(),
+                }),
+                (None, true) => None,
+                (None, false) => shard::from_environment(|name| std::env::var(name).ok())?,
+            },
         };
         run.validate()?;
         let presentation = Presentation {
+            dry_run: self.dry_run,
             quiet: self.quiet,
             report: self.report,
             trace: self.trace,

@@ -13,6 +13,7 @@ use walkdir::WalkDir;
 
 use crate::config::{FormatChoice, OutputFormat};
 use crate::job::{Input, Job};
+use crate::shard::Shard;
 use guard::{FileId, refuse_output_inside, refuse_replacing_inputs};
 use kinds::{InputKind, input_kind, is_link_to_nothing, kind_by_extension};
 
@@ -25,6 +26,58 @@ pub struct Plan {
     pub problems: Vec<(PathBuf, String)>,
     /// Files that are neither named nor shaped like an image.
     pub ignored: usize,
+    /// Jobs and problems of the whole plan, before a shard was taken.
+    pub whole: usize,
+    /// The plan key of each job (see [`crate::shard`]), in job order.
+    keys: Vec<Vec<u8>>,
+    /// The plan key of each problem, in problem order.
+    problem_keys: Vec<Vec<u8>>,
+}
+
+impl Plan {
+    fn push_job(&mut self, job: Job, key: Vec<u8>) {
+        self.jobs.push(job);
+        self.keys.push(key);
+    }
+
+    fn push_problem(&mut self, path: PathBuf, reason: String, key: Vec<u8>) {
+        self.problems.push((path, reason));
+        self.problem_keys.push(key);
+    }
+
+    /// Keeps only the jobs and problems whose plan key falls in `shard`; names stay what
+    /// the whole plan gave them.
+    fn take_shard(&mut self, shard: Shard) {
+        self.jobs = in_shard(std::mem::take(&mut self.jobs), &self.keys, shard);
+        self.problems = in_shard(
+            std::mem::take(&mut self.problems),
+            &self.problem_keys,
+            shard,
+        );
+    }
+}
+
+/// The items whose key (same position in `keys`) falls in `shard`.
+fn in_shard<T>(items: Vec<T>, keys: &[Vec<u8>], shard: Shard) -> Vec<T> {
+    items
+        .into_iter()
+        .zip(keys)
+        .filter(|(_, key)| shard.takes(key))
+        .map(|(item, _)| item)
+        .collect()
+}
+
+/// A path's bytes, as its plan key.
+fn key_of(path: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().replace('\\', "/").into_bytes()
+    }
 }
 
 /// Puts the biggest input files first, so that no big image starts last and finishes
@@ -50,11 +103,14 @@ pub fn largest_first(jobs: &mut [Job]) {
 /// is not a regular file (a pipe, say), and is then not read here; a URL's image is named
 /// after its last path segment. Fails, with a message for the user, when the run cannot
 /// start: a missing input, an unreadable list, or an output folder inside an input folder.
+/// With a `shard`, names are decided over the whole plan and then only the shard's jobs
+/// are kept (re-numbered from 0).
 pub fn plan(
     inputs: &[PathBuf],
     url_lists: &[PathBuf],
     output: &Path,
     format: FormatChoice,
+    shard: Option<Shard>,
 ) -> Result<Plan, String> {
     let mut plan = Plan::default();
     for input in inputs {
@@ -84,17 +140,21 @@ pub fn plan(
                 kind_by_extension(input)
             };
             let kind = kind.unwrap_or(InputKind::Other);
-            plan.jobs.push(job_for(input, &name, kind, output, format));
+            plan.push_job(job_for(input, &name, kind, output, format), key_of(&name));
         }
     }
     for list in url_lists {
         plan_url_list(&read_list(list)?, output, format, &mut plan);
     }
     names::make_unique(&mut plan.jobs);
+    refuse_replacing_inputs(&plan.jobs, url_lists)?;
+    plan.whole = plan.jobs.len() + plan.problems.len();
+    if let Some(shard) = shard {
+        plan.take_shard(shard);
+    }
     for (index, job) in plan.jobs.iter_mut().enumerate() {
         job.index = index;
     }
-    refuse_replacing_inputs(&plan.jobs, url_lists)?;
     Ok(plan)
 }
 
@@ -108,7 +168,7 @@ fn read_list(path: &Path) -> Result<String, String> {
 /// the line number in front.
 fn plan_url_list(text: &str, output: &Path, format: FormatChoice, plan: &mut Plan) {
     let listed = urls::parse_list(text);
-    let mut jobs: Vec<Job> = listed
+    let jobs: Vec<Job> = listed
         .iter()
         .map(|entry| {
             let name = PathBuf::from(urls::name_for_url(&entry.url));
@@ -121,10 +181,10 @@ fn plan_url_list(text: &str, output: &Path, format: FormatChoice, plan: &mut Pla
     let mut outputs: Vec<PathBuf> = jobs.iter().map(|j| j.output.clone()).collect();
     let lines: Vec<usize> = listed.iter().map(|l| l.line).collect();
     urls::number_shared_names(&mut outputs, &lines);
-    for (job, output) in jobs.iter_mut().zip(outputs) {
+    for ((mut job, output), entry) in jobs.into_iter().zip(outputs).zip(&listed) {
         job.output = output;
+        plan.push_job(job, entry.url.as_bytes().to_vec());
     }
-    plan.jobs.extend(jobs);
 }
 
 fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
@@ -157,7 +217,8 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
                     Some(io) => format!("cannot read: {io}"),
                     None => e.to_string(),
                 };
-                plan.problems.push((path, reason));
+                let key = key_of(path.strip_prefix(input).unwrap_or(&path));
+                plan.push_problem(path, reason, key);
                 continue;
             }
         };
@@ -170,7 +231,7 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
         match input_kind(path, false) {
             Some(kind) => {
                 let rel = path.strip_prefix(input).unwrap_or(path);
-                plan.jobs.push(job_for(path, rel, kind, output, format));
+                plan.push_job(job_for(path, rel, kind, output, format), key_of(rel));
             }
             None => plan.ignored += 1,
         }

@@ -1,6 +1,7 @@
 //! What a run did: the run's totals over the per-image records, and the JSON report.
 //! Nothing here measures; it adds up what the executors and `process_job` measured.
 
+mod merge;
 mod record;
 mod spans;
 mod text;
@@ -9,6 +10,7 @@ use serde::Serialize;
 
 use crate::outcome::Outcome;
 
+pub use merge::{MergedReport, MergedShard, merge};
 pub use record::{Record, WorkerRecord};
 
 /// The sum of `values`, 0.0 when there are none (`Iterator::sum` gives -0.0, which the
@@ -82,11 +84,29 @@ pub struct RunReport {
     pub overlap_s: f64,
     /// Files the walk passed over as not images.
     pub passed_over: usize,
+    /// The shard this run took, when it took one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
     /// One record per image, in plan order.
     pub images: Vec<Record>,
     /// One record per worker process started (`--mode process` only), in slot order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_processes: Vec<WorkerRecord>,
+}
+
+/// The shard a run took: which one, what chose it, and how the plan splits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ShardRecord {
+    /// This shard, 0-based.
+    pub index: u64,
+    /// Shards in all.
+    pub count: u64,
+    /// What chose it: `--shard`, or the environment variables read.
+    pub source: String,
+    /// Images in the whole plan (all shards).
+    pub plan_images: usize,
+    /// Images in this shard.
+    pub shard_images: usize,
 }
 
 /// What an executor hands over for the totals besides the records.
@@ -160,6 +180,7 @@ impl RunReport {
             processing_s: spans::covered(&work) / 1e3,
             overlap_s: spans::overlap(&network, &work) / 1e3,
             passed_over: 0,
+            shard: None,
             images: records,
             worker_processes,
         }

@@ -20,6 +20,17 @@ impl RunReport {
             self.workers,
             if self.workers == 1 { "" } else { "s" }
         );
+        if let Some(shard) = &self.shard {
+            let _ = writeln!(
+                s,
+                "  shard       {}/{} of a plan of {} ({} in this shard), chosen by {}",
+                shard.index,
+                shard.count,
+                count(shard.plan_images, "image"),
+                shard.shard_images,
+                shard.source
+            );
+        }
         if self.interrupted {
             let _ = writeln!(
                 s,
