@@ -7,6 +7,10 @@ mod policy;
 #[cfg(feature = "http")]
 mod resolve;
 
+#[cfg(feature = "cloud")]
+pub use client::size_text;
 #[cfg(feature = "http")]
 pub use client::{FetchFailure, Fetched, client, fetch, fetch_blocking};
+#[cfg(feature = "cloud")]
+pub use policy::{BACKOFF_CAP, BACKOFF_START};
 pub use policy::{FetchInfo, FetchPolicy};

@@ -16,6 +16,7 @@ use crate::fetch::FetchInfo;
 use crate::image::{decode, encode, resize};
 use crate::outcome::{JobOutcome, Status};
 use crate::output::write_beneath;
+use crate::store::{self, ObjectUrl};
 
 /// Where one image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub enum Input {
     File(PathBuf),
     /// An http or https URL, as written in the list.
     Url(String),
+    /// An object in a bucket (`s3://`, `gs://`, `az://`).
+    Object(ObjectUrl),
 }
 
 impl fmt::Display for Input {
@@ -31,6 +34,7 @@ impl fmt::Display for Input {
         match self {
             Input::File(path) => write!(f, "{}", path.display()),
             Input::Url(url) => f.write_str(url),
+            Input::Object(url) => write!(f, "{url}"),
         }
     }
 }
@@ -56,6 +60,24 @@ impl Job {
         self.output
             .strip_prefix(&self.output_root)
             .unwrap_or(&self.output)
+    }
+
+    /// The output object, when the output root is a bucket prefix rather than a folder;
+    /// an error when its name cannot be an object's (not UTF-8).
+    pub fn output_object(&self) -> Option<Result<ObjectUrl, String>> {
+        let root = ObjectUrl::from_path(&self.output_root)?;
+        Some(root.and_then(|root| {
+            let rel = self.output_rel();
+            let names: Option<Vec<&str>> = rel.iter().map(|part| part.to_str()).collect();
+            names
+                .map(|names| root.join(&names.join("/")))
+                .ok_or_else(|| {
+                    format!(
+                        "output name {} is not UTF-8, which object names must be",
+                        rel.display()
+                    )
+                })
+        }))
     }
 }
 
@@ -124,19 +146,53 @@ pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcom
 }
 
 /// The rest of [`process_job`] once the bytes are in hand (async mode), with the same
-/// guarantees. The existing-output check is repeated: the file may have appeared since.
+/// guarantees. The existing-output check is repeated for files: one may have appeared
+/// since (an object's create-only write makes the same check itself).
 #[cfg(feature = "http")]
 pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
     guarded(|outcome| {
-        existing_output(job, spec)?;
+        if job.output_object().is_none() {
+            existing_output(job, spec)?;
+        }
         convert(job, spec, obtained, outcome, &CommitGate::default())
     })
 }
 
 /// Whether the job can be left alone before its input is even read: `Err` with the status
-/// to report when its output exists and the policy says skip or fail.
+/// to report when its output exists and the policy says skip or fail. For an object, one
+/// request asks; the create-only write settles a race either way.
 pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
-    if job.output.symlink_metadata().is_err() {
+    let exists = match job.output_object() {
+        None => job.output.symlink_metadata().is_ok(),
+        Some(_) if spec.existing == ExistingOutput::Overwrite => false,
+        Some(url) => {
+            let url = url.map_err(|m| Status::failed(ErrorKind::Write, m))?;
+            store::exists_blocking(&url, &spec.fetch)
+                .map_err(|m| Status::failed(ErrorKind::Write, m))?
+        }
+    };
+    existing_status(job, spec, exists)
+}
+
+/// [`existing_output`] without blocking the calling task (async mode).
+#[cfg(feature = "http")]
+pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Status> {
+    let exists = match job.output_object() {
+        None => job.output.symlink_metadata().is_ok(),
+        Some(_) if spec.existing == ExistingOutput::Overwrite => false,
+        Some(url) => {
+            let url = url.map_err(|m| Status::failed(ErrorKind::Write, m))?;
+            store::exists(&url, &spec.fetch)
+                .await
+                .map_err(|m| Status::failed(ErrorKind::Write, m))?
+        }
+    };
+    existing_status(job, spec, exists)
+}
+
+/// What an output that exists (or not) means under the policy.
+fn existing_status(job: &Job, spec: &Spec, exists: bool) -> Result<(), Status> {
+    if !exists {
         return Ok(());
     }
     match spec.existing {
@@ -158,6 +214,7 @@ fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
     let clock = Instant::now();
     match input {
         Input::File(path) => Obtained::read(std::fs::read(path), clock),
+        Input::Object(url) => Obtained::from_store(store::get_blocking(url, &spec.fetch), clock),
         #[cfg(feature = "http")]
         Input::Url(url) => Obtained::fetched(crate::fetch::fetch_blocking(url, &spec.fetch), clock),
         #[cfg(not(feature = "http"))]
@@ -179,6 +236,7 @@ pub async fn obtain(input: &Input, spec: &Spec, client: &reqwest::Client) -> Obt
     let clock = Instant::now();
     match input {
         Input::File(path) => Obtained::read(tokio::fs::read(path).await, clock),
+        Input::Object(url) => Obtained::from_store(store::get(url, &spec.fetch).await, clock),
         Input::Url(url) => {
             Obtained::fetched(crate::fetch::fetch(client, url, &spec.fetch).await, clock)
         }
@@ -190,6 +248,15 @@ impl Obtained {
     fn read(result: std::io::Result<Vec<u8>>, clock: Instant) -> Obtained {
         Obtained {
             bytes: result.map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}"))),
+            fetch: None,
+            ms: lap(clock),
+        }
+    }
+
+    /// An object read that began at `clock`.
+    fn from_store(result: Result<Vec<u8>, Failure>, clock: Instant) -> Obtained {
+        Obtained {
+            bytes: result,
             fetch: None,
             ms: lap(clock),
         }
@@ -281,22 +348,62 @@ fn convert(
     outcome.times.encode_ms = lap(clock);
 
     let clock = Instant::now();
-    let replace = spec.existing == ExistingOutput::Overwrite;
-    let may_commit = || gate.commit();
-    write_beneath(
-        &job.output_root,
-        job.output_rel(),
-        &encoded,
-        replace,
-        &may_commit,
-    )
-    .map_err(|failure| {
-        outcome.output_unusable = failure.output_unusable;
-        Status::failed(failure.kind, failure.message)
-    })?;
     outcome.bytes_out = encoded.len() as u64;
+    match job.output_object() {
+        Some(url) => put_object(job, url, encoded, spec, outcome, gate)?,
+        None => {
+            let replace = spec.existing == ExistingOutput::Overwrite;
+            let may_commit = || gate.commit();
+            write_beneath(
+                &job.output_root,
+                job.output_rel(),
+                &encoded,
+                replace,
+                &may_commit,
+            )
+            .map_err(|failure| {
+                outcome.output_unusable = failure.output_unusable;
+                Status::failed(failure.kind, failure.message)
+            })?;
+        }
+    }
     outcome.times.write_ms = lap(clock);
     Ok(())
+}
+
+/// Writes the output object in one create-only request (a replacing one with
+/// `--overwrite`); an object that is already there counts as an existing output.
+fn put_object(
+    job: &Job,
+    url: Result<ObjectUrl, String>,
+    encoded: Vec<u8>,
+    spec: &Spec,
+    outcome: &mut JobOutcome,
+    gate: &CommitGate,
+) -> Result<(), Status> {
+    let url = url.map_err(|m| Status::failed(ErrorKind::Write, m))?;
+    if !gate.commit() {
+        return Err(Status::failed(
+            ErrorKind::Write,
+            "abandoned before its output was written",
+        ));
+    }
+    let replace = spec.existing == ExistingOutput::Overwrite;
+    match store::put_blocking(&url, encoded, replace, &spec.fetch) {
+        Ok(()) => Ok(()),
+        Err(store::PutFailure::Exists) => {
+            outcome.bytes_out = 0;
+            existing_status(job, spec, true)
+        }
+        Err(store::PutFailure::Failed {
+            message,
+            every_write,
+        }) => {
+            outcome.bytes_out = 0;
+            outcome.output_unusable = every_write;
+            Err(Status::failed(ErrorKind::Write, message))
+        }
+    }
 }
 
 /// The format the input's name says (its extension: a file's, or a URL path's last
@@ -305,6 +412,7 @@ fn format_hint(input: &Input) -> Option<image::ImageFormat> {
     let name = match input {
         Input::File(path) => path.file_name()?.to_str()?,
         Input::Url(url) => url.split(['?', '#']).next()?.rsplit('/').next()?,
+        Input::Object(url) => url.name(),
     };
     image::ImageFormat::from_extension(name.rsplit_once('.')?.1)
 }

@@ -43,6 +43,7 @@ pub mod render;
 mod report;
 mod run;
 pub mod shard;
+mod store;
 mod thumbnail;
 mod usage;
 pub mod worker;

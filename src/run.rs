@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::events::{Collector, Event, Observer, Unobserved};
 use crate::report::{Record, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
+use crate::store::{self, ObjectUrl};
 use crate::{exec, output, plan, usage};
 
 /// A batch to run, built from defaults: every image under the inputs to a 256x256 gray
@@ -35,14 +36,19 @@ pub struct Run {
 }
 
 impl Run {
-    /// A run of `inputs` (folders, image files, URL lists) into the folder `output`, with
-    /// the default settings.
+    /// A run of `inputs` (folders, image files, URL lists, `s3://`, `gs://` or `az://`
+    /// prefixes) into the folder (or bucket prefix) `output`, with the default settings.
+    /// `file://` in front of a path is taken off.
     pub fn new<P: Into<PathBuf>>(
         inputs: impl IntoIterator<Item = P>,
         output: impl Into<PathBuf>,
     ) -> Run {
+        let local = |path: PathBuf| store::local_path(&path);
         Run::from_config(
-            RunConfig::new(inputs.into_iter().map(Into::into).collect(), output.into()),
+            RunConfig::new(
+                inputs.into_iter().map(Into::into).map(local).collect(),
+                local(output.into()),
+            ),
             Spec::default(),
         )
     }
@@ -141,6 +147,9 @@ impl Run {
         let mut plan = self.plan()?;
         prepare_output(&config.output).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
+            if ObjectUrl::from_path(path).is_some() {
+                continue;
+            }
             output::check_creatable(path)
                 .map_err(|e| Error::ResultFile(format!("cannot write the {what} {e}")))?;
         }
@@ -213,6 +222,7 @@ impl Run {
             &config.output,
             config.format,
             config.shard.as_ref().map(|choice| choice.shard),
+            &self.spec.fetch,
         )
         .map_err(Error::Input)
     }
@@ -263,6 +273,10 @@ pub struct PlannedProblem {
 /// unusable output stops the run once instead of failing every image. Temporary files an
 /// earlier, killed run left there are removed.
 fn prepare_output(output: &Path) -> Result<(), String> {
+    if ObjectUrl::from_path(output).is_some() {
+        // Objects are written whole in one request: no folder, no temporary files.
+        return Ok(());
+    }
     std::fs::create_dir_all(output)
         .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
     output::builder()

@@ -14,7 +14,7 @@ use crate::events::{Event, Observer};
 use crate::exit::ExitCode;
 use crate::render::{ChromeTrace, JsonReport, Render, Timeline};
 use crate::report::{self, RunReport};
-use crate::{Run, output};
+use crate::{Run, store};
 
 /// Runs the conversion the arguments describe and says how it ended, printing on stderr
 /// what a user should see. `cancel` stops it after the images in progress.
@@ -53,9 +53,9 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
     }
     print_outcome(&report, shown.quiet);
     for (renderer, path) in result_files(&shown) {
-        let written = renderer.render(&report).and_then(|text| {
-            output::write_atomic(path, text.as_bytes(), true).map_err(|e| e.message)
-        });
+        let written = renderer
+            .render(&report)
+            .and_then(|text| store::write_result_file(path, text.as_bytes()));
         if let Err(message) = written {
             return usage_error(&format!("cannot write the {}: {message}", renderer.name()));
         }
@@ -75,8 +75,8 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
     };
     if let Some(path) = &shown.report {
         let json = serde_json::to_string_pretty(&plan).expect("a plan always serialises");
-        if let Err(e) = output::write_atomic(path, json.as_bytes(), true) {
-            return usage_error(&format!("cannot write the plan: {}", e.message));
+        if let Err(message) = store::write_result_file(path, json.as_bytes()) {
+            return usage_error(&format!("cannot write the plan: {message}"));
         }
     } else {
         let mut out = std::io::stdout().lock();
@@ -109,8 +109,7 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
 pub fn merge_reports(reports: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
     let mut read = Vec::new();
     for path in reports {
-        let parsed = std::fs::read(path)
-            .map_err(|e| e.to_string())
+        let parsed = store::read_result_file(path)
             .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
         match parsed {
             Ok(json) => read.push((path.display().to_string(), json)),
@@ -126,8 +125,8 @@ pub fn merge_reports(reports: &[std::path::PathBuf], out: Option<&std::path::Pat
     eprint!("{}", merged.summary_text());
     if let Some(out) = out {
         let json = serde_json::to_string_pretty(&merged).expect("a merged report serialises");
-        if let Err(e) = output::write_atomic(out, json.as_bytes(), true) {
-            return usage_error(&format!("cannot write the merged report: {}", e.message));
+        if let Err(message) = store::write_result_file(out, json.as_bytes()) {
+            return usage_error(&format!("cannot write the merged report: {message}"));
         }
     }
     ExitCode::of_merged(&merged)

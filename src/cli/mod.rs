@@ -19,6 +19,7 @@ pub use parse::MIN_WORKER_MEMORY;
 use crate::bench::BenchConfig;
 use crate::config::{ExistingOutput, Mode, RunConfig, Spec, cores};
 use crate::shard::{self, Shard, ShardChoice};
+use crate::store;
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
 /// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
@@ -234,7 +235,7 @@ impl Cli {
     pub fn into_config(self) -> Result<(RunConfig, Spec, Presentation), String> {
         let mode = self.mode;
         let limits = self.workers.limits();
-        let mut inputs = self.paths;
+        let mut inputs: Vec<PathBuf> = self.paths.iter().map(|p| store::local_path(p)).collect();
         let output = inputs.pop().unwrap_or_default();
         let existing = if self.skip_existing {
             ExistingOutput::Skip

@@ -131,11 +131,11 @@ async fn produce<'a>(
             let Some(job) = pending.next() else {
                 break;
             };
-            if let Err(status) = job::existing_output(job, spec) {
-                report_without_work(job, events, status);
-                continue;
-            }
             in_flight.push(async move {
+                if let Err(status) = job::existing_output_async(job, spec).await {
+                    report_without_work(job, events, status);
+                    return;
+                }
                 let host = hosts.permit(&job.input).await;
                 let start = events.now_ms();
                 let obtained = job::obtain(&job.input, spec, client).await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode, Url};
 
-use super::policy::{FetchInfo, FetchPolicy};
+use super::policy::{BACKOFF_CAP, BACKOFF_START, FetchInfo, FetchPolicy};
 use super::resolve;
 
 /// A downloaded body.
@@ -298,12 +298,12 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
-/// Wait before attempt `attempt + 1`: 250 ms doubling per attempt, capped at 10 s, times a
-/// random factor between 0.5 and 1.5 so that many clients do not retry in step.
+/// Wait before attempt `attempt + 1`: [`BACKOFF_START`] (250 ms) doubling per attempt,
+/// capped at [`BACKOFF_CAP`] (10 s), times a random factor between 0.5 and 1.5 so that many
+/// clients do not retry in step.
 fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(250).saturating_mul(1 << (attempt.clamp(1, 10) - 1));
-    base.min(Duration::from_secs(10))
-        .mul_f64(0.5 + fastrand::f64())
+    let base = BACKOFF_START.saturating_mul(1 << (attempt.clamp(1, 10) - 1));
+    base.min(BACKOFF_CAP).mul_f64(0.5 + fastrand::f64())
 }
 
 #[cfg(test)]

@@ -5,6 +5,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The wait before the first retry of a download or object request; it doubles per attempt.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub const BACKOFF_START: Duration = Duration::from_millis(250);
+
+/// The longest wait between two attempts.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub const BACKOFF_CAP: Duration = Duration::from_secs(10);
+
 /// How inputs are downloaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchPolicy {

@@ -12,7 +12,7 @@ pub(super) fn refuse_replacing_inputs(jobs: &[Job], url_lists: &[PathBuf]) -> Re
     let mut inputs: HashMap<FileId, &Path> = HashMap::new();
     let files = jobs.iter().filter_map(|job| match &job.input {
         Input::File(path) => Some(path.as_path()),
-        Input::Url(_) => None,
+        Input::Url(_) | Input::Object(_) => None,
     });
     for path in files.chain(url_lists.iter().map(PathBuf::as_path)) {
         if let Some(id) = FileId::of(path) {

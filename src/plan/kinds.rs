@@ -38,11 +38,16 @@ pub(super) fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
     if let Some(kind) = kind_by_extension(path) {
         return Some(kind);
     }
-    let head = read_head(path).unwrap_or_default();
-    if crate::image::decode::is_jxl(&head) {
+    kind_by_content(&read_head(path).unwrap_or_default(), force)
+}
+
+/// Decides whether bytes starting with `head` are an image, by their signature; `force`
+/// as for [`input_kind`].
+pub(super) fn kind_by_content(head: &[u8], force: bool) -> Option<InputKind> {
+    if crate::image::decode::is_jxl(head) {
         return Some(InputKind::Other);
     }
-    let sniffed = crate::image::decode::guess_format(&head).filter(|f| f.reading_enabled());
+    let sniffed = crate::image::decode::guess_format(head).filter(|f| f.reading_enabled());
     match sniffed {
         Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
         Some(image::ImageFormat::Png) => Some(InputKind::Png),

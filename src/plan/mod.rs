@@ -4,6 +4,7 @@
 mod guard;
 mod kinds;
 mod names;
+mod objects;
 mod urls;
 
 use std::io::Read;
@@ -12,8 +13,10 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::config::{FormatChoice, OutputFormat};
+use crate::fetch::FetchPolicy;
 use crate::job::{Input, Job};
 use crate::shard::Shard;
+use crate::store::ObjectUrl;
 use guard::{FileId, refuse_output_inside, refuse_replacing_inputs};
 use kinds::{InputKind, input_kind, is_link_to_nothing, kind_by_extension};
 
@@ -91,7 +94,7 @@ pub fn largest_first(jobs: &mut [Job]) {
                 Ok(meta) if meta.is_file() => meta.len(),
                 _ => u64::MAX,
             },
-            Input::Url(_) => 0,
+            Input::Url(_) | Input::Object(_) => 0,
         })
     });
 }
@@ -111,9 +114,22 @@ pub fn plan(
     output: &Path,
     format: FormatChoice,
     shard: Option<Shard>,
+    policy: &FetchPolicy,
 ) -> Result<Plan, String> {
     let mut plan = Plan::default();
+    let output_object = ObjectUrl::from_path(output).transpose()?;
     for input in inputs {
+        if let Some(prefix) = ObjectUrl::from_path(input) {
+            let prefix = prefix?;
+            if let Some(out) = output_object.as_ref().filter(|out| out.overlaps(&prefix)) {
+                return Err(format!(
+                    "output {out} overlaps input {prefix}: a re-run would take its own outputs \
+                     as inputs; choose a prefix outside it"
+                ));
+            }
+            objects::plan_prefix(&prefix, output, format, policy, &mut plan)?;
+            continue;
+        }
         if input.as_os_str() == "-" {
             let mut text = String::new();
             std::io::stdin()
@@ -125,7 +141,9 @@ pub fn plan(
         let meta = std::fs::metadata(input)
             .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
         if meta.is_dir() {
-            refuse_output_inside(input, output)?;
+            if output_object.is_none() {
+                refuse_output_inside(input, output)?;
+            }
             walk(input, output, format, &mut plan);
         } else if meta.is_file()
             && kind_by_extension(input).is_none()

@@ -77,6 +77,7 @@ fn key(path: &Path) -> String {
 fn keeps_input_name(job: &Job) -> bool {
     match &job.input {
         Input::File(path) => path.file_name() == job.output.file_name(),
+        Input::Object(url) => Some(std::ffi::OsStr::new(url.name())) == job.output.file_name(),
         Input::Url(_) => true,
     }
 }
@@ -87,6 +88,7 @@ fn keeps_input_name(job: &Job) -> bool {
 fn keep_full_names_of_renamed(jobs: &mut [Job]) {
     let input_name = |job: &Job| match &job.input {
         Input::File(path) => path.file_name().map(OsString::from),
+        Input::Object(url) => Some(OsString::from(url.name())),
         Input::Url(_) => None,
     };
     let mut by_output: HashMap<&Path, usize> = HashMap::new();

@@ -75,6 +75,7 @@ impl Record {
         let (input, input_bytes) = match input {
             Input::File(path) => path_text(path),
             Input::Url(url) => (url.clone(), None),
+            Input::Object(url) => (url.to_string(), None),
         };
         let (output, output_bytes) = path_text(output);
         Record {

@@ -1,0 +1,57 @@
+//! Bucket prefixes as inputs: listed (every page) and planned exactly like a folder, with
+//! the same image recognition, the same relative names and the same order, so that
+//! `s3://b/in` and a local copy of it give the same outputs under the same names.
+
+use std::path::{Path, PathBuf};
+
+use super::kinds::{kind_by_content, kind_by_extension};
+use super::{Plan, job_for};
+use crate::config::FormatChoice;
+use crate::fetch::FetchPolicy;
+use crate::job::Input;
+use crate::store::{self, ObjectUrl};
+
+/// Plans every image under `prefix`: objects named like images, and the others whose
+/// first bytes are an image's. An address that names one object (nothing under it as a
+/// folder) is planned as a file named directly.
+pub(super) fn plan_prefix(
+    prefix: &ObjectUrl,
+    output: &Path,
+    format: FormatChoice,
+    policy: &FetchPolicy,
+    plan: &mut Plan,
+) -> Result<(), String> {
+    let mut listed = store::list_blocking(prefix, policy)?;
+    if listed.is_empty() && !prefix.key.is_empty() && store::exists_blocking(prefix, policy)? {
+        let name = PathBuf::from(prefix.name());
+        let kind = kind_by_extension(&name).unwrap_or(super::InputKind::Other);
+        let mut job = job_for(&name, &name, kind, output, format);
+        job.input = Input::Object(prefix.clone());
+        plan.push_job(job, super::key_of(&name));
+        return Ok(());
+    }
+    // The folder walk's order: names compared folder by folder.
+    listed.sort_by(|a, b| Path::new(&a.rel).cmp(Path::new(&b.rel)));
+    let unnamed: Vec<ObjectUrl> = listed
+        .iter()
+        .filter(|object| kind_by_extension(Path::new(&object.rel)).is_none())
+        .map(|object| prefix.join(&object.rel))
+        .collect();
+    let mut heads = store::heads_blocking(unnamed, policy).into_iter();
+    for object in &listed {
+        let rel = Path::new(&object.rel);
+        let kind = match kind_by_extension(rel) {
+            Some(kind) => Some(kind),
+            None => kind_by_content(&heads.next().unwrap_or_default(), false),
+        };
+        let Some(kind) = kind else {
+            plan.ignored += 1;
+            continue;
+        };
+        let url = prefix.join(&object.rel);
+        let mut job = job_for(Path::new(&url.to_string()), rel, kind, output, format);
+        job.input = Input::Object(url);
+        plan.push_job(job, object.rel.as_bytes().to_vec());
+    }
+    Ok(())
+}

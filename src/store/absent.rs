@@ -1,0 +1,63 @@
+//! Object storage requests in a build without the `cloud` feature: each fails and says so.
+
+use super::PutFailure;
+use super::url::ObjectUrl;
+use crate::failure::{ErrorKind, Failure};
+use crate::fetch::FetchPolicy;
+
+const NEEDS_CLOUD: &str = "object storage needs imgpar built with the `cloud` feature";
+
+/// Fails: this build has no object storage.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub async fn get(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<u8>, Failure> {
+    get_blocking(url, policy)
+}
+
+/// Fails: this build has no object storage.
+pub fn get_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<Vec<u8>, Failure> {
+    Err(Failure::new(
+        ErrorKind::Unsupported,
+        format!("cannot read {url}: {NEEDS_CLOUD}"),
+    ))
+}
+
+/// Fails: this build has no object storage.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub async fn exists(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
+    exists_blocking(url, policy)
+}
+
+/// Fails: this build has no object storage.
+pub fn exists_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<bool, String> {
+    Err(format!("cannot look for {url}: {NEEDS_CLOUD}"))
+}
+
+/// Fails: this build has no object storage.
+pub fn put_blocking(
+    url: &ObjectUrl,
+    _: Vec<u8>,
+    _: bool,
+    _: &FetchPolicy,
+) -> Result<(), PutFailure> {
+    Err(PutFailure::Failed {
+        message: format!("cannot write {url}: {NEEDS_CLOUD}"),
+        every_write: true,
+    })
+}
+
+/// An object under a listed prefix.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The key below the prefix.
+    pub rel: String,
+}
+
+/// Fails: this build has no object storage.
+pub fn list_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<Vec<Listed>, String> {
+    Err(format!("cannot list {url}: {NEEDS_CLOUD}"))
+}
+
+/// Nothing can be read: every head is empty.
+pub fn heads_blocking(urls: Vec<ObjectUrl>, _: &FetchPolicy) -> Vec<Vec<u8>> {
+    vec![Vec::new(); urls.len()]
+}

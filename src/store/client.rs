@@ -1,0 +1,350 @@
+//! Reads, writes and listings of object stores through the `object_store` crate, on one
+//! runtime of this process, reachable from any thread (a worker thread, a worker process,
+//! the async mode's own runtime).
+//!
+//! Credentials and endpoints come from each cloud's usual environment variables (see the
+//! README); they never appear in a message. Retries follow the run's download policy:
+//! the same number of retries, backoff and time limits as URL downloads.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use futures_util::StreamExt;
+use object_store::path::Path as Key;
+use object_store::{
+    BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    RetryConfig,
+};
+
+use super::PutFailure;
+use super::url::{ObjectUrl, Scheme};
+use crate::failure::{ErrorKind, Failure};
+use crate::fetch::{FetchPolicy, size_text};
+
+/// Listings and sniffs in flight at once.
+const CONCURRENT_REQUESTS: usize = 16;
+
+/// Bytes read from an object whose name does not say what it is, to tell images apart.
+const SNIFF_BYTES: u64 = 32;
+
+fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("imgpar-store")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start object storage requests: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Runs `work` on the store runtime and waits for it, from any thread.
+fn block<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> Result<T, String> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    runtime()?.spawn(async move {
+        let _ = sender.send(work.await);
+    });
+    receiver
+        .recv()
+        .map_err(|_| "object storage request abandoned".to_string())
+}
+
+/// Runs `work` on the store runtime and awaits it from another runtime's task.
+async fn on_runtime<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
+    runtime()?
+        .spawn(work)
+        .await
+        .map_err(|_| "object storage request abandoned".to_string())
+}
+
+type Stores = HashMap<(Scheme, String), (FetchPolicy, Arc<dyn ObjectStore>)>;
+
+/// The client of `url`'s bucket under `policy`, made on first use and shared after.
+fn store(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Arc<dyn ObjectStore>, String> {
+    static STORES: OnceLock<Mutex<Stores>> = OnceLock::new();
+    let mut stores = STORES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let slot = (url.scheme, url.bucket.clone());
+    if let Some((made_with, store)) = stores.get(&slot)
+        && made_with == policy
+    {
+        return Ok(Arc::clone(store));
+    }
+    // Installing twice is harmless: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let store = build(url, policy)
+        .map_err(|e| format!("cannot set up {}: {}", bucket_of(url), describe(&e)))?;
+    stores.insert(slot, (policy.clone(), Arc::clone(&store)));
+    Ok(store)
+}
+
+fn bucket_of(url: &ObjectUrl) -> ObjectUrl {
+    ObjectUrl {
+        key: String::new(),
+        ..url.clone()
+    }
+}
+
+/// The crate's retry settings for the run's download policy: as many retries, the same
+/// backoff (from [`crate::fetch::BACKOFF_START`] doubling to [`crate::fetch::BACKOFF_CAP`])
+/// and the same time limits.
+fn retry(policy: &FetchPolicy) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: crate::fetch::BACKOFF_START,
+            max_backoff: crate::fetch::BACKOFF_CAP,
+            base: 2.0,
+        },
+        max_retries: policy.retries as usize,
+        retry_timeout: policy.attempt_timeout * (policy.retries + 1),
+    }
+}
+
+fn build(url: &ObjectUrl, policy: &FetchPolicy) -> object_store::Result<Arc<dyn ObjectStore>> {
+    let timeouts = [
+        (ClientConfigKey::Timeout, policy.attempt_timeout),
+        (ClientConfigKey::ConnectTimeout, policy.connect_timeout),
+    ]
+    .map(|(key, limit)| (key, format!("{}ms", limit.as_millis())));
+    Ok(match url.scheme {
+        Scheme::S3 => {
+            let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(&url.bucket)
+                .with_retry(retry(policy));
+            for (key, value) in timeouts {
+                builder =
+                    builder.with_config(object_store::aws::AmazonS3ConfigKey::Client(key), value);
+            }
+            Arc::new(builder.build()?)
+        }
+        Scheme::Gcs => {
+            let mut builder = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_bucket_name(&url.bucket)
+                .with_retry(retry(policy));
+            for (key, value) in timeouts {
+                builder =
+                    builder.with_config(object_store::gcp::GoogleConfigKey::Client(key), value);
+            }
+            Arc::new(builder.build()?)
+        }
+        Scheme::Azure => {
+            let mut builder = object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_container_name(&url.bucket)
+                .with_retry(retry(policy));
+            for (key, value) in timeouts {
+                builder =
+                    builder.with_config(object_store::azure::AzureConfigKey::Client(key), value);
+            }
+            Arc::new(builder.build()?)
+        }
+    })
+}
+
+/// A crate error in a sentence: the kind of problem, without request details that could
+/// carry signed headers.
+fn describe(error: &object_store::Error) -> String {
+    match error {
+        object_store::Error::NotFound { .. } => "not found".into(),
+        object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
+            "already exists".into()
+        }
+        object_store::Error::PermissionDenied { .. } => {
+            "access denied (check the bucket's permissions for these credentials)".into()
+        }
+        object_store::Error::Unauthenticated { .. } => {
+            "not signed in (check the credentials in the environment)".into()
+        }
+        object_store::Error::InvalidPath { .. } => "not a valid object name".into(),
+        other => {
+            let text = other.to_string();
+            match text.char_indices().nth(300) {
+                Some((cut, _)) => format!("{}...", &text[..cut]),
+                None => text,
+            }
+        }
+    }
+}
+
+fn key(url: &ObjectUrl) -> Result<Key, String> {
+    Key::parse(&url.key).map_err(|_| format!("{url}: not a valid object name"))
+}
+
+/// Reads the object at `url`, refusing one larger than the policy's `max_bytes`.
+pub async fn get(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<u8>, Failure> {
+    let (store, key) = (
+        store(url, policy).map_err(download)?,
+        key(url).map_err(download)?,
+    );
+    let cap = policy.max_bytes;
+    let work = async move {
+        let result = store.get(&key).await.map_err(|e| describe(&e))?;
+        if result.meta.size > cap {
+            return Err(format!(
+                "larger than --max-download {} (the object is {})",
+                size_text(cap),
+                size_text(result.meta.size)
+            ));
+        }
+        let bytes = result.bytes().await.map_err(|e| describe(&e))?;
+        Ok(bytes.to_vec())
+    };
+    on_runtime(work)
+        .await
+        .and_then(|read| read)
+        .map_err(|reason| download(format!("cannot read {url}: {reason}")))
+}
+
+/// [`get`] from a thread that may block.
+pub fn get_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<u8>, Failure> {
+    let (url, policy) = (url.clone(), policy.clone());
+    block(async move { get(&url, &policy).await })
+        .map_err(download)
+        .and_then(|read| read)
+}
+
+fn download(reason: String) -> Failure {
+    Failure::new(ErrorKind::Download, reason)
+}
+
+/// Whether an object stands at `url`.
+pub async fn exists(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
+    let (store, key) = (store(url, policy)?, key(url)?);
+    let head = on_runtime(async move { store.head(&key).await }).await?;
+    match head {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(format!("cannot look for {url}: {}", describe(&e))),
+    }
+}
+
+/// [`exists`] from a thread that may block.
+pub fn exists_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
+    let (url, policy) = (url.clone(), policy.clone());
+    block(async move { exists(&url, &policy).await }).and_then(|found| found)
+}
+
+/// Writes `bytes` as the object at `url` in one request: it appears whole or not at all.
+/// With `replace` false the write is create-only (`If-None-Match: *`): an object already
+/// there is left alone, even one that a racing task wrote a moment ago.
+pub fn put_blocking(
+    url: &ObjectUrl,
+    bytes: Vec<u8>,
+    replace: bool,
+    policy: &FetchPolicy,
+) -> Result<(), PutFailure> {
+    let failed = |message: String, every_write: bool| PutFailure::Failed {
+        message,
+        every_write,
+    };
+    let store = store(url, policy).map_err(|m| failed(m, true))?;
+    let key = key(url).map_err(|m| failed(m, false))?;
+    let mode = if replace {
+        PutMode::Overwrite
+    } else {
+        PutMode::Create
+    };
+    let options = PutOptions {
+        mode,
+        ..PutOptions::default()
+    };
+    let put = block(async move { store.put_opts(&key, PutPayload::from(bytes), options).await })
+        .map_err(|m| failed(m, false))?;
+    match put {
+        Ok(_) => Ok(()),
+        Err(
+            object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. },
+        ) => Err(PutFailure::Exists),
+        Err(e) => {
+            let every_write = matches!(
+                e,
+                object_store::Error::NotFound { .. }
+                    | object_store::Error::PermissionDenied { .. }
+                    | object_store::Error::Unauthenticated { .. }
+            );
+            Err(failed(
+                format!("cannot write {url}: {}", describe(&e)),
+                every_write,
+            ))
+        }
+    }
+}
+
+/// An object under a listed prefix: its key relative to the prefix.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The key below the prefix, folders separated by `/`.
+    pub rel: String,
+}
+
+/// Every object under the prefix `url` (all pages), in no particular order.
+pub fn list_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<Listed>, String> {
+    let store = store(url, policy)?;
+    let prefix = if url.key.is_empty() {
+        None
+    } else {
+        Some(key(url)?)
+    };
+    let listed = block(async move {
+        let mut stream = store.list(prefix.as_ref());
+        let mut found = Vec::new();
+        while let Some(meta) = stream.next().await {
+            found.push(meta?);
+        }
+        Ok::<_, object_store::Error>(found)
+    })?
+    .map_err(|e| format!("cannot list {url}: {}", describe(&e)))?;
+    let strip = if url.key.is_empty() {
+        0
+    } else {
+        url.key.len() + 1
+    };
+    Ok(listed
+        .into_iter()
+        .filter_map(|meta| {
+            let rel = meta.location.as_ref().get(strip..)?.to_string();
+            (!rel.is_empty()).then_some(Listed { rel })
+        })
+        .collect())
+}
+
+/// The first bytes of each object of `urls` (empty when it cannot be read), fetched
+/// several at a time, in the order of `urls`.
+pub fn heads_blocking(urls: Vec<ObjectUrl>, policy: &FetchPolicy) -> Vec<Vec<u8>> {
+    let count = urls.len();
+    let mut reads = Vec::with_capacity(count);
+    for url in urls {
+        let store = store(&url, policy).ok();
+        let key = key(&url).ok();
+        reads.push(async move {
+            let (Some(store), Some(key)) = (store, key) else {
+                return Vec::new();
+            };
+            match store.get_range(&key, 0..SNIFF_BYTES).await {
+                Ok(bytes) => bytes.to_vec(),
+                // Shorter than the range asked for: read it whole.
+                Err(_) => match store.get(&key).await {
+                    Ok(result) if result.meta.size <= SNIFF_BYTES => {
+                        result.bytes().await.map(|b| b.to_vec()).unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                },
+            }
+        });
+    }
+    block(async move {
+        futures_util::stream::iter(reads)
+            .buffered(CONCURRENT_REQUESTS)
+            .collect::<Vec<_>>()
+            .await
+    })
+    .unwrap_or_else(|_| vec![Vec::new(); count])
+}

@@ -1,0 +1,64 @@
+//! Object storage in and out (`s3://`, `gs://`, `az://`): addresses are plain data; the
+//! requests need the `cloud` feature, and without it every request fails with a sentence
+//! that says so.
+
+#[cfg(not(feature = "cloud"))]
+mod absent;
+#[cfg(feature = "cloud")]
+mod client;
+mod url;
+
+#[cfg(not(feature = "cloud"))]
+pub use absent::*;
+#[cfg(feature = "cloud")]
+pub use client::*;
+pub use url::ObjectUrl;
+
+/// Why a put failed.
+#[derive(Debug)]
+pub enum PutFailure {
+    /// An object already stands there (and the write was create-only): nothing was
+    /// written.
+    #[cfg_attr(not(feature = "cloud"), allow(dead_code))]
+    Exists,
+    /// The write failed; `every_write` when the bucket itself refuses (missing, forbidden),
+    /// so that every later write would fail too.
+    Failed { message: String, every_write: bool },
+}
+
+/// Where a run reads an input from or writes its outputs to, once `file://` is taken off.
+pub fn local_path(path: &std::path::Path) -> std::path::PathBuf {
+    match path.to_str().and_then(|text| text.strip_prefix("file://")) {
+        Some(rest) => std::path::PathBuf::from(rest),
+        None => path.to_path_buf(),
+    }
+}
+
+#[cfg(feature = "cli")]
+/// Writes a whole file the run produces besides images (a report, a trace) to `path`: a
+/// local file, replaced atomically, or an object, replaced in one request.
+pub fn write_result_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    match ObjectUrl::from_path(path) {
+        Some(url) => {
+            let policy = crate::fetch::FetchPolicy::default();
+            put_blocking(&url?, bytes.to_vec(), true, &policy).map_err(|failure| match failure {
+                PutFailure::Exists => "it exists".to_string(),
+                PutFailure::Failed { message, .. } => message,
+            })
+        }
+        None => crate::output::write_atomic(&local_path(path), bytes, true).map_err(|e| e.message),
+    }
+}
+
+#[cfg(feature = "cli")]
+/// Reads a whole file given on the command line (a report to merge): a local file or an
+/// object.
+pub fn read_result_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    match ObjectUrl::from_path(path) {
+        Some(url) => {
+            let policy = crate::fetch::FetchPolicy::default();
+            get_blocking(&url?, &policy).map_err(|failure| failure.message)
+        }
+        None => std::fs::read(local_path(path)).map_err(|e| e.to_string()),
+    }
+}
