@@ -6,28 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{all_bytes, imgpar};
-
-/// Variables of the array engines imgpar reads; cleared so the tests' own environment
-/// cannot choose a shard.
-const ENGINE_VARIABLES: &[&str] = &[
-    "SLURM_ARRAY_TASK_ID",
-    "SLURM_ARRAY_TASK_COUNT",
-    "SLURM_ARRAY_TASK_MIN",
-    "SLURM_ARRAY_TASK_STEP",
-    "JOB_COMPLETION_INDEX",
-    "IMGPAR_SHARD_COUNT",
-    "AWS_BATCH_JOB_ARRAY_INDEX",
-    "AWS_BATCH_JOB_ARRAY_SIZE",
-];
-
-fn clean_imgpar() -> assert_cmd::Command {
-    let mut cmd = imgpar();
-    for name in ENGINE_VARIABLES {
-        cmd.env_remove(name);
-    }
-    cmd
-}
+use common::{all_bytes, imgpar_unsharded};
 
 /// A folder of small images whose names collide once converted (`a.tiff`, `a.png` and
 /// `a.bmp` all want `a.png`), in sub-folders.
@@ -54,7 +33,7 @@ fn shards_write_exactly_what_one_run_writes() {
     let input = tempfile::tempdir().unwrap();
     colliding_folder(input.path());
     let whole = tempfile::tempdir().unwrap();
-    clean_imgpar()
+    imgpar_unsharded()
         .arg(input.path())
         .arg(whole.path())
         .assert()
@@ -64,7 +43,7 @@ fn shards_write_exactly_what_one_run_writes() {
     let mut sizes = Vec::new();
     for i in 0..4 {
         let report = reports.path().join(format!("{i}.json"));
-        clean_imgpar()
+        imgpar_unsharded()
             .arg(input.path())
             .arg(sharded.path())
             .arg(format!("--shard={i}/4"))
@@ -83,7 +62,7 @@ fn shards_write_exactly_what_one_run_writes() {
 
     // A second pass of every shard finds everything written and writes nothing.
     for i in 0..4 {
-        clean_imgpar()
+        imgpar_unsharded()
             .arg(input.path())
             .arg(sharded.path())
             .arg(format!("--shard={i}/4"))
@@ -97,7 +76,7 @@ fn shards_write_exactly_what_one_run_writes() {
     let names: Vec<_> = (0..4)
         .map(|i| reports.path().join(format!("{i}.json")))
         .collect();
-    clean_imgpar()
+    imgpar_unsharded()
         .arg("merge-reports")
         .args(&names)
         .arg("-o")
@@ -108,13 +87,13 @@ fn shards_write_exactly_what_one_run_writes() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
     assert_eq!(json["complete"], true);
     assert_eq!(json["ok"], 27);
-    clean_imgpar()
+    imgpar_unsharded()
         .arg("merge-reports")
         .args(&names[..3])
         .assert()
         .code(4)
         .stderr(predicates::str::contains("missing shards: 3"));
-    clean_imgpar()
+    imgpar_unsharded()
         .arg("merge-reports")
         .args([&names[0], &names[1], &names[2], &names[3], &names[2]])
         .assert()
@@ -125,7 +104,7 @@ fn shards_write_exactly_what_one_run_writes() {
 /// The plan lines `--dry-run` prints for a shard chosen by `vars`.
 fn dry_run_lines(input: &Path, vars: &[(&str, &str)]) -> Vec<String> {
     let out = tempfile::tempdir().unwrap();
-    let mut cmd = clean_imgpar();
+    let mut cmd = imgpar_unsharded();
     cmd.arg(input).arg(out.path().join("o")).arg("--dry-run");
     for (name, value) in vars {
         cmd.env(name, value);
@@ -146,7 +125,7 @@ fn array_engines_choose_the_shard_from_their_variables() {
     let flag: Vec<Vec<String>> = (0..4)
         .map(|i| {
             let out = tempfile::tempdir().unwrap();
-            let assert = clean_imgpar()
+            let assert = imgpar_unsharded()
                 .arg(input.path())
                 .arg(out.path().join("o"))
                 .arg("--dry-run")
@@ -214,7 +193,7 @@ fn inconsistent_engine_variables_stop_the_run_before_anything_is_written() {
             "--shard",
         ),
     ] {
-        let mut cmd = clean_imgpar();
+        let mut cmd = imgpar_unsharded();
         cmd.arg(input.path()).arg(&target);
         for (name, value) in vars {
             cmd.env(name, value);
@@ -226,7 +205,7 @@ fn inconsistent_engine_variables_stop_the_run_before_anything_is_written() {
     }
     // --shard wins over the environment, and --no-shard ignores it.
     let whole = dry_run_lines(input.path(), &[]);
-    let mut cmd = clean_imgpar();
+    let mut cmd = imgpar_unsharded();
     let assert = cmd
         .arg(input.path())
         .arg(&target)
@@ -240,7 +219,7 @@ fn inconsistent_engine_variables_stop_the_run_before_anything_is_written() {
             .count(),
         whole.len()
     );
-    clean_imgpar()
+    imgpar_unsharded()
         .arg(input.path())
         .arg(&target)
         .args(["--dry-run", "--shard", "0/1"])

@@ -23,6 +23,28 @@ pub fn imgpar() -> Command {
     Command::cargo_bin("imgpar").expect("the binary is built")
 }
 
+/// The variables of the array engines imgpar reads its shard from.
+pub const ENGINE_VARIABLES: &[&str] = &[
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_STEP",
+    "JOB_COMPLETION_INDEX",
+    "IMGPAR_SHARD_COUNT",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+    "AWS_BATCH_JOB_ARRAY_SIZE",
+];
+
+/// The imgpar binary without the engine variables of the test's own environment, so that
+/// nothing but the test chooses a shard.
+pub fn imgpar_unsharded() -> Command {
+    let mut cmd = imgpar();
+    for name in ENGINE_VARIABLES {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
 /// Every file under `dir`, as paths relative to it, sorted.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)

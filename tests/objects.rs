@@ -1,0 +1,378 @@
+//! Object storage in and out, against a real S3-compatible server (moto) on 127.0.0.1:
+//! a bucket prefix converts exactly like its local copy in every mode, existing objects
+//! are handled like existing files, overlapping prefixes are refused, and the eight tasks
+//! of an array job write exactly what one unsharded run writes, however often re-run.
+
+mod common;
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{ENGINE_VARIABLES, all_bytes, fixtures, imgpar, imgpar_unsharded};
+use moto::{Moto, folder_as_objects};
+
+/// imgpar pointed at `moto`, with no engine variables of its own.
+fn imgpar_on(moto: &Moto) -> assert_cmd::Command {
+    let mut cmd = imgpar_unsharded();
+    moto.point(&mut cmd);
+    cmd
+}
+
+#[test]
+fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode() {
+    let moto = Moto::start();
+    moto.bucket("photos");
+    moto.put_all("photos", folder_as_objects(&fixtures("images"), "in"));
+    let local = common::convert(&fixtures("images"), &[]);
+    let expected = all_bytes(local.path());
+    for mode in ["sequential", "threaded", "async", "process"] {
+        imgpar_on(&moto)
+            .args(["s3://photos/in", &format!("s3://photos/out-{mode}")])
+            .args(["--mode", mode])
+            .args(["--report", &format!("s3://photos/reports/{mode}.json")])
+            .assert()
+            .success();
+        assert_eq!(
+            moto.objects("photos", &format!("out-{mode}")),
+            expected,
+            "{mode} mode"
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&moto.get("photos", &format!("reports/{mode}.json"))).unwrap();
+        assert_eq!(report["ok"], expected.len(), "{mode}");
+        assert_eq!(report["passed_over"], 1, "notes.txt is not an image");
+        let text = report.to_string();
+        assert!(
+            !text.contains("testing-secret"),
+            "no credentials in the report"
+        );
+    }
+}
+
+#[test]
+fn existing_objects_are_failures_skips_or_replaced_as_asked() {
+    let moto = Moto::start();
+    moto.bucket("photos");
+    moto.put_all("photos", folder_as_objects(&fixtures("orientation"), "in"));
+    let run = |extra: &[&str]| {
+        imgpar_on(&moto)
+            .args(["s3://photos/in", "s3://photos/out"])
+            .args(extra)
+            .assert()
+    };
+    run(&[]).success();
+    let written = moto.objects("photos", "out");
+    assert_eq!(written.len(), 8);
+    let first = format!("out/{}", written[0].0.display());
+    moto.put_all("photos", vec![(first.clone(), b"kept".to_vec())]);
+
+    run(&[])
+        .code(1)
+        .stderr(predicates::str::contains("already exists"));
+    assert_eq!(moto.get("photos", &first), b"kept");
+    run(&["--skip-existing"])
+        .success()
+        .stderr(predicates::str::contains("0 ok, 0 failed, 8 skipped"));
+    assert_eq!(moto.get("photos", &first), b"kept");
+    run(&["--overwrite", "--mode", "async"]).success();
+    assert_eq!(moto.objects("photos", "out"), written);
+}
+
+#[test]
+fn overlapping_prefixes_are_refused_before_anything_is_written() {
+    let moto = Moto::start();
+    moto.bucket("photos");
+    moto.put_all("photos", folder_as_objects(&fixtures("orientation"), "in"));
+    for output in ["s3://photos/in/out", "s3://photos", "s3://photos/in"] {
+        imgpar_on(&moto)
+            .args(["s3://photos/in", output])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("overlaps"));
+    }
+    assert_eq!(moto.objects("photos", "in").len(), 8);
+    // A neighbour whose name merely starts the same is not inside.
+    imgpar_on(&moto)
+        .args(["s3://photos/in", "s3://photos/input-thumbs"])
+        .assert()
+        .success();
+}
+
+/// The names of a 500-name plan's folder part: 440 small pictures in 5 folders, a third
+/// of them BMP with a PNG of the same stem beside it, so that names collide on output.
+fn many_pictures(dir: &Path) {
+    for i in 0..440u32 {
+        let folder = dir.join(format!("d{}", i % 5));
+        std::fs::create_dir_all(&folder).unwrap();
+        let format = if i % 3 == 0 { "bmp" } else { "png" };
+        let picture = image::RgbImage::from_fn(12 + i % 9, 10, |x, y| {
+            image::Rgb([(x * 20) as u8, (y * 25) as u8, (i % 251) as u8])
+        });
+        picture
+            .save(folder.join(format!("p{}.{format}", i / 3)))
+            .unwrap();
+    }
+}
+
+/// A URL list of 60 lines on `server`, several of them sharing a name (so that lines get
+/// their number in front).
+fn url_lines(server: &str) -> String {
+    (0..60)
+        .map(|i| format!("{server}/u{}/shot{}.png\n", i % 4, i % 45))
+        .collect()
+}
+
+/// An HTTP server on 127.0.0.1 that answers every path with the same PNG, after `delay`.
+fn picture_server(runtime: &tokio::runtime::Runtime, delay: Duration) -> wiremock::MockServer {
+    let png = std::fs::read(fixtures("images").join("rgb8.png")).unwrap();
+    runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("GET"))
+            .respond_with(
+                wiremock::ResponseTemplate::new(200)
+                    .set_body_bytes(png)
+                    .set_delay(delay),
+            )
+            .mount(&server)
+            .await;
+        server
+    })
+}
+
+/// The outputs a task's report says it wrote (or skipped), by status.
+fn report_outputs(report: &serde_json::Value, status: &str) -> BTreeSet<String> {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == status)
+        .map(|r| r["output"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Runs the 8 tasks of an array at once, each with `vars(i)`, and returns their reports.
+fn run_array(
+    moto: &Moto,
+    args: &[String],
+    reports: &Path,
+    vars: impl Fn(usize) -> Vec<(&'static str, String)>,
+) -> Vec<serde_json::Value> {
+    let binary = assert_cmd::cargo::cargo_bin("imgpar");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let mut cmd = std::process::Command::new(&binary);
+            for name in ENGINE_VARIABLES {
+                cmd.env_remove(name);
+            }
+            for (name, value) in moto.env().into_iter().chain(vars(i)) {
+                cmd.env(name, value);
+            }
+            cmd.args(args)
+                .arg("--report")
+                .arg(reports.join(format!("{i}.json")))
+                .arg("-q")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    (0..8)
+        .map(|i| read_json(&reports.join(format!("{i}.json"))))
+        .collect()
+}
+
+#[test]
+fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
+    let moto = Moto::start();
+    moto.bucket("batch");
+    let pictures = tempfile::tempdir().unwrap();
+    many_pictures(pictures.path());
+    moto.put_all("batch", folder_as_objects(pictures.path(), "in"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Each download takes a moment, so that a task can be caught in the middle of its run.
+    let server = picture_server(&runtime, Duration::from_millis(150));
+    let lists = tempfile::tempdir().unwrap();
+    let list = lists.path().join("urls.txt");
+    std::fs::write(&list, url_lines(&server.uri())).unwrap();
+    let plan = |output: &str| -> Vec<String> {
+        vec![
+            "s3://batch/in".into(),
+            "--urls".into(),
+            list.display().to_string(),
+            output.into(),
+            "--mode".into(),
+            "async".into(),
+            "-j".into(),
+            "1".into(),
+        ]
+    };
+
+    // The whole plan in one run: what the shards must add up to.
+    let whole_report = lists.path().join("whole.json");
+    imgpar_on(&moto)
+        .args(plan("s3://batch/whole"))
+        .arg("--report")
+        .arg(&whole_report)
+        .assert()
+        .success();
+    let whole = moto.objects("batch", "whole");
+    assert_eq!(whole.len(), 500);
+
+    // Eight Slurm array tasks (--array=0-7) at once.
+    let slurm_reports = tempfile::tempdir().unwrap();
+    let slurm = |i: usize| {
+        vec![
+            ("SLURM_ARRAY_TASK_ID", i.to_string()),
+            ("SLURM_ARRAY_TASK_COUNT", "8".to_string()),
+            ("SLURM_ARRAY_TASK_MIN", "0".to_string()),
+            ("SLURM_ARRAY_TASK_STEP", "1".to_string()),
+        ]
+    };
+    let reports = run_array(
+        &moto,
+        &plan("s3://batch/sharded"),
+        slurm_reports.path(),
+        slurm,
+    );
+    let rename = |set: BTreeSet<String>| -> BTreeSet<String> {
+        set.into_iter()
+            .map(|o| o.replace("s3://batch/sharded/", ""))
+            .collect()
+    };
+    let shards: Vec<BTreeSet<String>> = reports
+        .iter()
+        .map(|r| rename(report_outputs(r, "ok")))
+        .collect();
+    let mut union = BTreeSet::new();
+    for (i, (shard, report)) in shards.iter().zip(&reports).enumerate() {
+        assert_eq!(report["shard"]["index"], i);
+        assert_eq!(report["shard"]["plan_images"], 500);
+        assert_eq!(shard.len() as u64, report["planned"].as_u64().unwrap());
+        // Balance: every shard within half of its fair share (62.5) either way.
+        assert!(
+            (32..=94).contains(&shard.len()),
+            "shard {i} has {} images",
+            shard.len()
+        );
+        for output in shard {
+            assert!(union.insert(output.clone()), "{output} written twice");
+        }
+    }
+    assert_eq!(union.len(), 500);
+    assert_eq!(moto.objects("batch", "sharded"), whole);
+
+    // The same tasks again as a Kubernetes Indexed Job and as an AWS Batch array: the
+    // same split, and nothing written.
+    let kubernetes = |i: usize| {
+        vec![
+            ("JOB_COMPLETION_INDEX", i.to_string()),
+            ("IMGPAR_SHARD_COUNT", "8".to_string()),
+        ]
+    };
+    let aws = |i: usize| {
+        vec![
+            ("AWS_BATCH_JOB_ARRAY_INDEX", i.to_string()),
+            ("AWS_BATCH_JOB_ARRAY_SIZE", "8".to_string()),
+        ]
+    };
+    let mut rerun = plan("s3://batch/sharded");
+    rerun.push("--skip-existing".into());
+    for vars in [&kubernetes as &dyn Fn(usize) -> _, &aws] {
+        let again = tempfile::tempdir().unwrap();
+        let reports = run_array(&moto, &rerun, again.path(), vars);
+        for (i, report) in reports.iter().enumerate() {
+            assert_eq!(report["ok"], 0, "shard {i} wrote again");
+            assert_eq!(rename(report_outputs(report, "skipped")), shards[i]);
+        }
+    }
+    assert_eq!(moto.objects("batch", "sharded"), whole);
+
+    // A shard dies halfway (its outputs gone, then killed mid-run) and is run again: the
+    // one with the most downloads, which are slow enough to catch it in the middle.
+    let downloads = |report: &serde_json::Value| {
+        report["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["input"].as_str().unwrap().starts_with("http"))
+            .count()
+    };
+    let victim = (0..8).max_by_key(|&i| downloads(&reports[i])).unwrap();
+    let victim_outputs: Vec<String> = shards[victim].iter().cloned().collect();
+    moto.delete_all(
+        "batch",
+        victim_outputs
+            .iter()
+            .map(|o| format!("sharded/{o}"))
+            .collect(),
+    );
+    let victim_report = slurm_reports.path().join(format!("{victim}.json"));
+    let mut sequential = plan("s3://batch/sharded");
+    sequential.splice(4..6, ["--mode".to_string(), "sequential".to_string()]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgpar"))
+        .envs(moto.env())
+        .args(&sequential)
+        .args(["--shard", &format!("{victim}/8"), "-q"])
+        .spawn()
+        .unwrap();
+    let present = || {
+        let now = moto.keys("batch", "sharded");
+        victim_outputs
+            .iter()
+            .filter(|o| now.contains(Path::new(o.as_str())))
+            .count()
+    };
+    let clock = Instant::now();
+    while present() == 0 {
+        assert!(
+            clock.elapsed() < Duration::from_secs(60),
+            "the shard wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after_kill = present();
+    assert!(
+        after_kill < victim_outputs.len(),
+        "the shard finished before it could be killed"
+    );
+    // Whatever it left is whole: every object there is the unsharded run's.
+    let whole_map: BTreeMap<PathBuf, Vec<u8>> = whole.iter().cloned().collect();
+    for (rel, bytes) in moto.objects("batch", "sharded") {
+        assert_eq!(whole_map.get(&rel), Some(&bytes), "{} torn", rel.display());
+    }
+    imgpar_on(&moto)
+        .args(&rerun)
+        .args(["--shard", &format!("{victim}/8")])
+        .arg("--report")
+        .arg(&victim_report)
+        .assert()
+        .success();
+    let redone = read_json(&victim_report);
+    assert_eq!(redone["skipped"], after_kill);
+    assert_eq!(moto.objects("batch", "sharded"), whole);
+
+    let names: Vec<PathBuf> = (0..8)
+        .map(|i| slurm_reports.path().join(format!("{i}.json")))
+        .collect();
+    imgpar()
+        .arg("merge-reports")
+        .args(&names)
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "complete: the shards add up to exactly the plan",
+        ));
+}
