@@ -176,10 +176,9 @@ impl Engine {
             .and_then(|position| Shard::new(position, count).map_err(drop))
             .map_err(|()| {
                 format!(
-                    "{} gives task {id} of {count} ({source}), which is no position in 0 to \
-                     {}: arrays with gaps (such as --array=1,2,9) cannot say the shard; \
-                     give it with --shard I/N",
-                    self.name,
+                    "{source} gives task {id} of {count}, which is no position in 0 to {}: \
+                     arrays with gaps (such as --array=1,2,9) cannot say the shard; give it \
+                     with --shard I/N",
                     count.saturating_sub(1)
                 )
             })?;
