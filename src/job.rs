@@ -81,6 +81,21 @@ impl Job {
     }
 }
 
+impl Job {
+    /// The output prefix and the output object, or the failure to report.
+    fn output_object_in_root(
+        &self,
+        url: Result<ObjectUrl, String>,
+    ) -> Result<(ObjectUrl, ObjectUrl), Status> {
+        let failed = |m: String| Status::failed(ErrorKind::Write, m);
+        let url = url.map_err(failed)?;
+        let root = ObjectUrl::from_path(&self.output_root)
+            .expect("an output object lies under an object prefix")
+            .map_err(failed)?;
+        Ok((root, url))
+    }
+}
+
 /// Decides, once per job, between the job writing its output and the scheduler giving up
 /// on it (threaded `--timeout`): whichever asks first wins, so an abandoned job never
 /// writes and a job that is writing is not reported abandoned.
@@ -166,8 +181,8 @@ pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
         None => job.output.symlink_metadata().is_ok(),
         Some(_) if spec.existing == ExistingOutput::Overwrite => false,
         Some(url) => {
-            let url = url.map_err(|m| Status::failed(ErrorKind::Write, m))?;
-            store::exists_blocking(&url, &spec.fetch)
+            let (root, url) = job.output_object_in_root(url)?;
+            store::output_exists_blocking(&root, &url, &spec.fetch)
                 .map_err(|m| Status::failed(ErrorKind::Write, m))?
         }
     };
@@ -181,8 +196,8 @@ pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Status>
         None => job.output.symlink_metadata().is_ok(),
         Some(_) if spec.existing == ExistingOutput::Overwrite => false,
         Some(url) => {
-            let url = url.map_err(|m| Status::failed(ErrorKind::Write, m))?;
-            store::exists(&url, &spec.fetch)
+            let (root, url) = job.output_object_in_root(url)?;
+            store::output_exists(&root, &url, &spec.fetch)
                 .await
                 .map_err(|m| Status::failed(ErrorKind::Write, m))?
         }

@@ -23,7 +23,20 @@ pub fn get_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<Vec<u8>, Failure
 
 /// Fails: this build has no object storage.
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
-pub async fn exists(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
+pub async fn output_exists(
+    _: &ObjectUrl,
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+) -> Result<bool, String> {
+    exists_blocking(url, policy)
+}
+
+/// Fails: this build has no object storage.
+pub fn output_exists_blocking(
+    _: &ObjectUrl,
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+) -> Result<bool, String> {
     exists_blocking(url, policy)
 }
 

@@ -6,15 +6,15 @@
 //! README); they never appear in a message. Retries follow the run's download policy:
 //! the same number of retries, backoff and time limits as URL downloads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use futures_util::StreamExt;
 use object_store::path::Path as Key;
 use object_store::{
-    BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
-    RetryConfig,
+    BackoffConfig, ClientConfigKey, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions,
+    PutPayload, RetryConfig,
 };
 
 use super::PutFailure;
@@ -215,21 +215,62 @@ fn download(reason: String) -> Failure {
     Failure::new(ErrorKind::Download, reason)
 }
 
-/// Whether an object stands at `url`.
-pub async fn exists(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
+/// Whether an output object stands at `url`, going by one listing of `root` (the run's
+/// output prefix) made at the first question in this process, instead of one request per
+/// image: an object listed then exists; one that appeared since is caught by the
+/// create-only write.
+pub async fn output_exists(
+    root: &ObjectUrl,
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+) -> Result<bool, String> {
+    type Listing = Arc<tokio::sync::OnceCell<Result<HashSet<String>, String>>>;
+    static LISTINGS: OnceLock<Mutex<HashMap<ObjectUrl, Listing>>> = OnceLock::new();
+    let listing = Arc::clone(
+        LISTINGS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(root.clone())
+            .or_default(),
+    );
+    let (root, policy) = (root.clone(), policy.clone());
+    let key = url.key.clone();
+    on_runtime(async move {
+        let keys = listing
+            .get_or_init(|| async {
+                let keys = list(&root, &policy).await?;
+                Ok(keys
+                    .into_iter()
+                    .map(|meta| meta.location.to_string())
+                    .collect())
+            })
+            .await;
+        keys.as_ref()
+            .map(|keys| keys.contains(&key))
+            .map_err(Clone::clone)
+    })
+    .await?
+}
+
+/// [`output_exists`] from a thread that may block.
+pub fn output_exists_blocking(
+    root: &ObjectUrl,
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+) -> Result<bool, String> {
+    let (root, url, policy) = (root.clone(), url.clone(), policy.clone());
+    block(async move { output_exists(&root, &url, &policy).await }).and_then(|found| found)
+}
+
+/// Whether an object stands at `url` (one request), from a thread that may block.
+pub fn exists_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
     let (store, key) = (store(url, policy)?, key(url)?);
-    let head = on_runtime(async move { store.head(&key).await }).await?;
-    match head {
+    match block(async move { store.head(&key).await })? {
         Ok(_) => Ok(true),
         Err(object_store::Error::NotFound { .. }) => Ok(false),
         Err(e) => Err(format!("cannot look for {url}: {}", describe(&e))),
     }
-}
-
-/// [`exists`] from a thread that may block.
-pub fn exists_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, String> {
-    let (url, policy) = (url.clone(), policy.clone());
-    block(async move { exists(&url, &policy).await }).and_then(|found| found)
 }
 
 /// Writes `bytes` as the object at `url` in one request: it appears whole or not at all.
@@ -285,23 +326,32 @@ pub struct Listed {
     pub rel: String,
 }
 
-/// Every object under the prefix `url` (all pages), in no particular order.
-pub fn list_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<Listed>, String> {
+/// Every object under the prefix `url`, all pages, on the store runtime.
+async fn list(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<ObjectMeta>, String> {
     let store = store(url, policy)?;
     let prefix = if url.key.is_empty() {
         None
     } else {
         Some(key(url)?)
     };
-    let listed = block(async move {
+    let listed = on_runtime(async move {
         let mut stream = store.list(prefix.as_ref());
         let mut found = Vec::new();
         while let Some(meta) = stream.next().await {
             found.push(meta?);
         }
         Ok::<_, object_store::Error>(found)
-    })?
-    .map_err(|e| format!("cannot list {url}: {}", describe(&e)))?;
+    })
+    .await?;
+    listed.map_err(|e| format!("cannot list {url}: {}", describe(&e)))
+}
+
+/// Every object under the prefix `url` (all pages), in no particular order.
+pub fn list_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<Listed>, String> {
+    let listed = {
+        let (url, policy) = (url.clone(), policy.clone());
+        block(async move { list(&url, &policy).await })??
+    };
     let strip = if url.key.is_empty() {
         0
     } else {
