@@ -144,7 +144,20 @@ impl<'o> Collector<'o> {
         outcome: &JobOutcome,
         fetch: (f64, f64),
     ) {
-        let end = self.now_ms();
+        self.finished_after_fetch_at(job, worker, outcome, fetch, self.now_ms());
+    }
+
+    /// [`Collector::finished_after_fetch`] for a job whose worker was done with it at `end`
+    /// ms (its output upload went on without the worker: async mode, object outputs).
+    #[cfg(feature = "http")]
+    pub fn finished_after_fetch_at(
+        &self,
+        job: &Job,
+        worker: Option<usize>,
+        outcome: &JobOutcome,
+        fetch: (f64, f64),
+        end: f64,
+    ) {
         let start = match worker {
             Some(_) => self.started_at(job, end),
             None => fetch.1,

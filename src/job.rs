@@ -173,6 +173,66 @@ pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcom
     })
 }
 
+/// What the CPU half of an async-mode job hands on: its finished outcome, or an output
+/// object still to be put in its bucket (so that the CPU thread takes the next image while
+/// the upload runs).
+#[cfg(feature = "http")]
+pub enum Converted {
+    /// The job ended (written to a file, failed or skipped).
+    Done(JobOutcome),
+    /// Converted; the encoded output is to be put at `url` with [`put_converted`].
+    ToPut {
+        outcome: JobOutcome,
+        url: ObjectUrl,
+        bytes: Vec<u8>,
+    },
+}
+
+/// [`process_obtained`], except that an output object is handed back to be put
+/// asynchronously instead of being written on this thread.
+#[cfg(feature = "http")]
+pub fn process_obtained_to_put(job: &Job, spec: &Spec, obtained: Obtained) -> Converted {
+    let url = match job.output_object() {
+        Some(Ok(url)) => url,
+        _ => return Converted::Done(process_obtained(job, spec, obtained)),
+    };
+    let mut encoded = None;
+    let outcome = guarded(|outcome| {
+        encoded = Some(encode_obtained(job, spec, obtained, outcome)?);
+        Ok(())
+    });
+    match encoded {
+        Some(bytes) if outcome.status == Status::Ok => Converted::ToPut {
+            outcome,
+            url,
+            bytes,
+        },
+        _ => Converted::Done(outcome),
+    }
+}
+
+/// Ends a [`Converted::ToPut`] job: the create-only (or, with `--overwrite`, replacing)
+/// put of its output, awaited without blocking a thread.
+#[cfg(feature = "http")]
+pub async fn put_converted(
+    job: &Job,
+    spec: &Spec,
+    mut outcome: JobOutcome,
+    url: ObjectUrl,
+    bytes: Vec<u8>,
+) -> JobOutcome {
+    let clock = Instant::now();
+    outcome.bytes_out = bytes.len() as u64;
+    let replace = spec.existing == ExistingOutput::Overwrite;
+    let put = store::put(&url, bytes, replace, &spec.fetch).await;
+    outcome.status = match put_status(job, spec, put, &mut outcome) {
+        Ok(()) => Status::Ok,
+        Err(status) => status,
+    };
+    outcome.times.write_ms = lap(clock);
+    outcome
+}
+
 /// Whether the job can be left alone before its input is even read: `Err` with the status
 /// to report when its output exists and the policy says skip or fail. For an object, one
 /// request asks; the create-only write settles a race either way.
@@ -338,6 +398,17 @@ fn convert(
     outcome: &mut JobOutcome,
     gate: &CommitGate,
 ) -> Result<(), Status> {
+    let encoded = encode_obtained(job, spec, obtained, outcome)?;
+    write_output(job, spec, encoded, outcome, gate)
+}
+
+/// The CPU work on the bytes in hand: decode, resize, encode.
+fn encode_obtained(
+    job: &Job,
+    spec: &Spec,
+    obtained: Obtained,
+    outcome: &mut JobOutcome,
+) -> Result<Vec<u8>, Status> {
     outcome.fetch = obtained.fetch;
     match obtained.fetch {
         Some(_) => outcome.times.fetch_ms = obtained.ms,
@@ -361,7 +432,18 @@ fn convert(
     let clock = Instant::now();
     let encoded = encode::encode(&resized, job.format, spec.quality).map_err(internal)?;
     outcome.times.encode_ms = lap(clock);
+    Ok(encoded)
+}
 
+/// Puts the encoded output in place: a file written atomically beneath the output folder,
+/// or an object.
+fn write_output(
+    job: &Job,
+    spec: &Spec,
+    encoded: Vec<u8>,
+    outcome: &mut JobOutcome,
+    gate: &CommitGate,
+) -> Result<(), Status> {
     let clock = Instant::now();
     outcome.bytes_out = encoded.len() as u64;
     match job.output_object() {
@@ -404,7 +486,18 @@ fn put_object(
         ));
     }
     let replace = spec.existing == ExistingOutput::Overwrite;
-    match store::put_blocking(&url, encoded, replace, &spec.fetch) {
+    let put = store::put_blocking(&url, encoded, replace, &spec.fetch);
+    put_status(job, spec, put, outcome)
+}
+
+/// What a put's result means for the job.
+fn put_status(
+    job: &Job,
+    spec: &Spec,
+    put: Result<(), store::PutFailure>,
+    outcome: &mut JobOutcome,
+) -> Result<(), Status> {
+    match put {
         Ok(()) => Ok(()),
         Err(store::PutFailure::Exists) => {
             outcome.bytes_out = 0;

@@ -45,6 +45,9 @@ fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode() {
             serde_json::from_slice(&moto.get("photos", &format!("reports/{mode}.json"))).unwrap();
         assert_eq!(report["ok"], expected.len(), "{mode}");
         assert_eq!(report["passed_over"], 1, "notes.txt is not an image");
+        // Uploads that outlast a worker's part are not counted as its busy time.
+        let efficiency = report["parallel_efficiency"].as_f64().unwrap();
+        assert!(efficiency <= 1.0, "{mode}: efficiency {efficiency}");
         let text = report.to_string();
         assert!(
             !text.contains("testing-secret"),

@@ -18,8 +18,9 @@ use crate::config::{AsyncSettings, Spec};
 use crate::events::Collector;
 use crate::failure::ErrorKind;
 use crate::fetch;
-use crate::job::{self, Input, Job, Obtained};
+use crate::job::{self, Converted, Input, Job, Obtained};
 use crate::outcome::{JobOutcome, Status};
+use crate::store::ObjectUrl;
 
 /// An input whose bytes are in hand, waiting for a CPU worker.
 struct Arrived<'a> {
@@ -27,6 +28,18 @@ struct Arrived<'a> {
     obtained: Obtained,
     /// When the download (or read) started and ended, in the collector's milliseconds.
     span: (f64, f64),
+}
+
+/// A converted image whose output object is still to be uploaded.
+struct Upload<'a> {
+    job: &'a Job,
+    worker: usize,
+    outcome: JobOutcome,
+    url: ObjectUrl,
+    bytes: Vec<u8>,
+    /// The input's download (or read) span, and when the worker was done with it.
+    span: (f64, f64),
+    cpu_end: f64,
 }
 
 /// How often the producer looks at the cancel flag while everything it runs is waiting.
@@ -46,22 +59,31 @@ pub fn run(
 ) {
     let (sender, receiver) = mpsc::channel::<Arrived>(workers.max(1) * 2);
     let receiver = Mutex::new(receiver);
+    let (upload_sender, upload_receiver) = mpsc::channel::<Upload>(workers.max(1) * 2);
     std::thread::scope(|scope| {
         for worker in 0..workers.min(jobs.len()) {
             let receiver = &receiver;
+            let uploads = upload_sender.clone();
             std::thread::Builder::new()
                 .name(format!("imgpar-cpu-{worker}"))
                 .spawn_scoped(scope, move || {
-                    cpu_worker(worker, receiver, spec, events, cancel)
+                    cpu_worker(worker, receiver, uploads, spec, events, cancel)
                 })
                 .expect("the system can start a worker thread");
         }
+        // The uploads end once every worker has dropped its sender.
+        drop(upload_sender);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build();
         match runtime {
             Ok(runtime) => {
-                runtime.block_on(produce(jobs, spec, settings, events, cancel, sender));
+                runtime.block_on(async {
+                    tokio::join!(
+                        produce(jobs, spec, settings, events, cancel, sender),
+                        upload(upload_receiver, spec, settings.concurrency, events)
+                    )
+                });
                 // A read stuck on a pipe must not hold the run open.
                 runtime.shutdown_background();
             }
@@ -76,10 +98,12 @@ pub fn run(
 }
 
 /// Takes fetched inputs off the queue and processes them, until the queue is closed and
-/// empty or the run is cancelled.
-fn cpu_worker(
+/// empty or the run is cancelled. Output objects go to `uploads` to be put while the
+/// worker takes its next image.
+fn cpu_worker<'a>(
     worker: usize,
-    receiver: &Mutex<mpsc::Receiver<Arrived>>,
+    receiver: &Mutex<mpsc::Receiver<Arrived<'a>>>,
+    uploads: mpsc::Sender<Upload<'a>>,
     spec: &Spec,
     events: &Collector,
     cancel: &AtomicBool,
@@ -96,9 +120,63 @@ fn cpu_worker(
             break;
         }
         events.started(item.job, worker);
-        let outcome = job::process_obtained(item.job, spec, item.obtained);
-        events.finished_after_fetch(item.job, Some(worker), &outcome, item.span);
+        match job::process_obtained_to_put(item.job, spec, item.obtained) {
+            Converted::Done(outcome) => {
+                events.finished_after_fetch(item.job, Some(worker), &outcome, item.span)
+            }
+            Converted::ToPut {
+                outcome,
+                url,
+                bytes,
+            } => {
+                let upload = Upload {
+                    job: item.job,
+                    worker,
+                    outcome,
+                    url,
+                    bytes,
+                    span: item.span,
+                    cpu_end: events.now_ms(),
+                };
+                if let Err(unsent) = uploads.blocking_send(upload) {
+                    // Only if the uploads ended early, which they do not while a worker
+                    // lives; the image is still accounted for.
+                    let upload = unsent.0;
+                    let mut outcome = upload.outcome;
+                    outcome.status =
+                        Status::failed(ErrorKind::Internal, "the upload queue closed early");
+                    events.finished_after_fetch(upload.job, Some(worker), &outcome, upload.span);
+                }
+            }
+        }
     }
+}
+
+/// Puts the converted images' output objects, up to `concurrency` at once, and reports
+/// each image as it lands; ends once every CPU worker is gone and the queue is empty.
+async fn upload<'a>(
+    receiver: mpsc::Receiver<Upload<'a>>,
+    spec: &'a Spec,
+    concurrency: usize,
+    events: &'a Collector<'a>,
+) {
+    let queued = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|upload| (upload, receiver))
+    });
+    queued
+        .for_each_concurrent(concurrency.max(1), |upload| async move {
+            let outcome =
+                job::put_converted(upload.job, spec, upload.outcome, upload.url, upload.bytes)
+                    .await;
+            events.finished_after_fetch_at(
+                upload.job,
+                Some(upload.worker),
+                &outcome,
+                upload.span,
+                upload.cpu_end,
+            );
+        })
+        .await;
 }
 
 /// Fetches the inputs in plan order, `settings.concurrency` at a time, and queues them for

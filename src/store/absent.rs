@@ -46,6 +46,17 @@ pub fn exists_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<bool, String>
 }
 
 /// Fails: this build has no object storage.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub async fn put(
+    url: &ObjectUrl,
+    bytes: Vec<u8>,
+    replace: bool,
+    policy: &FetchPolicy,
+) -> Result<(), PutFailure> {
+    put_blocking(url, bytes, replace, policy)
+}
+
+/// Fails: this build has no object storage.
 pub fn put_blocking(
     url: &ObjectUrl,
     _: Vec<u8>,

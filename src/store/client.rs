@@ -276,7 +276,7 @@ pub fn exists_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<bool, St
 /// Writes `bytes` as the object at `url` in one request: it appears whole or not at all.
 /// With `replace` false the write is create-only (`If-None-Match: *`): an object already
 /// there is left alone, even one that a racing task wrote a moment ago.
-pub fn put_blocking(
+pub async fn put(
     url: &ObjectUrl,
     bytes: Vec<u8>,
     replace: bool,
@@ -297,8 +297,10 @@ pub fn put_blocking(
         mode,
         ..PutOptions::default()
     };
-    let put = block(async move { store.put_opts(&key, PutPayload::from(bytes), options).await })
-        .map_err(|m| failed(m, false))?;
+    let put =
+        on_runtime(async move { store.put_opts(&key, PutPayload::from(bytes), options).await })
+            .await
+            .map_err(|m| failed(m, false))?;
     match put {
         Ok(_) => Ok(()),
         Err(
@@ -317,6 +319,22 @@ pub fn put_blocking(
             ))
         }
     }
+}
+
+/// [`put`] from a thread that may block.
+pub fn put_blocking(
+    url: &ObjectUrl,
+    bytes: Vec<u8>,
+    replace: bool,
+    policy: &FetchPolicy,
+) -> Result<(), PutFailure> {
+    let (url, policy) = (url.clone(), policy.clone());
+    block(async move { put(&url, bytes, replace, &policy).await })
+        .map_err(|message| PutFailure::Failed {
+            message,
+            every_write: false,
+        })
+        .and_then(|put| put)
 }
 
 /// An object under a listed prefix: its key relative to the prefix.
