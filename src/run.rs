@@ -145,7 +145,7 @@ impl Run {
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
         let mut plan = self.plan()?;
-        prepare_output(&config.output).map_err(Error::Output)?;
+        prepare_output(&config.output, &self.spec).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
             if ObjectUrl::from_path(path).is_some() {
                 continue;
@@ -269,13 +269,20 @@ pub struct PlannedProblem {
     pub error: String,
 }
 
-/// Creates the output folder and proves it writable before any image is touched, so an
-/// unusable output stops the run once instead of failing every image. Temporary files an
+/// Creates the output folder and proves it writable before any image is touched (for a
+/// bucket prefix: lists it), so an unusable output stops the run once instead of failing
+/// every image. Temporary files an
 /// earlier, killed run left there are removed.
-fn prepare_output(output: &Path) -> Result<(), String> {
-    if ObjectUrl::from_path(output).is_some() {
-        // Objects are written whole in one request: no folder, no temporary files.
-        return Ok(());
+fn prepare_output(output: &Path, spec: &Spec) -> Result<(), String> {
+    if let Some(root) = ObjectUrl::from_path(output) {
+        // Objects are written whole in one request: no folder, no temporary files. The
+        // prefix is listed once (what is there already is known from then on), which
+        // also proves the bucket reachable.
+        let root = root?;
+        let probe = root.join(".imgpar-probe");
+        return store::output_exists_blocking(&root, &probe, &spec.fetch)
+            .map(drop)
+            .map_err(|e| format!("output {root} cannot be used: {e}"));
     }
     std::fs::create_dir_all(output)
         .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;

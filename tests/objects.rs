@@ -98,6 +98,14 @@ fn overlapping_prefixes_are_refused_before_anything_is_written() {
             .stderr(predicates::str::contains("overlaps"));
     }
     assert_eq!(moto.objects("photos", "in").len(), 8);
+    // A bucket that is not there stops the run before any image, naming it.
+    imgpar_on(&moto)
+        .args(["s3://photos/in", "s3://no-such-bucket/out"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "s3://no-such-bucket/out cannot be used",
+        ));
     // A neighbour whose name merely starts the same is not inside.
     imgpar_on(&moto)
         .args(["s3://photos/in", "s3://photos/input-thumbs"])

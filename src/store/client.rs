@@ -166,12 +166,31 @@ fn describe(error: &object_store::Error) -> String {
         object_store::Error::InvalidPath { .. } => "not a valid object name".into(),
         other => {
             let text = other.to_string();
+            if let Some(said) = server_said(&text) {
+                return said;
+            }
             match text.char_indices().nth(300) {
                 Some((cut, _)) => format!("{}...", &text[..cut]),
                 None => text,
             }
         }
     }
+}
+
+/// The error code and message of an S3-style XML error body inside `text`
+/// (`NoSuchBucket: The specified bucket does not exist`), if it holds one.
+fn server_said(text: &str) -> Option<String> {
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&format!("</{name}>"))?;
+        Some(&text[start..end])
+    };
+    let code = element("Code")?;
+    Some(match element("Message") {
+        Some(message) => format!("the server says {code}: {message}"),
+        None => format!("the server says {code}"),
+    })
 }
 
 fn key(url: &ObjectUrl) -> Result<Key, String> {
@@ -415,4 +434,21 @@ pub fn heads_blocking(urls: Vec<ObjectUrl>, policy: &FetchPolicy) -> Vec<Vec<u8>
             .await
     })
     .unwrap_or_else(|_| vec![Vec::new(); count])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_read_as_their_code_and_message() {
+        let text = "Error performing GET http://h/b?list-type=2 - 404 Not Found: <?xml \
+                    version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified \
+                    bucket does not exist</Message><RequestId>x</RequestId></Error>";
+        assert_eq!(
+            server_said(text).as_deref(),
+            Some("the server says NoSuchBucket: The specified bucket does not exist")
+        );
+        assert_eq!(server_said("connection refused"), None);
+    }
 }
