@@ -83,6 +83,21 @@ fn existing_objects_are_failures_skips_or_replaced_as_asked() {
     assert_eq!(moto.get("photos", &first), b"kept");
     run(&["--overwrite", "--mode", "async"]).success();
     assert_eq!(moto.objects("photos", "out"), written);
+
+    // Object reads are capped like downloads.
+    imgpar_on(&moto)
+        .args([
+            "s3://photos/in",
+            "s3://photos/capped",
+            "--max-download",
+            "1K",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "larger than --max-download 1 KiB",
+        ));
+    assert!(moto.keys("photos", "capped").is_empty());
 }
 
 #[test]

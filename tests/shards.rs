@@ -203,6 +203,22 @@ fn inconsistent_engine_variables_stop_the_run_before_anything_is_written() {
             .stderr(predicates::str::contains(named));
         assert!(!target.exists());
     }
+    // With --report, the dry run's plan is JSON, and still nothing is written.
+    let plan = out.path().join("plan.json");
+    imgpar_unsharded()
+        .arg(input.path())
+        .arg(&target)
+        .args(["--dry-run", "--shard", "1/2", "--report"])
+        .arg(&plan)
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert_eq!(json["shard"]["plan_images"], 27);
+    assert_eq!(
+        json["images"].as_array().unwrap().len() as u64,
+        json["shard"]["shard_images"].as_u64().unwrap()
+    );
+    assert!(!target.exists());
     // --shard wins over the environment, and --no-shard ignores it.
     let whole = dry_run_lines(input.path(), &[]);
     let mut cmd = imgpar_unsharded();
