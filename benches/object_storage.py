@@ -52,6 +52,13 @@ def start_moto():
     raise SystemExit("moto did not start")
 
 
+def cpu_seconds(pid):
+    """User plus system CPU seconds of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(cmd, env):
     clock = time.monotonic()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -94,16 +101,22 @@ def main():
                 )
             )
         common = ["--mode", "async", "-q", "--no-shard"]
-        disk, bucket = [], []
+        disk, bucket, server_cpu = [], [], []
         for run in range(repeat):
             out = os.path.join(work, f"out{run}")
             disk.append(timed([imgpar, images, out, *common], env))
+            before = cpu_seconds(server.pid)
             bucket.append(timed([imgpar, "s3://bench/in", f"s3://bench/out{run}", *common], env))
+            server_cpu.append(cpu_seconds(server.pid) - before)
         d, b = statistics.median(disk), statistics.median(bucket)
         print(f"{count} images, {size / 1e6:.0f} MB, async mode, median of {repeat} runs")
         print(f"  disk -> disk     {d:6.2f} s   ({', '.join(f'{t:.2f}' for t in disk)})")
         print(f"  moto -> moto     {b:6.2f} s   ({', '.join(f'{t:.2f}' for t in bucket)})")
         print(f"  object storage overhead: {b / d:.2f}x the wall time ({b - d:+.2f} s)")
+        print(
+            f"  the S3 server (moto, Python) used {statistics.median(server_cpu):.2f} CPU s "
+            f"per run, on the same {os.cpu_count()} cores"
+        )
     finally:
         server.kill()
         shutil.rmtree(work)
