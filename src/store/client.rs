@@ -163,7 +163,10 @@ fn describe(error: &object_store::Error) -> String {
         object_store::Error::Unauthenticated { .. } => {
             "not signed in (check the credentials in the environment)".into()
         }
-        object_store::Error::InvalidPath { .. } => "not a valid object name".into(),
+        object_store::Error::InvalidPath { source } => format!(
+            "an object name imgpar cannot use, with a `.` or `..` folder or an empty one \
+             ({source}); rename that object"
+        ),
         other => {
             let text = other.to_string();
             if let Some(said) = server_said(&text) {
