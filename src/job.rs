@@ -79,9 +79,7 @@ impl Job {
                 })
         }))
     }
-}
 
-impl Job {
     /// The output prefix and the output object, or the failure to report.
     fn output_object_in_root(
         &self,
@@ -234,8 +232,9 @@ pub async fn put_converted(
 }
 
 /// Whether the job can be left alone before its input is even read: `Err` with the status
-/// to report when its output exists and the policy says skip or fail. For an object, one
-/// request asks; the create-only write settles a race either way.
+/// to report when its output exists and the policy says skip or fail. For an object, the
+/// output prefix's listing (made once per process) says; the create-only write settles a
+/// race either way.
 pub fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
     let exists = match job.output_object() {
         None => job.output.symlink_metadata().is_ok(),

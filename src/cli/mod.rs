@@ -39,9 +39,11 @@ pub struct Cli {
 
     /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
     /// images are recognised by extension or content), an image file, a file listing
-    /// http(s) URLs one per line, or `-` for a URL list on stdin; a folder named `bench`,
-    /// `completions`, `man`, `merge-reports` or `worker` is written `./bench`. OUTPUT is the folder to write to (created if
-    /// missing; not inside an INPUT folder).
+    /// http(s) URLs one per line, `-` for a URL list on stdin, or a bucket prefix
+    /// (`s3://bucket/prefix`, `gs://...`, `az://container/...`, read like a folder); a
+    /// folder named `bench`, `completions`, `man`, `merge-reports` or `worker` is written
+    /// `./bench`. OUTPUT is the folder to write to (created if missing; not inside an
+    /// INPUT folder) or a bucket prefix (not overlapping an INPUT prefix).
     #[arg(required = true, value_name = "INPUT... OUTPUT")]
     pub paths: Vec<PathBuf>,
 
