@@ -22,6 +22,17 @@ fn imgpar_on(moto: &Moto) -> assert_cmd::Command {
     cmd
 }
 
+/// imgpar as a plain process (to run several at once, or kill one), pointed at `moto`,
+/// with no engine variables of its own.
+fn imgpar_process(moto: &Moto) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgpar"));
+    for variable in ENGINE_VARIABLES {
+        cmd.env_remove(variable);
+    }
+    cmd.envs(moto.env());
+    cmd
+}
+
 #[test]
 fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode() {
     let moto = Moto::start();
@@ -101,6 +112,41 @@ fn existing_objects_are_failures_skips_or_replaced_as_asked() {
 }
 
 #[test]
+fn two_runs_racing_on_the_same_outputs_write_each_object_once() {
+    let (moto, pictures) = moto_with_pictures("photos");
+    let reports = tempfile::tempdir().unwrap();
+    // Both list the empty output prefix first, so both try every image: the create-only
+    // writes decide, key by key.
+    let racers: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            imgpar_process(&moto)
+                .args(["s3://photos/in", "s3://photos/out", "--skip-existing", "-q"])
+                .args(["--mode", "async", "--report"])
+                .arg(reports.path().join(format!("{name}.json")))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut racer in racers {
+        assert!(racer.wait().unwrap().success());
+    }
+    let a = read_json(&reports.path().join("a.json"));
+    let b = read_json(&reports.path().join("b.json"));
+    let (ok_a, ok_b) = (report_outputs(&a, "ok"), report_outputs(&b, "ok"));
+    assert!(
+        ok_a.is_disjoint(&ok_b),
+        "an object was written by both runs"
+    );
+    assert_eq!(ok_a.len() + ok_b.len(), 440);
+    assert_eq!(report_outputs(&a, "skipped"), ok_b);
+    assert_eq!(report_outputs(&b, "skipped"), ok_a);
+    // Every object is whole: the same bytes a lone run writes.
+    let alone = common::convert(pictures.path(), &[]);
+    assert_eq!(moto.objects("photos", "out"), all_bytes(alone.path()));
+}
+
+#[test]
 fn overlapping_prefixes_are_refused_before_anything_is_written() {
     let moto = Moto::start();
     moto.bucket("photos");
@@ -142,6 +188,17 @@ fn many_pictures(dir: &Path) {
             .save(folder.join(format!("p{}.{format}", i / 3)))
             .unwrap();
     }
+}
+
+/// A moto server with `bucket` holding the 440 pictures of [`many_pictures`] under `in/`,
+/// and a local copy of them.
+fn moto_with_pictures(bucket: &str) -> (Moto, tempfile::TempDir) {
+    let moto = Moto::start();
+    moto.bucket(bucket);
+    let pictures = tempfile::tempdir().unwrap();
+    many_pictures(pictures.path());
+    moto.put_all(bucket, folder_as_objects(pictures.path(), "in"));
+    (moto, pictures)
 }
 
 /// A URL list of 60 lines on `server`, several of them sharing a name (so that lines get
@@ -191,17 +248,11 @@ fn run_array(
     reports: &Path,
     vars: impl Fn(usize) -> Vec<(&'static str, String)>,
 ) -> Vec<serde_json::Value> {
-    let binary = assert_cmd::cargo::cargo_bin("imgpar");
     let children: Vec<_> = (0..8)
         .map(|i| {
-            let mut cmd = std::process::Command::new(&binary);
-            for name in ENGINE_VARIABLES {
-                cmd.env_remove(name);
-            }
-            for (name, value) in moto.env().into_iter().chain(vars(i)) {
-                cmd.env(name, value);
-            }
-            cmd.args(args)
+            imgpar_process(moto)
+                .envs(vars(i))
+                .args(args)
                 .arg("--report")
                 .arg(reports.join(format!("{i}.json")))
                 .arg("-q")
@@ -220,11 +271,7 @@ fn run_array(
 
 #[test]
 fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
-    let moto = Moto::start();
-    moto.bucket("batch");
-    let pictures = tempfile::tempdir().unwrap();
-    many_pictures(pictures.path());
-    moto.put_all("batch", folder_as_objects(pictures.path(), "in"));
+    let (moto, _pictures) = moto_with_pictures("batch");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // Each download takes a moment, so that a task can be caught in the middle of its run.
     let server = picture_server(&runtime, Duration::from_millis(150));
@@ -346,8 +393,7 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
     let victim_report = slurm_reports.path().join(format!("{victim}.json"));
     let mut sequential = plan("s3://batch/sharded");
     sequential.splice(4..6, ["--mode".to_string(), "sequential".to_string()]);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgpar"))
-        .envs(moto.env())
+    let mut child = imgpar_process(&moto)
         .args(&sequential)
         .args(["--shard", &format!("{victim}/8"), "-q"])
         .spawn()
