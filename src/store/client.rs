@@ -443,6 +443,21 @@ pub fn heads_blocking(urls: Vec<ObjectUrl>, policy: &FetchPolicy) -> Vec<Vec<u8>
 mod tests {
     use super::*;
 
+    /// An output name with a `.` or `..` folder never becomes a request: no key outside
+    /// the output prefix can be written.
+    #[test]
+    fn keys_that_climb_out_of_their_prefix_are_refused() {
+        let root = ObjectUrl::parse("s3://b/out").unwrap().unwrap();
+        for rel in ["../x.png", "a/../../x.png", "./x.png", "a//x.png"] {
+            let url = ObjectUrl {
+                key: format!("{}/{rel}", root.key),
+                ..root.clone()
+            };
+            assert!(key(&url).is_err(), "{rel}");
+        }
+        assert!(key(&root.join("a/b x#1.png")).is_ok());
+    }
+
     #[test]
     fn server_errors_read_as_their_code_and_message() {
         let text = "Error performing GET http://h/b?list-type=2 - 404 Not Found: <?xml \

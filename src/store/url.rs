@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 
 /// The object stores imgpar reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Scheme {
     /// Amazon S3 and S3-compatible servers (`s3://`).
     S3,
@@ -28,7 +28,7 @@ impl Scheme {
 
 /// An object, or a prefix of objects: the store, the bucket (or container) and the key,
 /// without leading or trailing `/` (empty for the whole bucket).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ObjectUrl {
     /// Which store.
     pub scheme: Scheme,

@@ -49,7 +49,7 @@ pub struct WireJob {
 enum WireInput {
     File(Vec<u8>),
     Url(String),
-    Object(String),
+    Object(ObjectUrl),
 }
 
 impl From<&Job> for WireJob {
@@ -59,7 +59,7 @@ impl From<&Job> for WireJob {
             input: match &job.input {
                 Input::File(path) => WireInput::File(path_bytes(path)),
                 Input::Url(url) => WireInput::Url(url.clone()),
-                Input::Object(url) => WireInput::Object(url.to_string()),
+                Input::Object(url) => WireInput::Object(url.clone()),
             },
             output: path_bytes(&job.output),
             output_root: path_bytes(&job.output_root),
@@ -75,11 +75,7 @@ impl From<WireJob> for Job {
             input: match wire.input {
                 WireInput::File(bytes) => Input::File(bytes_path(bytes)),
                 WireInput::Url(url) => Input::Url(url),
-                // Sent by imgpar from a parsed address, so it parses again.
-                WireInput::Object(text) => match ObjectUrl::parse(&text) {
-                    Some(Ok(url)) => Input::Object(url),
-                    _ => Input::Url(text),
-                },
+                WireInput::Object(url) => Input::Object(url),
             },
             output: bytes_path(wire.output),
             output_root: bytes_path(wire.output_root),
