@@ -132,13 +132,22 @@ impl CommitGate {
     }
 }
 
-/// An input's bytes, or why they could not be had, with what getting them cost.
+/// An input's content, or why it could not be had, with what getting it cost.
 pub struct Obtained {
-    pub bytes: Result<Vec<u8>, Failure>,
+    pub body: Result<Body, Failure>,
     /// For a URL: status, attempts, bytes.
     pub fetch: Option<FetchInfo>,
     /// Milliseconds spent reading or downloading.
     pub ms: f64,
+}
+
+/// An input's content: bytes in hand (a download, an object), or a file opened to be read
+/// as it decodes (so a large JPEG or PNG is never held whole in memory).
+pub enum Body {
+    /// The whole input, in memory.
+    Bytes(Vec<u8>),
+    /// An open file of `len` bytes, not yet read.
+    File { file: std::fs::File, len: u64 },
 }
 
 /// Does the whole work for one image and says how it ended. Never panics and never leaves
@@ -287,13 +296,13 @@ fn existing_status(job: &Job, spec: &Spec, exists: bool) -> Result<(), Status> {
 fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
     let clock = Instant::now();
     match input {
-        Input::File(path) => Obtained::read(std::fs::read(path), clock),
+        Input::File(path) => Obtained::read(open(path), clock),
         Input::Object(url) => Obtained::from_store(store::get_blocking(url, &spec.fetch), clock),
         #[cfg(feature = "http")]
         Input::Url(url) => Obtained::fetched(crate::fetch::fetch_blocking(url, &spec.fetch), clock),
         #[cfg(not(feature = "http"))]
         Input::Url(_) => Obtained {
-            bytes: Err(Failure::new(
+            body: Err(Failure::new(
                 ErrorKind::Unsupported,
                 "URL inputs need imgpar built with the `http` feature",
             )),
@@ -309,7 +318,13 @@ fn obtain_blocking(input: &Input, spec: &Spec) -> Obtained {
 pub async fn obtain(input: &Input, spec: &Spec, client: &reqwest::Client) -> Obtained {
     let clock = Instant::now();
     match input {
-        Input::File(path) => Obtained::read(tokio::fs::read(path).await, clock),
+        Input::File(path) => {
+            let opened = match tokio::fs::File::open(path).await {
+                Ok(file) => with_length(file.into_std().await),
+                Err(error) => Err(error),
+            };
+            Obtained::read(opened, clock)
+        }
         Input::Object(url) => Obtained::from_store(store::get(url, &spec.fetch).await, clock),
         Input::Url(url) => {
             Obtained::fetched(crate::fetch::fetch(client, url, &spec.fetch).await, clock)
@@ -317,11 +332,21 @@ pub async fn obtain(input: &Input, spec: &Spec, client: &reqwest::Client) -> Obt
     }
 }
 
+/// Opens a file to be read as it decodes.
+fn open(path: &Path) -> std::io::Result<Body> {
+    with_length(std::fs::File::open(path)?)
+}
+
+fn with_length(file: std::fs::File) -> std::io::Result<Body> {
+    let len = file.metadata()?.len();
+    Ok(Body::File { file, len })
+}
+
 impl Obtained {
-    /// A file read that began at `clock`.
-    fn read(result: std::io::Result<Vec<u8>>, clock: Instant) -> Obtained {
+    /// A file opened at `clock`.
+    fn read(result: std::io::Result<Body>, clock: Instant) -> Obtained {
         Obtained {
-            bytes: result.map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}"))),
+            body: result.map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}"))),
             fetch: None,
             ms: lap(clock),
         }
@@ -330,7 +355,7 @@ impl Obtained {
     /// An object read that began at `clock`.
     fn from_store(result: Result<Vec<u8>, Failure>, clock: Instant) -> Obtained {
         Obtained {
-            bytes: result,
+            body: result.map(Body::Bytes),
             fetch: None,
             ms: lap(clock),
         }
@@ -342,15 +367,15 @@ impl Obtained {
         result: Result<crate::fetch::Fetched, crate::fetch::FetchFailure>,
         clock: Instant,
     ) -> Obtained {
-        let (bytes, info) = match result {
-            Ok(fetched) => (Ok(fetched.bytes), fetched.info),
+        let (body, info) = match result {
+            Ok(fetched) => (Ok(Body::Bytes(fetched.bytes)), fetched.info),
             Err(failure) => (
                 Err(Failure::new(ErrorKind::Download, failure.reason)),
                 failure.info,
             ),
         };
         Obtained {
-            bytes,
+            body,
             fetch: Some(info),
             ms: lap(clock),
         }
@@ -413,13 +438,19 @@ fn encode_obtained(
         Some(_) => outcome.times.fetch_ms = obtained.ms,
         None => outcome.times.read_ms = obtained.ms,
     }
-    let bytes = obtained.bytes.map_err(Status::Failed)?;
-    outcome.bytes_in = bytes.len() as u64;
-
+    let hint = format_hint(&job.input);
     let clock = Instant::now();
-    let decoded =
-        decode::decode_hinted(&bytes, spec, format_hint(&job.input)).map_err(Status::Failed)?;
-    drop(bytes);
+    let decoded = match obtained.body.map_err(Status::Failed)? {
+        Body::Bytes(bytes) => {
+            outcome.bytes_in = bytes.len() as u64;
+            decode::decode_hinted(&bytes, spec, hint)
+        }
+        Body::File { file, len } => {
+            outcome.bytes_in = len;
+            decode::decode_file(file, spec, hint)
+        }
+    }
+    .map_err(Status::Failed)?;
     outcome.size_in = Some(decoded.stored_size);
     outcome.times.decode_ms = lap(clock);
 

@@ -3,7 +3,8 @@
 //! processes) and an honest report of what that choice bought.
 //!
 //! As a library:
-//! - [`thumbnail`] converts one image, bytes in and bytes out;
+//! - [`thumbnail`] converts one image, bytes in and bytes out; [`thumbnail_file`] reads a
+//!   file as it decodes, in memory that follows the thumbnail, not the picture;
 //! - [`Run`] converts a batch (folders, files, URL lists) and returns its [`RunReport`]
 //!   without printing anything; an [`Observer`] receives its [`Event`]s as they happen;
 //! - [`Error`] says why a run could not start; what happened to each image is in the
@@ -60,7 +61,7 @@ pub use fetch::{FetchInfo, FetchPolicy};
 pub use outcome::{Outcome, StageTimes};
 pub use report::{MergedReport, MergedShard, Record, RunReport, ShardRecord, WorkerRecord, merge};
 pub use run::{DryRun, PlannedImage, PlannedProblem, Run};
-pub use thumbnail::{Thumbnail, thumbnail};
+pub use thumbnail::{Thumbnail, thumbnail, thumbnail_file};
 
 /// Not part of the API: the pieces imgpar's own binary, benches, examples and fuzz target
 /// reach into. They may change in any release.

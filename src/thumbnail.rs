@@ -34,8 +34,34 @@ pub struct Thumbnail {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thumbnail, Error> {
+    thumbnail_of(|| decode::decode(bytes, spec), spec, format)
+}
+
+/// [`thumbnail`] of an image file, read as it decodes: a JPEG or PNG is never held whole
+/// in memory (neither its bytes nor its full-size pixels), so a 400-megapixel scan needs
+/// about the memory of its thumbnail. The same bytes as [`thumbnail`] of the file's
+/// contents. A file that cannot be opened or read is an [`Error::Image`] of kind
+/// [`ErrorKind::Read`].
+pub fn thumbnail_file(
+    path: &std::path::Path,
+    spec: &Spec,
+    format: OutputFormat,
+) -> Result<Thumbnail, Error> {
+    let open = || {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
+        decode::decode_file(file, spec, None)
+    };
+    thumbnail_of(open, spec, format)
+}
+
+fn thumbnail_of(
+    decode: impl FnOnce() -> Result<crate::image::Decoded, Failure> + std::panic::UnwindSafe,
+    spec: &Spec,
+    format: OutputFormat,
+) -> Result<Thumbnail, Error> {
     let work = || {
-        let decoded = decode::decode(bytes, spec)?;
+        let decoded = decode()?;
         let input_size = decoded.stored_size;
         let internal = |message: String| Failure::new(ErrorKind::Internal, message);
         let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;

@@ -133,3 +133,37 @@ fn settings_that_cannot_run_together_are_refused_before_anything_is_written() {
     }
     assert!(!out.exists());
 }
+
+#[test]
+fn a_file_thumbnail_is_the_same_as_the_thumbnail_of_its_bytes() {
+    // Read as it decodes (JPEG, PNG) or whole (the rest): the same bytes either way.
+    let spec = imgpar::Spec {
+        width: Some(40),
+        height: Some(40),
+        ..imgpar::Spec::default()
+    };
+    for name in [
+        "baseline_420.jpg",
+        "progressive.jpg",
+        "cmyk.jpg",
+        "alpha.png",
+        "rgb16.png",
+        "picture.webp",
+    ] {
+        let path = fixtures("images").join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        let from_bytes = imgpar::thumbnail(&bytes, &spec, imgpar::OutputFormat::Png).unwrap();
+        let from_file = imgpar::thumbnail_file(&path, &spec, imgpar::OutputFormat::Png).unwrap();
+        assert_eq!(from_file, from_bytes, "{name}");
+        assert!(from_file.size.0 <= 40 && from_file.size.1 <= 40, "{name}");
+    }
+    let missing = imgpar::thumbnail_file(
+        &fixtures("images").join("no such file.png"),
+        &spec,
+        imgpar::OutputFormat::Png,
+    );
+    let Err(imgpar::Error::Image(failure)) = missing else {
+        panic!("a missing file converted: {missing:?}")
+    };
+    assert_eq!(failure.kind, imgpar::ErrorKind::Read);
+}

@@ -219,7 +219,7 @@ async fn produce<'a>(
                 let obtained = job::obtain(&job.input, spec, client).await;
                 let span = (start, events.now_ms());
                 drop(host);
-                if obtained.bytes.is_err() {
+                if obtained.body.is_err() {
                     let outcome = job::process_obtained(job, spec, obtained);
                     events.finished_after_fetch(job, None, &outcome, span);
                     return;

@@ -1,7 +1,8 @@
 //! Bytes in, an upright 8-bit gray image out: format sniffing, the pixel limit, the
 //! choice of decoder (JPEG and WebP have their own), and EXIF orientation.
 
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read, Seek};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
@@ -12,7 +13,7 @@ use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 
 /// Decodes `bytes` into an upright gray image, refusing images over `spec.max_pixels`
-/// (0: no limit) before any pixel buffer is allocated. A JPEG or WebP is decoded already
+/// (0: no limit) before any pixel buffer is allocated. A JPEG, PNG or WebP is decoded already
 /// shrunk as far as [`super::resize::reduction_allowed`] permits for `spec`. The error says
 /// what is wrong with the file in words a user can act on.
 pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
@@ -57,17 +58,53 @@ pub fn decode_hinted(
             decode_generic(bytes, format, max_pixels)
         }
         ImageFormat::Tiff => decode_tiff(bytes, max_pixels),
-        ImageFormat::Png => decode_generic(
-            &super::repair::png_transparent_gray_in_range(bytes),
-            format,
-            max_pixels,
-        ),
+        ImageFormat::Png => match super::png_rows::decode(Cursor::new(bytes), spec)? {
+            Some(decoded) => Ok(decoded),
+            None => decode_generic(
+                &super::repair::png_transparent_gray_in_range(bytes),
+                format,
+                max_pixels,
+            ),
+        },
         ImageFormat::Bmp => {
             super::repair::bmp_pixels_after_palette(bytes)?;
             decode_generic(bytes, format, max_pixels)
         }
         _ => decode_generic(bytes, format, max_pixels),
     }
+}
+
+/// How much of a file is read at a time when it is decoded as it is read.
+const FILE_BUFFER: usize = 64 << 10;
+
+/// [`decode_hinted`] on an open file, read as it decodes where the format allows: a JPEG or
+/// a PNG is never held whole (neither its bytes nor, for a baseline JPEG or any PNG, its
+/// full-size pixels), so memory follows the output size, not the picture's. Other formats
+/// are read whole first, as [`decode`] takes them. A read error is a
+/// [`ErrorKind::Read`] failure.
+pub fn decode_file(file: File, spec: &Spec, hint: Option<ImageFormat>) -> Result<Decoded, Failure> {
+    let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
+    let head = reader.fill_buf().map_err(cannot_read)?;
+    if head.is_empty() {
+        return Err(Failure::new(ErrorKind::Read, "file is empty"));
+    }
+    let streamed = match guess_format(head) {
+        _ if super::jxl::is_jxl(head) => None,
+        Some(ImageFormat::Jpeg) => super::jpeg::decode_luma_from(&mut reader, spec)?,
+        Some(ImageFormat::Png) => super::png_rows::decode(&mut reader, spec)?,
+        _ => None,
+    };
+    if let Some(decoded) = streamed {
+        return Ok(decoded);
+    }
+    reader.rewind().map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(cannot_read)?;
+    decode_hinted(&bytes, spec, hint)
+}
+
+fn cannot_read(error: std::io::Error) -> Failure {
+    Failure::new(ErrorKind::Read, format!("cannot read: {error}"))
 }
 
 /// A TIFF, with the variants the `image` crate reads wrong put right: bits in reverse

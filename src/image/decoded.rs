@@ -20,6 +20,21 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// An image of a picture stored `stored_size` large, decoded already shrunk (or not),
+    /// turned upright by `orientation` here.
+    pub(super) fn turned(
+        mut image: DynamicImage,
+        orientation: Orientation,
+        stored_size: (u32, u32),
+    ) -> Decoded {
+        image.apply_orientation(orientation);
+        Decoded {
+            image,
+            stored_size,
+            full_size: upright(stored_size, orientation),
+        }
+    }
+
     /// An image decoded at full size, now upright.
     pub(super) fn whole(image: DynamicImage, stored_size: (u32, u32)) -> Decoded {
         Decoded {

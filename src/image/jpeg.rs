@@ -4,27 +4,57 @@
 //! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
 use std::ffi::c_int;
+use std::io::BufRead;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage};
 use mozjpeg::{Decompress, Marker};
 use mozjpeg_sys as ffi;
 
 use super::decoded::{Decoded, check_pixels, upright};
 use super::resize;
+use super::shrink::BoxShrink;
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 
 /// Decodes a YCbCr or gray JPEG to its luma (BT.601, as stored), upright, shrunk while
 /// decoding to `m/8` of its size for the smallest `m` (1 to 8) that shrinks no more than
-/// [`resize::reduction_allowed`] permits for `spec`. `Ok(None)` hands other colour spaces to
+/// [`resize::reduction_allowed`] permits for `spec`, then box-averaged over whole blocks of
+/// rows as they come for the rest of that reduction (a 1/8 decode of a 16000-pixel-wide
+/// picture for a 256-pixel thumbnail is averaged 3x3 more). `Ok(None)` hands other colour spaces to
 /// the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
 pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
-    // libjpeg reports a fatal error by calling back into Rust, which unwinds out of the C
-    // code with a `LibjpegError`; any other payload is a bug and goes on unwinding.
-    match catch_unwind(AssertUnwindSafe(|| decode_unguarded(bytes, spec))) {
+    guarded(|| {
+        let decompress = decompressor()
+            .from_mem(bytes)
+            .map_err(|e| format!("corrupt JPEG: {e}"))?;
+        decode_started(decompress, spec)
+    })
+}
+
+/// [`decode_luma`] on a JPEG read from `reader` as it decodes: a baseline JPEG is never held
+/// whole, neither its bytes nor its pixels (rows are box-shrunk as they come, see
+/// [`BoxShrink`]); a progressive one holds its coefficients, as libjpeg must.
+pub(super) fn decode_luma_from<R: BufRead>(
+    reader: R,
+    spec: &Spec,
+) -> Result<Option<Decoded>, Failure> {
+    guarded(|| {
+        let decompress = decompressor()
+            .from_reader(reader)
+            .map_err(|e| format!("corrupt JPEG: {e}"))?;
+        decode_started(decompress, spec)
+    })
+}
+
+/// Runs a libjpeg decode, turning its fatal errors (which unwind out of the C code with a
+/// `LibjpegError`, see [`give_up`]) into failures; any other payload is a bug and goes on
+/// unwinding.
+fn guarded(
+    decode: impl FnOnce() -> Result<Option<Decoded>, Failure>,
+) -> Result<Option<Decoded>, Failure> {
+    match catch_unwind(AssertUnwindSafe(decode)) {
         Ok(result) => result,
         Err(payload) => match payload.downcast::<LibjpegError>() {
             Ok(error) if error.code == ffi::JERR_OUT_OF_MEMORY => Err(Failure::new(
@@ -40,11 +70,15 @@ pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
     }
 }
 
-fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
-    let mut decompress = Decompress::with_err(error_manager())
-        .with_markers(&[Marker::APP(1)])
-        .from_mem(bytes)
-        .map_err(|e| format!("corrupt JPEG: {e}"))?;
+/// libjpeg set up with imgpar's error manager, keeping the EXIF segment.
+fn decompressor() -> mozjpeg::decompress::DecompressBuilder<'static> {
+    Decompress::with_err(error_manager()).with_markers(&[Marker::APP(1)])
+}
+
+fn decode_started<R: BufRead>(
+    mut decompress: Decompress<R>,
+    spec: &Spec,
+) -> Result<Option<Decoded>, Failure> {
     let (width, height) = decompress.size();
     check_pixels(width as u64, height as u64, spec.max_pixels)?;
     if !matches!(
@@ -61,8 +95,11 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failur
         .unwrap_or(Orientation::NoTransforms);
     let stored = (width as u32, height as u32);
     let full = upright(stored, orientation);
-    let reduction = resize::reduction_allowed(full, spec).min(8);
-    decompress.scale(8u32.div_ceil(reduction) as u8);
+    let reduction = resize::reduction_allowed(full, spec);
+    // libjpeg shrinks to m/8 in the DCT domain; the rest of the reduction allowed is a
+    // box average over whole blocks of its rows.
+    let eighths = 8u32.div_ceil(reduction.min(8));
+    decompress.scale(eighths as u8);
     let io_error = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::OutOfMemory => {
             Failure::new(ErrorKind::OutOfMemory, "out of memory decoding this JPEG")
@@ -71,17 +108,22 @@ fn decode_unguarded(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failur
     };
     let mut started = decompress.grayscale().map_err(io_error)?;
     let size = (started.width() as u32, started.height() as u32);
-    let luma: Vec<u8> = started.read_scanlines().map_err(io_error)?;
+    let factor = (reduction * eighths / 8).max(1);
+    let mut shrink = BoxShrink::new(size, factor, 1, true);
+    let mut rows = vec![0u8; size.0 as usize * factor as usize];
+    let mut y = 0;
+    while y < size.1 {
+        let count = factor.min(size.1 - y) as usize;
+        let band = started
+            .read_scanlines_into(&mut rows[..count * size.0 as usize])
+            .map_err(io_error)?;
+        for row in band.chunks_exact(size.0 as usize) {
+            shrink.push(y, 0, 1, row);
+            y += 1;
+        }
+    }
     started.finish().map_err(io_error)?;
-    let buffer = GrayImage::from_raw(size.0, size.1, luma)
-        .ok_or("corrupt JPEG: decoder returned too few pixels")?;
-    let mut image = DynamicImage::ImageLuma8(buffer);
-    image.apply_orientation(orientation);
-    Ok(Some(Decoded {
-        image,
-        stored_size: stored,
-        full_size: full,
-    }))
+    Ok(Some(Decoded::turned(shrink.finish(), orientation, stored)))
 }
 
 /// What libjpeg said when it gave up on a file: its message code and text.

@@ -3,13 +3,16 @@
 
 pub mod decode;
 mod decoded;
+pub use decoded::Decoded;
 pub mod encode;
 mod gif_frame;
 pub mod gray;
 mod jpeg;
 mod jxl;
+mod png_rows;
 mod repair;
 pub mod resize;
+mod shrink;
 mod tiff_layout;
 mod webp;
 mod wording;
