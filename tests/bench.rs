@@ -189,3 +189,69 @@ fn a_trace_has_one_span_per_image_with_its_stages_inside() {
         );
     }
 }
+
+#[test]
+fn bench_warns_when_other_processes_hold_the_cores() {
+    // Two threads of this test process spin on both cores while the sweep runs: the
+    // runs' own CPU time does not explain how busy the machine was.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spinners: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let assert = imgpar()
+        .args(["bench"])
+        .arg(fixtures("images"))
+        .args([
+            "--modes",
+            "sequential,threaded",
+            "--repeat",
+            "2",
+            "--warmup",
+            "0",
+            "-j",
+            "2",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .assert();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for spinner in spinners {
+        spinner.join().unwrap();
+    }
+    let output = assert.success().get_output().clone();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("warning: other processes competed for the"),
+        "{table}"
+    );
+    assert!(
+        table.contains("spread") && table.contains("others"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("bench.json")).unwrap()).unwrap();
+    let busiest = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["other_cores"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!(busiest > 0.5, "other work measured as {busiest} cores");
+    for row in json["rows"].as_array().unwrap() {
+        let spread = row["spread"].as_f64().unwrap();
+        let (min, median, max) = (
+            row["wall_min_s"].as_f64().unwrap(),
+            row["wall_median_s"].as_f64().unwrap(),
+            row["wall_max_s"].as_f64().unwrap(),
+        );
+        assert!((spread - (max - min) / median).abs() < 1e-9);
+    }
+}

@@ -61,12 +61,12 @@ impl Render<BenchResult> for SpeedupPlot {
 /// One line per mode and worker count, with a header.
 pub fn csv(result: &BenchResult) -> String {
     let mut s = String::from(
-        "mode,workers,oversubscribed,wall_median_s,wall_min_s,wall_max_s,images_per_s,speedup,efficiency,karp_flatt,cpu_s,peak_mib\n",
+        "mode,workers,oversubscribed,wall_median_s,wall_min_s,wall_max_s,images_per_s,speedup,efficiency,karp_flatt,cpu_s,peak_mib,spread,other_cores\n",
     );
     for r in &result.rows {
         let _ = writeln!(
             s,
-            "{},{},{},{:.6},{:.6},{:.6},{:.3},{:.4},{:.4},{},{:.3},{:.1}",
+            "{},{},{},{:.6},{:.6},{:.6},{:.3},{:.4},{:.4},{},{:.3},{:.1},{:.4},{:.2}",
             r.mode,
             r.workers,
             r.oversubscribed,
@@ -78,7 +78,9 @@ pub fn csv(result: &BenchResult) -> String {
             r.efficiency,
             r.karp_flatt.map_or(String::new(), |e| format!("{e:.4}")),
             r.cpu_s,
-            r.peak_mib
+            r.peak_mib,
+            r.spread,
+            r.other_cores
         );
     }
     s

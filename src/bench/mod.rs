@@ -4,6 +4,7 @@
 //! serial fraction of each point.
 
 mod export;
+mod load;
 mod plot;
 pub mod stats;
 
@@ -64,6 +65,10 @@ pub struct Row {
     pub peak_mib: f64,
     /// Wall time of every counted run, in order.
     pub walls_s: Vec<f64>,
+    /// The relative spread of the speedup over the runs: (max - min) / median wall time.
+    pub spread: f64,
+    /// The most cores other processes kept busy during one of the runs (0 when unknown).
+    pub other_cores: f64,
 }
 
 /// Amdahl's law fitted to one mode's points.
@@ -87,6 +92,8 @@ pub struct BenchResult {
     pub rows: Vec<Row>,
     /// Amdahl fits, on each mode's points with no more workers than cores.
     pub fits: Vec<ModeFit>,
+    /// The machine's one-minute load average when the sweep began (Linux).
+    pub load_average_before: Option<f64>,
 }
 
 /// One run's figures: the fields of its JSON report (`RunReport`) the sweep uses, read
@@ -102,6 +109,9 @@ struct RunFigures {
     ok: usize,
     failed: usize,
     planned: usize,
+    /// Cores other processes kept busy during the run (measured around it, not reported).
+    #[serde(skip)]
+    other_cores: f64,
 }
 
 impl RunFigures {
@@ -121,6 +131,13 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Str
         .map_err(|e| format!("cannot find imgpar's own program to run: {e}"))?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let cores = crate::config::cores();
+    let load_average_before = load::load_average();
+    if let Some(load) = load_average_before.filter(|&l| l > load::BUSY_CORES * 2.0) {
+        eprintln!(
+            "bench: warning: the machine is busy before the sweep (load average {load:.2} on \
+             {cores} cores); other work will slow some runs more than others"
+        );
+    }
     let mut measured: Vec<(Mode, usize, Vec<RunFigures>)> = Vec::new();
     for &mode in &config.modes {
         let counts = match mode {
@@ -139,16 +156,23 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Str
                 }
             }
             let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+            let others = runs.iter().map(|r| r.other_cores).fold(0.0, f64::max);
             eprintln!(
-                "bench: {} with {workers} worker{}: median {:.3} s",
+                "bench: {} with {workers} worker{}: median {:.3} s{}",
                 mode.name(),
                 if workers == 1 { "" } else { "s" },
-                stats::median(&walls)
+                stats::median(&walls),
+                if others > load::BUSY_CORES {
+                    format!(" (other processes kept {others:.1} cores busy)")
+                } else {
+                    String::new()
+                }
             );
             measured.push((mode, workers, runs));
         }
     }
-    let result = summarise(config, cores, measured);
+    let mut result = summarise(config, cores, measured);
+    result.load_average_before = load_average_before;
     if let Some(dir) = &config.out {
         export::write_all(dir, &result)?;
     }
@@ -179,9 +203,11 @@ fn run_once(
     if mode == Mode::Process {
         command.args(&config.process_args);
     }
+    let busy_before = load::machine_busy_s();
     let output = command
         .output()
         .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    let busy_after = load::machine_busy_s();
     let removed = std::fs::remove_dir_all(&out);
     match output.status.code() {
         Some(0 | 1) => {}
@@ -196,7 +222,12 @@ fn run_once(
     }
     removed.map_err(|e| format!("cannot clear the scratch folder: {e}"))?;
     let text = std::fs::read(&report).map_err(|e| format!("a run left no report: {e}"))?;
-    serde_json::from_slice(&text).map_err(|e| format!("a run's report is unreadable: {e}"))
+    let mut figures: RunFigures =
+        serde_json::from_slice(&text).map_err(|e| format!("a run's report is unreadable: {e}"))?;
+    if let (Some(before), Some(after)) = (busy_before, busy_after) {
+        figures.other_cores = load::other_cores(after - before, figures.cpu_s, figures.wall_s);
+    }
+    Ok(figures)
 }
 
 fn summarise(
@@ -231,6 +262,8 @@ fn summarise(
                 karp_flatt: stats::karp_flatt(speedup, *workers),
                 cpu_s: median_of(runs, |r| r.cpu_s),
                 peak_mib: runs.iter().map(RunFigures::peak_mib).fold(0.0, f64::max),
+                spread: stats::relative_spread(&walls),
+                other_cores: runs.iter().map(|r| r.other_cores).fold(0.0, f64::max),
                 walls_s: walls,
             }
         })
@@ -260,6 +293,7 @@ fn summarise(
         warmup: config.warmup,
         rows,
         fits,
+        load_average_before: None,
     }
 }
 
@@ -282,16 +316,18 @@ impl BenchResult {
         );
         let _ = writeln!(
             s,
-            "{:<11} {:>8}  {:>22}  {:>8}  {:>7}  {:>10}  {:>10}  {:>7}  {:>8}",
+            "{:<11} {:>8}  {:>22}  {:>8}  {:>7}  {:>7}  {:>10}  {:>10}  {:>7}  {:>8}  {:>6}",
             "mode",
             "workers",
             "wall s (min-max)",
             "images/s",
             "speedup",
+            "spread",
             "efficiency",
             "Karp-Flatt",
             "CPU s",
-            "peak MiB"
+            "peak MiB",
+            "others"
         );
         for row in &self.rows {
             let workers = format!(
@@ -301,7 +337,7 @@ impl BenchResult {
             );
             let _ = writeln!(
                 s,
-                "{:<11} {:>8}  {:>22}  {:>8.1}  {:>6.2}x  {:>9.0}%  {:>10}  {:>7.2}  {:>8.0}",
+                "{:<11} {:>8}  {:>22}  {:>8.1}  {:>6.2}x  {:>6.0}%  {:>9.0}%  {:>10}  {:>7.2}  {:>8.0}  {:>6.1}",
                 row.mode,
                 workers,
                 format!(
@@ -310,10 +346,37 @@ impl BenchResult {
                 ),
                 row.images_per_s,
                 row.speedup,
+                row.spread * 100.0,
                 row.efficiency * 100.0,
                 row.karp_flatt.map_or("-".into(), |e| format!("{e:.3}")),
                 row.cpu_s,
-                row.peak_mib
+                row.peak_mib,
+                row.other_cores
+            );
+        }
+        let _ = writeln!(
+            s,
+            "spread: (max - min) / median wall time, the relative spread of the speedup; \
+             others: cores other processes kept busy during the busiest run"
+        );
+        let busy: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|r| r.other_cores > load::BUSY_CORES)
+            .collect();
+        if !busy.is_empty() {
+            let worst = busy.iter().map(|r| r.other_cores).fold(0.0, f64::max);
+            let _ = writeln!(
+                s,
+                "warning: other processes competed for the {} cores during {} of {} points (up \
+                 to {worst:.1} cores busy{}); their speedups understate imgpar: run again on an \
+                 idle machine",
+                self.cores,
+                busy.len(),
+                self.rows.len(),
+                self.load_average_before.map_or(String::new(), |l| format!(
+                    ", load average {l:.2} before the sweep"
+                ))
             );
         }
         if self.rows.iter().any(|r| r.oversubscribed) {

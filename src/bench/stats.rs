@@ -12,6 +12,18 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// How far apart repeated measurements are, relative to their median: `(max - min) /
+/// median` (0 for none). For wall times it is also the relative spread of the speedup.
+pub fn relative_spread(values: &[f64]) -> f64 {
+    let median = median(values);
+    if values.is_empty() || median <= 0.0 {
+        return 0.0;
+    }
+    let max = values.iter().copied().fold(f64::MIN, f64::max);
+    let min = values.iter().copied().fold(f64::MAX, f64::min);
+    (max - min) / median
+}
+
 /// How many times faster than the baseline: `baseline / time`.
 pub fn speedup(baseline_s: f64, time_s: f64) -> f64 {
     if time_s > 0.0 {
