@@ -98,7 +98,11 @@ pub fn decode_file(file: File, spec: &Spec, hint: Option<ImageFormat>) -> Result
         return Ok(decoded);
     }
     reader.rewind().map_err(cannot_read)?;
+    let size = reader.get_ref().metadata().map_or(0, |m| m.len());
     let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(usize::try_from(size).unwrap_or(usize::MAX))
+        .map_err(|_| Failure::new(ErrorKind::OutOfMemory, "out of memory reading the file"))?;
     reader.read_to_end(&mut bytes).map_err(cannot_read)?;
     decode_hinted(&bytes, spec, hint)
 }

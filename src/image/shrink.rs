@@ -85,6 +85,11 @@ impl BoxShrink {
             let width = self.size.0 as usize;
             let start = y as usize * width * channels;
             let line = &mut self.pixels[start..start + width * channels];
+            if step == 1 {
+                let from = x0 as usize * channels;
+                line[from..from + row.len()].copy_from_slice(row);
+                return;
+            }
             for (i, pixel) in row.chunks_exact(channels).enumerate() {
                 let x = (x0 + i as u32 * step) as usize;
                 line[x * channels..(x + 1) * channels].copy_from_slice(pixel);
@@ -103,22 +108,43 @@ impl BoxShrink {
             shrunk_y as usize * width * channels
         };
         let sums = &mut self.sums[band_start..band_start + width * channels];
-        if channels == 1 && step == 1 && x0 == 0 {
-            // The common case (every pixel of a gray row): a block at a time.
-            for (sum, bounds) in sums.iter_mut().zip(self.columns.windows(2)) {
-                let block = &row[bounds[0] as usize..(bounds[1] as usize).min(row.len())];
-                *sum += block.iter().map(|&v| u32::from(v)).sum::<u32>();
+        let cells = self.columns.windows(2);
+        match (channels, step, x0) {
+            // Every pixel of a row, in order (all but interlaced PNGs): a cell at a time.
+            (1, 1, 0) => {
+                for (sum, bounds) in sums.iter_mut().zip(cells) {
+                    let block = &row[bounds[0] as usize..(bounds[1] as usize).min(row.len())];
+                    *sum += block.iter().map(|&v| u32::from(v)).sum::<u32>();
+                }
             }
-            return;
-        }
-        for (i, pixel) in row.chunks_exact(channels).enumerate() {
-            let x = cell_of(x0 + i as u32 * step, self.size.0, self.source.0) as usize;
-            if channels == 1 {
-                sums[x] += u32::from(pixel[0]);
-            } else {
-                let alpha = u32::from(pixel[1]);
-                sums[2 * x] += u32::from(pixel[0]) * alpha;
-                sums[2 * x + 1] += alpha;
+            (2, 1, 0) => {
+                for (sum, bounds) in sums.chunks_exact_mut(2).zip(cells) {
+                    let end = (2 * bounds[1] as usize).min(row.len());
+                    let (mut weighted, mut alpha) = (0, 0);
+                    for pixel in row[2 * bounds[0] as usize..end].chunks_exact(2) {
+                        weighted += u32::from(pixel[0]) * u32::from(pixel[1]);
+                        alpha += u32::from(pixel[1]);
+                    }
+                    sum[0] += weighted;
+                    sum[1] += alpha;
+                }
+            }
+            // Every `step`-th pixel from `x0` (an Adam7 pass): the cell moves on as x does.
+            _ => {
+                let mut cell = cell_of(x0, self.size.0, self.source.0) as usize;
+                for (i, pixel) in row.chunks_exact(channels).enumerate() {
+                    let x = x0 + i as u32 * step;
+                    while x >= self.columns[cell + 1] {
+                        cell += 1;
+                    }
+                    if channels == 1 {
+                        sums[cell] += u32::from(pixel[0]);
+                    } else {
+                        let alpha = u32::from(pixel[1]);
+                        sums[2 * cell] += u32::from(pixel[0]) * alpha;
+                        sums[2 * cell + 1] += alpha;
+                    }
+                }
             }
         }
     }
