@@ -438,7 +438,7 @@ fn encode_obtained(
         Some(_) => outcome.times.fetch_ms = obtained.ms,
         None => outcome.times.read_ms = obtained.ms,
     }
-    let hint = format_hint(&job.input);
+    let hint = extension_of(&job.input);
     let clock = Instant::now();
     let decoded = match obtained.body.map_err(Status::Failed)? {
         Body::Bytes(bytes) => {
@@ -544,15 +544,15 @@ fn put_status(
     }
 }
 
-/// The format the input's name says (its extension: a file's, or a URL path's last
-/// segment's), for formats that carry no signature.
-fn format_hint(input: &Input) -> Option<image::ImageFormat> {
+/// The extension of the input's name (a file's, an object's, or a URL path's last
+/// segment's), which names formats that carry no signature or that imgpar does not read.
+fn extension_of(input: &Input) -> Option<&str> {
     let name = match input {
         Input::File(path) => path.file_name()?.to_str()?,
         Input::Url(url) => url.split(['?', '#']).next()?.rsplit('/').next()?,
         Input::Object(url) => url.name(),
     };
-    image::ImageFormat::from_extension(name.rsplit_once('.')?.1)
+    Some(name.rsplit_once('.')?.1)
 }
 
 /// A resize or encode failure: not the input's fault.

@@ -59,7 +59,9 @@ pub use exit::ExitCode;
 pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
 pub use outcome::{Outcome, StageTimes};
-pub use report::{MergedReport, MergedShard, Record, RunReport, ShardRecord, WorkerRecord, merge};
+pub use report::{
+    MergedReport, MergedShard, PassedOver, Record, RunReport, ShardRecord, WorkerRecord, merge,
+};
 pub use run::{DryRun, PlannedImage, PlannedProblem, Run};
 pub use thumbnail::{Thumbnail, thumbnail, thumbnail_file};
 

@@ -181,7 +181,15 @@ impl Run {
         };
         let mut report = RunReport::new(measures, records, collected.worker_processes);
         report.stopped = collected.stopped;
-        report.passed_over = plan.ignored;
+        report.passed_over = plan.passed_over.len();
+        report.passed_over_files = plan
+            .passed_over
+            .iter()
+            .map(|(path, reason)| crate::report::PassedOver {
+                input: path.display().to_string(),
+                reason: (*reason).to_string(),
+            })
+            .collect();
         report.shard = self.shard_record(plan.whole, planned);
         Ok(report)
     }
@@ -209,7 +217,7 @@ impl Run {
                     error: reason,
                 })
                 .collect(),
-            passed_over: plan.ignored,
+            passed_over: plan.passed_over.len(),
         })
     }
 

@@ -257,3 +257,100 @@ fn damaged_jpeg_xl_files_each_fail_alone_without_a_crash() {
         );
     }
 }
+
+#[test]
+fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_counted_by_reason() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let tiff = std::fs::read(fixtures("images/picture.tiff")).unwrap();
+    // (file, bytes, the reason it fails with)
+    let named: [(&str, Vec<u8>, &str); 7] = [
+        // A camera RAW file is TIFF inside: refused by name, never read as its preview.
+        (
+            "holiday.nef",
+            tiff.clone(),
+            "camera RAW files (NEF) are not supported",
+        ),
+        ("scan.dng", tiff, "camera RAW files (DNG) are not supported"),
+        (
+            "map.jp2",
+            b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftypjp2 ".to_vec(),
+            "JPEG 2000 files are not supported",
+        ),
+        (
+            "tile.j2k",
+            vec![0xFF, 0x4F, 0xFF, 0x51, 0, 0x2F, 0, 0],
+            "JPEG 2000 files are not supported",
+        ),
+        (
+            "old.pcx",
+            vec![0x0A, 5, 1, 8, 0, 0, 0, 0],
+            "PCX files are not supported",
+        ),
+        (
+            "layers.xcf",
+            b"gimp xcf v011\0".to_vec(),
+            "GIMP (XCF) files are not supported",
+        ),
+        // No extension: known by its first bytes.
+        (
+            "still",
+            {
+                let mut avif = vec![0, 0, 0, 0x1C];
+                avif.extend(b"ftypavif\0\0\0\0avifmif1miaf");
+                avif
+            },
+            "AVIF images are not supported",
+        ),
+    ];
+    for (name, bytes, _) in &named {
+        std::fs::write(input.join(name), bytes).unwrap();
+    }
+    std::fs::copy(fixtures("images/rgb8.png"), input.join("photo.png")).unwrap();
+    std::fs::write(input.join("notes.txt"), b"shopping list\n").unwrap();
+    std::fs::write(input.join("README"), b"# read me\n").unwrap();
+    std::fs::write(input.join("photos.zip"), b"PK\x03\x04\x14\0\0\0").unwrap();
+    std::fs::write(input.join("blob.bin"), [0u8, 159, 146, 150, 0, 1]).unwrap();
+
+    let out = scratch.path().join("out");
+    let json = scratch.path().join("report.json");
+    let assert = imgpar()
+        .arg(&input)
+        .arg(&out)
+        .arg("--verbose")
+        .arg("--report")
+        .arg(&json)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "passed over 4 files that are not images: 2 text, 1 a ZIP archive, 1 no image signature (--verbose lists them)",
+        ));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    for (file, reason) in [
+        ("notes.txt", "text"),
+        ("README", "text"),
+        ("photos.zip", "a ZIP archive"),
+        ("blob.bin", "no image signature"),
+    ] {
+        let line = format!("{}: {reason}", input.join(file).display());
+        assert!(stderr.contains(&line), "{line} not listed:\n{stderr}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let records = report["images"].as_array().unwrap();
+    assert_eq!(records.len(), named.len() + 1, "{report}");
+    for (name, _, reason) in &named {
+        let of_file: Vec<_> = records
+            .iter()
+            .filter(|r| r["input"].as_str().unwrap().ends_with(&format!("/{name}")))
+            .collect();
+        assert_eq!(of_file.len(), 1, "{name}");
+        assert_eq!(of_file[0]["status"], "failed", "{name}");
+        let error = of_file[0]["error"].as_str().unwrap();
+        assert!(error.starts_with(reason), "{name}: {error}");
+    }
+    assert_eq!(report["ok"], 1);
+    assert_eq!(report["passed_over"], 4);
+    assert_eq!(report["passed_over_files"].as_array().unwrap().len(), 4);
+    assert_eq!(files_under(&out).len(), 1, "only the PNG is written");
+}

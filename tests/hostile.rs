@@ -392,7 +392,7 @@ fn files_of_other_kinds_fail_by_name_and_misnamed_images_convert() {
     }
     std::fs::copy(fixtures("images/rgb8.png"), input.join("really_png.jpg")).unwrap();
     std::fs::copy(fixtures("images/gray.jpg"), input.join("really_jpeg.png")).unwrap();
-    // A document in a folder is passed over; named on the command line, it is tried.
+    // A PDF is named, in a folder as on the command line.
     std::fs::write(input.join("notes.pdf"), b"%PDF-1.7\n").unwrap();
     let pdf = scratch.path().join("scan.pdf");
     std::fs::write(&pdf, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap();
@@ -404,9 +404,12 @@ fn files_of_other_kinds_fail_by_name_and_misnamed_images_convert() {
         .arg(&out)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("2 ok, 5 failed"))
+        .stderr(predicate::str::contains("2 ok, 6 failed"))
         .stderr(predicate::str::contains(
             "scan.pdf: PDF files are not supported",
+        ))
+        .stderr(predicate::str::contains(
+            "notes.pdf: PDF files are not supported",
         ));
     for (name, _, reason) in &others {
         assert = assert.stderr(predicate::str::contains(format!("{name}: {reason}")));

@@ -51,7 +51,7 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
             report.passed_over
         );
     }
-    print_outcome(&report, shown.quiet);
+    print_outcome(&report, &shown);
     for (renderer, path) in result_files(&shown) {
         let written = renderer
             .render(&report)
@@ -137,10 +137,17 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::Usage
 }
 
-/// The summary (unless `quiet`), the failures, and why the run stopped early, if it did.
-fn print_outcome(report: &RunReport, quiet: bool) {
-    if !quiet {
+/// The summary (unless quiet), the files passed over (if verbose), the failures, and why
+/// the run stopped early, if it did.
+fn print_outcome(report: &RunReport, shown: &Presentation) {
+    if !shown.quiet {
         eprint!("{}", report.summary_text());
+    }
+    if shown.verbose && report.passed_over > 0 {
+        eprintln!("passed over:");
+        for line in report.passed_over_list() {
+            eprintln!("  {line}");
+        }
     }
     let failures: Vec<String> = report.failures().collect();
     if !failures.is_empty() {

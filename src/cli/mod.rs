@@ -79,8 +79,13 @@ pub struct Cli {
     pub workers: WorkerArgs,
 
     /// No progress bar and no summary; failures are still printed.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// Also list each file passed over as not an image, with why (the summary counts
+    /// them by reason).
+    #[arg(short, long)]
+    pub verbose: bool,
 
     /// Take shard I of N (0-based) of the plan: the inputs whose plan key hashes there
     /// (xxh3-64 mod N; see the README). Without it, the shard of a Slurm, Kubernetes or
@@ -224,6 +229,8 @@ pub struct Presentation {
     pub dry_run: bool,
     /// No progress bar and no summary on stderr.
     pub quiet: bool,
+    /// List the files passed over, each with why.
+    pub verbose: bool,
     /// Where to write the JSON report, if anywhere.
     pub report: Option<PathBuf>,
     /// Where to write a Chrome trace of the run, if anywhere.
@@ -269,6 +276,7 @@ impl Cli {
         let presentation = Presentation {
             dry_run: self.dry_run,
             quiet: self.quiet,
+            verbose: self.verbose,
             report: self.report,
             trace: self.trace,
             timeline: self.timeline,

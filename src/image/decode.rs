@@ -20,22 +20,28 @@ pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     decode_hinted(bytes, spec, None)
 }
 
-/// [`decode`], for a file whose name says its format (`hint`, from its extension): used
-/// only for formats without a signature to sniff (TGA), never against the bytes.
+/// [`decode`], for a file whose name ends in `extension`: used for formats without a
+/// signature to sniff (TGA), to name the format of a file imgpar does not read, and to
+/// refuse camera RAW files (TIFF inside) unread; never to read an image as other than its
+/// bytes say.
 pub fn decode_hinted(
     bytes: &[u8],
     spec: &Spec,
-    hint: Option<ImageFormat>,
+    extension: Option<&str>,
 ) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
+    if let Some(reason) = extension.and_then(super::unsupported::raw_refusal) {
+        return Err(unsupported(reason));
+    }
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
     if super::jxl::is_jxl(bytes) {
         return super::jxl::decode(bytes, max_pixels);
     }
-    let format = match sniff(bytes) {
-        Err(_) if hint == Some(ImageFormat::Tga) => ImageFormat::Tga,
+    let tga = extension.and_then(ImageFormat::from_extension) == Some(ImageFormat::Tga);
+    let format = match sniff(bytes, extension) {
+        Err(_) if tga => ImageFormat::Tga,
         sniffed => sniffed?,
     };
     if format == ImageFormat::Jpeg
@@ -82,7 +88,10 @@ const FILE_BUFFER: usize = 64 << 10;
 /// full-size pixels), so memory follows the output size, not the picture's. Other formats
 /// are read whole first, as [`decode`] takes them. A read error is a
 /// [`ErrorKind::Read`] failure.
-pub fn decode_file(file: File, spec: &Spec, hint: Option<ImageFormat>) -> Result<Decoded, Failure> {
+pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
+    if let Some(reason) = extension.and_then(super::unsupported::raw_refusal) {
+        return Err(unsupported(reason));
+    }
     let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
     let head = reader.fill_buf().map_err(cannot_read)?;
     if head.is_empty() {
@@ -104,7 +113,7 @@ pub fn decode_file(file: File, spec: &Spec, hint: Option<ImageFormat>) -> Result
         .try_reserve_exact(usize::try_from(size).unwrap_or(usize::MAX))
         .map_err(|_| Failure::new(ErrorKind::OutOfMemory, "out of memory reading the file"))?;
     reader.read_to_end(&mut bytes).map_err(cannot_read)?;
-    decode_hinted(&bytes, spec, hint)
+    decode_hinted(&bytes, spec, extension)
 }
 
 fn cannot_read(error: std::io::Error) -> Failure {
@@ -155,8 +164,9 @@ pub fn is_jxl(bytes: &[u8]) -> bool {
     super::jxl::is_jxl(bytes)
 }
 
-/// Recognises the image format from the first bytes of the file.
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, Failure> {
+/// Recognises the image format from the first bytes of the file; when they say nothing
+/// imgpar reads, the reason names the format they (or the file's `extension`) show.
+fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<ImageFormat, Failure> {
     match guess_format(bytes).ok_or(()) {
         Ok(format) if format.reading_enabled() => Ok(format),
         Ok(format) => Err(unsupported(format!(
@@ -167,10 +177,15 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, Failure> {
                 .unwrap_or(&"this kind of")
                 .to_uppercase()
         ))),
-        Err(_) if let Some(kind) = unsupported_kind(bytes) => {
+        Err(_) if let Some(kind) = super::unsupported::format_of_content(bytes) => {
             Err(unsupported(format!("{kind} files are not supported")))
         }
-        Err(_) if looks_like_text(bytes) => Err(unsupported("not an image: the file holds text")),
+        Err(_) if let Some(kind) = extension.and_then(super::unsupported::format_of_extension) => {
+            Err(unsupported(format!("{kind} files are not supported")))
+        }
+        Err(_) if super::unsupported::looks_like_text(bytes) => {
+            Err(unsupported("not an image: the file holds text"))
+        }
         Err(_) => Err(unsupported(
             "not a recognised image format (no known image signature at the start)",
         )),
@@ -179,36 +194,6 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, Failure> {
 
 fn unsupported(message: impl Into<String>) -> Failure {
     Failure::new(ErrorKind::Unsupported, message)
-}
-
-/// Names the formats a user may well feed in that the `image` crate does not recognise.
-fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
-    let head = &bytes[..bytes.len().min(1024)];
-    let brand = bytes.get(4..12);
-    if head.starts_with(b"8BPS") {
-        Some("Photoshop (PSD)")
-    } else if head.starts_with(&[0, 0, 2, 0]) {
-        Some("Windows cursor (CUR)")
-    } else if head.starts_with(b"PF\n") || head.starts_with(b"Pf\n") {
-        Some("PFM (floating-point PNM)")
-    } else if head.starts_with(b"%PDF-") {
-        Some("PDF")
-    } else if matches!(
-        brand,
-        Some(b"ftypheic" | b"ftypheix" | b"ftyphevc" | b"ftypmif1" | b"ftypmsf1")
-    ) {
-        Some("HEIC/HEIF")
-    } else if head.windows(4).any(|w| w == b"<svg") {
-        Some("SVG (vector image)")
-    } else {
-        None
-    }
-}
-
-fn looks_like_text(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(512)];
-    head.iter()
-        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80)
 }
 
 /// Decodes any format the `image` crate reads, then reduces it to gray.

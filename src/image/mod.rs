@@ -14,5 +14,6 @@ mod repair;
 pub mod resize;
 mod shrink;
 mod tiff_layout;
+pub mod unsupported;
 mod webp;
 mod wording;

@@ -4,17 +4,13 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::image::unsupported;
+
 /// File extensions taken as images without looking inside (lower case).
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
     "pgm", "ppm", "pnm", "pam", "tga", "ico", "qoi", "dds", "hdr", "exr", "ff", "jxl",
 ];
-
-/// Extensions of image formats imgpar cannot read but a user would expect it to: files
-/// with these are planned like images, so each fails with a reason instead of being
-/// passed over in silence.
-const UNSUPPORTED_IMAGE_EXTENSIONS: &[&str] =
-    &["psd", "psb", "svg", "heic", "heif", "avif", "cur", "pfm"];
 
 /// Whether `path` is a symbolic link whose target does not exist.
 pub(super) fn is_link_to_nothing(path: &Path) -> bool {
@@ -32,13 +28,14 @@ pub(super) enum InputKind {
 }
 
 /// Decides whether `path` is an image: by its extension, or else by its first bytes.
-/// `None` means it is not an image (for an explicitly named file, `force` plans it anyway so
-/// the user hears why it failed).
-pub(super) fn input_kind(path: &Path, force: bool) -> Option<InputKind> {
+/// `Err` says why it is not an image (for an explicitly named file, `force` plans it anyway
+/// so the user hears why it failed).
+pub(super) fn input_kind(path: &Path, force: bool) -> Result<InputKind, &'static str> {
     if let Some(kind) = kind_by_extension(path) {
-        return Some(kind);
+        return Ok(kind);
     }
-    kind_by_content(&read_head(path).unwrap_or_default(), force)
+    let head = read_head(path).unwrap_or_default();
+    kind_by_content(&head, force).ok_or_else(|| unsupported::not_an_image(&head))
 }
 
 /// Decides whether bytes starting with `head` are an image, by their signature; `force`
@@ -52,7 +49,8 @@ pub(super) fn kind_by_content(head: &[u8], force: bool) -> Option<InputKind> {
         Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
         Some(image::ImageFormat::Png) => Some(InputKind::Png),
         Some(_) => Some(InputKind::Other),
-        None if force => Some(InputKind::Other),
+        // A format imgpar names but does not read: planned, so it fails by name.
+        None if force || unsupported::format_of_content(head).is_some() => Some(InputKind::Other),
         None => None,
     }
 }
@@ -61,9 +59,7 @@ pub(super) fn kind_by_content(head: &[u8], force: bool) -> Option<InputKind> {
 /// say they are images.
 pub(super) fn kind_by_extension(path: &Path) -> Option<InputKind> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    if !IMAGE_EXTENSIONS.contains(&ext.as_str())
-        && !UNSUPPORTED_IMAGE_EXTENSIONS.contains(&ext.as_str())
-    {
+    if !IMAGE_EXTENSIONS.contains(&ext.as_str()) && !unsupported::is_named_extension(&ext) {
         return None;
     }
     Some(match ext.as_str() {

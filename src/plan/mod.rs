@@ -27,8 +27,9 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// Inputs that failed before becoming jobs, with the reason.
     pub problems: Vec<(PathBuf, String)>,
-    /// Files that are neither named nor shaped like an image.
-    pub ignored: usize,
+    /// Files that are neither named nor shaped like an image, each with why it is not one
+    /// ("text", "a ZIP archive", ...).
+    pub passed_over: Vec<(PathBuf, &'static str)>,
     /// Jobs and problems of the whole plan, before a shard was taken.
     pub whole: usize,
     /// The plan key of each job (see [`crate::shard`]), in job order.
@@ -153,7 +154,7 @@ pub fn plan(
         } else {
             let name = input.file_name().map(PathBuf::from).unwrap_or_default();
             let kind = if meta.is_file() {
-                input_kind(input, true)
+                input_kind(input, true).ok()
             } else {
                 kind_by_extension(input)
             };
@@ -225,7 +226,7 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
                 let path = e.path().unwrap_or(input).to_path_buf();
                 if is_link_to_nothing(&path) && kind_by_extension(&path).is_none() {
                     // A broken link the walk would pass over anyway, had it a target.
-                    plan.ignored += 1;
+                    plan.passed_over.push((path, "a broken link"));
                     continue;
                 }
                 let reason = match e.io_error() {
@@ -247,11 +248,11 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
         }
         let path = entry.path();
         match input_kind(path, false) {
-            Some(kind) => {
+            Ok(kind) => {
                 let rel = path.strip_prefix(input).unwrap_or(path);
                 plan.push_job(job_for(path, rel, kind, output, format), key_of(rel));
             }
-            None => plan.ignored += 1,
+            Err(reason) => plan.passed_over.push((path.to_path_buf(), reason)),
         }
     }
 }

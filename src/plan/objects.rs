@@ -8,6 +8,7 @@ use super::kinds::{kind_by_content, kind_by_extension};
 use super::{Plan, job_for};
 use crate::config::FormatChoice;
 use crate::fetch::FetchPolicy;
+use crate::image::unsupported;
 use crate::job::Input;
 use crate::store::{self, ObjectUrl};
 
@@ -40,15 +41,22 @@ pub(super) fn plan_prefix(
     let mut heads = store::heads_blocking(unnamed, policy).into_iter();
     for object in &listed {
         let rel = Path::new(&object.rel);
-        let kind = match kind_by_extension(rel) {
-            Some(kind) => Some(kind),
-            None => kind_by_content(&heads.next().unwrap_or_default(), false),
-        };
-        let Some(kind) = kind else {
-            plan.ignored += 1;
-            continue;
-        };
         let url = prefix.join(&object.rel);
+        let kind = match kind_by_extension(rel) {
+            Some(kind) => Ok(kind),
+            None => {
+                let head = heads.next().unwrap_or_default();
+                kind_by_content(&head, false).ok_or_else(|| unsupported::not_an_image(&head))
+            }
+        };
+        let kind = match kind {
+            Ok(kind) => kind,
+            Err(reason) => {
+                plan.passed_over
+                    .push((PathBuf::from(url.to_string()), reason));
+                continue;
+            }
+        };
         let mut job = job_for(Path::new(&url.to_string()), rel, kind, output, format);
         job.input = Input::Object(url);
         plan.push_job(job, object.rel.as_bytes().to_vec());

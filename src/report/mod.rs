@@ -28,6 +28,16 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// A file the walk passed over, and why it is not an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PassedOver {
+    /// The file (or object address).
+    pub input: String,
+    /// Why it is not taken for an image: "text", "a ZIP archive", "no image signature",
+    /// "empty", "a broken link".
+    pub reason: String,
+}
+
 /// The whole run: settings, totals, and one record per image in plan order.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -84,6 +94,9 @@ pub struct RunReport {
     pub overlap_s: f64,
     /// Files the walk passed over as not images.
     pub passed_over: usize,
+    /// Each file passed over, with why it is not an image, in walk order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passed_over_files: Vec<PassedOver>,
     /// The shard this run took, when it took one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
@@ -180,6 +193,7 @@ impl RunReport {
             processing_s: spans::covered(&work) / 1e3,
             overlap_s: spans::overlap(&network, &work) / 1e3,
             passed_over: 0,
+            passed_over_files: Vec::new(),
             shard: None,
             images: records,
             worker_processes,

@@ -5,6 +5,40 @@ use std::fmt::Write as _;
 use super::{RunReport, count};
 
 impl RunReport {
+    /// How many files the walk passed over and why, counted by reason, most common first
+    /// (then alphabetically):
+    /// `  passed over 3 files that are not images: 2 text, 1 a ZIP archive`.
+    fn passed_over_line(&self) -> Option<String> {
+        if self.passed_over == 0 {
+            return None;
+        }
+        let mut reasons: Vec<(&str, usize)> = Vec::new();
+        for file in &self.passed_over_files {
+            match reasons
+                .iter_mut()
+                .find(|(reason, _)| *reason == file.reason)
+            {
+                Some((_, n)) => *n += 1,
+                None => reasons.push((&file.reason, 1)),
+            }
+        }
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let why: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        Some(format!(
+            "  passed over {} that {} not images: {} (--verbose lists them)",
+            count(self.passed_over, "file"),
+            if self.passed_over == 1 { "is" } else { "are" },
+            why.join(", ")
+        ))
+    }
+
+    /// Every file passed over as `input: reason`, in walk order.
+    pub fn passed_over_list(&self) -> impl Iterator<Item = String> + '_ {
+        self.passed_over_files
+            .iter()
+            .map(|file| format!("{}: {}", file.input, file.reason))
+    }
+
     /// The human summary printed at the end of a run (without the failure list).
     pub fn summary_text(&self) -> String {
         let mut s = String::new();
@@ -37,6 +71,9 @@ impl RunReport {
                 "  interrupted: {} not started; re-run with --skip-existing to finish",
                 count(self.not_started, "image")
             );
+        }
+        if let Some(line) = self.passed_over_line() {
+            let _ = writeln!(s, "{line}");
         }
         let _ = writeln!(
             s,
