@@ -261,19 +261,18 @@ fn ctrl_c_stops_dispatching_and_exits_130_with_a_partial_report() {
     assert!(String::from_utf8_lossy(&ended.stderr).contains("timed out after 2 s"));
 }
 
-/// A 1-bit PNG of `width` x `height` black pixels: a few kilobytes on disk, one byte per
-/// pixel once decoded.
-fn write_bilevel_png(path: &Path, width: u32, height: u32) {
+/// A GIF of `width` x `height` white pixels: small on disk, four bytes per pixel once
+/// decoded whole.
+fn write_flat_gif(path: &Path, width: u16, height: u16) {
     let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut encoder = png::Encoder::new(file, width, height);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::One);
-    let mut writer = encoder.write_header().unwrap();
-    let row_bytes = width.div_ceil(8) as usize;
-    writer
-        .write_image_data(&vec![0u8; row_bytes * height as usize])
-        .unwrap();
-    writer.finish().unwrap();
+    let mut encoder = gif::Encoder::new(file, width, height, &[0, 0, 0, 255, 255, 255]).unwrap();
+    let frame = gif::Frame {
+        width,
+        height,
+        buffer: std::borrow::Cow::Owned(vec![1u8; usize::from(width) * usize::from(height)]),
+        ..gif::Frame::default()
+    };
+    encoder.write_frame(&frame).unwrap();
 }
 
 /// Checks that `big` alone fails under `--worker-memory 64M` for `reason`, among the
@@ -290,16 +289,20 @@ fn fails_only_under_the_cap(big: &Path, reason: &str) -> image::DynamicImage {
     );
     let uncapped = scratch.join("uncapped");
     run(big, &uncapped, &["--mode", "process", "-j", "1"]).success();
-    open(&uncapped.join(big.file_name().unwrap()))
+    let written = files_under(&uncapped);
+    assert_eq!(written.len(), 1, "{written:?}");
+    open(&uncapped.join(&written[0]))
 }
 
 #[test]
 fn worker_memory_makes_an_oversized_image_fail_alone() {
+    // A GIF is decoded whole (a PNG or baseline JPEG would stream in a few MiB): 6000x4000
+    // is 96 MB of RGBA, from a file of a few tens of kilobytes.
     let scratch = tempfile::tempdir().unwrap();
-    let big = scratch.path().join("big.png");
-    write_bilevel_png(&big, 10_000, 9_000);
+    let big = scratch.path().join("big.gif");
+    write_flat_gif(&big, 6_000, 4_000);
     let converted = fails_only_under_the_cap(&big, "out of memory under --worker-memory 64 MiB");
-    assert_eq!((converted.width(), converted.height()), (256, 230));
+    assert_eq!((converted.width(), converted.height()), (256, 171));
 }
 
 #[test]
