@@ -64,14 +64,10 @@ pub fn decode_hinted(
             decode_generic(bytes, format, max_pixels)
         }
         ImageFormat::Tiff => decode_tiff(bytes, max_pixels),
-        ImageFormat::Png => match super::png_rows::decode(Cursor::new(bytes), spec)? {
-            Some(decoded) => Ok(decoded),
-            None => decode_generic(
-                &super::repair::png_transparent_gray_in_range(bytes),
-                format,
-                max_pixels,
-            ),
-        },
+        ImageFormat::Png => {
+            let repaired = super::repair::png_transparent_gray_in_range(bytes);
+            super::png_rows::decode(Cursor::new(&repaired[..]), spec)
+        }
         ImageFormat::Bmp => {
             super::repair::bmp_pixels_after_palette(bytes)?;
             decode_generic(bytes, format, max_pixels)
@@ -100,7 +96,9 @@ pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<D
     let streamed = match guess_format(head) {
         _ if super::jxl::is_jxl(head) => None,
         Some(ImageFormat::Jpeg) => super::jpeg::decode_luma_from(&mut reader, spec)?,
-        Some(ImageFormat::Png) => super::png_rows::decode(&mut reader, spec)?,
+        Some(ImageFormat::Png) if super::repair::png_streams_as_is(head) == Some(true) => {
+            Some(super::png_rows::decode(&mut reader, spec)?)
+        }
         _ => None,
     };
     if let Some(decoded) = streamed {
@@ -278,16 +276,14 @@ fn decode_full(
     Ok((decoded, orientation))
 }
 
-/// The size a PNG (IHDR), BMP (bitmap header), QOI or farbfeld file claims, read straight
-/// from the bytes. The
-/// PNG decoder reads on to the first image data before it reports a size, and the BMP
-/// decoder refuses large sizes in its own words, so reading the header here refuses a
-/// decompression bomb early and with the usual message.
+/// The size a BMP (bitmap header), QOI or farbfeld file claims, read straight from the
+/// bytes: the BMP decoder refuses large sizes in its own words, and the QOI and farbfeld
+/// decoders only once allocated, so reading the header here refuses a decompression bomb
+/// early and with the usual message. (PNG and JPEG headers are read by their own paths.)
 fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
     let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     let le = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     match format {
-        ImageFormat::Png if bytes.get(12..16)? == b"IHDR" => Some((be(16)?, be(20)?)),
         // BITMAPINFOHEADER and later: signed 32-bit sizes (a negative height is top-down).
         ImageFormat::Bmp if le(14)? >= 40 => Some((
             (le(18)? as i32).unsigned_abs(),

@@ -17,12 +17,9 @@ use crate::failure::{ErrorKind, Failure};
 /// Decodes the PNG that `reader` yields to upright gray (or gray with alpha), shrunk by a
 /// box average as rows arrive by as much as [`super::resize::reduction_allowed`] permits
 /// for `spec`. Gray conversion is the same as for a PNG decoded whole (BT.601 luma,
-/// 16-bit samples rounded to 8). `Ok(None)` when the file needs the whole-file path (a
-/// low-bit gray PNG whose transparent colour is out of range, which that path repairs).
-pub(super) fn decode<R: BufRead + Seek>(
-    reader: R,
-    spec: &Spec,
-) -> Result<Option<Decoded>, Failure> {
+/// 16-bit samples rounded to 8). The caller repairs what needs it first (a low-bit gray
+/// tRNS colour on the 8-bit scale, see `repair::png_transparent_gray_in_range`).
+pub(super) fn decode<R: BufRead + Seek>(reader: R, spec: &Spec) -> Result<Decoded, Failure> {
     let mut limits = Limits::default();
     if spec.max_pixels != 0 {
         // Room for a row of the widest pixels within the limit, as the whole-file path.
@@ -39,9 +36,6 @@ pub(super) fn decode<R: BufRead + Seek>(
     check_pixels(u64::from(stored.0), u64::from(stored.1), spec.max_pixels)?;
     let mut reader = decoder.read_info().map_err(corrupt)?;
     let info = reader.info();
-    if transparent_gray_out_of_range(info) {
-        return Ok(None);
-    }
     let interlaced = info.interlaced;
     let orientation = info
         .exif_metadata
@@ -78,7 +72,7 @@ pub(super) fn decode<R: BufRead + Seek>(
             "corrupt or truncated PNG: the image data ends early",
         ));
     }
-    Ok(Some(Decoded::turned(shrink.finish(), orientation, stored)))
+    Ok(Decoded::turned(shrink.finish(), orientation, stored))
 }
 
 /// One decoded row (`samples` channels of 8 or 16 bits, after expansion) as gray, or gray
@@ -108,18 +102,6 @@ fn to_gray_row(data: &[u8], samples: usize, wide: bool, alpha: bool, out: &mut V
         if alpha {
             out.push(value(samples - 1));
         }
-    }
-}
-
-/// A gray PNG of 1, 2 or 4 bits whose tRNS colour is on the 8-bit scale: the whole-file
-/// path repairs it (see `repair::png_transparent_gray_in_range`).
-fn transparent_gray_out_of_range(info: &png::Info) -> bool {
-    let depth = info.bit_depth as u8;
-    match info.trns.as_deref() {
-        Some([high, low]) if info.color_type == ColorType::Grayscale && depth < 8 => {
-            u16::from_be_bytes([*high, *low]) > (1u16 << depth) - 1
-        }
-        _ => false,
     }
 }
 

@@ -12,6 +12,38 @@ use crate::failure::Failure;
 /// gets that colour on its own scale, so the pixels it names come out transparent as in
 /// Pillow. A value that matches no level is left as it is (then no pixel is transparent).
 pub(super) fn png_transparent_gray_in_range(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let Scan::Repair { at, value } = scan_transparent_gray(bytes) else {
+        return Cow::Borrowed(bytes);
+    };
+    let mut fixed = bytes.to_vec();
+    fixed[at + 8..at + 10].copy_from_slice(&value.to_be_bytes());
+    let crc = crc32fast::hash(&fixed[at + 4..at + 10]);
+    fixed[at + 10..at + 14].copy_from_slice(&crc.to_be_bytes());
+    Cow::Owned(fixed)
+}
+
+/// Whether a PNG that starts with `head` can be decoded as it is read: `Some(true)` when
+/// its first chunks show nothing to repair, `Some(false)` when its tRNS colour needs
+/// [`png_transparent_gray_in_range`], `None` when `head` ends before its image data.
+pub(super) fn png_streams_as_is(head: &[u8]) -> Option<bool> {
+    match scan_transparent_gray(head) {
+        Scan::Fine => Some(true),
+        Scan::Repair { .. } => Some(false),
+        Scan::Undecided => None,
+    }
+}
+
+/// What the chunks before a PNG's image data say about its tRNS colour.
+enum Scan {
+    /// Nothing to repair.
+    Fine,
+    /// The tRNS chunk at `at` needs `value` instead.
+    Repair { at: usize, value: u16 },
+    /// The bytes end before the image data.
+    Undecided,
+}
+
+fn scan_transparent_gray(bytes: &[u8]) -> Scan {
     let be32 = |at: usize| {
         bytes
             .get(at..at + 4)
@@ -19,33 +51,32 @@ pub(super) fn png_transparent_gray_in_range(bytes: &[u8]) -> Cow<'_, [u8]> {
     };
     // IHDR: length at 8, type at 12, data from 16; bit depth at 24, colour type at 25.
     let (Some(&depth), Some(&colour)) = (bytes.get(24), bytes.get(25)) else {
-        return Cow::Borrowed(bytes);
+        return Scan::Undecided;
     };
     if colour != 0 || depth >= 8 {
-        return Cow::Borrowed(bytes);
+        return Scan::Fine;
     }
     let mut at = 8;
     while at + 12 <= bytes.len() {
         let (length, kind) = (be32(at), &bytes[at + 4..at + 8]);
         if kind == b"IDAT" {
-            break;
+            return Scan::Fine;
         }
         if kind == b"tRNS" && length == 2 && at + 14 <= bytes.len() {
             let value = u16::from_be_bytes([bytes[at + 8], bytes[at + 9]]);
             let top = (1u16 << depth) - 1;
             let step = 255 / top;
             if value <= top || value > 255 || !value.is_multiple_of(step) {
-                return Cow::Borrowed(bytes);
+                return Scan::Fine;
             }
-            let mut fixed = bytes.to_vec();
-            fixed[at + 8..at + 10].copy_from_slice(&(value / step).to_be_bytes());
-            let crc = crc32fast::hash(&fixed[at + 4..at + 10]);
-            fixed[at + 10..at + 14].copy_from_slice(&crc.to_be_bytes());
-            return Cow::Owned(fixed);
+            return Scan::Repair {
+                at,
+                value: value / step,
+            };
         }
         at = at.saturating_add(12).saturating_add(length);
     }
-    Cow::Borrowed(bytes)
+    Scan::Undecided
 }
 
 /// Refuses a BMP whose pixel data offset points inside its header or colour table: the
