@@ -65,3 +65,50 @@ fn valid_pngsuite_files_convert_and_corrupt_ones_fail_with_a_reason() {
     assert_eq!(json["failed"].as_u64().unwrap() as usize, corrupt.len());
     assert_eq!(files_under(&out.path().join("png")).len(), valid.len());
 }
+
+#[test]
+fn interlaced_files_give_the_same_thumbnails_as_their_plain_twins() {
+    // PngSuite's basi* files hold the same pictures as its basn* files, interlaced. Rows
+    // then arrive pass by pass: at full size (32x32) they are placed, at 8x8 they are
+    // box-averaged 2x2 out of order. Either way the outputs are the plain files' bytes.
+    let suite = pngsuite();
+    let scratch = tempfile::tempdir().unwrap();
+    let (plain, interlaced) = (scratch.path().join("n"), scratch.path().join("i"));
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::create_dir_all(&interlaced).unwrap();
+    let mut twins = 0;
+    for entry in std::fs::read_dir(&suite).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let Some(rest) = name.strip_prefix("basi") else {
+            continue;
+        };
+        std::fs::copy(suite.join(&name), interlaced.join(rest)).unwrap();
+        std::fs::copy(suite.join(format!("basn{rest}")), plain.join(rest)).unwrap();
+        twins += 1;
+    }
+    assert!(twins >= 15, "the suite looks incomplete");
+    for size in ["32x32", "8x8"] {
+        let convert = |input: &std::path::Path| {
+            let out = scratch.path().join(format!(
+                "out-{size}-{}",
+                input.file_name().unwrap().to_str().unwrap()
+            ));
+            imgpar()
+                .arg(input)
+                .arg(&out)
+                .args(["--size", size, "--format", "png"])
+                .assert()
+                .success();
+            out
+        };
+        let (from_plain, from_interlaced) = (convert(&plain), convert(&interlaced));
+        for name in files_under(&from_plain) {
+            assert_eq!(
+                std::fs::read(from_plain.join(&name)).unwrap(),
+                std::fs::read(from_interlaced.join(&name)).unwrap(),
+                "{name:?} at {size}"
+            );
+        }
+        assert_eq!(files_under(&from_interlaced).len(), twins);
+    }
+}
