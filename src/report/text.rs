@@ -25,9 +25,13 @@ impl RunReport {
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let why: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
         Some(format!(
-            "  passed over {} that {} not images: {} (--verbose lists them)",
+            "  passed over {} {}: {} (--verbose lists them)",
             count(self.passed_over, "file"),
-            if self.passed_over == 1 { "is" } else { "are" },
+            if self.passed_over == 1 {
+                "that is not an image"
+            } else {
+                "that are not images"
+            },
             why.join(", ")
         ))
     }
