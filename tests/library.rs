@@ -167,3 +167,33 @@ fn a_file_thumbnail_is_the_same_as_the_thumbnail_of_its_bytes() {
     };
     assert_eq!(failure.kind, imgpar::ErrorKind::Read);
 }
+
+#[test]
+fn images_named_through_a_pipe_convert_in_every_format() {
+    // A pipe cannot go back to its start, so what is not read as it decodes is read whole
+    // first: a WebP and a GIF convert as a JPEG and a PNG do.
+    let scratch = tempfile::tempdir().unwrap();
+    for name in [
+        "picture.webp",
+        "picture.gif",
+        "baseline_420.jpg",
+        "rgb8.png",
+    ] {
+        let pipe = scratch.path().join(format!("pipe-{name}"));
+        named_pipe(&pipe);
+        let source = fixtures("images").join(name);
+        let writer = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::write(&pipe, std::fs::read(source).unwrap()))
+        };
+        let out = scratch.path().join(format!("out-{name}"));
+        let report = Run::new([&pipe], &out).execute().unwrap();
+        writer.join().unwrap().unwrap();
+        assert_eq!(
+            report.ok,
+            1,
+            "{name}: {:?}",
+            report.failures().collect::<Vec<_>>()
+        );
+    }
+}

@@ -81,14 +81,22 @@ const FILE_BUFFER: usize = 64 << 10;
 
 /// [`decode_hinted`] on an open file, read as it decodes where the format allows: a JPEG or
 /// a PNG is never held whole (neither its bytes nor, for a baseline JPEG or any PNG, its
-/// full-size pixels), so memory follows the output size, not the picture's. Other formats
-/// are read whole first, as [`decode`] takes them. A read error is a
+/// full-size pixels), so memory follows the output size, not the picture's. Other formats,
+/// and anything that is not a regular file (a pipe, a device), are read whole first, as
+/// [`decode`] takes them. A read error is a
 /// [`ErrorKind::Read`] failure.
 pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
     if let Some(reason) = extension.and_then(super::unsupported::raw_refusal) {
         return Err(unsupported(reason));
     }
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
     let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
+    if !regular {
+        // A pipe or device cannot go back to its start: read whole, as `decode` takes it.
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(cannot_read)?;
+        return decode_hinted(&bytes, spec, extension);
+    }
     let head = reader.fill_buf().map_err(cannot_read)?;
     if head.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
