@@ -19,8 +19,8 @@ use crate::failure::{ErrorKind, Failure};
 
 /// Decodes a YCbCr or gray JPEG to its luma (BT.601, as stored), upright, shrunk while
 /// decoding to `m/8` of its size for the smallest `m` (1 to 8) that shrinks no more than
-/// [`resize::reduction_allowed`] permits for `spec`, then box-averaged over whole blocks of
-/// rows as they come for the rest of that reduction (a 1/8 decode of a 16000-pixel-wide
+/// [`resize::reduction_allowed`] permits for `spec`, then box-averaged (cells laid evenly)
+/// as rows come for the rest of that reduction (a 1/8 decode of a 16000-pixel-wide
 /// picture for a 256-pixel thumbnail is averaged 3x3 more). `Ok(None)` hands other colour spaces to
 /// the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
@@ -97,7 +97,7 @@ fn decode_started<R: BufRead>(
     let full = upright(stored, orientation);
     let reduction = resize::reduction_allowed(full, spec);
     // libjpeg shrinks to m/8 in the DCT domain; the rest of the reduction allowed is a
-    // box average over whole blocks of its rows.
+    // box average of its rows as they come (cells laid evenly, see `BoxShrink`).
     let eighths = 8u32.div_ceil(reduction.min(8));
     decompress.scale(eighths as u8);
     let io_error = |e: std::io::Error| match e.kind() {
