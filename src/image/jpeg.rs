@@ -21,8 +21,8 @@ use crate::failure::{ErrorKind, Failure};
 /// decoding to `m/8` of its size for the smallest `m` (1 to 8) that shrinks no more than
 /// [`resize::reduction_allowed`] permits for `spec`, then box-averaged (cells laid evenly)
 /// as rows come for the rest of that reduction (a 1/8 decode of a 16000-pixel-wide
-/// picture for a 256-pixel thumbnail is averaged 3x3 more). `Ok(None)` hands other colour spaces to
-/// the generic path. A damaged file is an error naming what libjpeg found, including data
+/// picture for a 256-pixel thumbnail is averaged about 3x3 more). `Ok(None)` hands other
+/// colour spaces to the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
 pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
     guarded(|| {
