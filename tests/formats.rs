@@ -236,26 +236,7 @@ fn damaged_jpeg_xl_files_each_fail_alone_without_a_crash() {
         std::fs::write(input.join(format!("flip{at}.jxl")), flipped).unwrap();
         count += 1;
     }
-    let json = scratch.path().join("report.json");
-    let ended = imgpar()
-        .arg(&input)
-        .arg(scratch.path().join("out"))
-        .args(["--mode", "process", "--timeout", "30", "--report"])
-        .arg(&json)
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
-    assert!(matches!(ended.status.code(), Some(0 | 1)), "{ended:?}");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let images = report["images"].as_array().unwrap();
-    assert_eq!(images.len(), count);
-    for record in images {
-        let kind = record["error_kind"].as_str().unwrap_or("none");
-        assert!(
-            !matches!(kind, "worker_died" | "timeout" | "internal"),
-            "{record}"
-        );
-    }
+    assert_each_ends_cleanly(&input, scratch.path(), count);
 }
 
 #[test]

@@ -126,8 +126,9 @@ fn cannot_read(error: std::io::Error) -> Failure {
     Failure::new(ErrorKind::Read, format!("cannot read: {error}"))
 }
 
-/// A TIFF, with the variants the `image` crate reads wrong put right: bits in reverse
-/// order, planes stored apart, premultiplied alpha.
+/// A TIFF, with the variants the `image` crate reads wrong put right (bits in reverse
+/// order, planes stored apart, premultiplied alpha) and those it refuses read here
+/// (palette, odd depths, signed and float samples, YCbCr, L*a*b*).
 fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
     let Some(layout) = super::tiff_layout::layout(bytes) else {
         return decode_generic(bytes, ImageFormat::Tiff, max_pixels);
@@ -139,6 +140,10 @@ fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
     } else {
         bytes
     };
+    if let Some((image, orientation)) = super::tiff_variants::decode(bytes, max_pixels)? {
+        let size = (image.width(), image.height());
+        return Ok(upright_gray(image, orientation, size));
+    }
     let planar = if layout.planar {
         super::tiff_layout::decode_planar(bytes, max_pixels)?
     } else {

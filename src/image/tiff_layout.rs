@@ -99,12 +99,7 @@ pub(super) fn decode_planar(
     if bits != 8 && bits != 16 {
         return Ok(None);
     }
-    let orientation = decoder
-        .find_tag_unsigned::<u8>(Tag::Orientation)
-        .ok()
-        .flatten()
-        .and_then(Orientation::from_exif)
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = orientation_of(&mut decoder);
     let (chunk_w, chunk_h) = decoder.chunk_dimensions();
     if chunk_w == 0 || chunk_h == 0 {
         return Err("corrupt TIFF: a strip or tile of zero size".into());
@@ -152,6 +147,18 @@ pub(super) fn decode_planar(
         u16::image(width, height, channels, samples)
     };
     Ok(image.map(|image| (image, orientation)))
+}
+
+/// The orientation a TIFF's first image states (none when it states none or nonsense).
+pub(super) fn orientation_of<R: std::io::Read + std::io::Seek>(
+    decoder: &mut Decoder<R>,
+) -> Orientation {
+    decoder
+        .find_tag_unsigned::<u8>(Tag::Orientation)
+        .ok()
+        .flatten()
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms)
 }
 
 /// 8- or 16-bit samples, made into the `DynamicImage` of their depth.

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary, look at what it wrote.
 #![allow(dead_code)]
 
+pub mod tiff;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -149,4 +151,39 @@ pub fn difference(a: &image::GrayImage, b: &image::GrayImage) -> (f64, u8) {
 /// Mean absolute difference of two gray pictures of one size, in levels.
 pub fn mean_difference(a: &image::GrayImage, b: &image::GrayImage) -> f64 {
     difference(a, b).0
+}
+
+/// Converts the `count` files of `input` in process mode (256 MiB a worker, 30 s an
+/// image), checks that each got exactly one record and that none crashed its worker, hung
+/// or failed inside imgpar, and returns the report.
+pub fn assert_each_ends_cleanly(input: &Path, scratch: &Path, count: usize) -> serde_json::Value {
+    let json = scratch.join("report.json");
+    let ended = imgpar()
+        .arg(input)
+        .arg(scratch.join("out"))
+        .args([
+            "--mode",
+            "process",
+            "--timeout",
+            "30",
+            "--worker-memory",
+            "256M",
+        ])
+        .arg("--report")
+        .arg(&json)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(matches!(ended.status.code(), Some(0 | 1)), "{ended:?}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let images = report["images"].as_array().unwrap();
+    assert_eq!(images.len(), count, "{report}");
+    for record in images {
+        let kind = record["error_kind"].as_str().unwrap_or("none");
+        assert!(
+            !matches!(kind, "worker_died" | "timeout" | "internal"),
+            "{record}"
+        );
+    }
+    report
 }

@@ -1,0 +1,478 @@
+//! TIFF sample layouts the `image` crate refuses, read here and reduced to gray: palette
+//! colour at any depth, gray of 2, 4, 12 or 24 bits, signed-integer and floating-point
+//! samples, YCbCr (JPEG-compressed or not: its Y is the gray), CIE L*a*b* (its lightness is
+//! the gray), and several samples beyond gray or RGB. Compressions imgpar cannot decode are
+//! named in the failure.
+//!
+//! Two readers share the conversion to gray: the `tiff` crate's, for every layout it
+//! decodes (its chunk reader handles every compression, predictor and tile it knows), and
+//! a small strip and tile reader here for the layouts it refuses (palette, 12- and 24-bit
+//! samples, L*a*b*, subsampled YCbCr without JPEG).
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayAlphaImage, GrayImage};
+use tiff::decoder::{Decoder, DecodingResult};
+use tiff::tags::Tag;
+
+use super::decoded::check_pixels;
+use super::gray::luma601;
+use crate::failure::{ErrorKind, Failure};
+
+/// What a TIFF's first image says about its samples.
+struct Samples {
+    width: u32,
+    height: u32,
+    /// PhotometricInterpretation: 0 white is zero, 1 black is zero, 2 RGB, 3 palette,
+    /// 5 CMYK, 6 YCbCr, 8 CIE L*a*b*, 9 ICC L*a*b*, 10 ITU L*a*b*.
+    photometric: u16,
+    bits: u16,
+    samples_per_pixel: u16,
+    /// SampleFormat: 1 unsigned, 2 signed, 3 floating point.
+    format: u16,
+    compression: u16,
+    predictor: u16,
+    planar: bool,
+    subsampling: (u16, u16),
+    /// The first extra sample is alpha (associated or not).
+    alpha: bool,
+}
+
+/// Compressions the `tiff` crate decodes in imgpar's build.
+const DECODED_COMPRESSIONS: &[u16] = &[1, 2, 3, 4, 5, 7, 8, 32773, 32946];
+
+/// Decodes the first image of a TIFF whose samples the `image` crate does not read,
+/// reduced to 8-bit gray (with alpha where the file has it). `Ok(None)` when the `image`
+/// crate reads it (the usual path goes on) or the header cannot be read (the usual path
+/// says what is wrong). The size is checked against `max_pixels` before pixels are
+/// allocated.
+pub(super) fn decode(
+    bytes: &[u8],
+    max_pixels: u64,
+) -> Result<Option<(DynamicImage, Orientation)>, Failure> {
+    let Ok(mut decoder) = Decoder::new(Cursor::new(bytes)) else {
+        return Ok(None);
+    };
+    let Some(samples) = samples_of(&mut decoder) else {
+        return Ok(None);
+    };
+    if !DECODED_COMPRESSIONS.contains(&samples.compression) {
+        return Err(unsupported(format!(
+            "TIFF with {} compression is not supported",
+            compression_name(samples.compression)
+        )));
+    }
+    if image_crate_reads(&samples) {
+        return Ok(None);
+    }
+    check_pixels(
+        u64::from(samples.width),
+        u64::from(samples.height),
+        max_pixels,
+    )?;
+    let orientation = super::tiff_layout::orientation_of(&mut decoder);
+    let pixels = if crate_decodes(&samples) {
+        let result = decoder.read_image().map_err(corrupt)?;
+        let per_pixel = match samples.photometric {
+            6 => 3,
+            _ => usize::from(samples.samples_per_pixel.max(1)),
+        };
+        gray_of_decoded(&samples, result, per_pixel)?
+    } else {
+        if !raw_reads(&samples) {
+            return Err(unsupported(variant_name(&samples)));
+        }
+        let layout = super::tiff_chunks::Layout {
+            width: samples.width,
+            height: samples.height,
+            samples_per_pixel: samples.samples_per_pixel,
+            bits_per_sample: samples.bits,
+            compression: samples.compression,
+            predictor: samples.predictor,
+        };
+        super::tiff_chunks::reads(&layout).map_err(unsupported)?;
+        let raw = super::tiff_chunks::read(bytes, &mut decoder, &layout)?;
+        gray_of_raw(&samples, &mut decoder, raw)?
+    };
+    Ok(Some((pixels.into_image(&samples)?, orientation)))
+}
+
+fn samples_of<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Option<Samples> {
+    let (width, height) = decoder.dimensions().ok()?;
+    let tag = |decoder: &mut Decoder<R>, tag: Tag, default: u16| -> Option<u16> {
+        Some(decoder.find_tag_unsigned(tag).ok()?.unwrap_or(default))
+    };
+    let first = |decoder: &mut Decoder<R>, tag: Tag, default: u16| -> Option<u16> {
+        let values: Vec<u16> = decoder.find_tag_unsigned_vec(tag).ok()?.unwrap_or_default();
+        Some(values.first().copied().unwrap_or(default))
+    };
+    let subsampling: Vec<u16> = decoder
+        .find_tag_unsigned_vec(Tag::ChromaSubsampling)
+        .ok()?
+        .unwrap_or_else(|| vec![2, 2]);
+    let extra: Vec<u16> = decoder
+        .find_tag_unsigned_vec(Tag::ExtraSamples)
+        .ok()?
+        .unwrap_or_default();
+    Some(Samples {
+        width,
+        height,
+        photometric: tag(decoder, Tag::PhotometricInterpretation, 1)?,
+        bits: first(decoder, Tag::BitsPerSample, 1)?,
+        samples_per_pixel: tag(decoder, Tag::SamplesPerPixel, 1)?,
+        format: first(decoder, Tag::SampleFormat, 1)?,
+        compression: tag(decoder, Tag::Compression, 1)?,
+        predictor: tag(decoder, Tag::Predictor, 1)?,
+        planar: tag(decoder, Tag::PlanarConfiguration, 1)? == 2,
+        subsampling: (
+            subsampling.first().copied().unwrap_or(2),
+            subsampling.get(1).copied().unwrap_or(2),
+        ),
+        alpha: matches!(extra.first(), Some(1 | 2)),
+    })
+}
+
+/// Whether the `image` crate reads these samples (then imgpar's usual TIFF path does).
+fn image_crate_reads(s: &Samples) -> bool {
+    match (s.photometric, s.format, s.bits) {
+        (0 | 1, 1, 1 | 8 | 16) => s.samples_per_pixel <= 2,
+        (2, 1, 8 | 16) | (2, 3, 32) => matches!(s.samples_per_pixel, 3 | 4),
+        (5, 1, 8 | 16) => s.samples_per_pixel == 4,
+        _ => false,
+    }
+}
+
+/// Whether the `tiff` crate decodes these samples (else the strip reader here does).
+fn crate_decodes(s: &Samples) -> bool {
+    if s.planar && s.samples_per_pixel > 1 {
+        return false;
+    }
+    let whole_bytes = matches!(s.bits, 8 | 16 | 32 | 64);
+    match s.photometric {
+        0 | 1 => whole_bytes || (s.bits < 8 && s.samples_per_pixel == 1),
+        2 => whole_bytes,
+        6 => s.bits == 8 && (s.compression == 7 || s.subsampling == (1, 1)),
+        _ => false,
+    }
+}
+
+/// Whether the strip reader here reads these samples: unsigned, interleaved, up to 32
+/// bits, of a colour model it turns into gray.
+fn raw_reads(s: &Samples) -> bool {
+    let chunky = !s.planar || s.samples_per_pixel == 1;
+    let enough = match s.photometric {
+        2 => s.samples_per_pixel >= 3,
+        8 | 9 => s.samples_per_pixel >= 3 && matches!(s.bits, 8 | 16),
+        _ => s.samples_per_pixel >= 1,
+    };
+    chunky
+        && enough
+        && s.format == 1
+        && (1..=32).contains(&s.bits)
+        && matches!(s.photometric, 0..=3 | 8 | 9)
+}
+
+/// Gray (and alpha) values, one per pixel, before they become an image.
+struct GrayPixels {
+    gray: Vec<u8>,
+    alpha: Option<Vec<u8>>,
+}
+
+impl GrayPixels {
+    fn into_image(self, samples: &Samples) -> Result<DynamicImage, Failure> {
+        let (w, h) = (samples.width, samples.height);
+        let short = || corrupt("fewer samples than the image size needs");
+        let gray = match self.alpha {
+            Some(alpha) => {
+                let pairs = self.gray.into_iter().zip(alpha).flat_map(|(g, a)| [g, a]);
+                DynamicImage::ImageLumaA8(
+                    GrayAlphaImage::from_raw(w, h, pairs.collect()).ok_or_else(short)?,
+                )
+            }
+            None => {
+                DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, self.gray).ok_or_else(short)?)
+            }
+        };
+        Ok(super::gray::to_gray(gray))
+    }
+}
+
+/// One decoded sample, scaled to 0..1 by its type: unsigned over its full range, signed
+/// over its positive range (negative is black), floating point as linear light.
+#[derive(Clone, Copy)]
+enum Level {
+    /// Stored (gamma-encoded) value, 0..1.
+    Encoded(f64),
+    /// Linear light (floating-point samples), clipped to 0..1 when encoded.
+    Linear(f64),
+}
+
+impl Level {
+    /// The 8-bit gamma-encoded value: linear light through the sRGB curve, as for
+    /// HDR and OpenEXR inputs.
+    fn to_u8(self) -> u8 {
+        let encoded = match self {
+            Level::Encoded(v) => v,
+            Level::Linear(v) => {
+                let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+                if v <= 0.003_130_8 {
+                    12.92 * v
+                } else {
+                    1.055 * v.powf(1.0 / 2.4) - 0.055
+                }
+            }
+        };
+        (encoded.clamp(0.0, 1.0) * 255.0).round() as u8
+    }
+}
+
+/// Sample `i` of a `tiff` crate result as a level, whatever its sample type.
+fn level_at(result: &DecodingResult, i: usize) -> Level {
+    let scaled = |v: f64, max: f64| Level::Encoded(v.max(0.0) / max);
+    match result {
+        DecodingResult::U8(v) => scaled(f64::from(v[i]), 255.0),
+        DecodingResult::U16(v) => scaled(f64::from(v[i]), 65535.0),
+        DecodingResult::U32(v) => scaled(f64::from(v[i]), f64::from(u32::MAX)),
+        DecodingResult::U64(v) => scaled(v[i] as f64, u64::MAX as f64),
+        DecodingResult::I8(v) => scaled(f64::from(v[i]), 127.0),
+        DecodingResult::I16(v) => scaled(f64::from(v[i]), 32767.0),
+        DecodingResult::I32(v) => scaled(f64::from(v[i]), f64::from(i32::MAX)),
+        DecodingResult::I64(v) => scaled(v[i] as f64, i64::MAX as f64),
+        DecodingResult::F16(v) => Level::Linear(f64::from(v[i].to_f32())),
+        DecodingResult::F32(v) => Level::Linear(f64::from(v[i])),
+        DecodingResult::F64(v) => Level::Linear(v[i]),
+    }
+}
+
+/// How many samples a `tiff` crate result holds.
+fn sample_count(result: &DecodingResult) -> usize {
+    match result {
+        DecodingResult::U8(v) => v.len(),
+        DecodingResult::U16(v) => v.len(),
+        DecodingResult::U32(v) => v.len(),
+        DecodingResult::U64(v) => v.len(),
+        DecodingResult::I8(v) => v.len(),
+        DecodingResult::I16(v) => v.len(),
+        DecodingResult::I32(v) => v.len(),
+        DecodingResult::I64(v) => v.len(),
+        DecodingResult::F16(v) => v.len(),
+        DecodingResult::F32(v) => v.len(),
+        DecodingResult::F64(v) => v.len(),
+    }
+}
+
+/// Gray from what the `tiff` crate decoded: `per_pixel` samples for each pixel, gray or
+/// gray-and-more (the first sample), RGB, or YCbCr (the first sample, Y, is the gray).
+fn gray_of_decoded(
+    samples: &Samples,
+    result: DecodingResult,
+    per_pixel: usize,
+) -> Result<GrayPixels, Failure> {
+    if samples.bits < 8 {
+        // Whole bytes per row, samples packed from the highest bit.
+        let DecodingResult::U8(packed) = result else {
+            return Err(corrupt("packed samples of an unexpected type"));
+        };
+        let gray = unpack_rows(&packed, samples.width, samples.height, samples.bits)
+            .into_iter()
+            .map(|v| scale_to_u8(v, samples.bits))
+            .collect();
+        return Ok(GrayPixels { gray, alpha: None });
+    }
+    let pixels = sample_count(&result) / per_pixel;
+    let level = |pixel: usize, sample: usize| level_at(&result, pixel * per_pixel + sample);
+    let alpha_at = match samples.photometric {
+        2 if samples.alpha && per_pixel > 3 => Some(3),
+        0 | 1 if samples.alpha && per_pixel > 1 => Some(1),
+        _ => None,
+    };
+    let gray = (0..pixels)
+        .map(|p| match samples.photometric {
+            2 => luma601(
+                level(p, 0).to_u8(),
+                level(p, 1).to_u8(),
+                level(p, 2).to_u8(),
+            ),
+            _ => level(p, 0).to_u8(),
+        })
+        .collect();
+    let alpha = alpha_at.map(|at| {
+        (0..pixels)
+            .map(|p| match level(p, at) {
+                // Alpha is a coverage fraction, never gamma-encoded.
+                Level::Linear(v) | Level::Encoded(v) => (v.clamp(0.0, 1.0) * 255.0).round() as u8,
+            })
+            .collect()
+    });
+    Ok(GrayPixels { gray, alpha })
+}
+
+/// Gray from raw samples the strip reader read (`raw`: one `u32` per sample, in order):
+/// palette indices through the colour map, gray of any depth, L*a*b* lightness, YCbCr's Y.
+fn gray_of_raw<R: std::io::Read + std::io::Seek>(
+    samples: &Samples,
+    decoder: &mut Decoder<R>,
+    raw: super::tiff_chunks::Raw,
+) -> Result<GrayPixels, Failure> {
+    let per_pixel = usize::from(samples.samples_per_pixel.max(1));
+    let bits = samples.bits;
+    let gray = match samples.photometric {
+        3 => {
+            let map: Vec<u16> = decoder
+                .find_tag_unsigned_vec(Tag::ColorMap)
+                .ok()
+                .flatten()
+                .ok_or_else(|| corrupt("a palette image without a colour map"))?;
+            let entries = map.len() / 3;
+            // 16-bit map entries; the high byte is the 8-bit value (for v * 257 and v << 8).
+            let colour = |index: usize, channel: usize| (map[channel * entries + index] >> 8) as u8;
+            let mut gray = Vec::with_capacity(raw.values.len() / per_pixel);
+            for pixel in raw.values.chunks_exact(per_pixel) {
+                let index = pixel[0] as usize;
+                if index >= entries {
+                    return Err(corrupt(format!(
+                        "palette index {index} beyond the colour map's {entries} entries"
+                    )));
+                }
+                gray.push(luma601(
+                    colour(index, 0),
+                    colour(index, 1),
+                    colour(index, 2),
+                ));
+            }
+            gray
+        }
+        0 | 1 if samples.format == 1 => {
+            let white_is_zero = samples.photometric == 0;
+            raw.values
+                .chunks_exact(per_pixel)
+                .map(|p| {
+                    let v = scale_to_u8(p[0], bits);
+                    if white_is_zero { 255 - v } else { v }
+                })
+                .collect()
+        }
+        2 if samples.format == 1 => raw
+            .values
+            .chunks_exact(per_pixel)
+            .map(|p| {
+                luma601(
+                    scale_to_u8(p[0], bits),
+                    scale_to_u8(p[1], bits),
+                    scale_to_u8(p[2], bits),
+                )
+            })
+            .collect(),
+        8 | 9 if samples.format == 1 && matches!(bits, 8 | 16) => raw
+            .values
+            .chunks_exact(per_pixel)
+            .map(|p| lightness_to_gray(f64::from(p[0]) * 100.0 / f64::from(max_of(bits))))
+            .collect(),
+        _ => return Err(unsupported(variant_name(samples))),
+    };
+    Ok(GrayPixels { gray, alpha: None })
+}
+
+/// A sample of `bits` bits scaled to 8 bits, rounded to nearest.
+fn scale_to_u8(value: u32, bits: u16) -> u8 {
+    let max = u64::from(max_of(bits));
+    ((u64::from(value).min(max) * 255 + max / 2) / max) as u8
+}
+
+fn max_of(bits: u16) -> u32 {
+    if bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
+    }
+}
+
+/// CIE lightness L* (0..100) as the 8-bit sRGB gray of the same lightness: L* to relative
+/// luminance, then the sRGB transfer curve. a* and b* (the colour) do not change it.
+fn lightness_to_gray(lightness: f64) -> u8 {
+    let l = lightness.clamp(0.0, 100.0);
+    let f = (l + 16.0) / 116.0;
+    let luminance = if f > 6.0 / 29.0 {
+        f * f * f
+    } else {
+        3.0 * (6.0f64 / 29.0).powi(2) * (f - 4.0 / 29.0)
+    };
+    Level::Linear(luminance).to_u8()
+}
+
+/// Samples of `bits` bits (1, 2 or 4), packed from the highest bit, each row starting on a
+/// whole byte: one value per sample.
+pub(super) fn unpack_rows(packed: &[u8], width: u32, height: u32, bits: u16) -> Vec<u32> {
+    let width = width as usize;
+    let row_bytes = (width * usize::from(bits)).div_ceil(8);
+    let mut values = Vec::with_capacity(width * height as usize);
+    for row in packed.chunks(row_bytes.max(1)).take(height as usize) {
+        values.extend((0..width).map(|x| bit_field(row, x * usize::from(bits), bits)));
+    }
+    values
+}
+
+/// `bits` bits (up to 32) starting `at` bits into `bytes`, the highest bit first; bits
+/// past the end read as zero.
+pub(super) fn bit_field(bytes: &[u8], at: usize, bits: u16) -> u32 {
+    let mut value = 0u32;
+    for bit in at..at + usize::from(bits) {
+        let byte = bytes.get(bit / 8).copied().unwrap_or(0);
+        value = (value << 1) | u32::from((byte >> (7 - bit % 8)) & 1);
+    }
+    value
+}
+
+/// The name of a sample layout imgpar does not read, for the failure.
+fn variant_name(s: &Samples) -> String {
+    let format = match s.format {
+        2 => "signed ",
+        3 => "floating-point ",
+        _ => "",
+    };
+    let colour = match s.photometric {
+        0 | 1 => "gray",
+        2 => "RGB",
+        3 => "palette",
+        4 => "transparency mask",
+        5 => "CMYK",
+        6 => "YCbCr",
+        8 => "CIE L*a*b*",
+        9 => "ICC L*a*b*",
+        10 => "ITU L*a*b*",
+        32844 | 32845 => "LogLuv",
+        _ => "an unknown colour model",
+    };
+    format!(
+        "TIFF with {}-bit {format}{colour} samples ({} per pixel) is not supported",
+        s.bits, s.samples_per_pixel
+    )
+}
+
+/// The name of a TIFF compression, for the failure.
+pub(super) fn compression_name(code: u16) -> String {
+    match code {
+        6 => "old-style JPEG".into(),
+        34712 => "JPEG 2000".into(),
+        34925 => "LZMA".into(),
+        50000 => "Zstandard".into(),
+        50001 => "WebP".into(),
+        34887..=34892 => "ESRI LERC or JBIG".into(),
+        32908 | 32909 => "Pixar log".into(),
+        34661 | 34715 => "JBIG".into(),
+        34676 | 34677 => "LogLuv".into(),
+        _ => format!("unknown ({code})"),
+    }
+}
+
+fn unsupported(message: impl Into<String>) -> Failure {
+    Failure::new(ErrorKind::Unsupported, message)
+}
+
+fn corrupt(detail: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        ErrorKind::Corrupt,
+        format!("corrupt or truncated TIFF: {detail}"),
+    )
+}
