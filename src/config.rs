@@ -43,6 +43,12 @@ pub enum OutputFormat {
     Png,
     /// JPEG: gray, at the spec's quality; alpha is dropped.
     Jpeg,
+    /// WebP, lossy at the spec's quality (libwebp's 0-100 scale): gray stored as neutral
+    /// colour (WebP has no gray mode), alpha kept.
+    Webp,
+    /// WebP, lossless: the gray (and alpha) exactly.
+    #[serde(rename = "webp-lossless")]
+    WebpLossless,
 }
 
 impl OutputFormat {
@@ -51,6 +57,7 @@ impl OutputFormat {
         match self {
             OutputFormat::Png => "png",
             OutputFormat::Jpeg => "jpg",
+            OutputFormat::Webp | OutputFormat::WebpLossless => "webp",
         }
     }
 }
@@ -58,7 +65,8 @@ impl OutputFormat {
 /// Which output format to use: a fixed one, or the input's own where imgpar can write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatChoice {
-    /// JPEG stays JPEG, PNG stays PNG, everything else becomes PNG.
+    /// JPEG stays JPEG, WebP stays WebP (lossy, at the quality), everything else becomes
+    /// PNG.
     Same,
     /// Always this format.
     Fixed(OutputFormat),

@@ -21,7 +21,7 @@ fn expected_outputs() -> Vec<PathBuf> {
         "picture.bmp.png",
         "picture.gif.png",
         "picture.tiff.png",
-        "picture.webp.png",
+        "picture.webp",
         "progressive.jpg",
         "red.png",
         "rgb16.png",
@@ -39,12 +39,7 @@ fn every_format_becomes_a_gray_thumbnail_at_the_same_relative_path() {
     assert_eq!(files_under(out.path()), expected_outputs());
     for rel in expected_outputs() {
         let image = open(&out.path().join(&rel));
-        assert!(
-            matches!(image.color(), ColorType::L8 | ColorType::La8),
-            "{} is {:?}, not gray",
-            rel.display(),
-            image.color()
-        );
+        assert!(is_gray(&image), "{} is not gray", rel.display());
         let (w, h) = image.dimensions();
         let expected = match rel.to_str().unwrap() {
             "small.png" => (100, 50),
@@ -56,6 +51,19 @@ fn every_format_becomes_a_gray_thumbnail_at_the_same_relative_path() {
         assert_eq!((w, h), expected, "{}", rel.display());
     }
     assert_no_temp_files(out.path());
+}
+
+/// Whether an output holds gray: one channel, or (WebP, which has no gray mode) red, green
+/// and blue equal, or within one level where lossy WebP's YUV to RGB rounding parts them.
+fn is_gray(image: &image::DynamicImage) -> bool {
+    match image.color() {
+        ColorType::L8 | ColorType::La8 => true,
+        ColorType::Rgb8 | ColorType::Rgba8 => image.to_rgba8().pixels().all(|p| {
+            let [r, g, b, _] = p.0.map(i16::from);
+            (r - g).abs() <= 1 && (g - b).abs() <= 1 && (r - b).abs() <= 1
+        }),
+        _ => false,
+    }
 }
 
 #[test]
@@ -105,6 +113,52 @@ fn alpha_is_kept_in_png_and_dropped_in_jpeg() {
     assert_eq!(centre[1], 0, "the transparent hole stays transparent");
     let jpeg = convert(&fixtures("images/alpha.png"), &["--format", "jpeg"]);
     assert_eq!(open(&jpeg.path().join("alpha.jpg")).color(), ColorType::L8);
+}
+
+#[test]
+fn webp_outputs_round_trip_lossless_exactly_and_lossy_closely() {
+    let png = convert(&fixtures("images"), &["--format", "png"]);
+    let lossless = convert(&fixtures("images"), &["--format", "webp-lossless"]);
+    let lossy = convert(
+        &fixtures("images"),
+        &["--format", "webp", "--quality", "90"],
+    );
+    let names = files_under(png.path());
+    assert_eq!(names.len(), expected_outputs().len());
+    for rel in names {
+        // `picture.webp` keeps its name as WebP; it became `picture.webp.png` as PNG.
+        let webp = if rel.to_string_lossy().ends_with(".webp.png") {
+            rel.with_extension("")
+        } else {
+            rel.with_extension("webp")
+        };
+        let reference = open(&png.path().join(&rel)).to_luma_alpha8();
+        for (out, tolerance) in [(&lossless, 0.0), (&lossy, 1.0)] {
+            let path = out.path().join(&webp);
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP",
+                "{}",
+                path.display()
+            );
+            let image = open(&path);
+            assert!(is_gray(&image), "{} is not gray", path.display());
+            let decoded = image.to_luma_alpha8();
+            assert_eq!(decoded.dimensions(), reference.dimensions());
+            // Gray as seen: premultiplied by alpha (lossy WebP may change what is invisible).
+            let seen = |i: &image::GrayAlphaImage| {
+                image::GrayImage::from_fn(i.width(), i.height(), |x, y| {
+                    let [v, a] = i.get_pixel(x, y).0.map(u32::from);
+                    image::Luma([((v * a + 127) / 255) as u8])
+                })
+            };
+            let difference = mean_difference(&seen(&decoded), &seen(&reference));
+            assert!(difference <= tolerance, "{}: {difference}", path.display());
+            if tolerance == 0.0 {
+                assert_eq!(decoded, reference, "{}: alpha", path.display());
+            }
+        }
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! The formats the `image` crate reads in pure Rust (PNM, TGA, ICO, QOI, HDR, OpenEXR,
-//! farbfeld, APNG's first frame) and JPEG XL (jxl-oxide): each written here from one drawn
+//! The formats the `image` crate reads in pure Rust (PNM, TGA, ICO and CUR, QOI, HDR,
+//! OpenEXR, farbfeld, APNG's first frame), PFM (read by imgpar) and JPEG XL (jxl-oxide): each written here from one drawn
 //! picture, converted by imgpar at full size and compared with the same picture converted
 //! from PNG.
 
@@ -97,6 +97,11 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         ImageFormat::Tga,
     );
     std::fs::write(input.join("photo.ico"), icon_of(&rgb)).unwrap();
+    // A cursor is an icon of type 2 whose planes and depth fields hold the hotspot.
+    let mut cursor = icon_of(&rgb);
+    cursor[2] = 2;
+    cursor[10..14].copy_from_slice(&[7, 0, 9, 0]);
+    std::fs::write(input.join("photo.cur"), cursor).unwrap();
     save(
         "photo.qoi",
         DynamicImage::ImageRgb8(rgb.clone()),
@@ -111,6 +116,14 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         let p = rgb.get_pixel(x, y).0;
         Rgb([linear(p[0]), linear(p[1]), linear(p[2])])
     });
+    // PFM: little-endian (negative scale), bottom row first.
+    let mut pfm = format!("PF\n{} {}\n-1.0\n", rgb.width(), rgb.height()).into_bytes();
+    for row in float.rows().rev() {
+        for pixel in row {
+            pfm.extend(pixel.0.iter().flat_map(|v| v.to_le_bytes()));
+        }
+    }
+    std::fs::write(input.join("photo.pfm"), pfm).unwrap();
     save(
         "photo.hdr",
         DynamicImage::ImageRgb32F(float.clone()),
@@ -142,6 +155,8 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         ("photo.ppm.png", 0.0),
         ("photo.tga.png", 0.0),
         ("photo.ico.png", 0.0),
+        ("photo.cur.png", 0.0),
+        ("photo.pfm.png", 1.0),
         ("photo.qoi.png", 0.0),
         ("photo.ff.png", 0.0),
         ("photo.apng.png", 0.0),
@@ -154,7 +169,7 @@ fn every_pure_rust_format_converts_to_the_same_gray_as_png() {
         assert!(difference <= tolerance, "{name}: {difference}");
     }
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(report["ok"], 10, "{report}");
+    assert_eq!(report["ok"], 12, "{report}");
     assert_eq!(report["passed_over"], 1);
 }
 
@@ -163,16 +178,16 @@ fn image_formats_imgpar_does_not_read_fail_by_name_never_in_silence() {
     let scratch = tempfile::tempdir().unwrap();
     let input = scratch.path().join("in");
     std::fs::create_dir_all(&input).unwrap();
-    std::fs::write(input.join("arrow.cur"), [0u8, 0, 2, 0, 1, 0, 16, 16, 0, 0]).unwrap();
-    std::fs::write(input.join("depth.pfm"), b"PF\n2 2\n-1.0\n").unwrap();
+    std::fs::write(input.join("layers.psd"), b"8BPS\0\x01").unwrap();
+    std::fs::write(input.join("logo.svg"), b"<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap();
     std::fs::write(input.join("notes.txt"), b"not an image").unwrap();
     run(&input, &scratch.path().join("out"), &[])
         .code(1)
         .stderr(predicate::str::contains(
-            "arrow.cur: Windows cursor (CUR) files are not supported",
+            "layers.psd: Photoshop (PSD) files are not supported",
         ))
         .stderr(predicate::str::contains(
-            "depth.pfm: PFM (floating-point PNM) files are not supported",
+            "logo.svg: SVG (vector image) files are not supported",
         ))
         .stderr(predicate::str::contains("0 ok, 2 failed"));
 }
@@ -192,6 +207,7 @@ fn size_bombs_in_the_new_formats_are_refused_from_the_header() {
     farbfeld.extend(60000u32.to_be_bytes());
     farbfeld.extend(60000u32.to_be_bytes());
     std::fs::write(input.join("bomb.ff"), farbfeld).unwrap();
+    std::fs::write(input.join("bomb.pfm"), b"Pf\n60000 60000\n-1.0\n").unwrap();
     let json = scratch.path().join("report.json");
     imgpar()
         .arg(&input)
@@ -200,7 +216,7 @@ fn size_bombs_in_the_new_formats_are_refused_from_the_header() {
         .arg(&json)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("3 failed"));
+        .stderr(predicate::str::contains("4 failed"));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     for record in report["images"].as_array().unwrap() {
         assert_eq!(record["error_kind"], "too_many_pixels", "{record}");

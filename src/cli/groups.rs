@@ -41,11 +41,12 @@ pub struct ImageArgs {
     #[arg(long, value_enum, default_value_t = Spec::default().filter)]
     pub filter: Filter,
 
-    /// Output format; `same` keeps JPEG and PNG and writes PNG for everything else.
+    /// Output format; `same` keeps JPEG, PNG and WebP (lossy) and writes PNG for everything
+    /// else; `webp` is lossy at --quality, `webp-lossless` keeps every gray level.
     #[arg(long, value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
 
-    /// JPEG quality.
+    /// JPEG and lossy WebP quality.
     #[arg(long, default_value_t = Spec::default().quality, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
 
@@ -134,6 +135,8 @@ pub enum FormatArg {
     Same,
     Png,
     Jpeg,
+    Webp,
+    WebpLossless,
 }
 
 /// The name the user types for an enum value.
@@ -159,6 +162,8 @@ impl ImageArgs {
             FormatArg::Same => FormatChoice::Same,
             FormatArg::Png => FormatChoice::Fixed(OutputFormat::Png),
             FormatArg::Jpeg => FormatChoice::Fixed(OutputFormat::Jpeg),
+            FormatArg::Webp => FormatChoice::Fixed(OutputFormat::Webp),
+            FormatArg::WebpLossless => FormatChoice::Fixed(OutputFormat::WebpLossless),
         }
     }
 

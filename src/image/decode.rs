@@ -39,6 +39,11 @@ pub fn decode_hinted(
     if super::jxl::is_jxl(bytes) {
         return super::jxl::decode(bytes, max_pixels);
     }
+    if super::pfm::is_pfm(bytes) {
+        let image = super::pfm::decode(bytes, max_pixels)?;
+        let size = (image.width(), image.height());
+        return Ok(upright_gray(image, Orientation::NoTransforms, size));
+    }
     let tga = extension.and_then(ImageFormat::from_extension) == Some(ImageFormat::Tga);
     let format = match sniff(bytes, extension) {
         Err(_) if tga => ImageFormat::Tga,
@@ -71,6 +76,9 @@ pub fn decode_hinted(
         ImageFormat::Bmp => {
             super::repair::bmp_pixels_after_palette(bytes)?;
             decode_generic(bytes, format, max_pixels)
+        }
+        ImageFormat::Ico if is_cursor(bytes) => {
+            decode_generic(&cursor_as_icon(bytes), format, max_pixels)
         }
         _ => decode_generic(bytes, format, max_pixels),
     }
@@ -161,18 +169,42 @@ fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
 }
 
 /// The image format of a file from its first bytes, as far as imgpar reads it: what the
-/// `image` crate recognises, plus BigTIFF.
+/// `image` crate recognises, plus BigTIFF and Windows cursors (read as icons).
 pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
     if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
         return Some(ImageFormat::Tiff);
     }
+    if is_cursor(bytes) {
+        return Some(ImageFormat::Ico);
+    }
     image::guess_format(bytes).ok()
 }
 
-/// Whether `bytes` start like a JPEG XL file (codestream or container), which the `image`
-/// crate does not know.
-pub fn is_jxl(bytes: &[u8]) -> bool {
-    super::jxl::is_jxl(bytes)
+/// Whether `bytes` start like an image the `image` crate does not know but imgpar reads:
+/// JPEG XL (codestream or container) or PFM.
+pub fn is_jxl_or_pfm(bytes: &[u8]) -> bool {
+    super::jxl::is_jxl(bytes) || super::pfm::is_pfm(bytes)
+}
+
+/// A Windows cursor: an icon directory of type 2 with at least one entry.
+fn is_cursor(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0, 0, 2, 0]) && bytes.get(4..6).is_some_and(|n| n != [0, 0])
+}
+
+/// A cursor's bytes as an icon the `image` crate reads: its hotspot fields (where an icon
+/// has planes and bit depth) zeroed, so that the largest entry is chosen, not the one
+/// with the lowest hotspot.
+fn cursor_as_icon(bytes: &[u8]) -> Vec<u8> {
+    let mut icon = bytes.to_vec();
+    icon[2] = 1;
+    let count = usize::from(u16::from_le_bytes([bytes[4], bytes[5]]));
+    for entry in 0..count {
+        let fields = 6 + entry * 16 + 4;
+        if let Some(hotspot) = icon.get_mut(fields..fields + 4) {
+            hotspot.fill(0);
+        }
+    }
+    icon
 }
 
 /// Recognises the image format from the first bytes of the file; when they say nothing

@@ -1,16 +1,18 @@
-//! Gray pixels to file bytes: PNG (gray, or gray with alpha) and JPEG (gray).
+//! Gray pixels to file bytes: PNG (gray, or gray with alpha), JPEG (gray) and WebP.
 
 use image::DynamicImage;
 
 use crate::config::OutputFormat;
 
-/// Encodes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image. PNG keeps the
-/// alpha channel; JPEG cannot hold one, so it is dropped. The bytes depend only on the
+/// Encodes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image. PNG and WebP
+/// keep the alpha channel; JPEG cannot hold one, so it is dropped. The bytes depend only on the
 /// pixels, the format and `quality`.
 pub fn encode(image: &DynamicImage, format: OutputFormat, quality: u8) -> Result<Vec<u8>, String> {
     match format {
         OutputFormat::Png => encode_png(image),
         OutputFormat::Jpeg => encode_jpeg(image, quality),
+        OutputFormat::Webp => super::webp_encode::encode(image, Some(quality)),
+        OutputFormat::WebpLossless => super::webp_encode::encode(image, None),
     }
 }
 

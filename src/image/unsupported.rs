@@ -8,8 +8,6 @@ const NAMED: &[(&[&str], &str)] = &[
     (&["svg", "svgz"], "SVG (vector image)"),
     (&["heic", "heif", "hif"], "HEIC/HEIF"),
     (&["avif"], "AVIF"),
-    (&["cur"], "Windows cursor (CUR)"),
-    (&["pfm"], "PFM (floating-point PNM)"),
     (&["pdf"], "PDF"),
     (&["jp2", "j2k", "j2c", "jpf", "jpx", "jpm"], "JPEG 2000"),
     (&["jxr", "wdp", "hdp"], "JPEG XR"),
@@ -65,10 +63,6 @@ pub fn format_of_content(bytes: &[u8]) -> Option<&'static str> {
     let brand = bytes.get(4..12);
     if head.starts_with(b"8BPS") {
         Some("Photoshop (PSD)")
-    } else if head.starts_with(&[0, 0, 2, 0]) {
-        Some("Windows cursor (CUR)")
-    } else if head.starts_with(b"PF\n") || head.starts_with(b"Pf\n") {
-        Some("PFM (floating-point PNM)")
     } else if head.starts_with(b"%PDF-") {
         Some("PDF")
     } else if matches!(

@@ -9,7 +9,8 @@ use crate::image::unsupported;
 /// File extensions taken as images without looking inside (lower case).
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
-    "pgm", "ppm", "pnm", "pam", "tga", "ico", "qoi", "dds", "hdr", "exr", "ff", "jxl",
+    "pgm", "ppm", "pnm", "pam", "tga", "ico", "cur", "qoi", "dds", "hdr", "exr", "ff", "jxl",
+    "pfm",
 ];
 
 /// Whether `path` is a symbolic link whose target does not exist.
@@ -24,6 +25,7 @@ pub(super) fn is_link_to_nothing(path: &Path) -> bool {
 pub(super) enum InputKind {
     Jpeg,
     Png,
+    Webp,
     Other,
 }
 
@@ -41,13 +43,14 @@ pub(super) fn input_kind(path: &Path, force: bool) -> Result<InputKind, &'static
 /// Decides whether bytes starting with `head` are an image, by their signature; `force`
 /// as for [`input_kind`].
 pub(super) fn kind_by_content(head: &[u8], force: bool) -> Option<InputKind> {
-    if crate::image::decode::is_jxl(head) {
+    if crate::image::decode::is_jxl_or_pfm(head) {
         return Some(InputKind::Other);
     }
     let sniffed = crate::image::decode::guess_format(head).filter(|f| f.reading_enabled());
     match sniffed {
         Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
         Some(image::ImageFormat::Png) => Some(InputKind::Png),
+        Some(image::ImageFormat::WebP) => Some(InputKind::Webp),
         Some(_) => Some(InputKind::Other),
         // A format imgpar names but does not read: planned, so it fails by name.
         None if force || unsupported::format_of_content(head).is_some() => Some(InputKind::Other),
@@ -65,6 +68,7 @@ pub(super) fn kind_by_extension(path: &Path) -> Option<InputKind> {
     Some(match ext.as_str() {
         "jpg" | "jpeg" | "jpe" | "jfif" => InputKind::Jpeg,
         "png" => InputKind::Png,
+        "webp" => InputKind::Webp,
         _ => InputKind::Other,
     })
 }

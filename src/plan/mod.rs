@@ -261,6 +261,7 @@ fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: For
     let format = match (format, kind) {
         (FormatChoice::Fixed(f), _) => f,
         (FormatChoice::Same, InputKind::Jpeg) => OutputFormat::Jpeg,
+        (FormatChoice::Same, InputKind::Webp) => OutputFormat::Webp,
         (FormatChoice::Same, _) => OutputFormat::Png,
     };
     Job {
@@ -282,6 +283,7 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
     let fits = match format {
         OutputFormat::Png => ext.as_deref() == Some("png"),
         OutputFormat::Jpeg => matches!(ext.as_deref(), Some("jpg" | "jpeg" | "jpe" | "jfif")),
+        OutputFormat::Webp | OutputFormat::WebpLossless => ext.as_deref() == Some("webp"),
     };
     if fits {
         rel.to_path_buf()
