@@ -179,7 +179,11 @@ fn image_formats_imgpar_does_not_read_fail_by_name_never_in_silence() {
     let input = scratch.path().join("in");
     std::fs::create_dir_all(&input).unwrap();
     std::fs::write(input.join("layers.psd"), b"8BPS\0\x01").unwrap();
-    std::fs::write(input.join("logo.svg"), b"<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap();
+    std::fs::write(
+        input.join("logo.svg"),
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+    )
+    .unwrap();
     std::fs::write(input.join("notes.txt"), b"not an image").unwrap();
     run(&input, &scratch.path().join("out"), &[])
         .code(1)

@@ -16,7 +16,8 @@ fn repro(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Converts the repro files `names` at their own size (no resize) and returns the folder.
+/// Converts the repro files `names` to PNG at their own size (no resize) and returns the
+/// folder.
 fn convert_at_full_size(names: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let mut command = imgpar();
@@ -25,7 +26,7 @@ fn convert_at_full_size(names: &[&str]) -> tempfile::TempDir {
     }
     command
         .arg(out.path())
-        .args(["--size", "1000x1000"])
+        .args(["--size", "1000x1000", "--format", "png"])
         .assert()
         .code(0);
     out
