@@ -274,15 +274,16 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
             "camera RAW files (NEF) are not supported",
         ),
         ("scan.dng", tiff, "camera RAW files (DNG) are not supported"),
+        // A JPEG 2000 file that stops after its first boxes fails as damaged.
         (
             "map.jp2",
             b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftypjp2 ".to_vec(),
-            "JPEG 2000 files are not supported",
+            "corrupt or unsupported JPEG 2000",
         ),
         (
-            "tile.j2k",
-            vec![0xFF, 0x4F, 0xFF, 0x51, 0, 0x2F, 0, 0],
-            "JPEG 2000 files are not supported",
+            "pages.jpm",
+            b"\0\0\0\x0CjP  \r\n\x87\n\0\0\0\x14ftypjpm ".to_vec(),
+            "JPEG 2000 compound (JPM) files are not supported",
         ),
         (
             "old.pcx",
@@ -354,4 +355,133 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
     assert_eq!(report["passed_over"], 4);
     assert_eq!(report["passed_over_files"].as_array().unwrap().len(), 4);
     assert_eq!(files_under(&out).len(), 1, "only the PNG is written");
+}
+
+/// Pillow (OpenJPEG inside) writes JPEG 2000 from the PNGs named in `pairs` (source,
+/// target, options as Python keyword arguments).
+fn jpeg2000_from_png(dir: &std::path::Path, pairs: &[(&str, &str, &str)]) {
+    let mut script = String::from("import sys\nfrom PIL import Image\nd = sys.argv[1]\n");
+    for (source, target, options) in pairs {
+        script.push_str(&format!(
+            "Image.open(d + '/{source}').save(d + '/{target}', {options})\n"
+        ));
+    }
+    common::python::run_pillow(&script, &[dir]);
+}
+
+#[test]
+fn jpeg_2000_converts_to_the_same_gray_as_png_at_full_and_reduced_size() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let rgb = picture();
+    rgb.save(input.join("reference.png")).unwrap();
+    DynamicImage::ImageRgb8(rgb.clone())
+        .to_luma8()
+        .save(input.join("gray-source.png"))
+        .unwrap();
+    // A large picture, which a 256-pixel thumbnail lets the decoder shrink by 2.
+    let large = RgbImage::from_fn(1600, 1200, |x, y| {
+        let edge = if (x / 100 + y / 100) % 2 == 0 { 60 } else { 0 };
+        Rgb([(x / 8 + edge) as u8, (y / 6) as u8, ((x + y) / 16) as u8])
+    });
+    large.save(input.join("large.png")).unwrap();
+    jpeg2000_from_png(
+        &input,
+        &[
+            // Lossless (the reversible wavelet), in the JP2 container and as a codestream.
+            ("reference.png", "photo.jp2", "irreversible=False"),
+            ("reference.png", "photo.j2k", "irreversible=False"),
+            ("gray-source.png", "gray.jp2", "irreversible=False"),
+            (
+                "large.png",
+                "large.jp2",
+                "irreversible=False, num_resolutions=6",
+            ),
+        ],
+    );
+    let full = scratch.path().join("full");
+    imgpar()
+        .arg(input.join("reference.png"))
+        .arg(input.join("gray-source.png"))
+        .arg(input.join("photo.jp2"))
+        .arg(input.join("photo.j2k"))
+        .arg(input.join("gray.jp2"))
+        .arg(&full)
+        .args(["--size", "1000x1000"])
+        .assert()
+        .code(0);
+    let reference = open(&full.join("reference.png")).to_luma8();
+    for (name, twin) in [
+        ("photo.jp2.png", &reference),
+        ("photo.j2k.png", &reference),
+        ("gray.png", &open(&full.join("gray-source.png")).to_luma8()),
+    ] {
+        let gray = open(&full.join(name)).to_luma8();
+        assert_eq!(mean_difference(&gray, twin), 0.0, "{name}");
+    }
+    // Shrunk while decoding (one resolution level dropped), then resized: within a level
+    // of the thumbnail of the same picture from PNG.
+    let small = scratch.path().join("small");
+    imgpar()
+        .arg(input.join("large.png"))
+        .arg(input.join("large.jp2"))
+        .arg(&small)
+        .assert()
+        .code(0);
+    let from_png = open(&small.join("large.png")).to_luma8();
+    let from_jp2 = open(&small.join("large.jp2.png")).to_luma8();
+    assert_eq!(from_jp2.dimensions(), (256, 192));
+    let difference = mean_difference(&from_jp2, &from_png);
+    assert!(difference < 1.0, "{difference}");
+}
+
+#[test]
+fn damaged_jpeg_2000_files_each_fail_alone_without_a_crash() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    picture().save(input.join("source.png")).unwrap();
+    jpeg2000_from_png(
+        &input,
+        &[
+            (
+                "source.png",
+                "whole.jp2",
+                "irreversible=True, quality_layers=[20]",
+            ),
+            ("source.png", "whole.j2k", "irreversible=False"),
+        ],
+    );
+    std::fs::remove_file(input.join("source.png")).unwrap();
+    let mut count = 0;
+    let mut random = Lcg(11);
+    for name in ["whole.jp2", "whole.j2k"] {
+        let whole = std::fs::read(input.join(name)).unwrap();
+        std::fs::remove_file(input.join(name)).unwrap();
+        let len = whole.len();
+        for cut in [6, 12, 40, 90, len / 3, len / 2, len - 2] {
+            std::fs::write(input.join(format!("cut{cut}-{name}")), &whole[..cut]).unwrap();
+            count += 1;
+        }
+        for flip in 0..16 {
+            let span = if flip < 10 { len.min(200) } else { len };
+            let mut damaged = whole.clone();
+            damaged[random.below(span)] ^= 1 << random.below(8);
+            std::fs::write(input.join(format!("flip{flip}-{name}")), damaged).unwrap();
+            count += 1;
+        }
+        if name.ends_with(".j2k") {
+            // The codestream's size (SIZ) and tile size claim 60000 x 60000 pixels.
+            let mut bomb = whole.clone();
+            for at in [8, 12, 24, 28] {
+                bomb[at..at + 4].copy_from_slice(&60000u32.to_be_bytes());
+            }
+            std::fs::write(input.join("bomb.j2k"), bomb).unwrap();
+            count += 1;
+        }
+    }
+    let report = assert_each_ends_cleanly(&input, scratch.path(), count);
+    let bomb = record_of(&report, "bomb.j2k");
+    assert_eq!(bomb["error_kind"], "too_many_pixels", "{bomb}");
 }

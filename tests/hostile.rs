@@ -15,19 +15,6 @@ use predicates::prelude::*;
 /// Longest a run over the damaged files may take before it counts as a hang.
 const HANG: Duration = Duration::from_secs(240);
 
-/// A small deterministic generator, so every run damages the same bytes.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n.max(1) as u64) as usize
-    }
-}
-
 /// The fixture images damaged in every way the test knows, named `<stem>.<damage>.<ext>`.
 fn damaged_variants() -> Vec<(String, Vec<u8>)> {
     let mut sources: Vec<_> = files_under(&fixtures("images"))

@@ -8,6 +8,7 @@ pub mod encode;
 mod gif_frame;
 pub mod gray;
 mod jpeg;
+mod jpeg2000;
 mod jxl;
 mod pfm;
 mod png_rows;

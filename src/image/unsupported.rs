@@ -9,7 +9,7 @@ const NAMED: &[(&[&str], &str)] = &[
     (&["heic", "heif", "hif"], "HEIC/HEIF"),
     (&["avif"], "AVIF"),
     (&["pdf"], "PDF"),
-    (&["jp2", "j2k", "j2c", "jpf", "jpx", "jpm"], "JPEG 2000"),
+    (&["jpm"], "JPEG 2000 compound (JPM)"),
     (&["jxr", "wdp", "hdp"], "JPEG XR"),
     (&["pcx"], "PCX"),
     (&["sgi", "rgb", "rgba", "bw"], "SGI"),
@@ -72,10 +72,6 @@ pub fn format_of_content(bytes: &[u8]) -> Option<&'static str> {
         Some("HEIC/HEIF")
     } else if matches!(brand, Some(b"ftypavif" | b"ftypavis")) {
         Some("AVIF")
-    } else if head.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
-        || head.starts_with(b"\0\0\0\x0CjP  \r\n\x87\n")
-    {
-        Some("JPEG 2000")
     } else if head.starts_with(b"II\xBC\x01") {
         Some("JPEG XR")
     } else if head.starts_with(b"icns") {
@@ -127,12 +123,9 @@ mod tests {
 
     #[test]
     fn formats_are_named_by_extension_and_by_content() {
-        assert_eq!(format_of_extension("JP2"), Some("JPEG 2000"));
+        assert_eq!(format_of_extension("JPM"), Some("JPEG 2000 compound (JPM)"));
         assert_eq!(format_of_extension("png"), None);
-        assert_eq!(
-            format_of_content(&[0xFF, 0x4F, 0xFF, 0x51, 0, 0x2F]),
-            Some("JPEG 2000")
-        );
+        assert_eq!(format_of_content(b"8BPS\0\x01"), Some("Photoshop (PSD)"));
         let mut avif = vec![0, 0, 0, 0x1C];
         avif.extend(b"ftypavif");
         assert_eq!(format_of_content(&avif), Some("AVIF"));

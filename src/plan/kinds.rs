@@ -10,7 +10,7 @@ use crate::image::unsupported;
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
     "pgm", "ppm", "pnm", "pam", "tga", "ico", "cur", "qoi", "dds", "hdr", "exr", "ff", "jxl",
-    "pfm",
+    "pfm", "jp2", "j2k", "j2c", "jpf", "jpx",
 ];
 
 /// Whether `path` is a symbolic link whose target does not exist.
@@ -43,7 +43,7 @@ pub(super) fn input_kind(path: &Path, force: bool) -> Result<InputKind, &'static
 /// Decides whether bytes starting with `head` are an image, by their signature; `force`
 /// as for [`input_kind`].
 pub(super) fn kind_by_content(head: &[u8], force: bool) -> Option<InputKind> {
-    if crate::image::decode::is_jxl_or_pfm(head) {
+    if crate::image::decode::is_beyond_image_crate(head) {
         return Some(InputKind::Other);
     }
     let sniffed = crate::image::decode::guess_format(head).filter(|f| f.reading_enabled());

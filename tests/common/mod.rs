@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary, look at what it wrote.
 #![allow(dead_code)]
 
+pub mod python;
 pub mod tiff;
 
 use std::path::{Path, PathBuf};
@@ -186,4 +187,28 @@ pub fn assert_each_ends_cleanly(input: &Path, scratch: &Path, count: usize) -> s
         );
     }
     report
+}
+
+/// A small deterministic generator, so every run damages the same bytes.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n.max(1) as u64) as usize
+    }
+}
+
+/// The record of the one image whose input ends with `suffix`.
+pub fn record_of<'a>(report: &'a serde_json::Value, suffix: &str) -> &'a serde_json::Value {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["input"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no record for {suffix}: {report}"))
 }

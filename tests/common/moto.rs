@@ -17,40 +17,9 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 /// (`moto[server]` would pull in every service's dependencies: four times the install time).
 const MOTO: &[&str] = &["moto[s3]==5.2.5", "flask==3.1.3", "flask-cors==6.0.5"];
 
-/// The virtual environment holding moto, installed once (under a file lock, so test
-/// binaries running at once do not install it twice).
+/// The Python holding moto's S3 server.
 fn moto_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
-    let python = venv.join("bin/python");
-    let lock = std::fs::File::create(venv.with_extension("lock")).expect("lock file");
-    // SAFETY: flock on a descriptor we own; released when `lock` is dropped.
-    unsafe {
-        libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX);
-    }
-    let ready = || {
-        Command::new(&python)
-            .args(["-c", "import moto.server, boto3"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready() {
-        let made = Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv)
-            .status()
-            .expect("python3 runs (the object storage tests need it for moto)");
-        assert!(made.success(), "python3 -m venv failed");
-        let installed = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check"])
-            .args(MOTO)
-            .status()
-            .expect("pip runs");
-        assert!(installed.success(), "pip install {MOTO:?} failed");
-        assert!(ready(), "moto installed but does not import");
-    }
-    python
+    crate::common::python::python_with("moto-venv", MOTO, "import moto.server, boto3")
 }
 
 /// A moto S3 server on 127.0.0.1, stopped when dropped.
