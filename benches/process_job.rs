@@ -48,10 +48,10 @@ fn stages(c: &mut Criterion) {
     });
     let small = resize::resize(decoded, full, &spec).unwrap();
     c.bench_function("encode png 256x192", |b| {
-        b.iter(|| encode::encode(black_box(&small), OutputFormat::Png, 85).unwrap())
+        b.iter(|| encode::encode(black_box(&small), OutputFormat::Png, &Spec::default()).unwrap())
     });
     c.bench_function("encode jpeg 256x192", |b| {
-        b.iter(|| encode::encode(black_box(&small), OutputFormat::Jpeg, 85).unwrap())
+        b.iter(|| encode::encode(black_box(&small), OutputFormat::Jpeg, &Spec::default()).unwrap())
     });
 }
 

@@ -49,6 +49,8 @@ pub enum OutputFormat {
     /// WebP, lossless: the gray (and alpha) exactly.
     #[serde(rename = "webp-lossless")]
     WebpLossless,
+    /// AVIF at the spec's quality and AVIF speed: gray in the luma plane, alpha kept.
+    Avif,
 }
 
 impl OutputFormat {
@@ -58,6 +60,7 @@ impl OutputFormat {
             OutputFormat::Png => "png",
             OutputFormat::Jpeg => "jpg",
             OutputFormat::Webp | OutputFormat::WebpLossless => "webp",
+            OutputFormat::Avif => "avif",
         }
     }
 }
@@ -96,8 +99,11 @@ pub struct Spec {
     pub upscale: bool,
     /// The resampling filter.
     pub filter: Filter,
-    /// JPEG quality, 1 to 100.
+    /// JPEG, WebP and AVIF quality, 1 to 100.
     pub quality: u8,
+    /// AVIF encoder speed, 1 (slowest, smallest files) to 10 (fastest).
+    #[serde(default = "default_avif_speed")]
+    pub avif_speed: u8,
     /// What to do when an output file already exists.
     pub existing: ExistingOutput,
     /// Images with more pixels than this fail before they are decoded; 0 lifts the limit.
@@ -115,11 +121,16 @@ impl Default for Spec {
             upscale: false,
             filter: Filter::Lanczos3,
             quality: 85,
+            avif_speed: default_avif_speed(),
             existing: ExistingOutput::Fail,
             max_pixels: 100_000_000,
             fetch: FetchPolicy::default(),
         }
     }
+}
+
+fn default_avif_speed() -> u8 {
+    8
 }
 
 /// How the batch is scheduled.

@@ -460,7 +460,7 @@ fn encode_obtained(
     outcome.times.resize_ms = lap(clock);
 
     let clock = Instant::now();
-    let encoded = encode::encode(&resized, job.format, spec.quality).map_err(internal)?;
+    let encoded = encode::encode(&resized, job.format, spec).map_err(internal)?;
     outcome.times.encode_ms = lap(clock);
     Ok(encoded)
 }

@@ -66,7 +66,7 @@ fn thumbnail_of(
         let internal = |message: String| Failure::new(ErrorKind::Internal, message);
         let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
         let size = (resized.width(), resized.height());
-        let bytes = encode::encode(&resized, format, spec.quality).map_err(internal)?;
+        let bytes = encode::encode(&resized, format, spec).map_err(internal)?;
         Ok(Thumbnail {
             bytes,
             format,

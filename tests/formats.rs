@@ -299,11 +299,11 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
         (
             "still",
             {
-                let mut avif = vec![0, 0, 0, 0x1C];
-                avif.extend(b"ftypavif\0\0\0\0avifmif1miaf");
-                avif
+                let mut heic = vec![0, 0, 0, 0x18];
+                heic.extend(b"ftypheic\0\0\0\0mif1heic");
+                heic
             },
-            "AVIF images are not supported",
+            "HEIC/HEIF files are not supported",
         ),
     ];
     for (name, bytes, _) in &named {
@@ -484,4 +484,130 @@ fn damaged_jpeg_2000_files_each_fail_alone_without_a_crash() {
     let report = assert_each_ends_cleanly(&input, scratch.path(), count);
     let bomb = record_of(&report, "bomb.j2k");
     assert_eq!(bomb["error_kind"], "too_many_pixels", "{bomb}");
+}
+
+#[test]
+fn avif_converts_to_the_same_gray_as_png_and_avif_output_round_trips() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let rgb = picture();
+    rgb.save(input.join("reference.png")).unwrap();
+    std::fs::copy(fixtures("images/alpha.png"), input.join("alpha-source.png")).unwrap();
+    // Pillow (libavif inside) writes YUV 4:2:0 colour, gray, and colour with alpha.
+    common::python::run_pillow(
+        "import sys\nfrom PIL import Image\nd = sys.argv[1]\n\
+         Image.open(d + '/reference.png').save(d + '/photo.avif', quality=95)\n\
+         Image.open(d + '/reference.png').convert('L').save(d + '/gray.avif', quality=95)\n\
+         Image.open(d + '/alpha-source.png').save(d + '/alpha.avif', quality=95)\n",
+        &[&input],
+    );
+    // RGB stored as GBR planes (the identity matrix), written by ravif.
+    let pixels: Vec<ravif::RGB8> = rgb
+        .pixels()
+        .map(|p| ravif::RGB8::new(p.0[0], p.0[1], p.0[2]))
+        .collect();
+    let gbr = ravif::Encoder::new()
+        .with_quality(100.0)
+        .with_speed(10)
+        .with_internal_color_model(ravif::ColorModel::RGB)
+        .encode_rgb(ravif::Img::new(
+            &pixels[..],
+            rgb.width() as usize,
+            rgb.height() as usize,
+        ))
+        .unwrap();
+    std::fs::write(input.join("gbr.avif"), gbr.avif_file).unwrap();
+    let out = scratch.path().join("out");
+    imgpar()
+        .arg(&input)
+        .arg(&out)
+        .args(["--size", "1000x1000", "--format", "png"])
+        .assert()
+        .code(0);
+    let reference = open(&out.join("reference.png")).to_luma8();
+    for (name, tolerance) in [("photo.png", 1.0), ("gray.png", 1.0), ("gbr.png", 1.0)] {
+        let gray = open(&out.join(name)).to_luma8();
+        let difference = mean_difference(&gray, &reference);
+        assert!(difference <= tolerance, "{name}: {difference}");
+    }
+    let alpha = open(&out.join("alpha.png"));
+    let expected = open(&out.join("alpha-source.png")).to_luma_alpha8();
+    assert_eq!(alpha.color(), image::ColorType::La8, "alpha is kept");
+    let alpha = alpha.to_luma_alpha8();
+    let channel = |image: &image::GrayAlphaImage, c: usize| {
+        image::GrayImage::from_fn(image.width(), image.height(), |x, y| {
+            image::Luma([image.get_pixel(x, y).0[c]])
+        })
+    };
+    assert!(mean_difference(&channel(&alpha, 1), &channel(&expected, 1)) < 1.0);
+
+    // AVIF out, read back by Pillow (libavif): the same gray within the lossy margin.
+    let avif_out = scratch.path().join("avif");
+    imgpar()
+        .arg(input.join("reference.png"))
+        .arg(input.join("alpha-source.png"))
+        .arg(&avif_out)
+        .args([
+            "--size",
+            "1000x1000",
+            "--format",
+            "avif",
+            "--quality",
+            "90",
+            "--speed",
+            "10",
+        ])
+        .assert()
+        .code(0);
+    common::python::run_pillow(
+        "import sys\nfrom PIL import Image\nd = sys.argv[1]\n\
+         Image.open(d + '/reference.avif').convert('L').save(d + '/reference.png')\n\
+         Image.open(d + '/alpha-source.avif').convert('LA').save(d + '/alpha-source.png')\n",
+        &[&avif_out],
+    );
+    let back = open(&avif_out.join("reference.png")).to_luma8();
+    let difference = mean_difference(&back, &reference);
+    assert!(difference <= 1.5, "AVIF output: {difference}");
+    let back = open(&avif_out.join("alpha-source.png")).to_luma_alpha8();
+    assert!(mean_difference(&channel(&back, 1), &channel(&expected, 1)) < 1.5);
+    // The pixel limit is read from the AV1 header, before decoding.
+    imgpar()
+        .arg(input.join("photo.avif"))
+        .arg(scratch.path().join("limited"))
+        .args(["--max-pixels", "1000"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("over the 0.0 MP limit"));
+}
+
+#[test]
+fn damaged_avif_files_each_fail_alone_without_a_crash() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    picture().save(input.join("source.png")).unwrap();
+    common::python::run_pillow(
+        "import sys\nfrom PIL import Image\nd = sys.argv[1]\n\
+         Image.open(d + '/source.png').save(d + '/whole.avif', quality=80)\n",
+        &[&input],
+    );
+    let whole = std::fs::read(input.join("whole.avif")).unwrap();
+    std::fs::remove_file(input.join("whole.avif")).unwrap();
+    std::fs::remove_file(input.join("source.png")).unwrap();
+    let len = whole.len();
+    let mut count = 0;
+    for cut in [8, 16, 40, 120, 300, len / 2, len - 40, len - 1] {
+        std::fs::write(input.join(format!("cut{cut}.avif")), &whole[..cut]).unwrap();
+        count += 1;
+    }
+    let mut random = Lcg(5);
+    for flip in 0..24 {
+        let span = if flip < 12 { len.min(400) } else { len };
+        let mut damaged = whole.clone();
+        damaged[random.below(span)] ^= 1 << random.below(8);
+        std::fs::write(input.join(format!("flip{flip}.avif")), damaged).unwrap();
+        count += 1;
+    }
+    assert_each_ends_cleanly(&input, scratch.path(), count);
 }

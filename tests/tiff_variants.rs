@@ -311,6 +311,7 @@ fn tiff_compressions_and_layouts_imgpar_cannot_read_fail_by_name() {
         ("lzma.tif", 34925),
         ("zstd.tif", 50000),
         ("old-jpeg.tif", 6),
+        ("g3.tif", 3),
     ] {
         write(
             name,
@@ -371,6 +372,11 @@ fn tiff_compressions_and_layouts_imgpar_cannot_read_fail_by_name() {
             "old-jpeg.tif",
             "unsupported",
             "TIFF with old-style JPEG compression is not supported",
+        ),
+        (
+            "g3.tif",
+            "unsupported",
+            "TIFF with CCITT G3 compression is not supported",
         ),
         (
             "itulab.tif",

@@ -21,6 +21,6 @@ fuzz_target!(|bytes: &[u8]| {
         return;
     };
     for format in [OutputFormat::Png, OutputFormat::Jpeg] {
-        let _ = encode::encode(&resized, format, spec.quality);
+        let _ = encode::encode(&resized, format, &spec);
     }
 });

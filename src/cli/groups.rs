@@ -42,13 +42,18 @@ pub struct ImageArgs {
     pub filter: Filter,
 
     /// Output format; `same` keeps JPEG, PNG and WebP (lossy) and writes PNG for everything
-    /// else; `webp` is lossy at --quality, `webp-lossless` keeps every gray level.
+    /// else; `webp` is lossy at --quality, `webp-lossless` keeps every gray level, `avif` is
+    /// lossy at --quality and --speed.
     #[arg(long, value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
 
-    /// JPEG and lossy WebP quality.
+    /// JPEG, lossy WebP and AVIF quality.
     #[arg(long, default_value_t = Spec::default().quality, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
+
+    /// AVIF encoder speed: 1 (slowest, smallest files) to 10 (fastest).
+    #[arg(long, default_value_t = Spec::default().avif_speed, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub speed: u8,
 
     /// Images with more pixels than this fail before decoding; 0 lifts the limit.
     #[arg(long, default_value_t = Spec::default().max_pixels, value_name = "PIXELS")]
@@ -137,6 +142,7 @@ pub enum FormatArg {
     Jpeg,
     Webp,
     WebpLossless,
+    Avif,
 }
 
 /// The name the user types for an enum value.
@@ -164,6 +170,7 @@ impl ImageArgs {
             FormatArg::Jpeg => FormatChoice::Fixed(OutputFormat::Jpeg),
             FormatArg::Webp => FormatChoice::Fixed(OutputFormat::Webp),
             FormatArg::WebpLossless => FormatChoice::Fixed(OutputFormat::WebpLossless),
+            FormatArg::Avif => FormatChoice::Fixed(OutputFormat::Avif),
         }
     }
 
@@ -189,6 +196,8 @@ impl ImageArgs {
             name(&self.format),
             "--quality".into(),
             self.quality.to_string(),
+            "--speed".into(),
+            self.speed.to_string(),
             "--max-pixels".into(),
             self.max_pixels.to_string(),
         ]);

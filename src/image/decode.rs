@@ -42,6 +42,9 @@ pub fn decode_hinted(
     if super::jpeg2000::is_jpeg2000(bytes) {
         return super::jpeg2000::decode(bytes, spec);
     }
+    if super::avif::is_avif(bytes) {
+        return super::avif::decode(bytes, max_pixels);
+    }
     if super::pfm::is_pfm(bytes) {
         let image = super::pfm::decode(bytes, max_pixels)?;
         let size = (image.width(), image.height());
@@ -184,9 +187,12 @@ pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
 }
 
 /// Whether `bytes` start like an image the `image` crate does not know but imgpar reads:
-/// JPEG XL (codestream or container), JPEG 2000 (JP2 or codestream) or PFM.
+/// JPEG XL (codestream or container), JPEG 2000 (JP2 or codestream), AVIF or PFM.
 pub fn is_beyond_image_crate(bytes: &[u8]) -> bool {
-    super::jxl::is_jxl(bytes) || super::jpeg2000::is_jpeg2000(bytes) || super::pfm::is_pfm(bytes)
+    super::jxl::is_jxl(bytes)
+        || super::jpeg2000::is_jpeg2000(bytes)
+        || super::avif::is_avif(bytes)
+        || super::pfm::is_pfm(bytes)
 }
 
 /// A Windows cursor: an icon directory of type 2 with at least one entry.

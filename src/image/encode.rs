@@ -1,18 +1,20 @@
-//! Gray pixels to file bytes: PNG (gray, or gray with alpha), JPEG (gray) and WebP.
+//! Gray pixels to file bytes: PNG (gray, or gray with alpha), JPEG (gray), WebP and AVIF.
 
 use image::DynamicImage;
 
-use crate::config::OutputFormat;
+use crate::config::{OutputFormat, Spec};
 
 /// Encodes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image. PNG and WebP
 /// keep the alpha channel; JPEG cannot hold one, so it is dropped. The bytes depend only on the
-/// pixels, the format and `quality`.
-pub fn encode(image: &DynamicImage, format: OutputFormat, quality: u8) -> Result<Vec<u8>, String> {
+/// pixels, the format and the spec's quality (and AVIF speed).
+pub fn encode(image: &DynamicImage, format: OutputFormat, spec: &Spec) -> Result<Vec<u8>, String> {
+    let quality = spec.quality;
     match format {
         OutputFormat::Png => encode_png(image),
         OutputFormat::Jpeg => encode_jpeg(image, quality),
         OutputFormat::Webp => super::webp_encode::encode(image, Some(quality)),
         OutputFormat::WebpLossless => super::webp_encode::encode(image, None),
+        OutputFormat::Avif => super::avif_encode::encode(image, quality, spec.avif_speed),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The per-image work, bytes in and bytes out: pure and deterministic, so every execution
 //! mode produces byte-identical files.
 
+mod avif;
+mod avif_encode;
 pub mod decode;
 mod decoded;
 pub use decoded::Decoded;

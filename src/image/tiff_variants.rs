@@ -40,7 +40,7 @@ struct Samples {
 }
 
 /// Compressions the `tiff` crate decodes in imgpar's build.
-const DECODED_COMPRESSIONS: &[u16] = &[1, 2, 3, 4, 5, 7, 8, 32773, 32946];
+const DECODED_COMPRESSIONS: &[u16] = &[1, 4, 5, 7, 8, 32773, 32946];
 
 /// Decodes the first image of a TIFF whose samples the `image` crate does not read,
 /// reduced to 8-bit gray (with alpha where the file has it). `Ok(None)` when the `image`
@@ -453,6 +453,8 @@ fn variant_name(s: &Samples) -> String {
 /// The name of a TIFF compression, for the failure.
 pub(super) fn compression_name(code: u16) -> String {
     match code {
+        2 => "CCITT RLE (modified Huffman)".into(),
+        3 => "CCITT G3".into(),
         6 => "old-style JPEG".into(),
         34712 => "JPEG 2000".into(),
         34925 => "LZMA".into(),

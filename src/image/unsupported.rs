@@ -7,7 +7,6 @@ const NAMED: &[(&[&str], &str)] = &[
     (&["psd", "psb"], "Photoshop (PSD)"),
     (&["svg", "svgz"], "SVG (vector image)"),
     (&["heic", "heif", "hif"], "HEIC/HEIF"),
-    (&["avif"], "AVIF"),
     (&["pdf"], "PDF"),
     (&["jpm"], "JPEG 2000 compound (JPM)"),
     (&["jxr", "wdp", "hdp"], "JPEG XR"),
@@ -70,8 +69,6 @@ pub fn format_of_content(bytes: &[u8]) -> Option<&'static str> {
         Some(b"ftypheic" | b"ftypheix" | b"ftyphevc" | b"ftypmif1" | b"ftypmsf1")
     ) {
         Some("HEIC/HEIF")
-    } else if matches!(brand, Some(b"ftypavif" | b"ftypavis")) {
-        Some("AVIF")
     } else if head.starts_with(b"II\xBC\x01") {
         Some("JPEG XR")
     } else if head.starts_with(b"icns") {
@@ -126,9 +123,9 @@ mod tests {
         assert_eq!(format_of_extension("JPM"), Some("JPEG 2000 compound (JPM)"));
         assert_eq!(format_of_extension("png"), None);
         assert_eq!(format_of_content(b"8BPS\0\x01"), Some("Photoshop (PSD)"));
-        let mut avif = vec![0, 0, 0, 0x1C];
-        avif.extend(b"ftypavif");
-        assert_eq!(format_of_content(&avif), Some("AVIF"));
+        let mut heic = vec![0, 0, 0, 0x18];
+        heic.extend(b"ftypheic\0\0\0\0mif1heic");
+        assert_eq!(format_of_content(&heic), Some("HEIC/HEIF"));
         assert!(is_named_extension("NEF") && is_named_extension("pcx"));
         assert!(raw_refusal("Cr2").unwrap().contains("(CR2)"));
         assert_eq!(raw_refusal("tif"), None);

@@ -10,7 +10,7 @@ use crate::image::unsupported;
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
     "pgm", "ppm", "pnm", "pam", "tga", "ico", "cur", "qoi", "dds", "hdr", "exr", "ff", "jxl",
-    "pfm", "jp2", "j2k", "j2c", "jpf", "jpx",
+    "pfm", "jp2", "j2k", "j2c", "jpf", "jpx", "avif",
 ];
 
 /// Whether `path` is a symbolic link whose target does not exist.

@@ -284,6 +284,7 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
         OutputFormat::Png => ext.as_deref() == Some("png"),
         OutputFormat::Jpeg => matches!(ext.as_deref(), Some("jpg" | "jpeg" | "jpe" | "jfif")),
         OutputFormat::Webp | OutputFormat::WebpLossless => ext.as_deref() == Some("webp"),
+        OutputFormat::Avif => ext.as_deref() == Some("avif"),
     };
     if fits {
         rel.to_path_buf()
