@@ -309,6 +309,18 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
     for (name, bytes, _) in &named {
         std::fs::write(input.join(name), bytes).unwrap();
     }
+    // Every extension imgpar reads or names, on bytes that are no image: each still gets
+    // exactly one record (a failure that says what is wrong), never silence.
+    let every = [
+        "jpg", "jpeg", "jpe", "jfif", "apng", "gif", "webp", "bmp", "dib", "tif", "tiff", "pbm",
+        "pgm", "ppm", "pnm", "pam", "pfm", "tga", "ico", "cur", "qoi", "dds", "hdr", "exr", "ff",
+        "jxl", "jp2", "j2k", "j2c", "jpf", "jpx", "jpm", "avif", "heic", "heif", "psd", "svg",
+        "pdf", "jxr", "pcx", "sgi", "xpm", "xbm", "icns", "xcf", "kra", "ora", "cr2", "cr3", "arw",
+        "raf", "orf", "rw2",
+    ];
+    for ext in every {
+        std::fs::write(input.join(format!("any.{ext}")), b"\x01\x02 no picture").unwrap();
+    }
     std::fs::copy(fixtures("images/rgb8.png"), input.join("photo.png")).unwrap();
     std::fs::write(input.join("notes.txt"), b"shopping list\n").unwrap();
     std::fs::write(input.join("README"), b"# read me\n").unwrap();
@@ -340,7 +352,11 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
     }
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let records = report["images"].as_array().unwrap();
-    assert_eq!(records.len(), named.len() + 1, "{report}");
+    assert_eq!(records.len(), named.len() + every.len() + 1, "{report}");
+    for ext in every {
+        let record = record_of(&report, &format!("/any.{ext}"));
+        assert_eq!(record["status"], "failed", "{record}");
+    }
     for (name, _, reason) in &named {
         let of_file: Vec<_> = records
             .iter()
@@ -610,4 +626,60 @@ fn damaged_avif_files_each_fail_alone_without_a_crash() {
         count += 1;
     }
     assert_each_ends_cleanly(&input, scratch.path(), count);
+}
+
+#[test]
+fn dds_converts_to_the_same_gray_as_png() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    // A DXT1 (BC1) texture of one colour per 4x4 block, and the same picture as PNG.
+    let (w, h) = (64u32, 48u32);
+    let colour = |bx: u32, by: u32| -> u16 {
+        let (r, g, b) = ((bx * 4) % 32, (by * 9 + bx) % 64, (31 - bx * 2) % 32);
+        (r << 11 | g << 5 | b) as u16
+    };
+    let widen = |v: u16, bits: u32| -> u8 {
+        let v = u32::from(v);
+        ((v << (8 - bits)) | (v >> (2 * bits - 8))) as u8
+    };
+    let mut dds = b"DDS ".to_vec();
+    let mut header = [0u32; 31];
+    header[0] = 124;
+    header[1] = 0x1 | 0x2 | 0x4 | 0x1000;
+    header[2] = h;
+    header[3] = w;
+    header[18] = 32; // the pixel format's size
+    header[19] = 0x4; // a FourCC is given
+    header[26] = 0x1000; // a texture
+    dds.extend(header.iter().flat_map(|v| v.to_le_bytes()));
+    dds[84..88].copy_from_slice(b"DXT1");
+    for by in 0..h / 4 {
+        for bx in 0..w / 4 {
+            let c = colour(bx, by);
+            dds.extend(c.to_le_bytes());
+            dds.extend(c.to_le_bytes());
+            dds.extend([0u8; 4]);
+        }
+    }
+    std::fs::write(input.join("texture.dds"), dds).unwrap();
+    RgbImage::from_fn(w, h, |x, y| {
+        let c = colour(x / 4, y / 4);
+        Rgb([widen(c >> 11, 5), widen((c >> 5) & 63, 6), widen(c & 31, 5)])
+    })
+    .save(input.join("texture-twin.png"))
+    .unwrap();
+    let out = scratch.path().join("out");
+    imgpar()
+        .arg(&input)
+        .arg(&out)
+        .args(["--size", "1000x1000", "--format", "png"])
+        .assert()
+        .code(0);
+    let dds = open(&out.join("texture.png")).to_luma8();
+    let png = open(&out.join("texture-twin.png")).to_luma8();
+    // 5- and 6-bit colours widened to 8 bits by bit replication here, perhaps by rounding
+    // in the decoder: at most a level apart.
+    let difference = mean_difference(&dds, &png);
+    assert!(difference <= 1.0, "{difference}");
 }

@@ -186,6 +186,12 @@ pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
     image::guess_format(bytes).ok()
 }
 
+/// Whether imgpar reads `format` through the `image` crate: what it enables, and DDS,
+/// whose decoder it builds (feature `dds`) but no longer lists as enabled.
+pub fn reads(format: ImageFormat) -> bool {
+    format.reading_enabled() || format == ImageFormat::Dds
+}
+
 /// Whether `bytes` start like an image the `image` crate does not know but imgpar reads:
 /// JPEG XL (codestream or container), JPEG 2000 (JP2 or codestream), AVIF or PFM.
 pub fn is_beyond_image_crate(bytes: &[u8]) -> bool {
@@ -220,7 +226,7 @@ fn cursor_as_icon(bytes: &[u8]) -> Vec<u8> {
 /// imgpar reads, the reason names the format they (or the file's `extension`) show.
 fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<ImageFormat, Failure> {
     match guess_format(bytes).ok_or(()) {
-        Ok(format) if format.reading_enabled() => Ok(format),
+        Ok(format) if reads(format) => Ok(format),
         Ok(format) => Err(unsupported(format!(
             "{} images are not supported",
             format

@@ -46,7 +46,8 @@ pub(super) fn kind_by_content(head: &[u8], force: bool) -> Option<InputKind> {
     if crate::image::decode::is_beyond_image_crate(head) {
         return Some(InputKind::Other);
     }
-    let sniffed = crate::image::decode::guess_format(head).filter(|f| f.reading_enabled());
+    let sniffed =
+        crate::image::decode::guess_format(head).filter(|&f| crate::image::decode::reads(f));
     match sniffed {
         Some(image::ImageFormat::Jpeg) => Some(InputKind::Jpeg),
         Some(image::ImageFormat::Png) => Some(InputKind::Png),
