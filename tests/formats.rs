@@ -373,6 +373,18 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
     assert_eq!(files_under(&out).len(), 1, "only the PNG is written");
 }
 
+/// Converts the folder `input` to PNG at full size (no resize) into `scratch/out`, all ok.
+fn at_full_size_as_png(input: &std::path::Path, scratch: &std::path::Path) -> std::path::PathBuf {
+    let out = scratch.join("out");
+    imgpar()
+        .arg(input)
+        .arg(&out)
+        .args(["--size", "1000x1000", "--format", "png"])
+        .assert()
+        .code(0);
+    out
+}
+
 /// Pillow (OpenJPEG inside) writes JPEG 2000 from the PNGs named in `pairs` (source,
 /// target, options as Python keyword arguments).
 fn jpeg2000_from_png(dir: &std::path::Path, pairs: &[(&str, &str, &str)]) {
@@ -534,13 +546,7 @@ fn avif_converts_to_the_same_gray_as_png_and_avif_output_round_trips() {
         ))
         .unwrap();
     std::fs::write(input.join("gbr.avif"), gbr.avif_file).unwrap();
-    let out = scratch.path().join("out");
-    imgpar()
-        .arg(&input)
-        .arg(&out)
-        .args(["--size", "1000x1000", "--format", "png"])
-        .assert()
-        .code(0);
+    let out = at_full_size_as_png(&input, scratch.path());
     let reference = open(&out.join("reference.png")).to_luma8();
     for (name, tolerance) in [("photo.png", 1.0), ("gray.png", 1.0), ("gbr.png", 1.0)] {
         let gray = open(&out.join(name)).to_luma8();
@@ -669,13 +675,7 @@ fn dds_converts_to_the_same_gray_as_png() {
     })
     .save(input.join("texture-twin.png"))
     .unwrap();
-    let out = scratch.path().join("out");
-    imgpar()
-        .arg(&input)
-        .arg(&out)
-        .args(["--size", "1000x1000", "--format", "png"])
-        .assert()
-        .code(0);
+    let out = at_full_size_as_png(&input, scratch.path());
     let dds = open(&out.join("texture.png")).to_luma8();
     let png = open(&out.join("texture-twin.png")).to_luma8();
     // 5- and 6-bit colours widened to 8 bits by bit replication here, perhaps by rounding
