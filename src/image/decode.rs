@@ -201,9 +201,22 @@ pub fn is_beyond_image_crate(bytes: &[u8]) -> bool {
         || super::pfm::is_pfm(bytes)
 }
 
-/// A Windows cursor: an icon directory of type 2 with at least one entry.
+/// A Windows cursor: an icon directory of type 2 with at least one entry, whose first
+/// entry has its reserved byte zero and its image after the directory (an uncompressed TGA
+/// can start with the same four bytes).
 fn is_cursor(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0, 0, 2, 0]) && bytes.get(4..6).is_some_and(|n| n != [0, 0])
+    let le32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let count = bytes
+        .get(4..6)
+        .map_or(0, |n| u32::from(u16::from_le_bytes([n[0], n[1]])));
+    bytes.starts_with(&[0, 0, 2, 0])
+        && count > 0
+        && bytes.get(9) == Some(&0)
+        && le32(18).is_some_and(|offset| offset >= 6 + 16 * count)
 }
 
 /// A cursor's bytes as an icon the `image` crate reads: its hotspot fields (where an icon
@@ -354,5 +367,23 @@ fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
         ImageFormat::Qoi => Some((be(4)?, be(8)?)),
         ImageFormat::Farbfeld => Some((be(8)?, be(12)?)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_is_told_from_a_tga_that_starts_alike() {
+        // One 16x16 entry, hotspot (7, 9), 40 bytes of image at offset 22.
+        let mut cursor = vec![0, 0, 2, 0, 1, 0, 16, 16, 0, 0, 7, 0, 9, 0];
+        cursor.extend(40u32.to_le_bytes());
+        cursor.extend(22u32.to_le_bytes());
+        assert!(is_cursor(&cursor));
+        assert_eq!(guess_format(&cursor), Some(ImageFormat::Ico));
+        // An uncompressed true-colour TGA with colour map fields that are not zero.
+        let tga = [0, 0, 2, 0, 4, 0, 24, 0, 0, 0, 0, 0, 64, 0, 48, 0, 24, 0x20];
+        assert!(!is_cursor(&tga));
     }
 }
