@@ -256,6 +256,21 @@ fn tiff_variants_convert_to_the_same_gray_as_png() {
     let g4 = fax.finish().unwrap().finish();
     write("g4.tif", tiff(&[page(one_sample(1, 4, 0, 1), g4)]));
 
+    // RGB in a WebP strip (lossless), as GDAL writes it.
+    let rgb = palette_picture(256).2;
+    rgb.save(input.join("webp-twin.png")).unwrap();
+    let mut webp = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+        .encode(rgb.as_raw(), W, H, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let webp_tags = vec![
+        (258, Value::Short(vec![8, 8, 8])),
+        short(259, 50001),
+        short(262, 2),
+        short(277, 3),
+    ];
+    write("webp.tif", tiff(&[page(webp_tags, webp)]));
+
     // Two pages: the first is converted.
     let second = GrayImage::from_pixel(W, H, Luma([9]));
     write(
@@ -291,6 +306,7 @@ fn tiff_variants_convert_to_the_same_gray_as_png() {
         // Two JPEG decoders (zune-jpeg in the TIFF reader, libjpeg for the file).
         ("ycbcr", 0.5),
         ("g4", 0.0),
+        ("webp", 0.0),
         ("pages", 0.0),
     ] {
         let converted = open(&out.join(format!("{name}.png"))).to_luma8();
@@ -310,6 +326,7 @@ fn tiff_compressions_and_layouts_imgpar_cannot_read_fail_by_name() {
     for (name, compression) in [
         ("lzma.tif", 34925),
         ("zstd.tif", 50000),
+        ("lerc.tif", 34887),
         ("old-jpeg.tif", 6),
         ("g3.tif", 3),
     ] {
@@ -367,6 +384,11 @@ fn tiff_compressions_and_layouts_imgpar_cannot_read_fail_by_name() {
             "zstd.tif",
             "unsupported",
             "TIFF with Zstandard compression is not supported",
+        ),
+        (
+            "lerc.tif",
+            "unsupported",
+            "TIFF with LERC compression is not supported",
         ),
         (
             "old-jpeg.tif",

@@ -40,7 +40,7 @@ struct Samples {
 }
 
 /// Compressions the `tiff` crate decodes in imgpar's build.
-const DECODED_COMPRESSIONS: &[u16] = &[1, 4, 5, 7, 8, 32773, 32946];
+const DECODED_COMPRESSIONS: &[u16] = &[1, 4, 5, 7, 8, 32773, 32946, 50001];
 
 /// Decodes the first image of a TIFF whose samples the `image` crate does not read,
 /// reduced to 8-bit gray (with alpha where the file has it). `Ok(None)` when the `image`
@@ -460,7 +460,8 @@ pub(super) fn compression_name(code: u16) -> String {
         34925 => "LZMA".into(),
         50000 => "Zstandard".into(),
         50001 => "WebP".into(),
-        34887..=34892 => "ESRI LERC or JBIG".into(),
+        34887 => "LERC".into(),
+        34892 => "lossy JPEG (DNG)".into(),
         32908 | 32909 => "Pixar log".into(),
         34661 | 34715 => "JBIG".into(),
         34676 | 34677 => "LogLuv".into(),
