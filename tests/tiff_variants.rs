@@ -255,6 +255,13 @@ fn tiff_variants_convert_to_the_same_gray_as_png() {
     }
     let g4 = fax.finish().unwrap().finish();
     write("g4.tif", tiff(&[page(one_sample(1, 4, 0, 1), g4)]));
+    // CCITT G3 (one-dimensional), black is zero, as libtiff writes it (through Pillow).
+    bilevel.save(input.join("g3-twin.png")).unwrap();
+    common::python::run_pillow(
+        "import sys\nfrom PIL import Image\nd = sys.argv[1]\n\
+         Image.open(d + '/g3-twin.png').convert('1').save(d + '/g3.tif', compression='group3')\n",
+        &[&input],
+    );
 
     // RGB in a WebP strip (lossless), as GDAL writes it.
     let rgb = palette_picture(256).2;
@@ -306,6 +313,7 @@ fn tiff_variants_convert_to_the_same_gray_as_png() {
         // Two JPEG decoders (zune-jpeg in the TIFF reader, libjpeg for the file).
         ("ycbcr", 0.5),
         ("g4", 0.0),
+        ("g3", 0.0),
         ("webp", 0.0),
         ("pages", 0.0),
     ] {
@@ -328,13 +336,16 @@ fn tiff_compressions_and_layouts_imgpar_cannot_read_fail_by_name() {
         ("zstd.tif", 50000),
         ("lerc.tif", 34887),
         ("old-jpeg.tif", 6),
-        ("g3.tif", 3),
     ] {
         write(
             name,
             tiff(&[page(one_sample(8, compression, 1, 1), vec![1, 2, 3, 4])]),
         );
     }
+    // G3 with two-dimensional coding (T4Options bit 0).
+    let mut g3_2d = one_sample(1, 3, 0, 1);
+    g3_2d.push((292, Value::Long(vec![1])));
+    write("g3-2d.tif", tiff(&[page(g3_2d, vec![0; 16])]));
     let itu_lab = vec![
         (258, Value::Short(vec![8, 8, 8])),
         short(259, 1),
@@ -396,9 +407,9 @@ fn tiff_compressions_and_layouts_imgpar_cannot_read_fail_by_name() {
             "TIFF with old-style JPEG compression is not supported",
         ),
         (
-            "g3.tif",
+            "g3-2d.tif",
             "unsupported",
-            "TIFF with CCITT G3 compression is not supported",
+            "TIFF with two-dimensional CCITT G3 compression is not supported",
         ),
         (
             "itulab.tif",
@@ -434,15 +445,29 @@ fn damaged_tiff_variants_each_fail_alone_without_a_crash() {
         .flat_map(|p| (f32::from(p.0[0]) / 255.0).to_le_bytes())
         .collect();
     let float = tiff(&[page(one_sample(32, 8, 1, 3), deflate(&float))]);
+    GrayImage::from_fn(W, H, |x, y| {
+        Luma([if (x / 7 + y / 5) % 3 == 0 { 0 } else { 255 }])
+    })
+    .save(input.join("g3.png"))
+    .unwrap();
+    common::python::run_pillow(
+        "import sys\nfrom PIL import Image\nd = sys.argv[1]\n\
+         Image.open(d + '/g3.png').convert('1').save(d + '/g3.tif', compression='group3')\n",
+        &[&input],
+    );
+    let g3 = std::fs::read(input.join("g3.tif")).unwrap();
+    std::fs::remove_file(input.join("g3.tif")).unwrap();
+    std::fs::remove_file(input.join("g3.png")).unwrap();
     let mut count = 0;
     let mut random = Lcg(7);
     for (stem, whole) in [
         ("palette", palette_lzw),
         ("twelve", twelve),
         ("float", float),
+        ("g3", g3),
     ] {
         let len = whole.len();
-        for cut in [4, 8, 20, 60, len / 2, len - 300, len - 10, len - 1] {
+        for cut in [4, 8, 20, 60, len / 2, len * 3 / 4, len - 10, len - 1] {
             std::fs::write(input.join(format!("{stem}.cut{cut}.tif")), &whole[..cut]).unwrap();
             count += 1;
         }

@@ -18,6 +18,7 @@ mod repair;
 pub mod resize;
 mod shrink;
 mod tiff_chunks;
+mod tiff_fax;
 mod tiff_layout;
 mod tiff_variants;
 pub mod unsupported;

@@ -49,18 +49,7 @@ pub(super) fn read<R: std::io::Read + std::io::Seek>(
     decoder: &mut Decoder<R>,
     layout: &Layout,
 ) -> Result<Raw, Failure> {
-    let (offsets, lengths) = match decoder.get_chunk_type() {
-        ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
-        ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
-    };
-    let offsets: Vec<u64> = decoder
-        .find_tag_unsigned_vec(offsets)
-        .map_err(corrupt)?
-        .ok_or_else(|| corrupt("no strip or tile offsets"))?;
-    let lengths: Vec<u64> = decoder
-        .find_tag_unsigned_vec(lengths)
-        .map_err(corrupt)?
-        .ok_or_else(|| corrupt("no strip or tile byte counts"))?;
+    let stored = stored_chunks(bytes, decoder)?;
     let (chunk_w, chunk_h) = decoder.chunk_dimensions();
     if chunk_w == 0 || chunk_h == 0 {
         return Err(corrupt("a strip or tile of zero size"));
@@ -72,7 +61,7 @@ pub(super) fn read<R: std::io::Read + std::io::Seek>(
     let across = layout.width.div_ceil(chunk_w) as usize;
     let little_endian = bytes.starts_with(b"II");
     let mut values = vec![0u32; w * h * spp];
-    for (index, (&offset, &length)) in offsets.iter().zip(&lengths).enumerate() {
+    for (index, stored) in stored.into_iter().enumerate() {
         let (x0, y0) = (
             index % across * chunk_w as usize,
             index / across * chunk_h as usize,
@@ -81,8 +70,6 @@ pub(super) fn read<R: std::io::Read + std::io::Seek>(
             break;
         }
         let rows = (chunk_h as usize).min(h - y0);
-        let stored = chunk_bytes(bytes, offset, length)
-            .ok_or_else(|| corrupt(format!("strip or tile {index} lies outside the file")))?;
         let mut data = decompress(stored, layout.compression, row_bytes * rows)
             .map_err(|e| corrupt(format!("strip or tile {index}: {e}")))?;
         if data.len() < row_bytes * rows {
@@ -127,10 +114,37 @@ fn sample(row: &[u8], i: usize, bits: usize, little_endian: bool) -> u32 {
     }
 }
 
-fn chunk_bytes(bytes: &[u8], offset: u64, length: u64) -> Option<&[u8]> {
-    let start = usize::try_from(offset).ok()?;
-    let end = start.checked_add(usize::try_from(length).ok()?)?;
-    bytes.get(start..end.min(bytes.len()))
+/// The stored (compressed) bytes of each strip or tile of the first image, in order.
+pub(super) fn stored_chunks<'a, R: std::io::Read + std::io::Seek>(
+    bytes: &'a [u8],
+    decoder: &mut Decoder<R>,
+) -> Result<Vec<&'a [u8]>, Failure> {
+    let (offsets, lengths) = match decoder.get_chunk_type() {
+        ChunkType::Strip => (Tag::StripOffsets, Tag::StripByteCounts),
+        ChunkType::Tile => (Tag::TileOffsets, Tag::TileByteCounts),
+    };
+    let offsets: Vec<u64> = decoder
+        .find_tag_unsigned_vec(offsets)
+        .map_err(corrupt)?
+        .ok_or_else(|| corrupt("no strip or tile offsets"))?;
+    let lengths: Vec<u64> = decoder
+        .find_tag_unsigned_vec(lengths)
+        .map_err(corrupt)?
+        .ok_or_else(|| corrupt("no strip or tile byte counts"))?;
+    let chunk = |offset: u64, length: u64| -> Option<&'a [u8]> {
+        let start = usize::try_from(offset).ok()?;
+        let end = start.checked_add(usize::try_from(length).ok()?)?;
+        bytes.get(start..end.min(bytes.len()))
+    };
+    offsets
+        .iter()
+        .zip(&lengths)
+        .enumerate()
+        .map(|(index, (&offset, &length))| {
+            chunk(offset, length)
+                .ok_or_else(|| corrupt(format!("strip or tile {index} lies outside the file")))
+        })
+        .collect()
 }
 
 /// The data of one chunk, decompressed, at most `expected` bytes.

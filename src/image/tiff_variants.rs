@@ -1,7 +1,8 @@
 //! TIFF sample layouts the `image` crate refuses, read here and reduced to gray: palette
 //! colour at any depth, gray of 2, 4, 12 or 24 bits, signed-integer and floating-point
 //! samples, YCbCr (JPEG-compressed or not: its Y is the gray), CIE L*a*b* (its lightness is
-//! the gray), and several samples beyond gray or RGB. Compressions imgpar cannot decode are
+//! the gray), several samples beyond gray or RGB, and bilevel CCITT G3 (`tiff_fax.rs`).
+//! Compressions imgpar cannot decode are
 //! named in the failure.
 //!
 //! Two readers share the conversion to gray: the `tiff` crate's, for every layout it
@@ -57,13 +58,15 @@ pub(super) fn decode(
     let Some(samples) = samples_of(&mut decoder) else {
         return Ok(None);
     };
-    if !DECODED_COMPRESSIONS.contains(&samples.compression) {
+    // Bilevel CCITT G3, which the `tiff` crate does not decode, is read here.
+    let fax_g3 = samples.compression == 3 && samples.bits == 1 && samples.samples_per_pixel == 1;
+    if !fax_g3 && !DECODED_COMPRESSIONS.contains(&samples.compression) {
         return Err(unsupported(format!(
             "TIFF with {} compression is not supported",
             compression_name(samples.compression)
         )));
     }
-    if image_crate_reads(&samples) {
+    if !fax_g3 && image_crate_reads(&samples) {
         return Ok(None);
     }
     check_pixels(
@@ -72,6 +75,12 @@ pub(super) fn decode(
         max_pixels,
     )?;
     let orientation = super::tiff_layout::orientation_of(&mut decoder);
+    if fax_g3 {
+        let (w, h) = (samples.width, samples.height);
+        let white_is_zero = samples.photometric == 0;
+        let gray = super::tiff_fax::decode(bytes, &mut decoder, w, h, white_is_zero)?;
+        return Ok(Some((DynamicImage::ImageLuma8(gray), orientation)));
+    }
     let pixels = if crate_decodes(&samples) {
         let result = decoder.read_image().map_err(corrupt)?;
         let per_pixel = match samples.photometric {
@@ -454,7 +463,7 @@ fn variant_name(s: &Samples) -> String {
 pub(super) fn compression_name(code: u16) -> String {
     match code {
         2 => "CCITT RLE (modified Huffman)".into(),
-        3 => "CCITT G3".into(),
+        3 => "CCITT G3 on more than one bit a pixel".into(),
         6 => "old-style JPEG".into(),
         34712 => "JPEG 2000".into(),
         34925 => "LZMA".into(),
