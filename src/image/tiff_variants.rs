@@ -2,8 +2,7 @@
 //! colour at any depth, gray of 2, 4, 12 or 24 bits, signed-integer and floating-point
 //! samples, YCbCr (JPEG-compressed or not: its Y is the gray), CIE L*a*b* (its lightness is
 //! the gray), several samples beyond gray or RGB, and bilevel CCITT G3 (`tiff_fax.rs`).
-//! Compressions imgpar cannot decode are
-//! named in the failure.
+//! Compressions imgpar cannot decode are named in the failure.
 //!
 //! Two readers share the conversion to gray: the `tiff` crate's, for every layout it
 //! decodes (its chunk reader handles every compression, predictor and tile it knows), and
