@@ -631,7 +631,18 @@ fn damaged_avif_files_each_fail_alone_without_a_crash() {
         std::fs::write(input.join(format!("flip{flip}.avif")), damaged).unwrap();
         count += 1;
     }
-    assert_each_ends_cleanly(&input, scratch.path(), count);
+    // The fuzzer's find: 3.5 KB whose item location box claims 4 GB, which avif-parse
+    // reserved before reading.
+    let find = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/avif-iloc-claims-4gb.avif");
+    std::fs::copy(find, input.join("claims-4gb.avif")).unwrap();
+    count += 1;
+    let report = assert_each_ends_cleanly(&input, scratch.path(), count);
+    let find = record_of(&report, "claims-4gb.avif");
+    assert!(
+        find["error"].as_str().unwrap().contains("a box runs past"),
+        "{find}"
+    );
 }
 
 #[test]

@@ -35,6 +35,11 @@ pub(super) fn is_avif(bytes: &[u8]) -> bool {
 /// Decodes the primary item of an AVIF file (and its alpha item) to gray, refusing more
 /// than `max_pixels` from the AV1 sequence header, before decoding.
 pub(super) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
+    if !boxes_fit(bytes) {
+        return Err(corrupt(
+            "a box runs past the end of the box or file holding it",
+        ));
+    }
     let data = avif_parse::read_avif(&mut &bytes[..]).map_err(corrupt)?;
     let header = data.primary_item_metadata().map_err(corrupt)?;
     let (width, height) = (header.max_frame_width.get(), header.max_frame_height.get());
@@ -74,6 +79,46 @@ pub(super) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
         Orientation::NoTransforms,
         (width, height),
     ))
+}
+
+/// Whether every box at the top level, in `meta`, `iprp` and `ipco` ends inside the box (or
+/// file) holding it. `avif-parse` reserves memory for a box's contents by its declared
+/// size: without this check, a few kilobytes claiming a 4 GB box would ask for 4 GB.
+fn boxes_fit(bytes: &[u8]) -> bool {
+    fn fit(bytes: &[u8], start: usize, end: usize) -> bool {
+        let mut at = start;
+        while at + 8 <= end {
+            let word =
+                |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+            let (size, kind) = (word(at) as u64, &bytes[at + 4..at + 8]);
+            let (size, header) = match size {
+                0 => ((end - at) as u64, 8usize),
+                1 if at + 16 <= end => (
+                    u64::from_be_bytes(bytes[at + 8..at + 16].try_into().expect("eight bytes")),
+                    16,
+                ),
+                _ => (size, 8),
+            };
+            if size < header as u64 || size > (end - at) as u64 {
+                return false;
+            }
+            let box_end = at + size as usize;
+            let children = match kind {
+                // A full box: version and flags before its children.
+                b"meta" => Some(at + header + 4),
+                b"iprp" | b"ipco" => Some(at + header),
+                _ => None,
+            };
+            if let Some(first) = children
+                && (first > box_end || !fit(bytes, first, box_end))
+            {
+                return false;
+            }
+            at = box_end;
+        }
+        true
+    }
+    fit(bytes, 0, bytes.len())
 }
 
 /// Decodes one AV1 still picture, refusing frames over `limit` pixels.
@@ -196,6 +241,26 @@ fn corrupt(detail: impl std::fmt::Display) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_box_claiming_more_than_its_container_holds_is_refused() {
+        let mut file = b"\0\0\0\x10ftypavif\0\0\0\0".to_vec();
+        // meta (full box) holding one 12-byte box, then one claiming 4 GB.
+        let mut meta = b"\0\0\0\0".to_vec();
+        meta.extend(b"\0\0\0\x0Cpitm\0\0\0\x01");
+        meta.extend(b"\xFF\xAF\0\0iloc");
+        file.extend(((meta.len() + 8) as u32).to_be_bytes());
+        file.extend(b"meta");
+        file.extend(&meta);
+        assert!(!boxes_fit(&file));
+        // The same meta without the oversized box fits.
+        let fitting = &meta[..16];
+        let mut file = b"\0\0\0\x10ftypavif\0\0\0\0".to_vec();
+        file.extend(((fitting.len() + 8) as u32).to_be_bytes());
+        file.extend(b"meta");
+        file.extend(fitting);
+        assert!(boxes_fit(&file));
+    }
 
     #[test]
     fn avif_is_known_by_its_major_or_a_compatible_brand() {
