@@ -81,6 +81,9 @@ pub(super) fn decode(
         return Ok(Some((DynamicImage::ImageLuma8(gray), orientation)));
     }
     let pixels = if crate_decodes(&samples) {
+        // The pixel limit is checked above; the decoder's own buffer limit (256 MiB) would
+        // refuse a large float picture the limit allows.
+        let mut decoder = decoder.with_limits(decoding_limits(max_pixels));
         let result = decoder.read_image().map_err(corrupt)?;
         let per_pixel = match samples.photometric {
             6 => 3,
@@ -141,6 +144,18 @@ fn samples_of<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Opt
     })
 }
 
+/// Room for `max_pixels` pixels of the widest samples (four of 64 bits), or no limit.
+fn decoding_limits(max_pixels: u64) -> tiff::decoder::Limits {
+    if max_pixels == 0 {
+        return tiff::decoder::Limits::unlimited();
+    }
+    let mut limits = tiff::decoder::Limits::default();
+    let room = usize::try_from(max_pixels.saturating_mul(32)).unwrap_or(usize::MAX);
+    limits.decoding_buffer_size = limits.decoding_buffer_size.max(room);
+    limits.intermediate_buffer_size = limits.intermediate_buffer_size.max(room);
+    limits
+}
+
 /// Whether the `image` crate reads these samples (then imgpar's usual TIFF path does).
 fn image_crate_reads(s: &Samples) -> bool {
     match (s.photometric, s.format, s.bits) {
@@ -158,7 +173,7 @@ fn crate_decodes(s: &Samples) -> bool {
     }
     let whole_bytes = matches!(s.bits, 8 | 16 | 32 | 64);
     match s.photometric {
-        0 | 1 => whole_bytes || (s.bits < 8 && s.samples_per_pixel == 1),
+        0 | 1 => whole_bytes || ((1..8).contains(&s.bits) && s.samples_per_pixel == 1),
         2 => whole_bytes,
         6 => s.bits == 8 && (s.compression == 7 || s.subsampling == (1, 1)),
         _ => false,
