@@ -395,8 +395,9 @@ mod tests {
                 "0001-x-2",
                 "b.gif.png",
             ]);
-            let extensions =
-                prop::sample::select(vec![".png", ".gif", ".jpg", ".PNG", ".webp", ".jpeg", ""]);
+            let extensions = prop::sample::select(vec![
+                ".png", ".gif", ".jpg", ".PNG", ".webp", ".jpeg", ".avif", "",
+            ]);
             (stems, extensions).prop_map(|(s, e)| format!("{s}{e}"))
         }
 
@@ -412,6 +413,8 @@ mod tests {
                 FormatChoice::Same,
                 FormatChoice::Fixed(OutputFormat::Png),
                 FormatChoice::Fixed(OutputFormat::Jpeg),
+                FormatChoice::Fixed(OutputFormat::Webp),
+                FormatChoice::Fixed(OutputFormat::Avif),
             ])
         }
 
