@@ -32,15 +32,7 @@ pub fn to_gray(image: DynamicImage) -> DynamicImage {
 /// clipped to 0..1 (brighter than diffuse white is white), encoded with the sRGB transfer
 /// curve, rounded to 8 bits, then BT.601 luma as for any other image.
 fn float_to_gray(image: DynamicImage) -> DynamicImage {
-    let encode = |v: f32| -> u8 {
-        let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
-        let srgb = if v <= 0.003_130_8 {
-            12.92 * v
-        } else {
-            1.055 * v.powf(1.0 / 2.4) - 0.055
-        };
-        (srgb * 255.0).round() as u8
-    };
+    let encode = linear_to_srgb8;
     let rgba = image.into_rgba32f();
     let (width, height) = rgba.dimensions();
     let pixels: Vec<u8> = rgba
@@ -56,6 +48,18 @@ fn float_to_gray(image: DynamicImage) -> DynamicImage {
         .collect();
     let rgba8 = RgbaImage::from_raw(width, height, pixels).expect("four bytes per pixel");
     DynamicImage::ImageLumaA8(rgba_to_luma_alpha(&rgba8))
+}
+
+/// A linear-light value to 8-bit sRGB: clipped to 0..1 (NaN is black), the sRGB transfer
+/// curve, rounded. The one rule for every floating-point input.
+pub(super) fn linear_to_srgb8(v: f32) -> u8 {
+    let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+    let srgb = if v <= 0.003_130_8 {
+        12.92 * v
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    };
+    (srgb * 255.0).round() as u8
 }
 
 fn rgb_to_luma(rgb: &RgbImage) -> GrayImage {

@@ -232,21 +232,13 @@ enum Level {
 }
 
 impl Level {
-    /// The 8-bit gamma-encoded value: linear light through the sRGB curve, as for
-    /// HDR and OpenEXR inputs.
+    /// The 8-bit gamma-encoded value: linear light through the sRGB curve, by the same
+    /// rule as HDR and OpenEXR inputs.
     fn to_u8(self) -> u8 {
-        let encoded = match self {
-            Level::Encoded(v) => v,
-            Level::Linear(v) => {
-                let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
-                if v <= 0.003_130_8 {
-                    12.92 * v
-                } else {
-                    1.055 * v.powf(1.0 / 2.4) - 0.055
-                }
-            }
-        };
-        (encoded.clamp(0.0, 1.0) * 255.0).round() as u8
+        match self {
+            Level::Encoded(v) => (v.clamp(0.0, 1.0) * 255.0).round() as u8,
+            Level::Linear(v) => super::gray::linear_to_srgb8(v as f32),
+        }
     }
 }
 
