@@ -2,9 +2,9 @@
 //! Rust, no assembly, so it builds with plain `cargo build`; its Rust API lets a panic on a
 //! damaged file reach the panic guard as one failed image). The gray is the picture's own
 //! luma plane (Y), range-expanded to 0..255; pictures stored as RGB (the identity matrix)
-//! are turned to BT.601 luma like any RGB picture. An alpha item is kept.
+//! are turned to BT.601 luma like any RGB picture. An alpha item is kept. The item's crop,
+//! rotation and mirroring are applied.
 
-use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage};
 use rav1d_safe::{ColorRange, Decoder, Frame, MatrixCoefficients, PixelLayout, Planes, Settings};
 
@@ -73,12 +73,16 @@ pub(super) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
             DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, gray).ok_or_else(short)?)
         }
     };
-    let image = super::gray::to_gray(image);
-    Ok(Decoded::turned(
-        image,
-        Orientation::NoTransforms,
-        (width, height),
-    ))
+    // Orientation and crop live in the item's properties (`irot`, `imir`, `clap`), not EXIF.
+    let transforms = super::avif_props::primary_transforms(bytes, width, height);
+    let mut image = super::avif_props::apply(super::gray::to_gray(image), &transforms);
+    let turned = transforms
+        .iter()
+        .any(|t| !matches!(t, super::avif_props::Transform::Crop { .. }));
+    if !turned && let Some(orientation) = super::avif_props::xmp_orientation(bytes) {
+        image.apply_orientation(orientation);
+    }
+    Ok(Decoded::whole(image, (width, height)))
 }
 
 /// Whether every box at the top level, in `meta`, `iprp` and `ipco` ends inside the box (or

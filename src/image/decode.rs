@@ -50,6 +50,11 @@ pub fn decode_hinted(
         let size = (image.width(), image.height());
         return Ok(upright_gray(image, Orientation::NoTransforms, size));
     }
+    if extension.is_some_and(|e| e.eq_ignore_ascii_case("dib"))
+        && super::bmp::is_headerless_dib(bytes)
+    {
+        return decode_hinted(&super::bmp::with_file_header(bytes), spec, Some("bmp"));
+    }
     let tga = extension.and_then(ImageFormat::from_extension) == Some(ImageFormat::Tga);
     let format = match sniff(bytes, extension) {
         Err(_) if tga => ImageFormat::Tga,
@@ -80,12 +85,43 @@ pub fn decode_hinted(
             super::png_rows::decode(Cursor::new(&repaired[..]), spec)
         }
         ImageFormat::Bmp => {
-            super::repair::bmp_pixels_after_palette(bytes)?;
-            decode_generic(bytes, format, max_pixels)
+            let bytes = super::bmp::lenient(bytes);
+            super::repair::bmp_pixels_after_palette(&bytes)?;
+            match super::bmp::decode_rle(&bytes, max_pixels)? {
+                Some(image) => {
+                    let size = (image.width(), image.height());
+                    Ok(upright_gray(image, Orientation::NoTransforms, size))
+                }
+                None => decode_generic(&bytes, format, max_pixels),
+            }
         }
-        ImageFormat::Ico if is_cursor(bytes) => {
-            decode_generic(&cursor_as_icon(bytes), format, max_pixels)
+        ImageFormat::Tga => {
+            let whole = || decode_full(bytes, format, max_pixels).map(|(image, _)| image);
+            match super::tga::decode(bytes, max_pixels, whole)? {
+                Some(image) => {
+                    let size = (image.width(), image.height());
+                    Ok(upright_gray(image, Orientation::NoTransforms, size))
+                }
+                None => decode_generic(bytes, format, max_pixels),
+            }
         }
+        ImageFormat::Dds => {
+            let image = super::dds::decode(bytes, max_pixels)?;
+            let size = (image.width(), image.height());
+            Ok(upright_gray(image, Orientation::NoTransforms, size))
+        }
+        ImageFormat::Ico => {
+            let icon = super::ico::directory_from_bitmaps(bytes);
+            match super::ico::is_cursor(&icon) {
+                true => decode_generic(&super::ico::cursor_as_icon(&icon), format, max_pixels),
+                false => decode_generic(&icon, format, max_pixels),
+            }
+        }
+        ImageFormat::Qoi => decode_generic(
+            &super::repair::qoi_with_end_marker(bytes),
+            format,
+            max_pixels,
+        ),
         _ => decode_generic(bytes, format, max_pixels),
     }
 }
@@ -180,7 +216,7 @@ pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
     if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
         return Some(ImageFormat::Tiff);
     }
-    if is_cursor(bytes) {
+    if super::ico::is_cursor(bytes) {
         return Some(ImageFormat::Ico);
     }
     image::guess_format(bytes).ok()
@@ -199,40 +235,6 @@ pub fn is_beyond_image_crate(bytes: &[u8]) -> bool {
         || super::jpeg2000::is_jpeg2000(bytes)
         || super::avif::is_avif(bytes)
         || super::pfm::is_pfm(bytes)
-}
-
-/// A Windows cursor: an icon directory of type 2 with at least one entry, whose first
-/// entry has its reserved byte zero and its image after the directory (an uncompressed TGA
-/// can start with the same four bytes).
-fn is_cursor(bytes: &[u8]) -> bool {
-    let le32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let count = bytes
-        .get(4..6)
-        .map_or(0, |n| u32::from(u16::from_le_bytes([n[0], n[1]])));
-    bytes.starts_with(&[0, 0, 2, 0])
-        && count > 0
-        && bytes.get(9) == Some(&0)
-        && le32(18).is_some_and(|offset| offset >= 6 + 16 * count)
-}
-
-/// A cursor's bytes as an icon the `image` crate reads: its hotspot fields (where an icon
-/// has planes and bit depth) zeroed, so that the largest entry is chosen, not the one
-/// with the lowest hotspot.
-fn cursor_as_icon(bytes: &[u8]) -> Vec<u8> {
-    let mut icon = bytes.to_vec();
-    icon[2] = 1;
-    let count = usize::from(u16::from_le_bytes([bytes[4], bytes[5]]));
-    for entry in 0..count {
-        let fields = 6 + entry * 16 + 4;
-        if let Some(hotspot) = icon.get_mut(fields..fields + 4) {
-            hotspot.fill(0);
-        }
-    }
-    icon
 }
 
 /// Recognises the image format from the first bytes of the file; when they say nothing
@@ -367,23 +369,5 @@ fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
         ImageFormat::Qoi => Some((be(4)?, be(8)?)),
         ImageFormat::Farbfeld => Some((be(8)?, be(12)?)),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_is_told_from_a_tga_that_starts_alike() {
-        // One 16x16 entry, hotspot (7, 9), 40 bytes of image at offset 22.
-        let mut cursor = vec![0, 0, 2, 0, 1, 0, 16, 16, 0, 0, 7, 0, 9, 0];
-        cursor.extend(40u32.to_le_bytes());
-        cursor.extend(22u32.to_le_bytes());
-        assert!(is_cursor(&cursor));
-        assert_eq!(guess_format(&cursor), Some(ImageFormat::Ico));
-        // An uncompressed true-colour TGA with colour map fields that are not zero.
-        let tga = [0, 0, 2, 0, 4, 0, 24, 0, 0, 0, 0, 0, 64, 0, 48, 0, 24, 0x20];
-        assert!(!is_cursor(&tga));
     }
 }

@@ -3,12 +3,17 @@
 
 mod avif;
 mod avif_encode;
+mod avif_props;
+mod bmp;
+mod dds;
+mod dds_masks;
 pub mod decode;
 mod decoded;
 pub use decoded::Decoded;
 pub mod encode;
 mod gif_frame;
 pub mod gray;
+mod ico;
 mod jpeg;
 mod jpeg2000;
 mod jxl;
@@ -17,6 +22,7 @@ mod png_rows;
 mod repair;
 pub mod resize;
 mod shrink;
+mod tga;
 mod tiff_chunks;
 mod tiff_fax;
 mod tiff_layout;

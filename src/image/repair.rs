@@ -1,7 +1,8 @@
-//! Files whose bytes the decoders would read as a different picture: a PNG whose tRNS
-//! colour is out of range for its bit depth (so no pixel would match it), and a BMP whose
-//! pixel data offset points into its own colour table. The first is repaired the way
-//! Pillow reads it; the second is refused with the reason.
+//! Files whose bytes the decoders would read as a different picture, or refuse: a PNG whose
+//! tRNS colour is out of range for its bit depth (so no pixel would match it), a BMP whose
+//! pixel data offset points into its own colour table, a QOI without its end marker. The
+//! first and last are repaired the way Pillow reads them; the second is refused with the
+//! reason.
 
 use std::borrow::Cow;
 
@@ -111,4 +112,42 @@ pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), Failure> {
         .into());
     }
     Ok(())
+}
+
+/// A QOI whose data holds every pixel but lacks the 8-byte end marker, with the marker put
+/// back (the `qoi` crate reads past the last pixel for it). A file whose data ends before
+/// its last pixel is left as it is, to fail as truncated.
+pub(super) fn qoi_with_end_marker(bytes: &[u8]) -> Cow<'_, [u8]> {
+    const END: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 1];
+    let (Some(width), Some(height)) = (bytes.get(4..8), bytes.get(8..12)) else {
+        return Cow::Borrowed(bytes);
+    };
+    let pixels = |b: &[u8]| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let wanted = pixels(width) * pixels(height);
+    if bytes.ends_with(&END) || bytes.len() < 14 {
+        return Cow::Borrowed(bytes);
+    }
+    // Count the pixels the operations give, by their lengths alone.
+    let (mut at, mut decoded) = (14, 0u64);
+    while decoded < wanted && at < bytes.len() {
+        let op = bytes[at];
+        let (length, count) = match op {
+            0xfe => (4, 1),
+            0xff => (5, 1),
+            _ if op >> 6 == 3 => (1, u64::from(op & 0x3f) + 1),
+            _ if op >> 6 == 2 => (2, 1),
+            _ => (1, 1),
+        };
+        if at + length > bytes.len() {
+            break;
+        }
+        at += length;
+        decoded += count;
+    }
+    if decoded < wanted {
+        return Cow::Borrowed(bytes);
+    }
+    let mut whole = bytes[..at].to_vec();
+    whole.extend(END);
+    Cow::Owned(whole)
 }

@@ -212,3 +212,11 @@ pub fn record_of<'a>(report: &'a serde_json::Value, suffix: &str) -> &'a serde_j
         .find(|r| r["input"].as_str().unwrap().ends_with(suffix))
         .unwrap_or_else(|| panic!("no record for {suffix}: {report}"))
 }
+
+/// A scratch folder with an empty `in` folder inside it, for a test to write its inputs.
+pub fn scratch_with_input() -> (tempfile::TempDir, PathBuf) {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    (scratch, input)
+}

@@ -1,0 +1,105 @@
+//! Icons and cursors as the `image` crate reads them: a cursor (type 2) is told from a TGA
+//! that starts alike and handed over as an icon, and a directory that disagrees with the
+//! bitmaps it holds is put right from them.
+
+use std::borrow::Cow;
+
+/// A Windows cursor: an icon directory of type 2 with at least one entry, whose first
+/// entry has its reserved byte zero and its image after the directory (an uncompressed TGA
+/// can start with the same four bytes).
+pub(super) fn is_cursor(bytes: &[u8]) -> bool {
+    let le32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let count = bytes
+        .get(4..6)
+        .map_or(0, |n| u32::from(u16::from_le_bytes([n[0], n[1]])));
+    bytes.starts_with(&[0, 0, 2, 0])
+        && count > 0
+        && bytes.get(9) == Some(&0)
+        && le32(18).is_some_and(|offset| offset >= 6 + 16 * count)
+}
+
+/// A cursor's bytes as an icon the `image` crate reads: its hotspot fields (where an icon
+/// has planes and bit depth) zeroed, so that the largest entry is chosen, not the one
+/// with the lowest hotspot.
+pub(super) fn cursor_as_icon(bytes: &[u8]) -> Vec<u8> {
+    let mut icon = bytes.to_vec();
+    icon[2] = 1;
+    let count = usize::from(u16::from_le_bytes([bytes[4], bytes[5]]));
+    for entry in 0..count {
+        let fields = 6 + entry * 16 + 4;
+        if let Some(hotspot) = icon.get_mut(fields..fields + 4) {
+            hotspot.fill(0);
+        }
+    }
+    icon
+}
+
+/// An icon or cursor whose directory disagrees with the bitmaps it holds, as the `image`
+/// crate would refuse it, with the directory put right from each bitmap's own header: the
+/// entry's width and height (a bitmap's header counts its mask rows too, so its height is
+/// twice the picture's), and its byte count when that is too small for the bitmap.
+pub(super) fn directory_from_bitmaps(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let le = |b: &[u8], at: usize, n: usize| {
+        b.get(at..at + n)
+            .map(|s| s.iter().rev().fold(0u64, |v, &x| v << 8 | u64::from(x)))
+    };
+    let count = le(bytes, 4, 2).unwrap_or(0) as usize;
+    let mut fixed = Cow::Borrowed(bytes);
+    for entry in 0..count {
+        let at = 6 + 16 * entry;
+        let (Some(size), Some(offset)) = (le(bytes, at + 8, 4), le(bytes, at + 12, 4)) else {
+            break;
+        };
+        let bitmap = offset as usize;
+        if le(bytes, bitmap, 4) != Some(40) {
+            continue;
+        }
+        let (Some(width), Some(height), Some(bits)) = (
+            le(bytes, bitmap + 4, 4),
+            le(bytes, bitmap + 8, 4),
+            le(bytes, bitmap + 14, 2),
+        ) else {
+            continue;
+        };
+        let (width, height) = (width as usize, height as usize / 2);
+        if width == 0 || height == 0 || width > 256 || height > 256 || bits == 0 || bits > 32 {
+            continue;
+        }
+        let colours = if bits <= 8 { 4usize << bits } else { 0 };
+        let rows = |bits: usize| (width * bits).div_ceil(32) * 4 * height;
+        let needed = 40 + colours + rows(bits as usize) + rows(1);
+        let entry_size = [width as u8, height as u8];
+        if bytes[at..at + 2] != entry_size {
+            fixed.to_mut()[at..at + 2].copy_from_slice(&entry_size);
+        }
+        if (size as usize) < needed && bitmap + needed <= bytes.len() {
+            fixed.to_mut()[at + 8..at + 12].copy_from_slice(&(needed as u32).to_le_bytes());
+        }
+    }
+    fixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_is_told_from_a_tga_that_starts_alike() {
+        // One 16x16 entry, hotspot (7, 9), 40 bytes of image at offset 22.
+        let mut cursor = vec![0, 0, 2, 0, 1, 0, 16, 16, 0, 0, 7, 0, 9, 0];
+        cursor.extend(40u32.to_le_bytes());
+        cursor.extend(22u32.to_le_bytes());
+        assert!(is_cursor(&cursor));
+        assert_eq!(
+            super::super::decode::guess_format(&cursor),
+            Some(image::ImageFormat::Ico)
+        );
+        // An uncompressed true-colour TGA with colour map fields that are not zero.
+        let tga = [0, 0, 2, 0, 4, 0, 24, 0, 0, 0, 0, 0, 64, 0, 48, 0, 24, 0x20];
+        assert!(!is_cursor(&tga));
+    }
+}
