@@ -133,6 +133,21 @@ fn default_avif_speed() -> u8 {
     8
 }
 
+/// What a run writing to an object store does when the store ignores create-only writes
+/// (`If-None-Match: *`), as the write probe before the first image finds out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum UnconditionalStore {
+    /// Refuse to start (exit 2), naming the store: two racing tasks could both write an
+    /// object and both report it converted.
+    #[default]
+    Refuse,
+    /// Go on, with a warning in the report: existing outputs are found by the listing
+    /// made at the start only, so a task racing on the same outputs may replace one.
+    Listing,
+}
+
 /// How the batch is scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -214,6 +229,8 @@ pub struct RunConfig {
     pub async_settings: AsyncSettings,
     /// The share of the plan this run takes, and what chose it; `None` takes it all.
     pub shard: Option<ShardChoice>,
+    /// What to do when the output store ignores create-only writes.
+    pub unconditional_store: UnconditionalStore,
 }
 
 impl RunConfig {
@@ -230,6 +247,7 @@ impl RunConfig {
             limits: WorkerLimits::default(),
             async_settings: AsyncSettings::default(),
             shard: None,
+            unconditional_store: UnconditionalStore::default(),
         }
     }
 

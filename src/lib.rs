@@ -51,7 +51,7 @@ pub mod worker;
 
 pub use config::{
     AsyncSettings, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
-    WorkerLimits,
+    UnconditionalStore, WorkerLimits,
 };
 pub use error::Error;
 pub use events::{Event, Observer, Unobserved};

@@ -2,7 +2,7 @@
 //! folder, runs the images in the chosen mode and adds up the report. It never prints and
 //! writes nothing but the images (and the temporary files of their atomic writes).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::{FormatChoice, Mode, RunConfig, Spec};
 use crate::error::Error;
 use crate::events::{Collector, Event, Observer, Unobserved};
-use crate::report::{Record, RunMeasures, RunReport, ShardRecord};
+use crate::report::{PlanIdentity, Record, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
 use crate::store::{self, ObjectUrl};
 use crate::{exec, output, plan, usage};
@@ -145,14 +145,18 @@ impl Run {
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
         let mut plan = self.plan()?;
-        prepare_output(&config.output, &self.spec).map_err(Error::Output)?;
+        let warnings = prepare_output(config, &self.spec).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
-            if ObjectUrl::from_path(path).is_some() {
-                continue;
-            }
-            output::check_creatable(path)
-                .map_err(|e| Error::ResultFile(format!("cannot write the {what} {e}")))?;
+            let checked = match ObjectUrl::from_path(path) {
+                Some(url) => url.and_then(|url| {
+                    store::probe_result_file(&url, &self.spec.fetch)
+                        .map_err(|e| format!("at {url}: {e}"))
+                }),
+                None => output::check_creatable(path),
+            };
+            checked.map_err(|e| Error::ResultFile(format!("cannot write the {what} {e}")))?;
         }
+        let identity = self.identity(&plan);
         let planned = plan.jobs.len() + plan.problems.len();
         observer.event(Event::Planned { images: planned });
 
@@ -191,6 +195,8 @@ impl Run {
             })
             .collect();
         report.shard = self.shard_record(plan.whole, planned);
+        report.plan = Some(identity);
+        report.warnings = warnings;
         Ok(report)
     }
 
@@ -200,6 +206,7 @@ impl Run {
         let plan = self.plan()?;
         let planned = plan.jobs.len() + plan.problems.len();
         Ok(DryRun {
+            plan: self.identity(&plan),
             shard: self.shard_record(plan.whole, planned),
             images: plan
                 .jobs
@@ -207,6 +214,7 @@ impl Run {
                 .map(|job| PlannedImage {
                     input: job.input.to_string(),
                     output: job.output.display().to_string(),
+                    refused: refused_by_name(&job.input.to_string()),
                 })
                 .collect(),
             problems: plan
@@ -235,6 +243,23 @@ impl Run {
         .map_err(Error::Input)
     }
 
+    /// The identity of the whole plan `plan` was taken from, with this run's output and
+    /// conversion settings.
+    fn identity(&self, plan: &plan::Plan) -> PlanIdentity {
+        let output = &self.config.output;
+        let output = match ObjectUrl::from_path(output) {
+            Some(Ok(url)) => url.to_string(),
+            // Made absolute, so that tasks started in other folders agree.
+            _ => std::fs::canonicalize(output)
+                .or_else(|_| std::path::absolute(output))
+                .unwrap_or_else(|_| output.clone())
+                .display()
+                .to_string(),
+        };
+        let settings = PlanIdentity::settings_of(&self.spec, self.config.format);
+        PlanIdentity::new(plan.whole, plan.digest, output, settings)
+    }
+
     fn shard_record(&self, whole: usize, planned: usize) -> Option<ShardRecord> {
         self.config.shard.as_ref().map(|choice| ShardRecord {
             index: choice.shard.index,
@@ -249,6 +274,8 @@ impl Run {
 /// What [`Run::dry_run`] found: the plan of this run, nothing converted.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRun {
+    /// The identity of the whole plan (as a run's report gives it).
+    pub plan: PlanIdentity,
     /// The shard taken, if any, with the plan's size and this shard's.
     pub shard: Option<ShardRecord>,
     /// Each image this run would convert, in plan order.
@@ -266,6 +293,22 @@ pub struct PlannedImage {
     pub input: String,
     /// Where its output would be written.
     pub output: String,
+    /// Why it will fail unread, when its name alone says so (a camera RAW file, a format
+    /// imgpar names but does not read); a file named like an image is read to know more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+/// Why an input named `name` fails unread, going by its extension alone.
+fn refused_by_name(name: &str) -> Option<String> {
+    use crate::image::unsupported;
+    let extension = std::path::Path::new(name.rsplit('/').next()?)
+        .extension()?
+        .to_str()?;
+    unsupported::raw_refusal(extension).or_else(|| {
+        unsupported::format_of_extension(extension)
+            .map(|kind| format!("{kind} files are not supported"))
+    })
 }
 
 /// An input of a [`DryRun`] that already fails.
@@ -278,19 +321,44 @@ pub struct PlannedProblem {
 }
 
 /// Creates the output folder and proves it writable before any image is touched (for a
-/// bucket prefix: lists it), so an unusable output stops the run once instead of failing
-/// every image. Temporary files an
-/// earlier, killed run left there are removed.
-fn prepare_output(output: &Path, spec: &Spec) -> Result<(), String> {
+/// bucket prefix: lists it, and puts a probe object twice, create-only, to prove that the
+/// credentials can write and that the store keeps create-only writes create-only), so an
+/// unusable output stops the run once instead of failing every image. Temporary files an
+/// earlier, killed run left there are removed. Returns what is worth a warning.
+fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
+    let output = &config.output;
     if let Some(root) = ObjectUrl::from_path(output) {
         // Objects are written whole in one request: no folder, no temporary files. The
         // prefix is listed once (what is there already is known from then on), which
         // also proves the bucket reachable.
         let root = root?;
         let probe = root.join(".imgpar-probe");
-        return store::output_exists_blocking(&root, &probe, &spec.fetch)
-            .map(drop)
-            .map_err(|e| format!("output {root} cannot be used: {e}"));
+        store::output_exists_blocking(&root, &probe, &spec.fetch)
+            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
+        let (create_only, leftover) = store::probe_writes(&root, &spec.fetch)
+            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
+        let mut warnings: Vec<String> = leftover.into_iter().collect();
+        let needs_create_only = spec.existing != crate::ExistingOutput::Overwrite;
+        if create_only == store::CreateOnly::Ignored && needs_create_only {
+            let ignored = format!(
+                "the store of {root} ignores create-only writes (If-None-Match): an object \
+                 written by a racing task can be replaced, and both tasks report it converted"
+            );
+            match config.unconditional_store {
+                crate::UnconditionalStore::Refuse => {
+                    return Err(format!(
+                        "{ignored}. Use a store that honours conditional writes, or go on with \
+                         --unconditional-store listing (existing outputs are then those the \
+                         listing at the start found)"
+                    ));
+                }
+                crate::UnconditionalStore::Listing => warnings.push(format!(
+                    "{ignored}; going on as --unconditional-store listing asks: existing \
+                     outputs are those the listing at the start found"
+                )),
+            }
+        }
+        return Ok(warnings);
     }
     std::fs::create_dir_all(output)
         .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
@@ -299,5 +367,5 @@ fn prepare_output(output: &Path, spec: &Spec) -> Result<(), String> {
         .map(drop)
         .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
     output::remove_leftover_temp_files(output);
-    Ok(())
+    Ok(Vec::new())
 }

@@ -175,11 +175,15 @@ impl Engine {
             .ok_or(())
             .and_then(|position| Shard::new(position, count).map_err(drop))
             .map_err(|()| {
+                let last = count.saturating_sub(1);
+                let why = match self.min {
+                    // Only Slurm numbers its tasks with a start and a step.
+                    Some(_) => "arrays with gaps (such as --array=1,2,9) cannot say the shard",
+                    None => "the index must be below the array's size",
+                };
                 format!(
-                    "{source} gives task {id} of {count}, which is no position in 0 to {}: \
-                     arrays with gaps (such as --array=1,2,9) cannot say the shard; give it \
-                     with --shard I/N",
-                    count.saturating_sub(1)
+                    "{source} gives task {id} of {count}, which is no position in 0 to \
+                     {last}: {why}; give it with --shard I/N"
                 )
             })?;
         Ok(Some(ShardChoice { shard, source }))

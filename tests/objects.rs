@@ -1,11 +1,12 @@
-//! Object storage in and out, against a real S3-compatible server (moto) on 127.0.0.1:
-//! a bucket prefix converts exactly like its local copy in every mode, existing objects
-//! are handled like existing files, overlapping prefixes are refused, and the eight tasks
-//! of an array job write exactly what one unsharded run writes, however often re-run.
+//! Object storage in and out, against real servers on 127.0.0.1, the same suite on S3
+//! (moto) and Azure Blob Storage (Azurite): a bucket prefix converts exactly like its
+//! local copy in every mode, existing objects are handled like existing files, racing
+//! runs write each object once, overlapping prefixes are refused, and the eight tasks of
+//! an array job write exactly what one unsharded run writes, however often re-run.
 
 mod common;
-#[path = "common/moto.rs"]
-mod moto;
+#[path = "common/stores.rs"]
+mod stores;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,10 +14,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{ENGINE_VARIABLES, all_bytes, fixtures, imgpar, imgpar_unsharded};
-use moto::{Moto, folder_as_objects};
+use stores::{StoreServer, folder_as_objects};
 
-/// imgpar pointed at `moto`, with no engine variables of its own.
-fn imgpar_on(moto: &Moto) -> assert_cmd::Command {
+/// imgpar pointed at the server `moto`, with no engine variables of its own.
+fn imgpar_on(moto: &StoreServer) -> assert_cmd::Command {
     let mut cmd = imgpar_unsharded();
     moto.point(&mut cmd);
     cmd
@@ -24,7 +25,7 @@ fn imgpar_on(moto: &Moto) -> assert_cmd::Command {
 
 /// imgpar as a plain process (to run several at once, or kill one), pointed at `moto`,
 /// with no engine variables of its own.
-fn imgpar_process(moto: &Moto) -> std::process::Command {
+fn imgpar_process(moto: &StoreServer) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgpar"));
     for variable in ENGINE_VARIABLES {
         cmd.env_remove(variable);
@@ -33,18 +34,40 @@ fn imgpar_process(moto: &Moto) -> std::process::Command {
     cmd
 }
 
-#[test]
-fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode() {
-    let moto = Moto::start();
+/// The suite, once a server: every test below runs on S3 and on Azure.
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {
+        mod s3 {
+            $(#[test] fn $test() { super::$test(&super::StoreServer::moto()); })*
+        }
+        mod azure {
+            $(#[test] fn $test() { super::$test(&super::StoreServer::azurite()); })*
+        }
+    };
+}
+
+on_every_store!(
+    a_bucket_prefix_converts_like_its_local_copy_in_every_mode,
+    existing_objects_are_failures_skips_or_replaced_as_asked,
+    two_runs_racing_on_the_same_outputs_write_each_object_once,
+    overlapping_prefixes_are_refused_before_anything_is_written,
+    eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun,
+);
+
+fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode(moto: &StoreServer) {
     moto.bucket("photos");
     moto.put_all("photos", folder_as_objects(&fixtures("images"), "in"));
     let local = common::convert(&fixtures("images"), &[]);
     let expected = all_bytes(local.path());
     for mode in ["sequential", "threaded", "async", "process"] {
-        imgpar_on(&moto)
-            .args(["s3://photos/in", &format!("s3://photos/out-{mode}")])
+        imgpar_on(moto)
+            .args([
+                moto.url("photos", "in"),
+                moto.url("photos", &format!("out-{mode}")),
+            ])
             .args(["--mode", mode])
-            .args(["--report", &format!("s3://photos/reports/{mode}.json")])
+            .arg("--report")
+            .arg(moto.url("photos", &format!("reports/{mode}.json")))
             .assert()
             .success();
         assert_eq!(
@@ -67,14 +90,12 @@ fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode() {
     }
 }
 
-#[test]
-fn existing_objects_are_failures_skips_or_replaced_as_asked() {
-    let moto = Moto::start();
+fn existing_objects_are_failures_skips_or_replaced_as_asked(moto: &StoreServer) {
     moto.bucket("photos");
     moto.put_all("photos", folder_as_objects(&fixtures("orientation"), "in"));
     let run = |extra: &[&str]| {
-        imgpar_on(&moto)
-            .args(["s3://photos/in", "s3://photos/out"])
+        imgpar_on(moto)
+            .args([moto.url("photos", "in"), moto.url("photos", "out")])
             .args(extra)
             .assert()
     };
@@ -96,13 +117,9 @@ fn existing_objects_are_failures_skips_or_replaced_as_asked() {
     assert_eq!(moto.objects("photos", "out"), written);
 
     // Object reads are capped like downloads.
-    imgpar_on(&moto)
-        .args([
-            "s3://photos/in",
-            "s3://photos/capped",
-            "--max-download",
-            "1K",
-        ])
+    imgpar_on(moto)
+        .args([moto.url("photos", "in"), moto.url("photos", "capped")])
+        .args(["--max-download", "1K"])
         .assert()
         .code(1)
         .stderr(predicates::str::contains(
@@ -111,17 +128,17 @@ fn existing_objects_are_failures_skips_or_replaced_as_asked() {
     assert!(moto.keys("photos", "capped").is_empty());
 }
 
-#[test]
-fn two_runs_racing_on_the_same_outputs_write_each_object_once() {
-    let (moto, pictures) = moto_with_pictures("photos");
+fn two_runs_racing_on_the_same_outputs_write_each_object_once(moto: &StoreServer) {
+    let pictures = with_pictures(moto, "photos");
     let reports = tempfile::tempdir().unwrap();
     // Both list the empty output prefix first, so both try every image: the create-only
     // writes decide, key by key.
     let racers: Vec<_> = ["a", "b"]
         .iter()
         .map(|name| {
-            imgpar_process(&moto)
-                .args(["s3://photos/in", "s3://photos/out", "--skip-existing", "-q"])
+            imgpar_process(moto)
+                .args([moto.url("photos", "in"), moto.url("photos", "out")])
+                .args(["--skip-existing", "-q"])
                 .args(["--mode", "async", "--report"])
                 .arg(reports.path().join(format!("{name}.json")))
                 .spawn()
@@ -146,30 +163,29 @@ fn two_runs_racing_on_the_same_outputs_write_each_object_once() {
     assert_eq!(moto.objects("photos", "out"), all_bytes(alone.path()));
 }
 
-#[test]
-fn overlapping_prefixes_are_refused_before_anything_is_written() {
-    let moto = Moto::start();
+fn overlapping_prefixes_are_refused_before_anything_is_written(moto: &StoreServer) {
     moto.bucket("photos");
     moto.put_all("photos", folder_as_objects(&fixtures("orientation"), "in"));
-    for output in ["s3://photos/in/out", "s3://photos", "s3://photos/in"] {
-        imgpar_on(&moto)
-            .args(["s3://photos/in", output])
+    for output in ["in/out", "", "in"] {
+        imgpar_on(moto)
+            .args([moto.url("photos", "in"), moto.url("photos", output)])
             .assert()
             .code(2)
             .stderr(predicates::str::contains("overlaps"));
     }
     assert_eq!(moto.objects("photos", "in").len(), 8);
     // A bucket that is not there stops the run before any image, naming it.
-    imgpar_on(&moto)
-        .args(["s3://photos/in", "s3://no-such-bucket/out"])
+    let missing = moto.url("no-such-bucket", "out");
+    imgpar_on(moto)
+        .args([moto.url("photos", "in"), missing.clone()])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains(
-            "s3://no-such-bucket/out cannot be used",
-        ));
+        .stderr(predicates::str::contains(format!(
+            "{missing} cannot be used"
+        )));
     // A neighbour whose name merely starts the same is not inside.
-    imgpar_on(&moto)
-        .args(["s3://photos/in", "s3://photos/input-thumbs"])
+    imgpar_on(moto)
+        .args([moto.url("photos", "in"), moto.url("photos", "input-thumbs")])
         .assert()
         .success();
 }
@@ -190,15 +206,14 @@ fn many_pictures(dir: &Path) {
     }
 }
 
-/// A moto server with `bucket` holding the 440 pictures of [`many_pictures`] under `in/`,
-/// and a local copy of them.
-fn moto_with_pictures(bucket: &str) -> (Moto, tempfile::TempDir) {
-    let moto = Moto::start();
-    moto.bucket(bucket);
+/// `bucket`, made on `server`, holding the 440 pictures of [`many_pictures`] under `in/`;
+/// returns a local copy of them.
+fn with_pictures(server: &StoreServer, bucket: &str) -> tempfile::TempDir {
+    server.bucket(bucket);
     let pictures = tempfile::tempdir().unwrap();
     many_pictures(pictures.path());
-    moto.put_all(bucket, folder_as_objects(pictures.path(), "in"));
-    (moto, pictures)
+    server.put_all(bucket, folder_as_objects(pictures.path(), "in"));
+    pictures
 }
 
 /// A URL list of 60 lines on `server`, several of them sharing a name (so that lines get
@@ -243,7 +258,7 @@ fn read_json(path: &Path) -> serde_json::Value {
 
 /// Runs the 8 tasks of an array at once, each with `vars(i)`, and returns their reports.
 fn run_array(
-    moto: &Moto,
+    moto: &StoreServer,
     args: &[String],
     reports: &Path,
     vars: impl Fn(usize) -> Vec<(&'static str, String)>,
@@ -269,9 +284,8 @@ fn run_array(
         .collect()
 }
 
-#[test]
-fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
-    let (moto, _pictures) = moto_with_pictures("batch");
+fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun(moto: &StoreServer) {
+    let _pictures = with_pictures(moto, "batch");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // Each download takes a moment, so that a task can be caught in the middle of its run.
     let server = picture_server(&runtime, Duration::from_millis(150));
@@ -280,7 +294,7 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
     std::fs::write(&list, url_lines(&server.uri())).unwrap();
     let plan = |output: &str| -> Vec<String> {
         vec![
-            "s3://batch/in".into(),
+            moto.url("batch", "in"),
             "--urls".into(),
             list.display().to_string(),
             output.into(),
@@ -293,8 +307,8 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
 
     // The whole plan in one run: what the shards must add up to.
     let whole_report = lists.path().join("whole.json");
-    imgpar_on(&moto)
-        .args(plan("s3://batch/whole"))
+    imgpar_on(moto)
+        .args(plan(&moto.url("batch", "whole")))
         .arg("--report")
         .arg(&whole_report)
         .assert()
@@ -313,14 +327,14 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
         ]
     };
     let reports = run_array(
-        &moto,
-        &plan("s3://batch/sharded"),
+        moto,
+        &plan(&moto.url("batch", "sharded")),
         slurm_reports.path(),
         slurm,
     );
     let rename = |set: BTreeSet<String>| -> BTreeSet<String> {
         set.into_iter()
-            .map(|o| o.replace("s3://batch/sharded/", ""))
+            .map(|o| o.replace(&moto.url("batch", "sharded/"), ""))
             .collect()
     };
     let shards: Vec<BTreeSet<String>> = reports
@@ -359,11 +373,11 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
             ("AWS_BATCH_JOB_ARRAY_SIZE", "8".to_string()),
         ]
     };
-    let mut rerun = plan("s3://batch/sharded");
+    let mut rerun = plan(&moto.url("batch", "sharded"));
     rerun.push("--skip-existing".into());
     for vars in [&kubernetes as &dyn Fn(usize) -> _, &aws] {
         let again = tempfile::tempdir().unwrap();
-        let reports = run_array(&moto, &rerun, again.path(), vars);
+        let reports = run_array(moto, &rerun, again.path(), vars);
         for (i, report) in reports.iter().enumerate() {
             assert_eq!(report["ok"], 0, "shard {i} wrote again");
             assert_eq!(rename(report_outputs(report, "skipped")), shards[i]);
@@ -391,9 +405,9 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
             .collect(),
     );
     let victim_report = slurm_reports.path().join(format!("{victim}.json"));
-    let mut sequential = plan("s3://batch/sharded");
+    let mut sequential = plan(&moto.url("batch", "sharded"));
     sequential.splice(4..6, ["--mode".to_string(), "sequential".to_string()]);
-    let mut child = imgpar_process(&moto)
+    let mut child = imgpar_process(moto)
         .args(&sequential)
         .args(["--shard", &format!("{victim}/8"), "-q"])
         .spawn()
@@ -425,7 +439,7 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun() {
     for (rel, bytes) in moto.objects("batch", "sharded") {
         assert_eq!(whole_map.get(&rel), Some(&bytes), "{} torn", rel.display());
     }
-    imgpar_on(&moto)
+    imgpar_on(moto)
         .args(&rerun)
         .args(["--shard", &format!("{victim}/8")])
         .arg("--report")

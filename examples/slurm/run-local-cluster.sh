@@ -86,7 +86,7 @@ check_array() {
   (cd "$WORK" && sbatch --wait --array="$spec" --output="$WORK/log/$name-%a.log" \
     "$repo/examples/slurm/imgpar-array.sbatch" "$WORK/in" "$WORK/$name" "$WORK/$name-reports" >/dev/null) || true
   diff -r "$WORK/whole" "$WORK/$name" >/dev/null
-  "$IMGPAR" merge-reports "$WORK/$name-reports"/*.json -o "$WORK/$name-merged.json" 2>&1 |
+  "$IMGPAR" merge-reports "$WORK/$name-reports" -o "$WORK/$name-merged.json" 2>&1 |
     sed "s|^|  |"
   echo "--array=$spec: $(ls "$WORK/$name-reports" | wc -l) tasks, outputs identical to the unsharded run"
 }
@@ -101,8 +101,8 @@ mkdir -p "$WORK/gaps-reports"
 grep -h "imgpar:" "$WORK/log/gaps-9.log" | sed "s|^|  task 9: |"
 grep -q -- "--shard" "$WORK/log/gaps-9.log"
 code=0
-"$IMGPAR" merge-reports "$WORK/gaps-reports"/*.json 2>&1 | sed "s|^|  |" || true
-"$IMGPAR" merge-reports "$WORK/gaps-reports"/*.json 2>/dev/null || code=$?
+"$IMGPAR" merge-reports "$WORK/gaps-reports" 2>&1 | sed "s|^|  |" || true
+"$IMGPAR" merge-reports "$WORK/gaps-reports" 2>/dev/null || code=$?
 [ "$code" = 4 ]
 echo "--array=1,2,9: task 9 refused; merge-reports exits 4 (incomplete)"
 echo "all Slurm checks passed"

@@ -45,11 +45,22 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
     };
     progress.bar.finish_and_clear();
     if report.planned == 0 && !shown.quiet {
-        eprintln!(
-            "imgpar: no images found in {} ({} other files passed over)",
-            inputs.join(", "),
-            report.passed_over
-        );
+        let prefixes = inputs
+            .iter()
+            .all(|input| store::ObjectUrl::parse(input).is_some());
+        if prefixes && report.passed_over == 0 {
+            eprintln!(
+                "imgpar: no images found in {}: the prefix holds no objects (is it spelt \
+                 right?)",
+                inputs.join(", ")
+            );
+        } else {
+            eprintln!(
+                "imgpar: no images found in {} ({} other files passed over)",
+                inputs.join(", "),
+                report.passed_over
+            );
+        }
     }
     print_outcome(&report, &shown);
     for (renderer, path) in result_files(&shown) {
@@ -81,7 +92,11 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
     } else {
         let mut out = std::io::stdout().lock();
         for image in &plan.images {
-            if writeln!(out, "{} -> {}", image.input, image.output).is_err() {
+            let line = match &image.refused {
+                Some(why) => writeln!(out, "{} -> refused: {why}", image.input),
+                None => writeln!(out, "{} -> {}", image.input, image.output),
+            };
+            if line.is_err() {
                 return ExitCode::Ok;
             }
         }
@@ -104,35 +119,7 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
     ExitCode::Ok
 }
 
-/// `imgpar merge-reports`: reads the reports, prints the summary on stderr, writes the
-/// merged JSON to `out` if given, and says by its exit code whether the shards add up.
-pub fn merge_reports(reports: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
-    let mut read = Vec::new();
-    for path in reports {
-        let parsed = store::read_result_file(path)
-            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(json) => read.push((path.display().to_string(), json)),
-            Err(e) => {
-                return usage_error(&format!("cannot read the report {}: {e}", path.display()));
-            }
-        }
-    }
-    let merged = match report::merge(&read) {
-        Ok(merged) => merged,
-        Err(message) => return usage_error(&message),
-    };
-    eprint!("{}", merged.summary_text());
-    if let Some(out) = out {
-        let json = serde_json::to_string_pretty(&merged).expect("a merged report serialises");
-        if let Err(message) = store::write_result_file(out, json.as_bytes()) {
-            return usage_error(&format!("cannot write the merged report: {message}"));
-        }
-    }
-    ExitCode::of_merged(&merged)
-}
-
-fn usage_error(message: &str) -> ExitCode {
+pub(super) fn usage_error(message: &str) -> ExitCode {
     eprintln!("imgpar: {message}");
     ExitCode::Usage
 }
@@ -142,6 +129,9 @@ fn usage_error(message: &str) -> ExitCode {
 fn print_outcome(report: &RunReport, shown: &Presentation) {
     if !shown.quiet {
         eprint!("{}", report.summary_text());
+    }
+    for warning in &report.warnings {
+        eprintln!("imgpar: warning: {warning}");
     }
     if shown.verbose && report.passed_over > 0 {
         eprintln!("passed over:");
@@ -197,9 +187,21 @@ impl Progress {
         let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(
             ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} images  {rate}  ETA {eta}",
+                "{bar:30.cyan/blue} {pos}/{len} images  {rate}  ETA {left}",
             )
             .expect("the template is valid")
+            .with_key(
+                "left",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    // The largest images go first: until a few are done and a second has
+                    // passed, a rate says nothing about the rest.
+                    if state.pos() < 2 || state.elapsed() < Duration::from_secs(1) {
+                        let _ = write!(w, "-");
+                    } else {
+                        let _ = write!(w, "{}", indicatif::HumanDuration(state.eta()));
+                    }
+                },
+            )
             .with_key(
                 "rate",
                 |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {

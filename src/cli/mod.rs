@@ -5,19 +5,21 @@
 mod console;
 mod docs;
 mod groups;
+mod merge_command;
 mod parse;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use console::{convert, merge_reports};
+pub use console::convert;
 pub use docs::{print_completions, print_man};
 pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
+pub use merge_command::merge_reports;
 pub use parse::MIN_WORKER_MEMORY;
 
 use crate::bench::BenchConfig;
-use crate::config::{ExistingOutput, Mode, RunConfig, Spec, cores};
+use crate::config::{ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
 use crate::shard::{self, Shard, ShardChoice};
 use crate::store;
 
@@ -71,6 +73,12 @@ pub struct Cli {
     /// error for that image).
     #[arg(long)]
     pub overwrite: bool,
+
+    /// When the output bucket's store ignores create-only writes (found by a probe before
+    /// the first image): refuse to start, or go on relying on the listing made at the
+    /// start, with a warning (a task racing on the same outputs may then replace one).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = UnconditionalStore::default())]
+    pub unconditional_store: UnconditionalStore,
 
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -126,9 +134,11 @@ pub enum Command {
     /// Merge the JSON reports of the tasks of a sharded run (--shard, or an array job)
     /// into one, and say whether the shards add up to exactly the plan: exit 0 when they
     /// do and every image is done, 1 when some failed or were not started, 4 when a shard
-    /// is missing, reported twice, or of another plan.
+    /// is missing, reported twice, or of another plan, 2 when a report cannot be read or
+    /// is not an imgpar report.
     MergeReports {
-        /// The reports (`--report` files of the tasks).
+        /// The reports (`--report` files of the tasks), or folders or bucket prefixes
+        /// holding them (every `*.json` directly in it).
         #[arg(required = true, value_name = "REPORT.json")]
         reports: Vec<PathBuf>,
         /// Write the merged report here (JSON); the summary goes to stderr either way.
@@ -272,6 +282,7 @@ impl Cli {
                 (None, true) => None,
                 (None, false) => shard::from_environment(|name| std::env::var(name).ok())?,
             },
+            unconditional_store: self.unconditional_store,
         };
         run.validate()?;
         let presentation = Presentation {

@@ -64,6 +64,11 @@ fn guarded(
                     error.message
                 ),
             )),
+            // libjpeg says "Input file read error" when its source runs dry (a file cut
+            // short): it is the file, not the disk.
+            Ok(error) if error.code == ffi::JERR_FILE_READ => {
+                Err("corrupt or truncated JPEG: the data ends early".into())
+            }
             Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.message).into()),
             Err(other) => resume_unwind(other),
         },

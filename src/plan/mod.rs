@@ -32,6 +32,10 @@ pub struct Plan {
     pub passed_over: Vec<(PathBuf, &'static str)>,
     /// Jobs and problems of the whole plan, before a shard was taken.
     pub whole: usize,
+    /// A digest of the whole plan (every plan key with its output name, before a shard
+    /// was taken): two runs agree on it only when they would write the same outputs from
+    /// the same inputs. See [`crate::report::PlanIdentity`].
+    pub digest: u128,
     /// The plan key of each job (see [`crate::shard`]), in job order.
     keys: Vec<Vec<u8>>,
     /// The plan key of each problem, in problem order.
@@ -47,6 +51,28 @@ impl Plan {
     fn push_problem(&mut self, path: PathBuf, reason: String, key: Vec<u8>) {
         self.problems.push((path, reason));
         self.problem_keys.push(key);
+    }
+
+    /// XXH3-128 over each job's plan key and output name (relative to the output), then
+    /// each problem's key, in plan order, every field ended by a zero byte.
+    fn digest_of_whole(&self) -> u128 {
+        let mut digest = xxhash_rust::xxh3::Xxh3::new();
+        for (job, key) in self.jobs.iter().zip(&self.keys) {
+            let name = job
+                .output
+                .strip_prefix(&job.output_root)
+                .unwrap_or(&job.output);
+            for field in [&key[..], &key_of(name)[..]] {
+                digest.update(field);
+                digest.update(&[0]);
+            }
+        }
+        digest.update(&[0xff]);
+        for key in &self.problem_keys {
+            digest.update(key);
+            digest.update(&[0]);
+        }
+        digest.digest128()
     }
 
     /// Keeps only the jobs and problems whose plan key falls in `shard`; names stay what
@@ -168,6 +194,7 @@ pub fn plan(
     names::make_unique(&mut plan.jobs);
     refuse_replacing_inputs(&plan.jobs, url_lists)?;
     plan.whole = plan.jobs.len() + plan.problems.len();
+    plan.digest = plan.digest_of_whole();
     if let Some(shard) = shard {
         plan.take_shard(shard);
     }
@@ -227,6 +254,11 @@ fn walk(input: &Path, output: &Path, format: FormatChoice, plan: &mut Plan) {
                 if is_link_to_nothing(&path) && kind_by_extension(&path).is_none() {
                     // A broken link the walk would pass over anyway, had it a target.
                     plan.passed_over.push((path, "a broken link"));
+                    continue;
+                }
+                if e.loop_ancestor().is_some() {
+                    // A link to a folder above it: its images are walked already.
+                    plan.passed_over.push((path, "a link loop"));
                     continue;
                 }
                 let reason = match e.io_error() {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::ShardRecord;
+use super::{PlanIdentity, ShardRecord};
 
 /// The merge of several JSON reports (`--report` files of the tasks of one sharded plan).
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +59,9 @@ pub struct MergedShard {
     /// Its shard, and what chose it.
     #[serde(flatten)]
     pub shard: ShardRecord,
+    /// The plan it says it belongs to (reports of imgpar before plan identities: none).
+    #[serde(skip)]
+    pub plan: Option<PlanIdentity>,
     /// Its images: converted, failed, skipped.
     pub ok: usize,
     /// Failed.
@@ -83,11 +86,14 @@ pub fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
             failed: read.totals.failed,
             skipped: read.totals.skipped,
             shard: read.shard,
+            plan: read.plan,
         });
     }
     shards.sort_by_key(|s| s.shard.index);
-    let shard_count = shards.first().map_or(0, |s| s.shard.count);
-    let plan_images = shards.first().map_or(0, |s| s.shard.plan_images);
+    // The reference is what most reports say, not the first one read.
+    let shard_count = majority(shards.iter().map(|s| s.shard.count)).unwrap_or(0);
+    let plan_images = majority(shards.iter().map(|s| s.shard.plan_images)).unwrap_or(0);
+    let identity = majority(shards.iter().filter_map(|s| s.plan.clone()));
     let mut inconsistent = Vec::new();
     for s in &shards {
         if s.shard.count != shard_count {
@@ -96,12 +102,25 @@ pub fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
                 s.report, s.shard.index, s.shard.count
             ));
         }
-        if s.shard.plan_images != plan_images {
-            inconsistent.push(format!(
+        match (&s.plan, &identity) {
+            (Some(plan), Some(reference)) if plan != reference => {
+                inconsistent.push(format!(
+                    "{} is of another plan than the others: {}",
+                    s.report,
+                    plan.differences(reference).join("; ")
+                ));
+            }
+            (None, Some(_)) => inconsistent.push(format!(
+                "{} carries no plan identity (written by an older imgpar): it cannot be \
+                 shown to be of the same plan; re-run that shard",
+                s.report
+            )),
+            _ if s.shard.plan_images != plan_images => inconsistent.push(format!(
                 "{} was planned with {} images, the others with {plan_images}: not the same \
                  inputs",
                 s.report, s.shard.plan_images
-            ));
+            )),
+            _ => {}
         }
     }
     let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
@@ -148,15 +167,14 @@ impl MergedReport {
     /// A few lines for people: complete or not, and what is missing.
     pub fn summary_text(&self) -> String {
         let mut lines = vec![format!(
-            "imgpar: {} reports of {} shards: {} ok, {} failed, {} skipped, {} not started of \
-             {} planned images",
-            self.shards.len(),
-            self.shard_count,
+            "imgpar: {} of {}: {} ok, {} failed, {} skipped, {} not started of {} planned",
+            super::count(self.shards.len(), "report"),
+            super::count(self.shard_count as usize, "shard"),
             self.ok,
             self.failed,
             self.skipped,
             self.not_started,
-            self.plan_images
+            super::count(self.plan_images, "image")
         )];
         let list = |items: &[u64]| {
             items
@@ -193,6 +211,7 @@ impl MergedReport {
 /// What one report contributes.
 struct ReadReport<'a> {
     shard: ShardRecord,
+    plan: Option<PlanIdentity>,
     images: &'a [Value],
     totals: Totals,
 }
@@ -222,9 +241,17 @@ fn read_report<'a>(name: &str, report: &'a Value) -> Result<ReadReport<'a>, Stri
             shard_images: planned,
         },
     };
+    let plan = match report.get("plan") {
+        Some(plan) if !plan.is_null() => Some(
+            serde_json::from_value(plan.clone())
+                .map_err(|e| not_a_report(&format!("its `plan` is unreadable ({e})")))?,
+        ),
+        _ => None,
+    };
     let number = |field: &str| report.get(field).and_then(Value::as_f64).unwrap_or(0.0);
     Ok(ReadReport {
         shard,
+        plan,
         images,
         totals: Totals {
             ok: count("ok")?,
@@ -262,6 +289,22 @@ impl Totals {
         self.cpu_s += report.cpu_s;
         self.wall_s = self.wall_s.max(report.wall_s);
     }
+}
+
+/// The value most of `values` have (the earliest of those tied), `None` for none.
+fn majority<T: PartialEq>(values: impl Iterator<Item = T>) -> Option<T> {
+    let mut counted: Vec<(T, usize)> = Vec::new();
+    for value in values {
+        match counted.iter_mut().find(|(seen, _)| *seen == value) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((value, 1)),
+        }
+    }
+    let most = counted.iter().map(|(_, n)| *n).max()?;
+    counted
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(value, _)| value)
 }
 
 /// Output names that more than one record claims.
@@ -330,5 +373,72 @@ mod tests {
         assert!(!merged.complete);
         assert_eq!(merged.inconsistent.len(), 1, "{:?}", merged.inconsistent);
         assert!(merge(&[("c".into(), json!({"images": 3}))]).is_err());
+    }
+
+    fn of_plan(mut report: Value, output: &str, digest: u128, width: &str) -> Value {
+        let settings = std::collections::BTreeMap::from([("width".into(), width.into())]);
+        let plan = PlanIdentity::new(
+            report["shard"]["plan_images"].as_u64().unwrap() as usize,
+            digest,
+            output.into(),
+            settings,
+        );
+        report["plan"] = serde_json::to_value(plan).unwrap();
+        report
+    }
+
+    #[test]
+    fn a_report_of_another_plan_is_named_against_the_majority_whatever_the_order() {
+        for odd in 0..3u64 {
+            let reports: Vec<(String, Value)> = (0..3u64)
+                .map(|i| {
+                    let (output, digest, width) = match (i == odd, odd) {
+                        (true, 0) => ("/other", 7, "256"),
+                        (true, 1) => ("/out", 8, "256"),
+                        (true, _) => ("/out", 7, "64"),
+                        (false, _) => ("/out", 7, "256"),
+                    };
+                    let outputs = [format!("x{i}")];
+                    let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+                    (
+                        format!("r{i}.json"),
+                        of_plan(report(i, 3, 3, &outputs), output, digest, width),
+                    )
+                })
+                .collect();
+            let merged = merge(&reports).unwrap();
+            assert!(!merged.complete, "odd {odd}");
+            assert_eq!(merged.inconsistent.len(), 1, "{:?}", merged.inconsistent);
+            let why = &merged.inconsistent[0];
+            assert!(
+                why.starts_with(&format!("r{odd}.json is of another plan")),
+                "{why}"
+            );
+            let said = [
+                "wrote to /other, the others to /out",
+                "other files or have other names",
+                "width 64 (the others 256)",
+            ];
+            assert!(why.contains(said[odd as usize]), "{why}");
+        }
+        // One plan throughout: complete; a report without an identity among them: not.
+        let reports: Vec<(String, Value)> = (0..2u64)
+            .map(|i| {
+                (
+                    format!("r{i}"),
+                    of_plan(report(i, 2, 2, &[["a", "b"][i as usize]]), "/out", 7, "256"),
+                )
+            })
+            .collect();
+        assert!(merge(&reports).unwrap().complete);
+        let mut legacy = reports.clone();
+        legacy[1].1.as_object_mut().unwrap().remove("plan");
+        let merged = merge(&legacy).unwrap();
+        assert!(!merged.complete);
+        assert!(
+            merged.inconsistent[0].contains("carries no plan identity"),
+            "{:?}",
+            merged.inconsistent
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! What a run did: the run's totals over the per-image records, and the JSON report.
 //! Nothing here measures; it adds up what the executors and `process_job` measured.
 
+mod identity;
 mod merge;
 mod record;
 mod spans;
@@ -10,6 +11,7 @@ use serde::Serialize;
 
 use crate::outcome::Outcome;
 
+pub use identity::PlanIdentity;
 pub use merge::{MergedReport, MergedShard, merge};
 pub use record::{Record, WorkerRecord};
 
@@ -100,6 +102,13 @@ pub struct RunReport {
     /// The shard this run took, when it took one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// What the run found worth saying that did not stop it (a store that ignores
+    /// create-only writes, a probe object left behind).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The identity of the whole plan (all shards): reports of one plan carry the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanIdentity>,
     /// One record per image, in plan order.
     pub images: Vec<Record>,
     /// One record per worker process started (`--mode process` only), in slot order.
@@ -195,6 +204,8 @@ impl RunReport {
             passed_over: 0,
             passed_over_files: Vec::new(),
             shard: None,
+            plan: None,
+            warnings: Vec::new(),
             images: records,
             worker_processes,
         }

@@ -69,6 +69,11 @@ pub fn put_blocking(
     })
 }
 
+/// Fails: this build has no object storage.
+pub fn delete_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<(), String> {
+    Err(format!("cannot remove {url}: {NEEDS_CLOUD}"))
+}
+
 /// An object under a listed prefix.
 #[derive(Debug, Clone)]
 pub struct Listed {

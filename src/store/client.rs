@@ -81,8 +81,21 @@ fn store(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Arc<dyn ObjectStore>, 
     }
     // Installing twice is harmless: the first provider stays.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = build(url, policy)
-        .map_err(|e| format!("cannot set up {}: {}", bucket_of(url), describe(&e)))?;
+    let store = build(url, policy).map_err(|e| {
+        let hint = match url.scheme {
+            Scheme::Azure => {
+                " (set AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY, \
+                 AZURE_STORAGE_SAS_KEY or AZURE_STORAGE_TOKEN; for Azurite, \
+                 AZURE_STORAGE_USE_EMULATOR=true)"
+            }
+            Scheme::Gcs => {
+                " (set GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_SERVICE_ACCOUNT or \
+                 GOOGLE_SERVICE_ACCOUNT_KEY)"
+            }
+            Scheme::S3 => " (set AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+        };
+        format!("cannot set up {}: {}{hint}", bucket_of(url), describe(&e))
+    })?;
     stores.insert(slot, (policy.clone(), Arc::clone(&store)));
     Ok(store)
 }
@@ -168,7 +181,12 @@ fn describe(error: &object_store::Error) -> String {
              ({source}); rename that object"
         ),
         other => {
-            let text = other.to_string();
+            // One line, whatever the server or the crate put on several.
+            let text = other
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             if let Some(said) = server_said(&text) {
                 return said;
             }
@@ -357,6 +375,16 @@ pub fn put_blocking(
             every_write: false,
         })
         .and_then(|put| put)
+}
+
+/// Removes the object at `url` (one that is not there counts as removed), from a thread
+/// that may block.
+pub fn delete_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<(), String> {
+    let (store, key) = (store(url, policy)?, key(url)?);
+    match block(async move { store.delete(&key).await })? {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(format!("cannot remove {url}: {}", describe(&e))),
+    }
 }
 
 /// An object under a listed prefix: its key relative to the prefix.

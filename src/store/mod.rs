@@ -6,12 +6,14 @@
 mod absent;
 #[cfg(feature = "cloud")]
 mod client;
+mod probe;
 mod url;
 
 #[cfg(not(feature = "cloud"))]
 pub use absent::*;
 #[cfg(feature = "cloud")]
 pub use client::*;
+pub use probe::{CreateOnly, probe_result_file, probe_writes};
 pub use url::ObjectUrl;
 
 /// Why a put failed.

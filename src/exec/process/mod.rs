@@ -239,7 +239,8 @@ impl<'a> Slot<'a> {
                     self.pool.events.started(&jobs[held.job], self.id);
                 }
             }
-            Received::Message(FromWorker::Done { index, outcome }) => {
+            Received::Message(FromWorker::Done { index, mut outcome }) => {
+                name_the_memory_limit(&mut outcome, self.pool.limits.memory);
                 let jobs = self.pool.jobs;
                 if let Some(at) = self.held.iter().position(|h| jobs[h.job].index == index) {
                     let held = self.held.remove(at).expect("the position was just found");
@@ -388,4 +389,41 @@ enum End {
     Finish,
     /// Kill it at once, for the reason given.
     Kill(String),
+}
+
+/// An image that ran out of memory inside a worker under `--worker-memory` says so: the
+/// decoder only knows that an allocation failed.
+fn name_the_memory_limit(outcome: &mut JobOutcome, limit: Option<u64>) {
+    if let (crate::outcome::Status::Failed(failure), Some(bytes)) = (&mut outcome.status, limit)
+        && failure.kind == crate::failure::ErrorKind::OutOfMemory
+        && !failure.message.contains("--worker-memory")
+    {
+        failure.message = format!(
+            "{} (under --worker-memory {} MiB)",
+            failure.message,
+            bytes >> 20
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::{ErrorKind, Failure};
+
+    #[test]
+    fn an_image_out_of_memory_under_a_worker_limit_names_the_limit() {
+        let mut outcome = JobOutcome::failed(Failure::new(
+            ErrorKind::OutOfMemory,
+            "out of memory reading the file",
+        ));
+        name_the_memory_limit(&mut outcome, Some(64 << 20));
+        assert_eq!(
+            outcome.status.reason(),
+            Some("out of memory reading the file (under --worker-memory 64 MiB)")
+        );
+        let mut unlimited = JobOutcome::failed(Failure::new(ErrorKind::OutOfMemory, "x"));
+        name_the_memory_limit(&mut unlimited, None);
+        assert_eq!(unlimited.status.reason(), Some("x"));
+    }
 }

@@ -1,0 +1,87 @@
+//! `imgpar merge-reports`: the reports of a sharded run's tasks, given as files, folders or
+//! bucket prefixes, merged into one; the exit code says whether the shards add up.
+
+use std::path::{Path, PathBuf};
+
+use super::console::usage_error;
+use crate::exit::ExitCode;
+use crate::store::{self, ObjectUrl};
+use crate::{fetch::FetchPolicy, report};
+
+/// Reads the reports (each a report file or object, or a folder or prefix holding them:
+/// every `*.json` under it), prints the summary on stderr, writes the merged JSON to `out`
+/// if given, and says by its exit code whether the shards add up: 0, 1 or 4 as
+/// [`ExitCode::of_merged`] decides, 2 when a report cannot be read or is not an imgpar
+/// report (nothing is merged then).
+pub fn merge_reports(reports: &[PathBuf], out: Option<&Path>) -> ExitCode {
+    let mut read = Vec::new();
+    for given in reports {
+        let paths = match reports_under(given) {
+            Ok(paths) => paths,
+            Err(message) => return usage_error(&message),
+        };
+        for path in paths {
+            let parsed = store::read_result_file(&path)
+                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(json) => read.push((path.display().to_string(), json)),
+                Err(e) => {
+                    return usage_error(&format!("cannot read the report {}: {e}", path.display()));
+                }
+            }
+        }
+    }
+    let merged = match report::merge(&read) {
+        Ok(merged) => merged,
+        Err(message) => return usage_error(&message),
+    };
+    eprint!("{}", merged.summary_text());
+    if let Some(out) = out {
+        let json = serde_json::to_string_pretty(&merged).expect("a merged report serialises");
+        if let Err(message) = store::write_result_file(out, json.as_bytes()) {
+            return usage_error(&format!("cannot write the merged report: {message}"));
+        }
+    }
+    ExitCode::of_merged(&merged)
+}
+
+/// The reports `given` names: itself when it is a file or an object named `*.json`, else
+/// every `*.json` in the folder (not below it) or under the prefix, sorted by name.
+fn reports_under(given: &Path) -> Result<Vec<PathBuf>, String> {
+    let is_json = |name: &str| name.to_ascii_lowercase().ends_with(".json");
+    if let Some(url) = ObjectUrl::from_path(given) {
+        let url = url?;
+        if is_json(&url.key) {
+            return Ok(vec![given.to_path_buf()]);
+        }
+        let mut found: Vec<String> = store::list_blocking(&url, &FetchPolicy::default())?
+            .into_iter()
+            .map(|listed| listed.rel)
+            .filter(|rel| is_json(rel) && !rel.contains('/'))
+            .collect();
+        found.sort();
+        if found.is_empty() {
+            return Err(format!("no reports (*.json) under {url}"));
+        }
+        return Ok(found
+            .into_iter()
+            .map(|rel| PathBuf::from(url.join(&rel).to_string()))
+            .collect());
+    }
+    let local = store::local_path(given);
+    if !local.is_dir() {
+        return Ok(vec![given.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(&local)
+        .map_err(|e| format!("cannot read the folder of reports {}: {e}", local.display()))?;
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file() && path.to_str().is_some_and(is_json))
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        return Err(format!("no reports (*.json) in {}", local.display()));
+    }
+    Ok(found)
+}
