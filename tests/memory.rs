@@ -1,6 +1,7 @@
-//! Memory that follows the output, not the picture: a 100-megapixel PNG and a
-//! 100-megapixel baseline JPEG convert in a worker process whose address space is capped
-//! at 128 MiB (the PNG's pixels alone are 300 MB), and the thumbnails are the picture.
+//! Memory that follows the output, not the picture: a 100-megapixel PNG, a 100-megapixel
+//! baseline JPEG and the same JPEG progressive convert in a worker process whose address
+//! space is capped at 128 MiB (the PNG's pixels alone are 300 MB, the progressive JPEG's
+//! coefficients, which libjpeg would hold, 300 MB), and the thumbnails are the picture.
 
 mod common;
 
@@ -65,9 +66,12 @@ impl Picture {
         stream.finish().unwrap();
     }
 
-    fn write_baseline_jpeg(&self, path: &Path) {
+    fn write_jpeg(&self, path: &Path, progressive: bool) {
         let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
         compress.set_fastest_defaults();
+        if progressive {
+            compress.set_progressive_mode();
+        }
         compress.set_size(SIDE as usize, SIDE as usize);
         compress.set_quality(90.0);
         let file = BufWriter::new(std::fs::File::create(path).unwrap());
@@ -84,13 +88,20 @@ fn mean(image: &image::GrayImage) -> f64 {
 }
 
 #[test]
-fn hundred_megapixel_png_and_baseline_jpeg_convert_in_a_worker_capped_at_128_mib() {
+fn hundred_megapixel_png_and_jpegs_convert_in_a_worker_capped_at_128_mib() {
     let scratch = tempfile::tempdir().unwrap();
     let input = scratch.path().join("in");
     std::fs::create_dir(&input).unwrap();
     let picture = Picture::new();
     picture.write_png(&input.join("scan-png.png"));
-    picture.write_baseline_jpeg(&input.join("scan-jpeg.jpg"));
+    picture.write_jpeg(&input.join("scan-jpeg.jpg"), false);
+    picture.write_jpeg(&input.join("scan-progressive.jpg"), true);
+    let progressive = std::fs::read(input.join("scan-progressive.jpg")).unwrap();
+    assert!(
+        progressive.windows(2).any(|w| w == [0xFF, 0xC2]),
+        "the JPEG is progressive"
+    );
+    drop(progressive);
     let jpeg = std::fs::read(input.join("scan-jpeg.jpg")).unwrap();
     assert!(
         jpeg.windows(2).any(|w| w == [0xFF, 0xC0]) && !jpeg.windows(2).any(|w| w == [0xFF, 0xC2]),
@@ -118,12 +129,17 @@ fn hundred_megapixel_png_and_baseline_jpeg_convert_in_a_worker_capped_at_128_mib
         .assert()
         .success();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(json["ok"], 2, "{json}");
+    assert_eq!(json["ok"], 3, "{json}");
 
     let expected = picture.mean_luma();
     let from_png = open(&out.join("scan-png.png")).to_luma8();
     let from_jpeg = open(&out.join("scan-jpeg.png")).to_luma8();
-    for (name, thumbnail) in [("png", &from_png), ("jpeg", &from_jpeg)] {
+    let from_progressive = open(&out.join("scan-progressive.png")).to_luma8();
+    for (name, thumbnail) in [
+        ("png", &from_png),
+        ("jpeg", &from_jpeg),
+        ("progressive", &from_progressive),
+    ] {
         assert_eq!(thumbnail.dimensions(), (256, 256), "{name}");
         let mean = mean(thumbnail);
         assert!(
@@ -141,5 +157,10 @@ fn hundred_megapixel_png_and_baseline_jpeg_convert_in_a_worker_capped_at_128_mib
     assert!(
         difference < 3.0,
         "PNG and JPEG thumbnails differ by {difference:.2}"
+    );
+    // The same coefficients, baseline or progressive: the same thumbnail, byte for byte.
+    assert_eq!(
+        from_jpeg, from_progressive,
+        "baseline and progressive thumbnails differ"
     );
 }

@@ -4,14 +4,19 @@
 //! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
 use std::ffi::c_int;
-use std::io::BufRead;
+use std::io::{BufRead, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use image::metadata::Orientation;
 use mozjpeg::{Decompress, Marker};
 use mozjpeg_sys as ffi;
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use super::decoded::{Decoded, check_pixels, upright};
+use super::jpeg_dc;
+use super::jpeg_scans::{Choice, Keep, ScanFilter};
 use super::resize;
 use super::shrink::BoxShrink;
 use crate::config::Spec;
@@ -25,27 +30,65 @@ use crate::failure::{ErrorKind, Failure};
 /// colour spaces to the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
 pub(super) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
-    guarded(|| {
-        let decompress = decompressor()
-            .from_mem(bytes)
-            .map_err(|e| format!("corrupt JPEG: {e}"))?;
-        decode_started(decompress, spec)
-    })
+    decode_luma_from(std::io::Cursor::new(bytes), spec)
 }
 
 /// [`decode_luma`] on a JPEG read from `reader` as it decodes: a baseline JPEG is never held
 /// whole, neither its bytes nor its pixels (rows are box-shrunk as they come, see
 /// [`BoxShrink`]); a progressive one holds its coefficients, as libjpeg must.
-pub(super) fn decode_luma_from<R: BufRead>(
-    reader: R,
+pub(super) fn decode_luma_from<R: BufRead + Seek>(
+    mut reader: R,
     spec: &Spec,
 ) -> Result<Option<Decoded>, Failure> {
+    if let Some(decoded) = dc_only(&mut reader, spec)? {
+        return Ok(Some(decoded));
+    }
+    reader
+        .rewind()
+        .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
     guarded(|| {
+        // The scans the thumbnail needs are chosen once the header says the scale.
+        let choice = Choice::new(Cell::new(Keep::Everything));
+        let filtered = ScanFilter::new(reader, Rc::clone(&choice));
         let decompress = decompressor()
-            .from_reader(reader)
+            .from_reader(filtered)
             .map_err(|e| format!("corrupt JPEG: {e}"))?;
-        decode_started(decompress, spec)
+        decode_started(decompress, spec, &choice)
     })
+}
+
+/// A progressive JPEG that a 1/8 decode serves, decoded from its DC scans alone (see
+/// [`super::jpeg_dc`]): the same pixels libjpeg gives, in memory that follows the output.
+/// `Ok(None)` for every other file, and for any this reader is unsure of: the caller reads
+/// it again from its start with libjpeg.
+fn dc_only<R: BufRead>(reader: &mut R, spec: &Spec) -> Result<Option<Decoded>, Failure> {
+    let Some((header, decoder)) = jpeg_dc::read_header(reader) else {
+        return Ok(None);
+    };
+    check_pixels(
+        u64::from(header.width),
+        u64::from(header.height),
+        spec.max_pixels,
+    )?;
+    let stored = (header.width, header.height);
+    let reduction = resize::reduction_allowed(upright(stored, header.orientation), spec);
+    if 8u32.div_ceil(reduction.min(8)) != 1 {
+        return Ok(None);
+    }
+    let Some(plane) = decoder.decode(reader) else {
+        return Ok(None);
+    };
+    // As the libjpeg path: the rest of the reduction is a box average of the rows.
+    let factor = (reduction / 8).max(1);
+    let mut shrink = BoxShrink::new((plane.width, plane.height), factor, 1, true);
+    for (y, row) in plane.pixels.chunks_exact(plane.width as usize).enumerate() {
+        shrink.push(y as u32, 0, 1, row);
+    }
+    Ok(Some(Decoded::turned(
+        shrink.finish(),
+        header.orientation,
+        stored,
+    )))
 }
 
 /// Runs a libjpeg decode, turning its fatal errors (which unwind out of the C code with a
@@ -83,6 +126,7 @@ fn decompressor() -> mozjpeg::decompress::DecompressBuilder<'static> {
 fn decode_started<R: BufRead>(
     mut decompress: Decompress<R>,
     spec: &Spec,
+    choice: &Choice,
 ) -> Result<Option<Decoded>, Failure> {
     let (width, height) = decompress.size();
     check_pixels(width as u64, height as u64, spec.max_pixels)?;
@@ -105,6 +149,15 @@ fn decode_started<R: BufRead>(
     // box average of its rows as they come (cells laid evenly, see `BoxShrink`).
     let eighths = 8u32.div_ceil(reduction.min(8));
     decompress.scale(eighths as u8);
+    // Gray output never reads chroma; a 1/8 decode reads only each block's DC. Without
+    // its AC scans libjpeg would take the AC coefficients for unfinished and smooth the
+    // blocks from their neighbours (which moves the DC too): a whole file never needs it.
+    if eighths == 1 {
+        choice.set(Keep::DcOnly);
+        decompress.do_block_smoothing(false);
+    } else {
+        choice.set(Keep::Luma);
+    }
     let io_error = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::OutOfMemory => {
             Failure::new(ErrorKind::OutOfMemory, "out of memory decoding this JPEG")

@@ -16,6 +16,8 @@ pub mod gray;
 mod ico;
 mod jpeg;
 mod jpeg2000;
+mod jpeg_dc;
+mod jpeg_scans;
 mod jxl;
 mod pfm;
 mod png_rows;

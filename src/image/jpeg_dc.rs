@@ -1,0 +1,554 @@
+//! A progressive JPEG at 1/8 scale (one pixel a block) without libjpeg: a thumbnail needs
+//! only the luma's DC coefficients, which progressive files keep in scans of their own.
+//! libjpeg would still allocate and zero the coefficients of every block of every
+//! component (about 100 MB for a 16.8 MP 4:4:4 photo); here the DC scans are decoded into
+//! one value a luma block and every other scan is stepped over, so memory follows the
+//! thumbnail. Each pixel is computed exactly as libjpeg's 1x1 inverse DCT computes it
+//! (dequantise, descale by 3 with rounding, its range-limit table), so the output is byte
+//! for byte libjpeg's. Anything this reader is not sure of (arithmetic coding, 12-bit
+//! samples, a luma that is not the largest component, RGB (as libjpeg tells it: JFIF,
+//! Adobe's transform, the component ids) or CMYK, a damaged scan, no end of image) answers
+//! `None`, and the caller hands the file to libjpeg from its start.
+
+use std::io::BufRead;
+
+use image::metadata::Orientation;
+
+/// The luma of a progressive JPEG decoded at 1/8: one byte a block, rows top first.
+pub(super) struct DcPlane {
+    /// Blocks across (the picture's width / 8, rounded up) and down.
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// What the frame header and the segments before the first scan say.
+pub(super) struct Header {
+    /// The picture's size as stored.
+    pub width: u32,
+    pub height: u32,
+    /// The EXIF orientation (not applied).
+    pub orientation: Orientation,
+}
+
+/// A Huffman table for DC differences: the canonical code's largest code of each length
+/// and where its symbols start.
+#[derive(Clone)]
+struct Huffman {
+    max_code: [i32; 17],
+    offset: [i32; 17],
+    symbols: Vec<u8>,
+}
+
+impl Huffman {
+    fn new(counts: &[u8], symbols: &[u8]) -> Option<Huffman> {
+        // DC difference categories are 0 to 15 (libjpeg refuses other tables).
+        if symbols.iter().any(|&s| s > 15) {
+            return None;
+        }
+        let (mut max_code, mut offset) = ([-1i32; 17], [0i32; 17]);
+        let (mut code, mut k) = (0i32, 0i32);
+        for length in 1..=16 {
+            let n = i32::from(counts[length - 1]);
+            offset[length] = k - code;
+            if n > 0 {
+                code += n;
+                k += n;
+                max_code[length] = code - 1;
+            }
+            code <<= 1;
+        }
+        (k as usize == symbols.len()).then(|| Huffman {
+            max_code,
+            offset,
+            symbols: symbols.to_vec(),
+        })
+    }
+}
+
+/// One component of the frame.
+#[derive(Clone, Copy)]
+struct Component {
+    id: u8,
+    h: usize,
+    v: usize,
+    quant: usize,
+}
+
+/// Bytes of the file, one at a time or in runs, from a buffered reader.
+struct Source<'a, R> {
+    reader: &'a mut R,
+}
+
+impl<R: BufRead> Source<'_, R> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.reader.fill_buf().ok()?.first()?;
+        self.reader.consume(1);
+        Some(b)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from(self.byte()?) << 8 | u16::from(self.byte()?))
+    }
+
+    fn take(&mut self, n: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let buf = self.reader.fill_buf().ok()?;
+            if buf.is_empty() {
+                return None;
+            }
+            let k = buf.len().min(n - out.len());
+            out.extend_from_slice(&buf[..k]);
+            self.reader.consume(k);
+        }
+        Some(out)
+    }
+
+    /// The code of the next marker, stepping over anything before it (a scan's data,
+    /// extraneous bytes, fill bytes); `None` at the end of the file.
+    fn next_marker(&mut self) -> Option<u8> {
+        let mut ff = false;
+        loop {
+            let buf = self.reader.fill_buf().ok()?;
+            if buf.is_empty() {
+                return None;
+            }
+            let mut used = 0;
+            for &b in buf {
+                used += 1;
+                if ff && b != 0 && b != 0xff && !(0xd0..=0xd7).contains(&b) {
+                    self.reader.consume(used);
+                    return Some(b);
+                }
+                ff = b == 0xff;
+            }
+            self.reader.consume(used);
+        }
+    }
+}
+
+/// Entropy-coded bits of one scan: stuffed zeros taken out; a marker ends the data.
+struct Bits<'s, 'a, R> {
+    source: &'s mut Source<'a, R>,
+    value: u32,
+    count: u32,
+    /// A marker was met (its code is kept for after the scan).
+    marker: Option<u8>,
+}
+
+impl<R: BufRead> Bits<'_, '_, R> {
+    fn bit(&mut self) -> Option<u32> {
+        if self.count == 0 {
+            if self.marker.is_some() {
+                // libjpeg would make up zeros here and warn: data missing.
+                return None;
+            }
+            let b = self.source.byte()?;
+            if b == 0xff {
+                match self.source.byte()? {
+                    0 => {}
+                    code => {
+                        self.marker = Some(code);
+                        return None;
+                    }
+                }
+            }
+            self.value = u32::from(b);
+            self.count = 8;
+        }
+        self.count -= 1;
+        Some((self.value >> self.count) & 1)
+    }
+
+    fn bits(&mut self, n: u32) -> Option<u32> {
+        (0..n).try_fold(0, |v, _| Some(v << 1 | self.bit()?))
+    }
+
+    fn decode(&mut self, table: &Huffman) -> Option<u8> {
+        let mut code = 0i32;
+        for length in 1..=16 {
+            code = code << 1 | self.bit()? as i32;
+            if code <= table.max_code[length] {
+                return table
+                    .symbols
+                    .get((code + table.offset[length]) as usize)
+                    .copied();
+            }
+        }
+        None
+    }
+
+    /// Past the restart marker `expected`: the rest of the byte dropped, bytes that are no
+    /// marker stepped over (libjpeg does, with a warning that loses nothing).
+    fn restart(&mut self, expected: u8) -> Option<()> {
+        self.count = 0;
+        let found = match self.marker.take() {
+            Some(code) => code,
+            None => {
+                let mut ff = false;
+                loop {
+                    let b = self.source.byte()?;
+                    if ff && b != 0xff && b != 0 {
+                        break b;
+                    }
+                    ff = b == 0xff;
+                }
+            }
+        };
+        (found == expected).then_some(())
+    }
+}
+
+/// Reads the segments before the first scan. `None` when the file is not a progressive,
+/// Huffman-coded, 8-bit YCbCr or gray JPEG whose luma is its largest component.
+pub(super) fn read_header<R: BufRead>(reader: &mut R) -> Option<(Header, Decoder)> {
+    let mut source = Source { reader };
+    if source.u16()? != 0xffd8 {
+        return None;
+    }
+    let mut decoder = Decoder::default();
+    let mut orientation = Orientation::NoTransforms;
+    let mut exif_seen = false;
+    let (mut jfif, mut adobe) = (false, None);
+    loop {
+        let code = source.next_marker()?;
+        match code {
+            0xd8 | 0xd9 | 0xd0..=0xd7 | 0x01 => return None,
+            _ => {}
+        }
+        let length = usize::from(source.u16()?).checked_sub(2)?;
+        let body = source.take(length)?;
+        match code {
+            // The first EXIF block decides, as on the libjpeg path.
+            0xe1 if !exif_seen => {
+                if let Some(exif) = body.strip_prefix(b"Exif\0\0") {
+                    exif_seen = true;
+                    orientation = Orientation::from_exif_chunk(exif).unwrap_or(orientation);
+                }
+            }
+            0xe0 if body.starts_with(b"JFIF\0") => jfif = true,
+            // Adobe's colour transform: 0 is RGB (for three components), 1 YCbCr.
+            0xee if body.starts_with(b"Adobe") => adobe = body.get(11).copied(),
+            0xc2 => decoder.frame(&body)?,
+            // Any other frame: baseline, lossless, arithmetic, hierarchical.
+            0xc0..=0xcf if !matches!(code, 0xc4 | 0xc8 | 0xcc) => return None,
+            0xda => {
+                // libjpeg's reading of three components: JFIF says YCbCr, else Adobe's
+                // transform, else the component ids (R, G, B is RGB).
+                let ids: Vec<u8> = decoder.components.iter().map(|c| c.id).collect();
+                let rgb = decoder.components.len() == 3
+                    && !jfif
+                    && match adobe {
+                        Some(transform) => transform == 0,
+                        None => ids == [82, 71, 66],
+                    };
+                if rgb {
+                    return None;
+                }
+                let header = Header {
+                    width: decoder.width as u32,
+                    height: decoder.height as u32,
+                    orientation,
+                };
+                decoder.pending_scan = Some(body);
+                return (decoder.height > 0).then_some((header, decoder));
+            }
+            _ => decoder.table(code, &body)?,
+        }
+    }
+}
+
+/// The state of a DC-only decode between segments.
+#[derive(Default)]
+pub(super) struct Decoder {
+    width: usize,
+    height: usize,
+    components: Vec<Component>,
+    quant: [Option<[u16; 64]>; 4],
+    dc_tables: [Option<Huffman>; 4],
+    restart_interval: usize,
+    /// The luma's DC coefficients, block by block.
+    dc: Vec<i16>,
+    /// The luma's quantiser for its DC, latched at its first scan as libjpeg does.
+    luma_q: Option<u16>,
+    pending_scan: Option<Vec<u8>>,
+}
+
+impl Decoder {
+    fn frame(&mut self, body: &[u8]) -> Option<()> {
+        if body.first() != Some(&8) || !self.components.is_empty() {
+            return None;
+        }
+        self.height = usize::from(u16::from_be_bytes([*body.get(1)?, *body.get(2)?]));
+        self.width = usize::from(u16::from_be_bytes([*body.get(3)?, *body.get(4)?]));
+        let count = usize::from(*body.get(5)?);
+        for i in 0..count {
+            let c = body.get(6 + 3 * i..9 + 3 * i)?;
+            self.components.push(Component {
+                id: c[0],
+                h: usize::from(c[1] >> 4),
+                v: usize::from(c[1] & 15),
+                quant: usize::from(c[2]),
+            });
+        }
+        let (hmax, vmax) = (self.h_max(), self.v_max());
+        let luma = self.components.first()?;
+        let fine = matches!(count, 1 | 3)
+            && self.width > 0
+            && luma.h == hmax
+            && luma.v == vmax
+            && self
+                .components
+                .iter()
+                .all(|c| (1..=4).contains(&c.h) && (1..=4).contains(&c.v) && c.quant < 4);
+        fine.then(|| {
+            self.dc = vec![0; self.blocks_across() * self.blocks_down()];
+        })
+    }
+
+    fn h_max(&self) -> usize {
+        self.components.iter().map(|c| c.h).max().unwrap_or(1)
+    }
+
+    fn v_max(&self) -> usize {
+        self.components.iter().map(|c| c.v).max().unwrap_or(1)
+    }
+
+    fn blocks_across(&self) -> usize {
+        self.width.div_ceil(8)
+    }
+
+    fn blocks_down(&self) -> usize {
+        self.height.div_ceil(8)
+    }
+
+    /// A table segment (quantisation, Huffman, restart interval) or one to step over.
+    fn table(&mut self, code: u8, body: &[u8]) -> Option<()> {
+        match code {
+            0xdb => {
+                let mut at = 0;
+                while at < body.len() {
+                    let (precision, id) = (body[at] >> 4, usize::from(body[at] & 15));
+                    let size = if precision == 0 { 64 } else { 128 };
+                    let values = body.get(at + 1..at + 1 + size)?;
+                    let mut q = [0u16; 64];
+                    for (i, slot) in q.iter_mut().enumerate() {
+                        *slot = if precision == 0 {
+                            u16::from(values[i])
+                        } else {
+                            u16::from_be_bytes([values[2 * i], values[2 * i + 1]])
+                        };
+                    }
+                    *self.quant.get_mut(id)? = Some(q);
+                    at += 1 + size;
+                }
+            }
+            0xc4 => {
+                let mut at = 0;
+                while at < body.len() {
+                    let (class, id) = (body[at] >> 4, usize::from(body[at] & 15));
+                    let counts = body.get(at + 1..at + 17)?;
+                    let total: usize = counts.iter().map(|&n| usize::from(n)).sum();
+                    let symbols = body.get(at + 17..at + 17 + total)?;
+                    if class == 0 {
+                        *self.dc_tables.get_mut(id)? = Some(Huffman::new(counts, symbols)?);
+                    } else if class != 1 || id > 3 {
+                        return None;
+                    }
+                    at += 17 + total;
+                }
+            }
+            0xdd => {
+                self.restart_interval =
+                    usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]))
+            }
+            // Arithmetic conditioning, a line count: not for this reader.
+            0xcc | 0xdc => return None,
+            _ => {}
+        }
+        Some(())
+    }
+
+    /// Decodes every scan to the end of the image and returns the luma at 1/8.
+    pub(super) fn decode<R: BufRead>(mut self, reader: &mut R) -> Option<DcPlane> {
+        let mut source = Source { reader };
+        let mut next = self.pending_scan.take();
+        loop {
+            let after = match next.take() {
+                Some(sos) => self.scan(&sos, &mut source)?,
+                None => source.next_marker()?,
+            };
+            match after {
+                0xd9 => break,
+                0xda => {
+                    let length = usize::from(source.u16()?).checked_sub(2)?;
+                    next = Some(source.take(length)?);
+                }
+                0xd8 | 0xd0..=0xd7 | 0x01 => return None,
+                0xc0..=0xcf if !matches!(after, 0xc4 | 0xc8 | 0xcc) => return None,
+                code => {
+                    let length = usize::from(source.u16()?).checked_sub(2)?;
+                    let body = source.take(length)?;
+                    self.table(code, &body)?;
+                }
+            }
+        }
+        Some(self.plane())
+    }
+
+    /// One scan: a DC scan decoded, any other stepped over. Returns the marker after it.
+    fn scan<R: BufRead>(&mut self, sos: &[u8], source: &mut Source<'_, R>) -> Option<u8> {
+        let count = usize::from(*sos.first()?);
+        let mut members = Vec::with_capacity(count);
+        for i in 0..count {
+            let (id, tables) = (*sos.get(1 + 2 * i)?, *sos.get(2 + 2 * i)?);
+            let index = self.components.iter().position(|c| c.id == id)?;
+            members.push((index, usize::from(tables >> 4)));
+        }
+        let (ss, se) = (*sos.get(1 + 2 * count)?, *sos.get(2 + 2 * count)?);
+        let a = *sos.get(3 + 2 * count)?;
+        let (ah, al) = (a >> 4, u32::from(a & 15));
+        if ss > 0 {
+            // An AC scan: one component (the standard's rule), its data stepped over.
+            if count != 1 || se < ss || se > 63 {
+                return None;
+            }
+            return source.next_marker();
+        }
+        if se != 0 || count == 0 || count > 4 || al > 13 {
+            return None;
+        }
+        if members.iter().any(|&(index, _)| index == 0) && self.luma_q.is_none() {
+            self.luma_q = Some(self.quant[self.components[0].quant]?[0]);
+        }
+        let mut tables = Vec::with_capacity(count);
+        for &(_, table) in &members {
+            tables.push(match ah {
+                0 => Some(self.dc_tables.get(table)?.clone()?),
+                _ => None,
+            });
+        }
+        let (hmax, vmax) = (self.h_max(), self.v_max());
+        let across = self.blocks_across();
+        // Alone, a component's own blocks in rows; interleaved, MCUs of every member's
+        // blocks (h x v of each, in rows), padding blocks past the edge included.
+        let single = count == 1;
+        let own = self.components[members[0].0];
+        let own_across = (self.width * own.h).div_ceil(hmax).div_ceil(8);
+        let own_down = (self.height * own.v).div_ceil(vmax).div_ceil(8);
+        let mcus_across = self.width.div_ceil(8 * hmax);
+        let mcus = if single {
+            own_across * own_down
+        } else {
+            mcus_across * self.height.div_ceil(8 * vmax)
+        };
+        let mut pattern = Vec::new();
+        for (m, &(index, _)) in members.iter().enumerate() {
+            let c = self.components[index];
+            for by in 0..c.v {
+                for bx in 0..c.h {
+                    pattern.push((m, c.h, c.v, bx, by));
+                }
+            }
+        }
+        if single {
+            pattern = vec![(0, 1, 1, 0, 0)];
+        }
+        let mut bits = Bits {
+            source,
+            value: 0,
+            count: 0,
+            marker: None,
+        };
+        let mut predictions = [0i32; 4];
+        let mut restarts = 0u8;
+        let down = self.blocks_down();
+        for mcu in 0..mcus {
+            if self.restart_interval > 0 && mcu > 0 && mcu % self.restart_interval == 0 {
+                bits.restart(0xd0 + restarts)?;
+                restarts = (restarts + 1) % 8;
+                predictions = [0; 4];
+            }
+            let (mx, my) = if single {
+                (mcu % own_across, mcu / own_across)
+            } else {
+                (mcu % mcus_across, mcu / mcus_across)
+            };
+            for &(m, h, v, bx, by) in &pattern {
+                let (x, y) = (mx * h + bx, my * v + by);
+                let luma = members[m].0 == 0 && x < across && y < down;
+                if let Some(table) = &tables[m] {
+                    let category = bits.decode(table)?;
+                    let raw = bits.bits(u32::from(category))? as i32;
+                    let diff = if category > 0 && raw < 1 << (category - 1) {
+                        raw - (1 << category) + 1
+                    } else {
+                        raw
+                    };
+                    predictions[m] += diff;
+                    if luma {
+                        // libjpeg keeps coefficients as 16 bits.
+                        self.dc[y * across + x] = (predictions[m] << al) as i16;
+                    }
+                } else if bits.bit()? == 1 && luma {
+                    self.dc[y * across + x] |= 1 << al;
+                }
+            }
+        }
+        // The scan's data ends with its last block: a marker, perhaps after fill bytes.
+        match bits.marker {
+            Some(code) => Some(code),
+            None => bits.source.next_marker(),
+        }
+    }
+
+    /// Every block's pixel as libjpeg's 1x1 inverse DCT makes it.
+    fn plane(&self) -> DcPlane {
+        let q = i32::from(self.luma_q.unwrap_or(0));
+        let pixels = self
+            .dc
+            .iter()
+            .map(|&dc| range_limit(descale(i32::from(dc) * q)))
+            .collect();
+        DcPlane {
+            width: self.blocks_across() as u32,
+            height: self.blocks_down() as u32,
+            pixels,
+        }
+    }
+}
+
+/// libjpeg's DESCALE(x, 3): add half, shift right (arithmetically).
+fn descale(x: i32) -> i32 {
+    (x + 4) >> 3
+}
+
+/// libjpeg's post-IDCT range limit, `range_limit[x & 1023]` for 8-bit samples: 128 is
+/// added, values past the ends clamp, and values far past them wrap as its table does.
+fn range_limit(x: i32) -> u8 {
+    match x & 1023 {
+        i @ 0..=127 => (i + 128) as u8,
+        128..=511 => 255,
+        512..=895 => 0,
+        i => (i - 896) as u8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_limit_is_libjpegs_table() {
+        assert_eq!(range_limit(0), 128);
+        assert_eq!(range_limit(127), 255);
+        assert_eq!(range_limit(300), 255);
+        assert_eq!(range_limit(-1), 127);
+        assert_eq!(range_limit(-128), 0);
+        assert_eq!(range_limit(-300), 0);
+        assert_eq!(descale(-4), 0);
+        assert_eq!(descale(-5), -1);
+        assert_eq!(descale(12), 2);
+    }
+}
