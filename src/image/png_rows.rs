@@ -79,13 +79,24 @@ pub(super) fn decode<R: BufRead + Seek>(reader: R, spec: &Spec) -> Result<Decode
 /// and alpha, bytes appended to `out`.
 fn to_gray_row(data: &[u8], samples: usize, wide: bool, alpha: bool, out: &mut Vec<u8>) {
     if !wide {
+        // Written into a row sized up front, a pixel at a time: a loop the compiler can
+        // keep in registers (and vectorise), not an iterator extending a vector.
+        let start = out.len();
         match samples {
             1 | 2 => out.extend_from_slice(data),
-            3 => out.extend(data.chunks_exact(3).map(|p| luma601(p[0], p[1], p[2]))),
-            _ => out.extend(
-                data.chunks_exact(4)
-                    .flat_map(|p| [luma601(p[0], p[1], p[2]), p[3]]),
-            ),
+            3 => {
+                out.resize(start + data.len() / 3, 0);
+                for (gray, p) in out[start..].iter_mut().zip(data.chunks_exact(3)) {
+                    *gray = luma601(p[0], p[1], p[2]);
+                }
+            }
+            _ => {
+                out.resize(start + data.len() / 2, 0);
+                for (pair, p) in out[start..].chunks_exact_mut(2).zip(data.chunks_exact(4)) {
+                    pair[0] = luma601(p[0], p[1], p[2]);
+                    pair[1] = p[3];
+                }
+            }
         }
         return;
     }
