@@ -88,6 +88,16 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
     }
     std::fs::write(input.join("no-eoi.jpg"), &whole[..len - 2]).unwrap();
     count += 1;
+    // A frame header claiming 60000 x 60000 pixels: refused from the header, before the
+    // DC reader (or libjpeg) allocates anything for it.
+    let sof = whole
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC2])
+        .expect("a progressive frame");
+    let mut bomb = whole.clone();
+    bomb[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    std::fs::write(input.join("bomb.jpg"), bomb).unwrap();
+    count += 1;
     let mut random = Lcg(41);
     for flip in 0..30 {
         let mut damaged = whole.clone();
@@ -117,6 +127,10 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
             assert_eq!(record["status"], "failed", "{size}: {record}");
             assert_eq!(record["error_kind"], "corrupt", "{size}: {record}");
         }
+        assert_eq!(
+            record_of(&report, "bomb.jpg")["error_kind"],
+            "too_many_pixels"
+        );
         for record in report["images"].as_array().unwrap() {
             let kind = record["error_kind"].as_str().unwrap_or("none");
             assert!(

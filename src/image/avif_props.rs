@@ -118,20 +118,21 @@ fn clean_aperture(body: &[u8], size: (u32, u32)) -> Option<Transform> {
             body.get(i * 4..i * 4 + 4)?.try_into().ok()?,
         ))
     };
-    let ratio = |n: usize| -> Option<(i64, i64)> {
+    // In 128 bits: products of 32-bit numerators and denominators cannot overflow.
+    let ratio = |n: usize| -> Option<(i128, i128)> {
         let (numerator, denominator) = (word(n)?, word(n + 1)?);
-        (denominator != 0).then_some((i64::from(numerator), i64::from(denominator)))
+        (denominator != 0).then_some((i128::from(numerator), i128::from(denominator)))
     };
     // Width and height are unsigned; the offsets signed.
     let (clean_w, clean_h) = (ratio(0)?, ratio(2)?);
-    let signed = |(n, d): (i64, i64)| (i64::from(n as u32 as i32), d);
+    let signed = |(n, d): (i128, i128)| (i128::from(n as u32 as i32), d);
     let (offset_x, offset_y) = (signed(ratio(4)?), signed(ratio(6)?));
     // left = offset + (size - clean) / 2, kept exact by a common denominator.
-    let edge = |offset: (i64, i64), clean: (i64, i64), full: u32| -> Option<(u32, u32)> {
+    let edge = |offset: (i128, i128), clean: (i128, i128), full: u32| -> Option<(u32, u32)> {
         let denominator = 2 * offset.1 * clean.1;
-        let left2 = 2 * offset.0 * clean.1 + (i64::from(full) * clean.1 - clean.0) * offset.1;
+        let left2 = 2 * offset.0 * clean.1 + (i128::from(full) * clean.1 - clean.0) * offset.1;
         let (left, extent) = (exact(left2, denominator)?, exact(clean.0, clean.1)?);
-        (left >= 0 && extent > 0 && left + extent <= i64::from(full))
+        (left >= 0 && extent > 0 && left + extent <= i128::from(full))
             .then_some((left as u32, extent as u32))
     };
     let (left, width) = edge(offset_x, clean_w, size.0)?;
@@ -144,7 +145,7 @@ fn clean_aperture(body: &[u8], size: (u32, u32)) -> Option<Transform> {
     })
 }
 
-fn exact(numerator: i64, denominator: i64) -> Option<i64> {
+fn exact(numerator: i128, denominator: i128) -> Option<i128> {
     (denominator != 0 && numerator % denominator == 0).then(|| numerator / denominator)
 }
 

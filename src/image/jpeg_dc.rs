@@ -302,9 +302,9 @@ impl Decoder {
                 .components
                 .iter()
                 .all(|c| (1..=4).contains(&c.h) && (1..=4).contains(&c.v) && c.quant < 4);
-        fine.then(|| {
-            self.dc = vec![0; self.blocks_across() * self.blocks_down()];
-        })
+        // The coefficients are allocated in `decode`, once the caller has held the size
+        // against the pixel limit.
+        fine.then_some(())
     }
 
     fn h_max(&self) -> usize {
@@ -370,8 +370,15 @@ impl Decoder {
         Some(())
     }
 
-    /// Decodes every scan to the end of the image and returns the luma at 1/8.
+    /// Decodes every scan to the end of the image and returns the luma at 1/8. Call it
+    /// only once the picture's size has been held against the pixel limit: it allocates
+    /// two bytes a luma block.
     pub(super) fn decode<R: BufRead>(mut self, reader: &mut R) -> Option<DcPlane> {
+        let blocks = self.blocks_across() * self.blocks_down();
+        let mut dc = Vec::new();
+        dc.try_reserve_exact(blocks).ok()?;
+        dc.resize(blocks, 0);
+        self.dc = dc;
         let mut source = Source { reader };
         let mut next = self.pending_scan.take();
         loop {
@@ -486,10 +493,10 @@ impl Decoder {
                     } else {
                         raw
                     };
-                    predictions[m] += diff;
+                    // libjpeg's ints wrap, and it keeps coefficients as 16 bits.
+                    predictions[m] = predictions[m].wrapping_add(diff);
                     if luma {
-                        // libjpeg keeps coefficients as 16 bits.
-                        self.dc[y * across + x] = (predictions[m] << al) as i16;
+                        self.dc[y * across + x] = ((predictions[m] as u32) << al) as i16;
                     }
                 } else if bits.bit()? == 1 && luma {
                     self.dc[y * across + x] |= 1 << al;
