@@ -16,6 +16,7 @@ pub mod gray;
 mod ico;
 mod jpeg;
 mod jpeg2000;
+mod jpeg_bits;
 mod jpeg_dc;
 mod jpeg_scans;
 mod jxl;
