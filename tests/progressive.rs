@@ -88,6 +88,22 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
     }
     std::fs::write(input.join("no-eoi.jpg"), &whole[..len - 2]).unwrap();
     count += 1;
+    // A DC refinement scan that claims to refine a bit the first scan never left (its
+    // successive approximation byte 0x10 made 0x21): libjpeg calls the progression bogus
+    // and imgpar fails the image; the DC reader must not make a picture of it.
+    let mut bogus = whole.clone();
+    let refinement = (0..len - 12)
+        .find(|&at| {
+            bogus[at] == 0xFF && bogus[at + 1] == 0xDA && {
+                let n = usize::from(bogus[at + 4]);
+                bogus[at + 5 + 2 * n] == 0 && bogus[at + 7 + 2 * n] == 0x10
+            }
+        })
+        .expect("a DC refinement scan");
+    let n = usize::from(bogus[refinement + 4]);
+    bogus[refinement + 7 + 2 * n] = 0x21;
+    std::fs::write(input.join("bogus-progression.jpg"), bogus).unwrap();
+    count += 1;
     // A frame header claiming 60000 x 60000 pixels: refused from the header, before the
     // DC reader (or libjpeg) allocates anything for it.
     let sof = whole
@@ -131,6 +147,8 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
             record_of(&report, "bomb.jpg")["error_kind"],
             "too_many_pixels"
         );
+        let bogus = record_of(&report, "bogus-progression.jpg");
+        assert_eq!(bogus["status"], "failed", "{size}: {bogus}");
         for record in report["images"].as_array().unwrap() {
             let kind = record["error_kind"].as_str().unwrap_or("none");
             assert!(

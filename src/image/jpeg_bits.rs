@@ -72,6 +72,20 @@ impl<R: BufRead> Source<'_, R> {
         Some(out)
     }
 
+    /// Steps over `n` bytes; `None` when the file ends first.
+    pub(super) fn skip(&mut self, mut n: usize) -> Option<()> {
+        while n > 0 {
+            let buf = self.reader.fill_buf().ok()?;
+            if buf.is_empty() {
+                return None;
+            }
+            let k = buf.len().min(n);
+            self.reader.consume(k);
+            n -= k;
+        }
+        Some(())
+    }
+
     /// The code of the next marker, stepping over anything before it (a scan's data,
     /// extraneous bytes, fill bytes); `None` at the end of the file.
     pub(super) fn next_marker(&mut self) -> Option<u8> {

@@ -49,7 +49,10 @@ pub(super) fn read_header<R: BufRead>(reader: &mut R) -> Option<(Header, Decoder
     if source.u16()? != 0xffd8 {
         return None;
     }
-    let mut decoder = Decoder::default();
+    let mut decoder = Decoder {
+        dc_bits: [-1; 4],
+        ..Decoder::default()
+    };
     let mut orientation = Orientation::NoTransforms;
     let mut exif_seen = false;
     let (mut jfif, mut adobe) = (false, None);
@@ -60,15 +63,25 @@ pub(super) fn read_header<R: BufRead>(reader: &mut R) -> Option<(Header, Decoder
             _ => {}
         }
         let length = usize::from(source.u16()?).checked_sub(2)?;
+        if code == 0xe1 {
+            // The first EXIF block decides, as on the libjpeg path; other APP1 blocks (XMP,
+            // often hundreds of kilobytes) are stepped over, not read into memory.
+            let prefix = source.take(length.min(6))?;
+            if exif_seen || prefix != b"Exif\0\0" {
+                source.skip(length - prefix.len())?;
+                continue;
+            }
+            exif_seen = true;
+            let exif = source.take(length - prefix.len())?;
+            orientation = Orientation::from_exif_chunk(&exif).unwrap_or(orientation);
+            continue;
+        }
+        if !needed(code) {
+            source.skip(length)?;
+            continue;
+        }
         let body = source.take(length)?;
         match code {
-            // The first EXIF block decides, as on the libjpeg path.
-            0xe1 if !exif_seen => {
-                if let Some(exif) = body.strip_prefix(b"Exif\0\0") {
-                    exif_seen = true;
-                    orientation = Orientation::from_exif_chunk(exif).unwrap_or(orientation);
-                }
-            }
             0xe0 if body.starts_with(b"JFIF\0") => jfif = true,
             // Adobe's colour transform: 0 is RGB (for three components), 1 YCbCr.
             0xee if body.starts_with(b"Adobe") => adobe = body.get(11).copied(),
@@ -101,6 +114,12 @@ pub(super) fn read_header<R: BufRead>(reader: &mut R) -> Option<(Header, Decoder
     }
 }
 
+/// Whether this reader needs the body of segment `code` (frames, scans, tables, JFIF and
+/// Adobe markers); every other body is stepped over.
+fn needed(code: u8) -> bool {
+    matches!(code, 0xc0..=0xcf | 0xda..=0xdd | 0xe0 | 0xee)
+}
+
 /// The state of a DC-only decode between segments.
 #[derive(Default)]
 pub(super) struct Decoder {
@@ -112,6 +131,8 @@ pub(super) struct Decoder {
     restart_interval: usize,
     /// The luma's DC coefficients, block by block.
     dc: Vec<i16>,
+    /// Per component, the low bit its DC scans have reached (-1: none yet).
+    dc_bits: [i8; 4],
     /// The luma's quantiser for its DC, latched at its first scan as libjpeg does.
     luma_q: Option<u16>,
     pending_scan: Option<Vec<u8>>,
@@ -238,8 +259,12 @@ impl Decoder {
                 0xc0..=0xcf if !matches!(after, 0xc4 | 0xc8 | 0xcc) => return None,
                 code => {
                     let length = usize::from(source.u16()?).checked_sub(2)?;
-                    let body = source.take(length)?;
-                    self.table(code, &body)?;
+                    if needed(code) {
+                        let body = source.take(length)?;
+                        self.table(code, &body)?;
+                    } else {
+                        source.skip(length)?;
+                    }
                 }
             }
         }
@@ -259,14 +284,23 @@ impl Decoder {
         let a = *sos.get(3 + 2 * count)?;
         let (ah, al) = (a >> 4, u32::from(a & 15));
         if ss > 0 {
-            // An AC scan: one component (the standard's rule), its data stepped over.
-            if count != 1 || se < ss || se > 63 {
+            // An AC scan: one component (the standard's rule), its data stepped over. An AC
+            // scan before its component's first DC scan is a progression libjpeg warns of.
+            if count != 1 || se < ss || se > 63 || self.dc_bits[members[0].0] < 0 {
                 return None;
             }
             return source.next_marker();
         }
-        if se != 0 || count == 0 || count > 4 || al > 13 {
+        if se != 0 || count == 0 || count > 4 || al > 13 || (ah != 0 && u32::from(ah) != al + 1) {
             return None;
+        }
+        // libjpeg's progression check: a DC scan refines what the last one left (a first
+        // scan, nothing); anything else it warns of, and the warning fails the image.
+        for &(index, _) in &members {
+            if i32::from(ah) != i32::from(self.dc_bits[index].max(0)) {
+                return None;
+            }
+            self.dc_bits[index] = al as i8;
         }
         if members.iter().any(|&(index, _)| index == 0) && self.luma_q.is_none() {
             self.luma_q = Some(self.quant[self.components[0].quant]?[0]);
