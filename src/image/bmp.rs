@@ -10,19 +10,12 @@ use std::borrow::Cow;
 use image::{DynamicImage, RgbaImage};
 
 use super::decoded::check_pixels;
+use super::fields::{le16, le32};
 use crate::failure::{ErrorKind, Failure};
 
 /// The sizes of the bitmap headers a DIB may start with (core, info, the OS/2 2.x sizes,
 /// V2 to V5).
 const HEADER_SIZES: [u32; 8] = [12, 16, 40, 52, 56, 64, 108, 124];
-
-fn le16(bytes: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn le32(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
-}
 
 /// Whether `bytes` start with a bitmap header and no file header: a `.dib` as the Windows
 /// clipboard holds it.

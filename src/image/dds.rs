@@ -72,11 +72,7 @@ fn with_texture_dimension(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// An 8-bit palette texture (pixel format flag DDPF_PALETTEINDEXED8): 256 RGBA entries
 /// after the header, then one index a pixel. `None` for any other DDS.
 fn palette(bytes: &[u8], max_pixels: u64) -> Result<Option<DynamicImage>, Failure> {
-    let le32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let le32 = |at: usize| super::fields::le32(bytes, at);
     let (Some(flags), Some(bits)) = (le32(80), le32(88)) else {
         return Ok(None);
     };

@@ -17,11 +17,7 @@ const LUMINANCE: u32 = 0x20000;
 /// Decodes a DDS of mask-described pixels (`None`: not such a file). A bit count other
 /// than 8, 16, 24 or 32, or a luminance of more than 16 bits, fails by name.
 pub(super) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Option<DynamicImage>, Failure> {
-    let le32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let le32 = |at: usize| super::fields::le32(bytes, at);
     let (Some(height), Some(width), Some(flags), Some(bits)) =
         (le32(12), le32(16), le32(80), le32(88))
     else {

@@ -8,14 +8,8 @@ use std::borrow::Cow;
 /// entry has its reserved byte zero and its image after the directory (an uncompressed TGA
 /// can start with the same four bytes).
 pub(super) fn is_cursor(bytes: &[u8]) -> bool {
-    let le32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let count = bytes
-        .get(4..6)
-        .map_or(0, |n| u32::from(u16::from_le_bytes([n[0], n[1]])));
+    let le32 = |at: usize| super::fields::le32(bytes, at);
+    let count = super::fields::le16(bytes, 4).map_or(0, u32::from);
     bytes.starts_with(&[0, 0, 2, 0])
         && count > 0
         && bytes.get(9) == Some(&0)
@@ -43,9 +37,9 @@ pub(super) fn cursor_as_icon(bytes: &[u8]) -> Vec<u8> {
 /// entry's width and height (a bitmap's header counts its mask rows too, so its height is
 /// twice the picture's), and its byte count when that is too small for the bitmap.
 pub(super) fn directory_from_bitmaps(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let le = |b: &[u8], at: usize, n: usize| {
-        b.get(at..at + n)
-            .map(|s| s.iter().rev().fold(0u64, |v, &x| v << 8 | u64::from(x)))
+    let le = |b: &[u8], at: usize, n: usize| match n {
+        2 => super::fields::le16(b, at).map(u64::from),
+        _ => super::fields::le32(b, at).map(u64::from),
     };
     let count = le(bytes, 4, 2).unwrap_or(0) as usize;
     let mut fixed = Cow::Borrowed(bytes);

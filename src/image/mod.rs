@@ -11,6 +11,7 @@ pub mod decode;
 mod decoded;
 pub use decoded::Decoded;
 pub mod encode;
+mod fields;
 mod gif_frame;
 pub mod gray;
 mod ico;

@@ -83,16 +83,8 @@ fn scan_transparent_gray(bytes: &[u8]) -> Scan {
 /// Refuses a BMP whose pixel data offset points inside its header or colour table: the
 /// decoder would draw the table's bytes as pixels.
 pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), Failure> {
-    let le32 = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64)
-    };
-    let le16 = |at: usize| {
-        bytes
-            .get(at..at + 2)
-            .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
-    };
+    let le32 = |at: usize| super::fields::le32(bytes, at).map(u64::from);
+    let le16 = |at: usize| super::fields::le16(bytes, at).map(u64::from);
     let (Some(offset), Some(header), Some(bits)) = (le32(10), le32(14), le16(28)) else {
         return Ok(());
     };
