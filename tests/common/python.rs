@@ -5,17 +5,24 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// An exclusive lock on `target.lock`, held until the returned file is dropped: test
+/// binaries running at once install what `target` holds only once.
+pub fn install_lock(target: &Path) -> std::fs::File {
+    let lock = std::fs::File::create(target.with_extension("lock")).expect("lock file");
+    // SAFETY: flock on a descriptor we own; released when `lock` is dropped.
+    unsafe {
+        libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX);
+    }
+    lock
+}
+
 /// The Python of the virtual environment `name` holding `packages`, made and installed
 /// once: when `check` (a line of Python) fails in it. Installs run under a file lock, so
 /// test binaries running at once do not install the same environment twice.
 pub fn python_with(name: &str, packages: &[&str], check: &str) -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin/python");
-    let lock = std::fs::File::create(venv.with_extension("lock")).expect("lock file");
-    // SAFETY: flock on a descriptor we own; released when `lock` is dropped.
-    unsafe {
-        libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX);
-    }
+    let _lock = install_lock(&venv);
     let ready = || {
         Command::new(&python)
             .args(["-c", check])

@@ -64,11 +64,7 @@ fn free_port() -> u16 {
 fn npm_bin(packages: &[&str], command: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("node-servers");
     std::fs::create_dir_all(&root).unwrap();
-    let lock = std::fs::File::create(root.with_extension("lock")).expect("lock file");
-    // SAFETY: flock on a descriptor we own; released when `lock` is dropped.
-    unsafe {
-        libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX);
-    }
+    let _lock = crate::common::python::install_lock(&root);
     let bin = root.join("node_modules/.bin");
     if !bin.join(command).exists() {
         let installed = Command::new("npm")
