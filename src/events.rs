@@ -1,20 +1,22 @@
 //! The one place executor events arrive: a job started, a job finished. From them it
-//! builds the per-image records of the report and tells the caller's [`Observer`] (the
-//! command line draws its progress bar from it). Executors call it from any worker
+//! builds the per-image records, adds them to the run's totals and tells the caller's
+//! [`Observer`] (the command line draws its progress bar and writes its report from it). Executors call it from any worker
 //! thread; they never print. It also says when a run must stop: on Ctrl-C, or once an
 //! outcome shows the output cannot take more files.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::job::{Input, Job};
-use crate::outcome::JobOutcome;
-use crate::report::{Record, WorkerRecord};
+use crate::outcome::{JobOutcome, Outcome};
+use crate::report::{PassedOver, Record, Totals, WorkerRecord};
 
 /// Something that happened during a run, as an [`Observer`] sees it.
 #[non_exhaustive]
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
     /// The run is planned: this many images will be tried.
     Planned {
@@ -54,25 +56,56 @@ impl Observer for Unobserved {
     fn event(&self, _event: Event<'_>) {}
 }
 
-/// Collects the events of one run. All times are offsets from the moment it was created,
-/// on the monotonic clock. (Public for the executors' signatures only; a library user
-/// hands an [`Observer`] to [`crate::Run::execute_with`] instead.)
+/// Failures a run keeps for [`crate::RunReport::failures`] (the report file has them all).
+pub const FAILURES_KEPT: usize = 1000;
+
+/// Files passed over that a run keeps by name (the count covers them all).
+pub const PASSED_OVER_KEPT: usize = 1000;
+
+/// Collects the events of one run into running totals, and tells the observer of each.
+/// Nothing is kept per image once it ended, but a few failures and files passed over by
+/// name. All times are offsets from the moment it was created, on the monotonic clock.
+/// (Public for the executors' signatures only; a library user hands an [`Observer`] to
+/// [`crate::Run::execute_with`] instead.)
 pub struct Collector<'o> {
     start: Instant,
-    started_ms: Mutex<Vec<f64>>,
-    records: Mutex<Vec<Option<Record>>>,
+    in_flight: Mutex<InFlight>,
+    totals: Mutex<Totals>,
+    failures: Mutex<Vec<String>>,
+    passed_over: Mutex<(usize, Vec<PassedOver>)>,
     worker_processes: Mutex<Vec<WorkerRecord>>,
     /// Why the run stops early, once an image found the output unusable (the first one).
     halt: OnceLock<String>,
     observer: &'o dyn Observer,
     done: AtomicUsize,
-    total: usize,
+    total: AtomicUsize,
+}
+
+/// The images begun and not ended: when a worker took each, and when its download began.
+#[derive(Default)]
+struct InFlight {
+    started: HashMap<usize, f64>,
+    fetching: HashMap<usize, f64>,
+}
+
+impl InFlight {
+    /// The earliest start of any image in flight: no span still to come begins before.
+    fn horizon(&self, now: f64) -> f64 {
+        self.started
+            .values()
+            .chain(self.fetching.values())
+            .fold(now, |earliest, &at| earliest.min(at))
+    }
 }
 
 /// What a [`Collector`] gathered over a run.
 pub(crate) struct Collected {
-    /// One record per job that finished, in plan order.
-    pub images: Vec<Record>,
+    /// The sums over every record.
+    pub totals: Totals,
+    /// The first [`FAILURES_KEPT`] failures, as `input: reason`, in the order they ended.
+    pub failures: Vec<String>,
+    /// Files passed over: how many, and the first [`PASSED_OVER_KEPT`] of them.
+    pub passed_over: (usize, Vec<PassedOver>),
     /// One record per worker process that ended (`--mode process`), in the order they ended.
     pub worker_processes: Vec<WorkerRecord>,
     /// Why the run stopped before the end, if the output became unusable.
@@ -80,18 +113,26 @@ pub(crate) struct Collected {
 }
 
 impl<'o> Collector<'o> {
-    /// A collector for `jobs` jobs, telling `observer`.
-    pub(crate) fn new(jobs: usize, observer: &'o dyn Observer) -> Collector<'o> {
+    /// A collector telling `observer`.
+    pub(crate) fn new(observer: &'o dyn Observer) -> Collector<'o> {
         Collector {
             start: Instant::now(),
-            started_ms: Mutex::new(vec![0.0; jobs]),
-            records: Mutex::new(vec![None; jobs]),
+            in_flight: Mutex::default(),
+            totals: Mutex::default(),
+            failures: Mutex::default(),
+            passed_over: Mutex::default(),
             worker_processes: Mutex::new(Vec::new()),
             halt: OnceLock::new(),
             observer,
             done: AtomicUsize::new(0),
-            total: jobs,
+            total: AtomicUsize::new(0),
         }
+    }
+
+    /// The plan is counted: `images` will be tried (problems included).
+    pub(crate) fn planned(&self, images: usize) {
+        self.total.store(images, Ordering::Relaxed);
+        self.observer.event(Event::Planned { images });
     }
 
     /// Whether executors must stop handing out jobs: `cancel` is set (Ctrl-C, SIGTERM) or
@@ -114,13 +155,19 @@ impl<'o> Collector<'o> {
     /// A worker took `job`.
     pub fn started(&self, job: &Job, worker: usize) {
         let now = self.now_ms();
-        if let Some(slot) = lock(&self.started_ms).get_mut(job.index) {
-            *slot = now;
-        }
+        lock(&self.in_flight).started.insert(job.index, now);
         self.observer.event(Event::Started {
             input: &job.input,
             worker,
         });
+    }
+
+    /// The download (or async read) of `job`'s input begins now; returns the time, in ms.
+    #[cfg(feature = "http")]
+    pub fn fetch_started(&self, job: &Job) -> f64 {
+        let now = self.now_ms();
+        lock(&self.in_flight).fetching.insert(job.index, now);
+        now
     }
 
     /// `worker` finished `job` with `outcome` (a download, if any, was its first stage).
@@ -166,10 +213,28 @@ impl<'o> Collector<'o> {
     }
 
     fn started_at(&self, job: &Job, otherwise: f64) -> f64 {
-        lock(&self.started_ms)
-            .get(job.index)
+        lock(&self.in_flight)
+            .started
+            .get(&job.index)
             .copied()
             .unwrap_or(otherwise)
+    }
+
+    /// An input that failed before it could become a job.
+    pub(crate) fn problem(&self, path: &Path, reason: String) {
+        self.add(Record::problem(path, reason));
+    }
+
+    /// A file passed over as not an image.
+    pub(crate) fn passed_over(&self, path: &Path, reason: &str) {
+        let mut passed = lock(&self.passed_over);
+        passed.0 += 1;
+        if passed.1.len() < PASSED_OVER_KEPT {
+            passed.1.push(PassedOver {
+                input: path.display().to_string(),
+                reason: reason.to_string(),
+            });
+        }
     }
 
     fn record(
@@ -184,15 +249,39 @@ impl<'o> Collector<'o> {
         if outcome.output_unusable {
             let _ = self.halt.set(record.error.clone().unwrap_or_default());
         }
+        let horizon = {
+            let mut in_flight = lock(&self.in_flight);
+            in_flight.started.remove(&job.index);
+            in_flight.fetching.remove(&job.index);
+            in_flight.horizon(self.now_ms())
+        };
+        let mut totals = lock(&self.totals);
+        totals.add(&record);
+        if totals.wants_fold() {
+            totals.fold(horizon);
+        }
+        drop(totals);
+        self.tell(record);
+    }
+
+    fn add(&self, record: Record) {
+        lock(&self.totals).add(&record);
+        self.tell(record);
+    }
+
+    fn tell(&self, record: Record) {
+        if record.status == Outcome::Failed {
+            let mut failures = lock(&self.failures);
+            if failures.len() < FAILURES_KEPT {
+                failures.push(record.failure_line());
+            }
+        }
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         self.observer.event(Event::Finished {
             record: &record,
             done,
-            total: self.total,
+            total: self.total.load(Ordering::Relaxed),
         });
-        if let Some(slot) = lock(&self.records).get_mut(job.index) {
-            *slot = Some(record);
-        }
     }
 
     /// A worker process ended (`--mode process`).
@@ -202,13 +291,14 @@ impl<'o> Collector<'o> {
 
     /// Hands over what was collected.
     pub(crate) fn finish(self) -> Collected {
-        let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
+        fn inner<T>(m: Mutex<T>) -> T {
+            m.into_inner().unwrap_or_else(|p| p.into_inner())
+        }
         Collected {
-            images: records.into_iter().flatten().collect(),
-            worker_processes: self
-                .worker_processes
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner()),
+            totals: inner(self.totals),
+            failures: inner(self.failures),
+            passed_over: inner(self.passed_over),
+            worker_processes: inner(self.worker_processes),
             stopped: self.halt.into_inner(),
         }
     }

@@ -62,7 +62,7 @@ pub use outcome::{Outcome, StageTimes};
 pub use report::{
     MergedReport, MergedShard, PassedOver, Record, RunReport, ShardRecord, WorkerRecord, merge,
 };
-pub use run::{DryRun, PlannedImage, PlannedProblem, Run};
+pub use run::{DryRun, DryRunItem, PlannedImage, PlannedProblem, Run};
 pub use thumbnail::{Thumbnail, thumbnail, thumbnail_file};
 
 /// Not part of the API: the pieces imgpar's own binary, benches, examples and fuzz target

@@ -11,8 +11,10 @@ use serde::Serialize;
 
 use crate::config::{FormatChoice, Mode, RunConfig, Spec};
 use crate::error::Error;
-use crate::events::{Collector, Event, Observer, Unobserved};
-use crate::report::{PlanIdentity, Record, RunMeasures, RunReport, ShardRecord};
+use crate::events::{Collector, Observer, Unobserved};
+use crate::exec::JobFeed;
+use crate::plan::{PlanSummary, Planned};
+use crate::report::{PlanIdentity, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
 use crate::store::{self, ObjectUrl};
 use crate::{exec, output, plan, usage};
@@ -139,12 +141,14 @@ impl Run {
         self.execute_with(&Unobserved)
     }
 
-    /// Runs the batch, telling `observer` of every image as it starts and ends. `Err`
-    /// means the run could not start and no image was written (the output folder may have
-    /// been created); every image that was tried, converted or not, is in the `Ok` report.
+    /// Runs the batch, telling `observer` of every image as it starts and ends (each
+    /// image's record goes to it then, and is not kept). `Err` means the run could not
+    /// start and no image was written (the output folder may have been created); every
+    /// image that was tried, converted or not, is counted in the `Ok` report. The plan is
+    /// streamed to the workers as it is read: memory follows the workers, not the plan.
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
-        let mut plan = self.plan()?;
+        let planner = self.planner()?;
         let warnings = prepare_output(config, &self.spec).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
             let checked = match ObjectUrl::from_path(path) {
@@ -156,24 +160,36 @@ impl Run {
             };
             checked.map_err(|e| Error::ResultFile(format!("cannot write the {what} {e}")))?;
         }
-        let identity = self.identity(&plan);
-        let planned = plan.jobs.len() + plan.problems.len();
-        observer.event(Event::Planned { images: planned });
+        let counts = planner.counts();
+        let planned = counts.jobs + counts.problems;
+        let events = Collector::new(observer);
+        events.planned(planned);
 
-        plan::largest_first(&mut plan.jobs);
         let (cpu_before, _) = usage::self_usage();
-        let events = Collector::new(plan.jobs.len(), observer);
-        let workers = exec::execute(config, &plan.jobs, &self.spec, &events, &self.cancel);
+        let (sender, receiver) = std::sync::mpsc::sync_channel(exec::WINDOW);
+        let feed = Arc::new(JobFeed::streamed(receiver, counts.jobs));
+        let (streamed, workers) = std::thread::scope(|scope| {
+            let events = &events;
+            let producer = scope.spawn(move || {
+                planner.stream(self.taken_shard(), &mut |item| match item {
+                    // Refused once the workers are gone: the rest is only counted.
+                    Planned::Job(job) => drop(sender.send(job)),
+                    Planned::Problem(path, reason) => events.problem(&path, reason),
+                    Planned::PassedOver(path, reason) => events.passed_over(&path, reason),
+                })
+            });
+            let workers =
+                exec::execute(config, Arc::clone(&feed), &self.spec, events, &self.cancel);
+            feed.close();
+            let streamed = producer
+                .join()
+                .unwrap_or_else(|_| Err("the plan's reader stopped unexpectedly".into()));
+            (streamed, workers)
+        });
         let wall_s = events.elapsed_s();
         let (cpu_after, peak_rss_mib) = usage::self_usage();
 
-        let mut records: Vec<Record> = plan
-            .problems
-            .into_iter()
-            .map(|(path, reason)| Record::problem(&path, reason))
-            .collect();
         let collected = events.finish();
-        records.extend(collected.images);
         let measures = RunMeasures {
             mode: config.mode.name(),
             workers,
@@ -183,69 +199,90 @@ impl Run {
             interrupted: self.cancel.load(Ordering::Relaxed),
             planned,
         };
-        let mut report = RunReport::new(measures, records, collected.worker_processes);
+        let mut report = RunReport::new(measures, &collected.totals, collected.worker_processes);
+        report.failures_kept = collected.failures;
         report.stopped = collected.stopped;
-        report.passed_over = plan.passed_over.len();
-        report.passed_over_files = plan
-            .passed_over
-            .iter()
-            .map(|(path, reason)| crate::report::PassedOver {
-                input: path.display().to_string(),
-                reason: (*reason).to_string(),
-            })
-            .collect();
-        report.shard = self.shard_record(plan.whole, planned);
-        report.plan = Some(identity);
+        let summary = match streamed {
+            Ok(summary) => summary,
+            Err(e) => {
+                report.stopped = Some(format!("the inputs could not be read to the end: {e}"));
+                PlanSummary::default()
+            }
+        };
+        (report.passed_over, report.passed_over_files) = collected.passed_over;
+        report.shard = self.shard_record(counts.whole, planned);
+        report.plan = Some(self.identity(counts.whole, summary.digest));
         report.warnings = warnings;
         Ok(report)
     }
 
     /// What the run would do, without converting or writing anything: each image of this
-    /// shard (or of the whole plan) with its output, and the inputs that already fail.
+    /// shard (or of the whole plan) with its output, and the inputs that already fail,
+    /// held whole (see [`Run::dry_run_with`] for a plan too big to hold).
     pub fn dry_run(&self) -> Result<DryRun, Error> {
-        let plan = self.plan()?;
-        let planned = plan.jobs.len() + plan.problems.len();
-        Ok(DryRun {
-            plan: self.identity(&plan),
-            shard: self.shard_record(plan.whole, planned),
-            images: plan
-                .jobs
-                .iter()
-                .map(|job| PlannedImage {
+        let mut images = Vec::new();
+        let mut problems = Vec::new();
+        let mut summary = self.dry_run_with(&mut |item| match item {
+            DryRunItem::Image(image) => images.push(image),
+            DryRunItem::Problem(problem) => problems.push(problem),
+        })?;
+        summary.images = images;
+        summary.problems = problems;
+        Ok(summary)
+    }
+
+    /// [`Run::dry_run`] streamed: `f` gets each image and problem as the plan is read, in
+    /// plan order; the returned [`DryRun`] has the plan's identity and counts, and no
+    /// images or problems.
+    pub fn dry_run_with(&self, f: &mut dyn FnMut(DryRunItem)) -> Result<DryRun, Error> {
+        let planner = self.planner()?;
+        let counts = planner.counts();
+        let summary = planner
+            .stream(self.taken_shard(), &mut |item| match item {
+                Planned::Job(job) => f(DryRunItem::Image(PlannedImage {
                     input: job.input.to_string(),
                     output: job.output.display().to_string(),
                     refused: refused_by_name(&job.input.to_string()),
-                })
-                .collect(),
-            problems: plan
-                .problems
-                .into_iter()
-                .map(|(path, reason)| PlannedProblem {
+                })),
+                Planned::Problem(path, reason) => f(DryRunItem::Problem(PlannedProblem {
                     input: path.display().to_string(),
                     error: reason,
-                })
-                .collect(),
-            passed_over: plan.passed_over.len(),
+                })),
+                Planned::PassedOver(..) => {}
+            })
+            .map_err(Error::Input)?;
+        let planned = counts.jobs + counts.problems;
+        Ok(DryRun {
+            plan: self.identity(counts.whole, summary.digest),
+            shard: self.shard_record(counts.whole, planned),
+            planned,
+            images: Vec::new(),
+            problems: Vec::new(),
+            passed_over: summary.passed_over,
         })
     }
 
-    fn plan(&self) -> Result<plan::Plan, Error> {
+    fn taken_shard(&self) -> Option<crate::shard::Shard> {
+        self.config.shard.as_ref().map(|choice| choice.shard)
+    }
+
+    fn planner(&self) -> Result<plan::Planner, Error> {
         let config = &self.config;
         config.validate().map_err(Error::Settings)?;
-        plan::plan(
+        plan::Planner::new(
             &config.inputs,
             &config.url_lists,
             &config.output,
             config.format,
-            config.shard.as_ref().map(|choice| choice.shard),
+            self.taken_shard(),
             &self.spec.fetch,
         )
         .map_err(Error::Input)
     }
 
-    /// The identity of the whole plan `plan` was taken from, with this run's output and
-    /// conversion settings.
-    fn identity(&self, plan: &plan::Plan) -> PlanIdentity {
+    /// The identity of the whole plan (`whole` items, `digest`), with this run's output
+    /// and conversion settings.
+    fn identity(&self, whole: usize, digest: u128) -> PlanIdentity {
         let output = &self.config.output;
         let output = match ObjectUrl::from_path(output) {
             Some(Ok(url)) => url.to_string(),
@@ -257,7 +294,7 @@ impl Run {
                 .to_string(),
         };
         let settings = PlanIdentity::settings_of(&self.spec, self.config.format);
-        PlanIdentity::new(plan.whole, plan.digest, output, settings)
+        PlanIdentity::new(whole, digest, output, settings)
     }
 
     fn shard_record(&self, whole: usize, planned: usize) -> Option<ShardRecord> {
@@ -271,6 +308,15 @@ impl Run {
     }
 }
 
+/// One item of a streamed dry run ([`Run::dry_run_with`]).
+#[derive(Debug, Clone)]
+pub enum DryRunItem {
+    /// An image the run would convert.
+    Image(PlannedImage),
+    /// An input that already fails.
+    Problem(PlannedProblem),
+}
+
 /// What [`Run::dry_run`] found: the plan of this run, nothing converted.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRun {
@@ -278,7 +324,11 @@ pub struct DryRun {
     pub plan: PlanIdentity,
     /// The shard taken, if any, with the plan's size and this shard's.
     pub shard: Option<ShardRecord>,
-    /// Each image this run would convert, in plan order.
+    /// Images this run would try (of its shard), problems included.
+    pub planned: usize,
+    /// Each image this run would convert, in plan order (empty from
+    /// [`Run::dry_run_with`], which hands them over one at a time).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<PlannedImage>,
     /// Inputs that fail before any work (unreadable folder entries), with the reason.
     pub problems: Vec<PlannedProblem>,

@@ -3,6 +3,7 @@
 //! does the work and prints nothing; everything a user sees is decided here.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -10,9 +11,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Presentation;
+use crate::DryRunItem;
 use crate::events::{Event, Observer};
 use crate::exit::ExitCode;
-use crate::render::{ChromeTrace, JsonReport, Render, Timeline};
+use crate::render::{ChromeTrace, JsonReport, Observers, PlanFile, RunFile, Timeline};
 use crate::report::{self, RunReport};
 use crate::{Run, store};
 
@@ -28,15 +30,22 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    let workers = match config.mode {
+        crate::Mode::Sequential => 1,
+        _ => config.jobs,
+    };
     let mut run = Run::from_config(config, spec).cancel_on(cancel);
     if shown.dry_run {
         return dry_run(&run, &shown);
     }
-    for (renderer, path) in result_files(&shown) {
-        run = run.check_writable(renderer.name(), path);
+    let files = run_files(&shown, workers);
+    for (file, path) in &files {
+        run = run.check_writable(file.name(), path);
     }
     let progress = Progress::new(!shown.quiet);
-    let report = match run.execute_with(&progress) {
+    let mut observers: Vec<&dyn Observer> = vec![&progress];
+    observers.extend(files.iter().map(|(file, _)| file.as_observer()));
+    let report = match run.execute_with(&Observers(observers)) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("imgpar: {error}");
@@ -63,46 +72,53 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         }
     }
     print_outcome(&report, &shown);
-    for (renderer, path) in result_files(&shown) {
-        let written = renderer
-            .render(&report)
-            .and_then(|text| store::write_result_file(path, text.as_bytes()));
-        if let Err(message) = written {
-            return usage_error(&format!("cannot write the {}: {message}", renderer.name()));
+    for (file, _) in &files {
+        if let Err(message) = file.finish(&report) {
+            return usage_error(&format!("cannot write the {}: {message}", file.name()));
         }
     }
     ExitCode::of_report(&report)
 }
 
 /// `--dry-run`: the plan on stdout (`input -> output` per image), or as JSON in the
-/// `--report` file; nothing converted.
+/// `--report` file; nothing converted. Either is written as the plan is read.
 fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
-    let plan = match run.dry_run() {
+    let plan_file = shown.report.as_deref().map(PlanFile::new);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut stdout_open = true;
+    let mut problems = Vec::new();
+    let planned = run.dry_run_with(&mut |item| match item {
+        DryRunItem::Image(image) => match &plan_file {
+            Some(file) => file.image(&image),
+            None if stdout_open => {
+                let line = match &image.refused {
+                    Some(why) => writeln!(out, "{} -> refused: {why}", image.input),
+                    None => writeln!(out, "{} -> {}", image.input, image.output),
+                };
+                // A closed pipe (`| head`) ends the listing, not the plan.
+                stdout_open = line.is_ok();
+            }
+            None => {}
+        },
+        DryRunItem::Problem(problem) => {
+            eprintln!("imgpar: {}: {}", problem.input, problem.error);
+            problems.push(problem);
+        }
+    });
+    let _ = out.flush();
+    drop(out);
+    let mut plan = match planned {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("imgpar: {error}");
             return ExitCode::of_error(&error);
         }
     };
-    if let Some(path) = &shown.report {
-        let json = serde_json::to_string_pretty(&plan).expect("a plan always serialises");
-        if let Err(message) = store::write_result_file(path, json.as_bytes()) {
-            return usage_error(&format!("cannot write the plan: {message}"));
-        }
-    } else {
-        let mut out = std::io::stdout().lock();
-        for image in &plan.images {
-            let line = match &image.refused {
-                Some(why) => writeln!(out, "{} -> refused: {why}", image.input),
-                None => writeln!(out, "{} -> {}", image.input, image.output),
-            };
-            if line.is_err() {
-                return ExitCode::Ok;
-            }
-        }
-    }
-    for problem in &plan.problems {
-        eprintln!("imgpar: {}: {}", problem.input, problem.error);
+    plan.problems = problems;
+    if let Some(file) = &plan_file
+        && let Err(message) = file.finish(&plan)
+    {
+        return usage_error(&format!("cannot write the plan: {message}"));
     }
     if !shown.quiet {
         let shard = plan.shard.as_ref().map_or(String::new(), |s| {
@@ -113,7 +129,7 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
         });
         eprintln!(
             "imgpar: dry run: {} planned{shard}, nothing converted",
-            report::count(plan.images.len() + plan.problems.len(), "image")
+            report::count(plan.planned, "image")
         );
     }
     ExitCode::Ok
@@ -157,18 +173,30 @@ fn print_outcome(report: &RunReport, shown: &Presentation) {
 }
 
 /// The files the run writes besides images (`--report`, `--trace`, `--timeline`), each
-/// with its renderer.
-fn result_files(
-    shown: &Presentation,
-) -> impl Iterator<Item = (&'static dyn Render<RunReport>, &std::path::Path)> {
-    let renderers: [(&'static dyn Render<RunReport>, &Option<std::path::PathBuf>); 3] = [
-        (&JsonReport, &shown.report),
-        (&ChromeTrace, &shown.trace),
-        (&Timeline, &shown.timeline),
-    ];
-    renderers
-        .into_iter()
-        .filter_map(|(renderer, path)| Some((renderer, path.as_deref()?)))
+/// with where it goes; each is written as the run goes.
+fn run_files(shown: &Presentation, workers: usize) -> Vec<(Box<dyn RunObserverFile>, PathBuf)> {
+    let mut files: Vec<(Box<dyn RunObserverFile>, PathBuf)> = Vec::new();
+    if let Some(path) = &shown.report {
+        files.push((Box::new(JsonReport::new(path)), path.clone()));
+    }
+    if let Some(path) = &shown.trace {
+        files.push((Box::new(ChromeTrace::new(path, workers)), path.clone()));
+    }
+    if let Some(path) = &shown.timeline {
+        files.push((Box::new(Timeline::new(path)), path.clone()));
+    }
+    files
+}
+
+/// A [`RunFile`] that can also be handed over as a plain observer.
+trait RunObserverFile: RunFile {
+    fn as_observer(&self) -> &dyn Observer;
+}
+
+impl<T: RunFile> RunObserverFile for T {
+    fn as_observer(&self) -> &dyn Observer {
+        self
+    }
 }
 
 /// The progress bar, drawn on stderr when it is a terminal and the user did not ask for

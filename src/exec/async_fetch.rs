@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Semaphore, mpsc};
 
+use super::JobFeed;
 use crate::config::{AsyncSettings, Spec};
 use crate::events::Collector;
 use crate::failure::ErrorKind;
@@ -23,16 +24,16 @@ use crate::outcome::{JobOutcome, Status};
 use crate::store::ObjectUrl;
 
 /// An input whose bytes are in hand, waiting for a CPU worker.
-struct Arrived<'a> {
-    job: &'a Job,
+struct Arrived {
+    job: Job,
     obtained: Obtained,
     /// When the download (or read) started and ended, in the collector's milliseconds.
     span: (f64, f64),
 }
 
 /// A converted image whose output object is still to be uploaded.
-struct Upload<'a> {
-    job: &'a Job,
+struct Upload {
+    job: Job,
     worker: usize,
     outcome: JobOutcome,
     url: ObjectUrl,
@@ -50,7 +51,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// once `cancel` is set no fetch is started, fetches in flight are abandoned (their images
 /// count as not started) and the workers finish the image they hold.
 pub fn run(
-    jobs: &[Job],
+    jobs: &JobFeed,
     spec: &Spec,
     workers: usize,
     settings: &AsyncSettings,
@@ -61,7 +62,7 @@ pub fn run(
     let receiver = Mutex::new(receiver);
     let (upload_sender, upload_receiver) = mpsc::channel::<Upload>(workers.max(1) * 2);
     std::thread::scope(|scope| {
-        for worker in 0..workers.min(jobs.len()) {
+        for worker in 0..workers.min(jobs.total()) {
             let receiver = &receiver;
             let uploads = upload_sender.clone();
             std::thread::Builder::new()
@@ -89,8 +90,8 @@ pub fn run(
             }
             Err(e) => {
                 let reason = format!("cannot start the async runtime: {e}");
-                for job in jobs {
-                    fail_unfetched(job, events, reason.clone());
+                while let Some(job) = jobs.next() {
+                    fail_unfetched(&job, events, reason.clone());
                 }
             }
         }
@@ -100,10 +101,10 @@ pub fn run(
 /// Takes fetched inputs off the queue and processes them, until the queue is closed and
 /// empty or the run is cancelled. Output objects go to `uploads` to be put while the
 /// worker takes its next image.
-fn cpu_worker<'a>(
+fn cpu_worker(
     worker: usize,
-    receiver: &Mutex<mpsc::Receiver<Arrived<'a>>>,
-    uploads: mpsc::Sender<Upload<'a>>,
+    receiver: &Mutex<mpsc::Receiver<Arrived>>,
+    uploads: mpsc::Sender<Upload>,
     spec: &Spec,
     events: &Collector,
     cancel: &AtomicBool,
@@ -119,10 +120,10 @@ fn cpu_worker<'a>(
         if events.must_stop(cancel) {
             break;
         }
-        events.started(item.job, worker);
-        match job::process_obtained_to_put(item.job, spec, item.obtained) {
+        events.started(&item.job, worker);
+        match job::process_obtained_to_put(&item.job, spec, item.obtained) {
             Converted::Done(outcome) => {
-                events.finished_after_fetch(item.job, Some(worker), &outcome, item.span)
+                events.finished_after_fetch(&item.job, Some(worker), &outcome, item.span)
             }
             Converted::ToPut {
                 outcome,
@@ -145,7 +146,7 @@ fn cpu_worker<'a>(
                     let mut outcome = upload.outcome;
                     outcome.status =
                         Status::failed(ErrorKind::Internal, "the upload queue closed early");
-                    events.finished_after_fetch(upload.job, Some(worker), &outcome, upload.span);
+                    events.finished_after_fetch(&upload.job, Some(worker), &outcome, upload.span);
                 }
             }
         }
@@ -155,7 +156,7 @@ fn cpu_worker<'a>(
 /// Puts the converted images' output objects, up to `concurrency` at once, and reports
 /// each image as it lands; ends once every CPU worker is gone and the queue is empty.
 async fn upload<'a>(
-    receiver: mpsc::Receiver<Upload<'a>>,
+    receiver: mpsc::Receiver<Upload>,
     spec: &'a Spec,
     concurrency: usize,
     events: &'a Collector<'a>,
@@ -166,10 +167,10 @@ async fn upload<'a>(
     queued
         .for_each_concurrent(concurrency.max(1), |upload| async move {
             let outcome =
-                job::put_converted(upload.job, spec, upload.outcome, upload.url, upload.bytes)
+                job::put_converted(&upload.job, spec, upload.outcome, upload.url, upload.bytes)
                     .await;
             events.finished_after_fetch_at(
-                upload.job,
+                &upload.job,
                 Some(upload.worker),
                 &outcome,
                 upload.span,
@@ -182,46 +183,49 @@ async fn upload<'a>(
 /// Fetches the inputs in plan order, `settings.concurrency` at a time, and queues them for
 /// the CPU workers. Inputs that fail to arrive, or need no work, are reported here.
 async fn produce<'a>(
-    jobs: &'a [Job],
+    jobs: &'a JobFeed,
     spec: &'a Spec,
     settings: &AsyncSettings,
     events: &'a Collector<'a>,
     cancel: &AtomicBool,
-    sender: mpsc::Sender<Arrived<'a>>,
+    sender: mpsc::Sender<Arrived>,
 ) {
     let client = match fetch::client(&spec.fetch) {
         Ok(client) => client,
         Err(reason) => {
-            jobs.iter()
-                .for_each(|job| fail_unfetched(job, events, reason.clone()));
+            while let Some(job) = jobs.next() {
+                fail_unfetched(&job, events, reason.clone());
+            }
             return;
         }
     };
     let hosts = HostLimits::new(settings.per_host);
     let (client, hosts, sender) = (&client, &hosts, &sender);
     let mut in_flight = FuturesUnordered::new();
-    let mut pending = jobs.iter();
     loop {
         if events.must_stop(cancel) {
             return;
         }
         while in_flight.len() < settings.concurrency {
-            let Some(job) = pending.next() else {
+            // The plan is read from a local file or listing far faster than images
+            // are fetched: waiting here for the next job holds up the downloads in
+            // flight only for that moment.
+            let Some(job) = jobs.next() else {
                 break;
             };
             in_flight.push(async move {
-                if let Err(status) = job::existing_output_async(job, spec).await {
-                    report_without_work(job, events, status);
+                if let Err(status) = job::existing_output_async(&job, spec).await {
+                    report_without_work(&job, events, status);
                     return;
                 }
                 let host = hosts.permit(&job.input).await;
-                let start = events.now_ms();
+                let start = events.fetch_started(&job);
                 let obtained = job::obtain(&job.input, spec, client).await;
                 let span = (start, events.now_ms());
                 drop(host);
                 if obtained.body.is_err() {
-                    let outcome = job::process_obtained(job, spec, obtained);
-                    events.finished_after_fetch(job, None, &outcome, span);
+                    let outcome = job::process_obtained(&job, spec, obtained);
+                    events.finished_after_fetch(&job, None, &outcome, span);
                     return;
                 }
                 // Waiting here for room in the queue is what bounds memory.

@@ -3,24 +3,26 @@
 
 #[cfg(feature = "http")]
 mod async_fetch;
+mod feed;
 #[cfg(unix)]
 pub(crate) mod process;
 mod sequential;
 mod threaded;
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::config::{Mode, RunConfig, Spec};
 use crate::events::Collector;
-use crate::job::Job;
+pub use feed::{JobFeed, WINDOW};
 
-/// Runs `jobs` as `config` says: its mode, its number of workers (sequential always uses
+/// Runs the jobs of the feed as `config` says: its mode, its number of workers (sequential always uses
 /// one), the limits on worker processes and the async mode's fetching. Stops handing out
 /// jobs once `cancel` is set; jobs already running finish. Returns the worker count
 /// actually used.
 pub fn execute(
     config: &RunConfig,
-    jobs: &[Job],
+    jobs: Arc<JobFeed>,
     spec: &Spec,
     events: &Collector,
     cancel: &AtomicBool,
@@ -28,7 +30,7 @@ pub fn execute(
     let workers = config.jobs;
     match config.mode {
         Mode::Sequential => {
-            sequential::run(jobs, spec, events, cancel);
+            sequential::run(&jobs, spec, events, cancel);
             1
         }
         Mode::Threaded => {
@@ -37,7 +39,7 @@ pub fn execute(
         }
         #[cfg(feature = "http")]
         Mode::Async => {
-            async_fetch::run(jobs, spec, workers, &config.async_settings, events, cancel);
+            async_fetch::run(&jobs, spec, workers, &config.async_settings, events, cancel);
             workers
         }
         // `RunConfig::validate` refuses async mode without the `http` feature.
@@ -45,7 +47,7 @@ pub fn execute(
         Mode::Async => 0,
         #[cfg(unix)]
         Mode::Process => {
-            process::run(jobs, spec, workers, &config.limits, events, cancel);
+            process::run(&jobs, spec, workers, &config.limits, events, cancel);
             workers
         }
         #[cfg(not(unix))]
@@ -54,8 +56,8 @@ pub fn execute(
                 crate::failure::ErrorKind::Unsupported,
                 "--mode process needs a Unix system; use --mode threaded",
             ));
-            for job in jobs {
-                events.finished(job, 0, &outcome);
+            while let Some(job) = jobs.next() {
+                events.finished(&job, 0, &outcome);
             }
             workers
         }

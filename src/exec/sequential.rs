@@ -3,18 +3,20 @@
 
 use std::sync::atomic::AtomicBool;
 
+use super::JobFeed;
 use crate::config::Spec;
 use crate::events::Collector;
-use crate::job::{Job, process_job};
+use crate::job::process_job;
 
-/// Runs every job in plan order on this thread, as worker 0.
-pub fn run(jobs: &[Job], spec: &Spec, events: &Collector, cancel: &AtomicBool) {
-    for job in jobs {
-        if events.must_stop(cancel) {
+/// Runs every job of the feed, in the order it hands them out, on this thread, as
+/// worker 0.
+pub fn run(jobs: &JobFeed, spec: &Spec, events: &Collector, cancel: &AtomicBool) {
+    while !events.must_stop(cancel) {
+        let Some(job) = jobs.next() else {
             break;
-        }
-        events.started(job, 0);
-        let outcome = process_job(job, spec);
-        events.finished(job, 0, &outcome);
+        };
+        events.started(&job, 0);
+        let outcome = process_job(&job, spec);
+        events.finished(&job, 0, &outcome);
     }
 }

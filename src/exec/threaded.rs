@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use super::JobFeed;
 use crate::config::Spec;
 use crate::events::Collector;
 use crate::failure::{ErrorKind, Failure};
@@ -21,28 +22,28 @@ use crate::outcome::JobOutcome;
 /// How often the coordinator looks at the stop request and the clock when no event comes.
 const TICK: Duration = Duration::from_millis(50);
 
-/// Runs the jobs on `workers` threads (no more threads than jobs). Dispatch is dynamic: a
-/// shared counter hands each idle worker the next job in plan order. An image still
+/// Runs the jobs on `workers` threads (no more threads than jobs). Dispatch is dynamic:
+/// each idle worker takes the next job from the feed. An image still
 /// running after `timeout` ends as failed, named in the report, and the run goes on
 /// without it. Hand-written rather than a rayon pool because the scheduler needs exactly
 /// this (one job at a time, a stable worker id, a stop check between jobs, a thread that
 /// can be left behind) and nothing more.
 pub fn run(
-    jobs: &[Job],
+    jobs: Arc<JobFeed>,
     spec: &Spec,
     workers: usize,
     timeout: Option<Duration>,
     events: &Collector,
     cancel: &AtomicBool,
 ) {
+    let threads = workers.min(jobs.total());
     let shared = Arc::new(Shared {
-        jobs: jobs.to_vec(),
+        jobs,
         spec: spec.clone(),
-        next: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
     });
     let (sender, notes) = mpsc::channel();
-    let mut slots: Vec<Slot> = (0..workers.min(jobs.len()))
+    let mut slots: Vec<Slot> = (0..threads)
         .map(|id| Slot::start(id, &shared, &sender))
         .collect();
     while slots.iter().any(|slot| !slot.exited) {
@@ -55,13 +56,13 @@ pub fn run(
                     continue; // from a thread left behind: its image is already reported
                 };
                 match note.event {
-                    Event::Started(position, gate) => {
-                        slot.running = Some((position, Instant::now(), gate));
-                        events.started(&jobs[position], slot.id);
+                    Event::Started(job, gate) => {
+                        events.started(&job, slot.id);
+                        slot.running = Some((job, Instant::now(), gate));
                     }
-                    Event::Finished(position, outcome) => {
+                    Event::Finished(job, outcome) => {
                         slot.running = None;
-                        events.finished(&jobs[position], slot.id, &outcome);
+                        events.finished(&job, slot.id, &outcome);
                     }
                     Event::Exited => slot.exited = true,
                 }
@@ -71,12 +72,12 @@ pub fn run(
         }
         if let Some(limit) = timeout {
             for slot in &mut slots {
-                if let Some((position, since, gate)) = &slot.running
+                if let Some((job, since, gate)) = &slot.running
                     && since.elapsed() > limit
                     // A job already putting its output in place is not given up on.
                     && gate.abandon()
                 {
-                    events.finished(&jobs[*position], slot.id, &timed_out(limit));
+                    events.finished(job, slot.id, &timed_out(limit));
                     slot.leave_behind();
                     *slot = Slot::start(slot.id, &shared, &sender);
                 }
@@ -88,9 +89,8 @@ pub fn run(
 /// What the worker threads share. Owned (not borrowed from the caller) because a thread
 /// left behind by `--timeout` may outlive the run.
 struct Shared {
-    jobs: Vec<Job>,
+    jobs: Arc<JobFeed>,
     spec: Spec,
-    next: AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -101,10 +101,9 @@ struct Note {
 }
 
 enum Event {
-    /// The job at this position in `jobs` began; the gate lets the coordinator give up on
-    /// it before it writes.
-    Started(usize, Arc<CommitGate>),
-    Finished(usize, Box<JobOutcome>),
+    /// The job began; the gate lets the coordinator give up on it before it writes.
+    Started(Arc<Job>, Arc<CommitGate>),
+    Finished(Arc<Job>, Box<JobOutcome>),
     Exited,
 }
 
@@ -115,7 +114,7 @@ struct Slot {
     thread: u64,
     /// Set to make the current thread quit after its image.
     leave: Arc<AtomicBool>,
-    running: Option<(usize, Instant, Arc<CommitGate>)>,
+    running: Option<(Arc<Job>, Instant, Arc<CommitGate>)>,
     exited: bool,
 }
 
@@ -151,14 +150,14 @@ fn work(thread: u64, shared: &Shared, leave: &AtomicBool, sender: &mpsc::Sender<
         let _ = sender.send(Note { thread, event });
     };
     while !shared.stop.load(Ordering::Relaxed) && !leave.load(Ordering::Relaxed) {
-        let position = shared.next.fetch_add(1, Ordering::Relaxed);
-        let Some(job) = shared.jobs.get(position) else {
+        let Some(job) = shared.jobs.next() else {
             break;
         };
+        let job = Arc::new(job);
         let gate = Arc::new(CommitGate::default());
-        send(Event::Started(position, Arc::clone(&gate)));
-        let outcome = process_job_gated(job, &shared.spec, &gate);
-        send(Event::Finished(position, Box::new(outcome)));
+        send(Event::Started(Arc::clone(&job), Arc::clone(&gate)));
+        let outcome = process_job_gated(&job, &shared.spec, &gate);
+        send(Event::Finished(job, Box::new(outcome)));
     }
     send(Event::Exited);
 }

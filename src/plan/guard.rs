@@ -4,32 +4,64 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use super::source::Inputs;
 use crate::job::{Input, Job};
+use crate::store::ObjectUrl;
+
+/// Visits every job of the whole plan, named, in plan order.
+pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job)) -> Result<(), String> + 'a;
 
 /// Refuses a plan in which an output path is (or leads through links to) one of the
-/// run's own input files or URL lists: writing it would destroy the original.
-pub(super) fn refuse_replacing_inputs(jobs: &[Job], url_lists: &[PathBuf]) -> Result<(), String> {
-    let mut inputs: HashMap<FileId, &Path> = HashMap::new();
-    let files = jobs.iter().filter_map(|job| match &job.input {
-        Input::File(path) => Some(path.as_path()),
-        Input::Url(_) | Input::Object(_) => None,
-    });
-    for path in files.chain(url_lists.iter().map(PathBuf::as_path)) {
-        if let Some(id) = FileId::of(path) {
-            inputs.insert(id, path);
+/// run's own input files or URL lists: writing it would destroy the original. Only inputs
+/// that lie inside the output folder can be replaced, so the plan is read again (twice:
+/// the inputs, then the outputs) only when some input does.
+pub(super) fn refuse_replacing_inputs(
+    inputs: &Inputs,
+    output: &Path,
+    each_job: &mut EachJob<'_>,
+) -> Result<(), String> {
+    if ObjectUrl::from_path(output).is_some() {
+        return Ok(());
+    }
+    let output_abs = resolve_existing_prefix(output);
+    let inside: Vec<&Path> = inputs
+        .local_roots()
+        .filter(|root| {
+            root.canonicalize()
+                .is_ok_and(|c| c.starts_with(&output_abs))
+        })
+        .collect();
+    if inside.is_empty() {
+        return Ok(());
+    }
+    let mut ids: HashMap<FileId, PathBuf> = HashMap::new();
+    for list in inputs.lists() {
+        if let Some(id) = FileId::of(list) {
+            ids.insert(id, list.to_path_buf());
         }
     }
-    for job in jobs {
-        if let Some(input) = FileId::of(&job.output).and_then(|id| inputs.get(&id)) {
-            return Err(format!(
+    each_job(&mut |job| {
+        if let Input::File(path) = &job.input
+            && inside.iter().any(|root| path.starts_with(root))
+            && let Some(id) = FileId::of(path)
+        {
+            ids.insert(id, path.clone());
+        }
+    })?;
+    let mut replaced = None;
+    each_job(&mut |job| {
+        if replaced.is_none()
+            && let Some(input) = FileId::of(&job.output).and_then(|id| ids.get(&id))
+        {
+            replaced = Some(format!(
                 "output {} would replace the input {}; choose an output folder that holds \
                  no input",
                 job.output.display(),
                 input.display()
             ));
         }
-    }
-    Ok(())
+    })?;
+    replaced.map_or(Ok(()), Err)
 }
 
 /// What makes a file the same file whatever the path to it: its device and inode, links

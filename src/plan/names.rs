@@ -1,67 +1,255 @@
 //! Output names that are one-to-one over the whole plan: no two jobs write the same file,
 //! and no job's file stands where another job needs a folder, whatever the input names
 //! (including names that already look like the suffixes given here), also on a
-//! filesystem that ignores case.
+//! filesystem that ignores case. The rules, in order:
+//!
+//! 1. URL lines of one list that would share an output get their line number in front
+//!    (`0007-image.png`).
+//! 2. Files whose name was changed to fit the output format and that share their output
+//!    keep their full input name (`a.gif` and `a.png` give `a.gif.png` and `a.png`).
+//! 3. The first job to claim a path (compared without case) keeps it, jobs that keep
+//!    their input's own name first, then plan order; every later one gets `-2`, `-3`, ...
+//!    after its stem, skipping any path another job asked for or that must be a folder.
+//!
+//! The plan is never held: streaming passes over it gather 64-bit hashes of the names
+//! (8 bytes a job for each rule while it is decided, see [`super::hashes`]), keep only the
+//! names that are shared, and settle those few exactly, in memory. A hash that two names
+//! happen to share (odds about n²/2⁶⁵ for n jobs: one in 10⁶ for 5 million) can only
+//! give a name a suffix it did not need; names stay one-to-one, and every shard of a
+//! plan decides them alike.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+use super::hashes::{HashCounts, HashLog};
+use super::source::ListLine;
 use crate::job::{Input, Job};
 
-/// Makes every output path unique, deterministically for a given plan. Files whose name
-/// was changed to fit the output format and that share their output keep their full input
-/// name (`a.gif` and `a.png` give `a.gif.png` and `a.png`). Then the first job to claim a
-/// path keeps it (jobs that keep their input's name first, then plan order) and every
-/// later one gets `-2`, `-3`, ... after its stem, skipping any path another job asked for
-/// or that must be a folder.
-pub fn make_unique(jobs: &mut [Job]) {
-    keep_full_names_of_renamed(jobs);
-    let wanted: HashSet<String> = jobs.iter().map(|j| key(&j.output)).collect();
-    let folders: HashSet<String> = jobs
-        .iter()
-        .flat_map(|j| {
-            j.output
-                .ancestors()
-                .skip(1)
-                .take_while(|a| a.starts_with(&j.output_root) && *a != j.output_root)
-                .map(key)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    // Names that are the input's own name (or a URL's) are given out first, so that
-    // `b.gif.png` keeps its name and `b.gif`, renamed to fit, is the one that moves.
-    let kept: Vec<bool> = jobs.iter().map(keeps_input_name).collect();
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| !kept[i]);
-    let mut given: HashSet<String> = HashSet::with_capacity(jobs.len());
-    for i in order {
-        let job = &mut jobs[i];
-        let free = |path: &Path, given: &HashSet<String>| {
-            let key = key(path);
-            !given.contains(&key) && !folders.contains(&key)
-        };
-        if !free(&job.output, &given) {
-            let stem = job.output.file_stem().unwrap_or_default().to_os_string();
-            let extension = job.format.extension();
-            job.output = (2u64..)
-                .map(|n| {
-                    let mut name = stem.clone();
-                    name.push(format!("-{n}.{extension}"));
-                    job.output.with_file_name(name)
-                })
-                .find(|candidate| !wanted.contains(&key(candidate)) && free(candidate, &given))
-                .expect("an unbounded sequence of names has a free one");
+/// One pass over the plan: with `true`, the URL lists' jobs only; each job (with its
+/// natural output and its list line) goes to the visitor, in plan order.
+pub(super) type Pass<'a> =
+    dyn FnMut(bool, &mut dyn FnMut(&mut Job, Option<ListLine>)) -> Result<(), String> + 'a;
+
+/// What the naming passes decided: the few names that are not a job's natural one.
+#[derive(Debug, Default)]
+pub(super) struct Naming {
+    /// Hashes of (list, name) shared by several lines of one list (rule 1).
+    listed_shared: HashSet<u64>,
+    /// Hashes of outputs shared by several jobs after rule 1 (rule 2).
+    outputs_shared: HashSet<u64>,
+    /// The outputs rule 3 changed, by job position in the whole plan.
+    resolved: HashMap<usize, PathBuf>,
+}
+
+impl Naming {
+    /// Runs the passes the plan needs: the URL lists alone (when there are any), every
+    /// job once, and again only when some names are shared.
+    pub fn build(has_lists: bool, pass: &mut Pass<'_>) -> Result<Naming, String> {
+        let mut naming = Naming::default();
+        if has_lists {
+            let mut listed = HashLog::default();
+            pass(true, &mut |job, list| {
+                if let Some(list) = list {
+                    listed.push(listed_hash(list, job));
+                }
+            })?;
+            naming.listed_shared = listed.seal().repeated();
         }
-        given.insert(key(&job.output));
+        let (mut exact, mut wanted, mut folders) =
+            (HashLog::default(), HashLog::default(), HashLog::default());
+        let mut last_parent: Option<PathBuf> = None;
+        pass(false, &mut |job, list| {
+            naming.number_listed(job, list);
+            exact.push(xxh3_64(&path_bytes(job.output_rel())));
+            wanted.push(folded_hash(job.output_rel()));
+            push_folders(job.output_rel(), &mut last_parent, &mut folders);
+        })?;
+        naming.outputs_shared = exact.seal().repeated();
+        let mut claims = Claims {
+            wanted: wanted.seal(),
+            folders: folders.seal(),
+            ..Claims::default()
+        };
+        if !naming.outputs_shared.is_empty() {
+            pass(false, &mut |job, list| {
+                naming.number_listed(job, list);
+                let before = folded_hash(job.output_rel());
+                if naming.keep_full_name(job) {
+                    claims.dropped.push(before);
+                    claims.added.push(folded_hash(job.output_rel()));
+                }
+            })?;
+        }
+        let contested = claims.contested();
+        if !contested.is_empty() {
+            let mut held: Vec<(usize, Job)> = Vec::new();
+            let mut position = 0;
+            pass(false, &mut |job, list| {
+                naming.number_listed(job, list);
+                naming.keep_full_name(job);
+                if contested.contains(&folded_hash(job.output_rel())) {
+                    held.push((position, job.clone()));
+                }
+                position += 1;
+            })?;
+            naming.resolved = claims.settle(held);
+        }
+        Ok(naming)
     }
+
+    /// Gives `job` (with its natural output, at `position` among the plan's jobs) its
+    /// output name in the whole plan.
+    pub fn name(&self, position: usize, job: &mut Job, list: Option<ListLine>) {
+        if let Some(output) = self.resolved.get(&position) {
+            job.output = output.clone();
+            return;
+        }
+        self.number_listed(job, list);
+        self.keep_full_name(job);
+    }
+
+    /// Rule 1.
+    fn number_listed(&self, job: &mut Job, list: Option<ListLine>) {
+        let Some(list) = list else {
+            return;
+        };
+        if self.listed_shared.contains(&listed_hash(list, job)) {
+            let mut name = OsString::from(format!("{:04}-", list.line));
+            name.push(job.output.file_name().unwrap_or_default());
+            job.output.set_file_name(name);
+        }
+    }
+
+    /// Rule 2, for a job past rule 1: whether it changed the name.
+    fn keep_full_name(&self, job: &mut Job) -> bool {
+        if !self
+            .outputs_shared
+            .contains(&xxh3_64(&path_bytes(job.output_rel())))
+        {
+            return false;
+        }
+        let Some(mut full) = input_name(job) else {
+            return false;
+        };
+        if Some(full.as_os_str()) == job.output.file_name() {
+            return false;
+        }
+        full.push(".");
+        full.push(job.format.extension());
+        job.output.set_file_name(full);
+        true
+    }
+}
+
+/// Who claims which name (rule 3): every job's output after rules 1 and 2, and the
+/// folders the outputs need.
+#[derive(Debug, Default)]
+struct Claims {
+    /// Outputs after rule 1, compared without case.
+    wanted: HashCounts,
+    /// Outputs rule 2 moved away from, and the ones it moved to.
+    dropped: Vec<u64>,
+    added: Vec<u64>,
+    /// Every folder an output lies in, compared without case (each at least once).
+    folders: HashCounts,
+}
+
+impl Claims {
+    /// How many jobs want the path of `hash` once rule 2 is applied.
+    fn wanted(&self, hash: u64) -> usize {
+        let count = |list: &[u64]| list.iter().filter(|&&h| h == hash).count();
+        (self.wanted.count(hash) + count(&self.added)).saturating_sub(count(&self.dropped))
+    }
+
+    /// The paths several jobs want, or that must be a folder and a job wants.
+    fn contested(&self) -> HashSet<u64> {
+        let mut contested: HashSet<u64> = self
+            .wanted
+            .repeated()
+            .into_iter()
+            .chain(self.added.iter().copied())
+            .filter(|&hash| self.wanted(hash) > 1)
+            .collect();
+        let mut last = None;
+        self.folders.each_in_order(|hash| {
+            if last != Some(hash) && self.wanted(hash) > 0 {
+                contested.insert(hash);
+            }
+            last = Some(hash);
+        });
+        contested
+    }
+
+    /// Rule 3 over the jobs whose path is contested (each with its position in the
+    /// plan), exactly: the names it changed, by position.
+    fn settle(&self, mut held: Vec<(usize, Job)>) -> HashMap<usize, PathBuf> {
+        // Stable: plan order within each group.
+        held.sort_by_key(|(_, job)| !keeps_input_name(job));
+        let mut given: HashSet<String> = HashSet::with_capacity(held.len());
+        let mut resolved = HashMap::new();
+        for (position, job) in held {
+            let free = |path: &Path, given: &HashSet<String>| {
+                let key = key(path);
+                !given.contains(&key) && !self.folders.contains(xxh3_64(key.as_bytes()))
+            };
+            let mut output = job.output.clone();
+            if !free(job.output_rel(), &given) {
+                let stem = job.output.file_stem().unwrap_or_default().to_os_string();
+                let extension = job.format.extension();
+                output = (2u64..)
+                    .map(|n| {
+                        let mut name = stem.clone();
+                        name.push(format!("-{n}.{extension}"));
+                        job.output.with_file_name(name)
+                    })
+                    .find(|candidate| {
+                        let rel = candidate
+                            .strip_prefix(&job.output_root)
+                            .unwrap_or(candidate);
+                        self.wanted(folded_hash(rel)) == 0 && free(rel, &given)
+                    })
+                    .expect("an unbounded sequence of names has a free one");
+                resolved.insert(position, output.clone());
+            }
+            let rel = output.strip_prefix(&job.output_root).unwrap_or(&output);
+            given.insert(key(rel));
+        }
+        resolved
+    }
+}
+
+/// Adds the folders `rel` lies in, unless the previous output lay in the same one (a walk
+/// meets each folder's files together).
+fn push_folders(rel: &Path, last_parent: &mut Option<PathBuf>, folders: &mut HashLog) {
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    if last_parent.as_deref() == Some(parent) {
+        return;
+    }
+    for folder in rel.ancestors().skip(1) {
+        if folder.as_os_str().is_empty() {
+            break;
+        }
+        folders.push(folded_hash(folder));
+    }
+    *last_parent = Some(parent.to_path_buf());
+}
+
+fn listed_hash(list: ListLine, job: &Job) -> u64 {
+    xxh3_64_with_seed(&path_bytes(job.output_rel()), u64::from(list.list) + 1)
+}
+
+fn folded_hash(rel: &Path) -> u64 {
+    xxh3_64(key(rel).as_bytes())
 }
 
 /// What makes two output paths the same file on any filesystem imgpar may write to:
 /// their text compared without case, since an output folder on a case-insensitive volume
 /// (exFAT, FAT, macOS, Windows shares) holds `a.PNG` and `a.png` as one file. Names that
 /// are not UTF-8 keep their stray bytes (as U+FFFD plus the bytes' own key).
-fn key(path: &Path) -> String {
+pub(super) fn key(path: &Path) -> String {
     match path.to_str() {
         Some(text) => text.to_lowercase(),
         None => format!(
@@ -72,42 +260,32 @@ fn key(path: &Path) -> String {
     }
 }
 
-/// Whether the job's output file name is its input's own name (always so for a URL, whose
-/// name is made from the URL).
-fn keeps_input_name(job: &Job) -> bool {
-    match &job.input {
-        Input::File(path) => path.file_name() == job.output.file_name(),
-        Input::Object(url) => Some(std::ffi::OsStr::new(url.name())) == job.output.file_name(),
-        Input::Url(_) => true,
+/// A path's bytes (as its plan key is made), borrowed where the platform allows.
+fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(super::key_of(path))
     }
 }
 
-/// Files whose output name was changed from their input name (`a.gif` to `a.png`) and
-/// that share their output with another job get their full input name plus the output
-/// extension (`a.gif.png`).
-fn keep_full_names_of_renamed(jobs: &mut [Job]) {
-    let input_name = |job: &Job| match &job.input {
+/// The input's own file name (none for a URL, whose name is made from the URL).
+fn input_name(job: &Job) -> Option<OsString> {
+    match &job.input {
         Input::File(path) => path.file_name().map(OsString::from),
         Input::Object(url) => Some(OsString::from(url.name())),
         Input::Url(_) => None,
-    };
-    let mut by_output: HashMap<&Path, usize> = HashMap::new();
-    for job in jobs.iter() {
-        *by_output.entry(&job.output).or_insert(0) += 1;
     }
-    let shared: Vec<bool> = jobs
-        .iter()
-        .map(|j| by_output[j.output.as_path()] > 1)
-        .collect();
-    for (job, shared) in jobs.iter_mut().zip(shared) {
-        let Some(name) = input_name(job) else {
-            continue;
-        };
-        if shared && Some(name.as_os_str()) != job.output.file_name() {
-            let mut full = name;
-            full.push(".");
-            full.push(job.format.extension());
-            job.output.set_file_name(full);
-        }
+}
+
+/// Whether the job's output file name is its input's own name (always so for a URL).
+fn keeps_input_name(job: &Job) -> bool {
+    match &job.input {
+        Input::Url(_) => true,
+        _ => input_name(job).as_deref() == job.output.file_name(),
     }
 }

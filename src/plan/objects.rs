@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::job_for;
 use super::kinds::{kind_by_content, kind_by_extension};
-use super::{Plan, job_for};
+use super::source::Item;
 use crate::config::FormatChoice;
 use crate::fetch::FetchPolicy;
 use crate::image::unsupported;
@@ -15,12 +16,12 @@ use crate::store::{self, ObjectUrl};
 /// Plans every image under `prefix`: objects named like images, and the others whose
 /// first bytes are an image's. An address that names one object (nothing under it as a
 /// folder) is planned as a file named directly.
-pub(super) fn plan_prefix(
+pub(super) fn visit_prefix(
     prefix: &ObjectUrl,
     output: &Path,
     format: FormatChoice,
     policy: &FetchPolicy,
-    plan: &mut Plan,
+    f: &mut dyn FnMut(Item),
 ) -> Result<(), String> {
     let mut listed = store::list_blocking(prefix, policy)?;
     if listed.is_empty() && !prefix.key.is_empty() && store::exists_blocking(prefix, policy)? {
@@ -28,7 +29,11 @@ pub(super) fn plan_prefix(
         let kind = kind_by_extension(&name).unwrap_or(super::InputKind::Other);
         let mut job = job_for(&name, &name, kind, output, format);
         job.input = Input::Object(prefix.clone());
-        plan.push_job(job, super::key_of(&name));
+        f(Item::Job {
+            job,
+            key: super::key_of(&name),
+            list: None,
+        });
         return Ok(());
     }
     // The folder walk's order: names compared folder by folder.
@@ -52,14 +57,20 @@ pub(super) fn plan_prefix(
         let kind = match kind {
             Ok(kind) => kind,
             Err(reason) => {
-                plan.passed_over
-                    .push((PathBuf::from(url.to_string()), reason));
+                f(Item::PassedOver {
+                    path: PathBuf::from(url.to_string()),
+                    reason,
+                });
                 continue;
             }
         };
         let mut job = job_for(Path::new(&url.to_string()), rel, kind, output, format);
         job.input = Input::Object(url);
-        plan.push_job(job, object.rel.as_bytes().to_vec());
+        f(Item::Job {
+            job,
+            key: object.rel.as_bytes().to_vec(),
+            list: None,
+        });
     }
     Ok(())
 }

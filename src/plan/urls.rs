@@ -2,9 +2,8 @@
 //! sanitised so that nothing can be written outside the output folder and deterministic so
 //! that re-runs give the same names.
 
-use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use percent_encoding::percent_decode_str;
 
@@ -38,13 +37,20 @@ pub fn looks_like_url_list(path: &Path) -> bool {
 pub fn parse_list(text: &str) -> Vec<ListedUrl> {
     text.lines()
         .enumerate()
-        .map(|(i, line)| (i + 1, line.trim()))
-        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
-        .map(|(line, url)| ListedUrl {
-            line,
-            url: url.to_string(),
+        .filter_map(|(i, line)| {
+            Some(ListedUrl {
+                line: i + 1,
+                url: listed_url(line)?.to_string(),
+            })
         })
         .collect()
+}
+
+/// The URL one line of a list holds: the line trimmed (its line ending too), unless it is
+/// blank or a `#` comment.
+pub fn listed_url(line: &str) -> Option<&str> {
+    let url = line.trim();
+    (!url.is_empty() && !url.starts_with('#')).then_some(url)
 }
 
 /// The file name a URL's image is saved under, without a directory and before the output
@@ -83,23 +89,6 @@ pub fn name_for_url(url: &str) -> String {
         "image".into()
     } else {
         name
-    }
-}
-
-/// Gives every output path claimed by more than one URL line a prefix made of its line
-/// number (`0007-image.png`), so each line gets its own file, the same on every run.
-/// `outputs[i]` belongs to `lines[i]`.
-pub fn number_shared_names(outputs: &mut [PathBuf], lines: &[usize]) {
-    let mut claims: HashMap<PathBuf, usize> = HashMap::new();
-    for output in outputs.iter() {
-        *claims.entry(output.clone()).or_insert(0) += 1;
-    }
-    for (output, line) in outputs.iter_mut().zip(lines) {
-        if claims[output.as_path()] > 1 {
-            let mut name = std::ffi::OsString::from(format!("{line:04}-"));
-            name.push(output.file_name().unwrap_or_default());
-            output.set_file_name(name);
-        }
     }
 }
 
@@ -142,24 +131,6 @@ mod tests {
         assert_eq!(
             name_for_url(&format!("http://h/{}.jpg", "é".repeat(80))).len(),
             100
-        );
-    }
-
-    #[test]
-    fn shared_names_get_their_line_numbers() {
-        let mut outputs = vec![
-            PathBuf::from("out/image.png"),
-            PathBuf::from("out/a.png"),
-            PathBuf::from("out/image.png"),
-        ];
-        number_shared_names(&mut outputs, &[7, 8, 12]);
-        assert_eq!(
-            outputs,
-            vec![
-                PathBuf::from("out/0007-image.png"),
-                PathBuf::from("out/a.png"),
-                PathBuf::from("out/0012-image.png"),
-            ]
         );
     }
 }

@@ -1,15 +1,23 @@
-//! Everything imgpar renders from its results, behind one trait: the run's JSON report,
-//! its Chrome trace and its SVG timeline here; `bench`'s CSV, JSON and speedup plot in
-//! `bench/export.rs`. The command line writes whichever the user asked for.
+//! Everything imgpar renders from its results. A run's files (the JSON report, the Chrome
+//! trace, the SVG timeline) are [`RunFile`]s: observers that take each image's record as
+//! it ends and are finished with the run's report. `bench`'s CSV, JSON and speedup plot
+//! are [`Render`]s of the sweep, in `bench/export.rs`. The command line writes whichever
+//! the user asked for.
 
+mod line_file;
 #[cfg(feature = "cli")]
 mod timeline;
 #[cfg(feature = "cli")]
 mod trace;
 
-use crate::report::RunReport;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-/// Renders a result (`T`: a run's report, a bench sweep) as the text of one file.
+use crate::events::{Event, Observer};
+use crate::report::{Record, RunReport};
+use line_file::LineFile;
+
+/// Renders a result (`T`: a bench sweep) as the text of one file.
 pub trait Render<T: ?Sized> {
     /// What it renders, in a word for messages (`report`, `trace`) or as a file name.
     fn name(&self) -> &'static str;
@@ -18,45 +26,239 @@ pub trait Render<T: ?Sized> {
     fn render(&self, of: &T) -> Result<String, String>;
 }
 
-/// The JSON report: every field of the summary plus one record per image.
-pub struct JsonReport;
+/// A file written from a run as it goes: each record as its image ends, then the end of
+/// the file from the run's report.
+pub trait RunFile: Observer {
+    /// What it is, in a word for messages (`report`, `trace`, `timeline`).
+    fn name(&self) -> &'static str;
 
-impl Render<RunReport> for JsonReport {
+    /// Writes the end of the file (or the whole of it, for a file that cannot be written
+    /// in pieces), or says why it could not be written.
+    fn finish(&self, report: &RunReport) -> Result<(), String>;
+}
+
+/// Several observers told of every event, in order.
+pub struct Observers<'a>(pub Vec<&'a dyn Observer>);
+
+impl Observer for Observers<'_> {
+    fn event(&self, event: Event<'_>) {
+        for observer in &self.0 {
+            observer.event(event);
+        }
+    }
+}
+
+/// The JSON report, written as the run goes: one JSON document whose `images` array
+/// comes first, one record a line as each image ends, and whose totals come last, once
+/// the run is over. A report cut short (the run killed) still holds every record written
+/// before, each whole on its line; `merge-reports` reads such a report too.
+///
+/// ```text
+/// {"format":"imgpar-report-2","images":[
+/// {"input":"a.jpg",...}
+/// ,{"input":"b.jpg",...}
+/// ],"mode":"threaded","ok":2,...}
+/// ```
+pub struct JsonReport {
+    file: LineFile,
+}
+
+/// The first line of a report written as the run went.
+pub const REPORT_HEAD: &str = r#"{"format":"imgpar-report-2","images":["#;
+
+impl JsonReport {
+    /// A report to be written at `path` (a file, or an object address: then it is kept in
+    /// a temporary file and put at the end). Nothing is created before the run starts.
+    pub fn new(path: &Path) -> JsonReport {
+        JsonReport {
+            file: LineFile::new(path, REPORT_HEAD),
+        }
+    }
+}
+
+impl Observer for JsonReport {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Planned { .. } => self.file.open(),
+            Event::Finished { record, .. } => {
+                let line = serde_json::to_string(record).expect("a record always serialises");
+                self.file.item(&line);
+            }
+            Event::Started { .. } => {}
+        }
+    }
+}
+
+impl RunFile for JsonReport {
     fn name(&self) -> &'static str {
         "report"
     }
 
-    fn render(&self, report: &RunReport) -> Result<String, String> {
-        Ok(report.to_json())
+    fn finish(&self, report: &RunReport) -> Result<(), String> {
+        let totals = serde_json::to_string(report).expect("a report always serialises");
+        let rest = totals.strip_prefix('{').unwrap_or(&totals);
+        let tail = if rest == "}" {
+            "]}".to_string()
+        } else {
+            format!("],{rest}")
+        };
+        self.file.finish(&tail)
     }
 }
 
-/// The run as Chrome trace events (Perfetto, chrome://tracing).
+/// `--dry-run --report FILE`: the plan as JSON, written as it is read: its `images`
+/// first, one a line, then the problems, the plan's identity and its counts.
+pub struct PlanFile {
+    file: LineFile,
+}
+
+impl PlanFile {
+    /// A plan to be written at `path` (created with its first image).
+    pub fn new(path: &Path) -> PlanFile {
+        PlanFile {
+            file: LineFile::new(path, r#"{"format":"imgpar-plan-2","images":["#),
+        }
+    }
+
+    /// One image of the plan.
+    pub fn image(&self, image: &crate::run::PlannedImage) {
+        let line = serde_json::to_string(image).expect("a plan always serialises");
+        self.file.item(&line);
+    }
+
+    /// The rest of the plan: `plan` with its problems, without its images.
+    pub fn finish(&self, plan: &crate::run::DryRun) -> Result<(), String> {
+        let rest = serde_json::to_string(plan).expect("a plan always serialises");
+        let rest = rest.strip_prefix('{').unwrap_or(&rest);
+        self.file.finish(&format!("],{rest}"))
+    }
+}
+
+/// `--trace FILE.json`: the run as Chrome trace events (Perfetto, chrome://tracing),
+/// written as the run goes, one event a line.
 #[cfg(feature = "cli")]
-pub struct ChromeTrace;
+pub struct ChromeTrace {
+    file: LineFile,
+    /// The track of async downloads: the one after the workers'.
+    downloads: usize,
+    ended: std::sync::atomic::AtomicUsize,
+}
 
 #[cfg(feature = "cli")]
-impl Render<RunReport> for ChromeTrace {
+impl ChromeTrace {
+    /// A trace to be written at `path`, of a run on `workers` workers.
+    pub fn new(path: &Path, workers: usize) -> ChromeTrace {
+        ChromeTrace {
+            file: LineFile::new(path, r#"{"displayTimeUnit":"ms","traceEvents":["#),
+            downloads: workers,
+            ended: Default::default(),
+        }
+    }
+}
+
+#[cfg(feature = "cli")]
+impl Observer for ChromeTrace {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Planned { .. } => self.file.open(),
+            Event::Finished { record, .. } => {
+                let id = self
+                    .ended
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for event in trace::record_events(record, id, self.downloads) {
+                    self.file.item(&event.to_string());
+                }
+            }
+            Event::Started { .. } => {}
+        }
+    }
+}
+
+#[cfg(feature = "cli")]
+impl RunFile for ChromeTrace {
     fn name(&self) -> &'static str {
         "trace"
     }
 
-    fn render(&self, report: &RunReport) -> Result<String, String> {
-        Ok(trace::chrome_trace(report))
+    fn finish(&self, report: &RunReport) -> Result<(), String> {
+        for event in trace::metadata_events(report) {
+            self.file.item(&event.to_string());
+        }
+        self.file.finish("]}")
     }
 }
 
-/// The run as an SVG timeline, a row per worker.
+/// Records a timeline keeps at most: past that it keeps every other one it holds, and
+/// from then on every other image (then every fourth, ...): an even sample of the run.
 #[cfg(feature = "cli")]
-pub struct Timeline;
+pub const TIMELINE_RECORDS: usize = 20_000;
+
+/// `--timeline FILE.svg`: the run as a picture, a row per worker, drawn at the end from
+/// the records of every image, or of an even sample of [`TIMELINE_RECORDS`] of them.
+#[cfg(feature = "cli")]
+pub struct Timeline {
+    path: PathBuf,
+    sample: Mutex<Sample>,
+}
 
 #[cfg(feature = "cli")]
-impl Render<RunReport> for Timeline {
+#[derive(Default)]
+struct Sample {
+    records: Vec<Record>,
+    /// Every `stride`-th image is kept.
+    stride: usize,
+    seen: usize,
+}
+
+#[cfg(feature = "cli")]
+impl Timeline {
+    /// A timeline to be drawn at `path`.
+    pub fn new(path: &Path) -> Timeline {
+        Timeline {
+            path: path.to_path_buf(),
+            sample: Mutex::new(Sample {
+                stride: 1,
+                ..Sample::default()
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "cli")]
+impl Observer for Timeline {
+    fn event(&self, event: Event<'_>) {
+        let Event::Finished { record, .. } = event else {
+            return;
+        };
+        let mut sample = self.sample.lock().unwrap_or_else(|p| p.into_inner());
+        sample.seen += 1;
+        if !sample.seen.is_multiple_of(sample.stride) {
+            return;
+        }
+        if sample.records.len() == TIMELINE_RECORDS {
+            let mut at = 0;
+            sample.records.retain(|_| {
+                at += 1;
+                at % 2 == 0
+            });
+            sample.stride *= 2;
+            if !sample.seen.is_multiple_of(sample.stride) {
+                return;
+            }
+        }
+        sample.records.push(record.clone());
+    }
+}
+
+#[cfg(feature = "cli")]
+impl RunFile for Timeline {
     fn name(&self) -> &'static str {
         "timeline"
     }
 
-    fn render(&self, report: &RunReport) -> Result<String, String> {
-        timeline::timeline_svg(report)
+    fn finish(&self, report: &RunReport) -> Result<(), String> {
+        let sample = self.sample.lock().unwrap_or_else(|p| p.into_inner());
+        let svg = timeline::timeline_svg(report, &sample.records)?;
+        crate::store::write_result_file(&self.path, svg.as_bytes())
     }
 }

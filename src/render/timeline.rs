@@ -6,7 +6,7 @@
 use plotters::prelude::*;
 
 use super::trace::stage_spans;
-use crate::report::RunReport;
+use crate::report::{Record, RunReport};
 
 const STAGES: [(&str, RGBColor); 6] = [
     ("fetch", RGBColor(160, 160, 160)),
@@ -19,9 +19,8 @@ const STAGES: [(&str, RGBColor); 6] = [
 
 /// Downloads outside any worker's bar (async mode), packed into as few lanes as possible:
 /// (lane, start ms, end ms).
-fn download_lanes(report: &RunReport) -> Vec<(usize, f64, f64)> {
-    let mut spans: Vec<(f64, f64)> = report
-        .images
+fn download_lanes(records: &[Record]) -> Vec<(usize, f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = records
         .iter()
         .filter_map(|r| match (r.fetch_start_ms, r.fetch_end_ms) {
             (Some(s), Some(e)) if s < r.start_ms || r.worker.is_none() => Some((s, e)),
@@ -45,20 +44,24 @@ fn download_lanes(report: &RunReport) -> Vec<(usize, f64, f64)> {
     placed
 }
 
-/// The timeline as an SVG document.
-pub fn timeline_svg(report: &RunReport) -> Result<String, String> {
+/// The timeline of `report` as an SVG document, drawn from `records` (all of the run's,
+/// or a sample of them).
+pub fn timeline_svg(report: &RunReport, records: &[Record]) -> Result<String, String> {
     let mut svg = String::new();
-    draw(report, &mut svg).map_err(|e| format!("cannot draw the timeline: {e}"))?;
+    draw(report, records, &mut svg).map_err(|e| format!("cannot draw the timeline: {e}"))?;
     Ok(svg)
 }
 
-fn draw(report: &RunReport, svg: &mut String) -> Result<(), Box<dyn std::error::Error>> {
-    let downloads = download_lanes(report);
+fn draw(
+    report: &RunReport,
+    records: &[Record],
+    svg: &mut String,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let downloads = download_lanes(records);
     let lanes = downloads.iter().map(|d| d.0 + 1).max().unwrap_or(0);
     let workers = report.workers.max(1);
     let rows = workers + lanes;
-    let end_s = report
-        .images
+    let end_s = records
         .iter()
         .map(|r| r.end_ms.max(r.fetch_end_ms.unwrap_or(0.0)))
         .fold(report.wall_s * 1e3, f64::max)
@@ -111,7 +114,7 @@ fn draw(report: &RunReport, svg: &mut String) -> Result<(), Box<dyn std::error::
     };
     for (stage, colour) in STAGES {
         let mut bars = Vec::new();
-        for record in report.images.iter() {
+        for record in records {
             let Some(worker) = record.worker else {
                 continue;
             };
@@ -140,8 +143,7 @@ fn draw(report: &RunReport, svg: &mut String) -> Result<(), Box<dyn std::error::
             });
         }
     }
-    let failed: Vec<Rectangle<(f64, f64)>> = report
-        .images
+    let failed: Vec<Rectangle<(f64, f64)>> = records
         .iter()
         .filter(|r| r.status == crate::Outcome::Failed)
         .filter_map(|r| {

@@ -45,9 +45,9 @@ pub fn stage_spans(record: &Record) -> Vec<(&'static str, f64, f64)> {
         .collect()
 }
 
-/// The trace as JSON text.
-pub fn chrome_trace(report: &RunReport) -> String {
-    let us = |ms: f64| (ms * 1000.0 * 1000.0).round() / 1000.0;
+/// The trace's metadata events: the process and a track per worker (the downloads of
+/// async mode get the track after the workers').
+pub fn metadata_events(report: &RunReport) -> Vec<Value> {
     let mut events: Vec<Value> = vec![json!({
         "name": "process_name", "ph": "M", "pid": 1,
         "args": { "name": format!("imgpar {} mode, {} workers", report.mode, report.workers) }
@@ -58,33 +58,39 @@ pub fn chrome_trace(report: &RunReport) -> String {
             "args": { "name": format!("worker {worker}") }
         }));
     }
-    for (index, record) in report.images.iter().enumerate() {
-        if let (Some(start), Some(end)) = (record.fetch_start_ms, record.fetch_end_ms)
-            && start < record.start_ms
-        {
-            for (phase, at) in [("b", start), ("e", end)] {
-                events.push(json!({
-                    "name": record.input, "cat": "download", "ph": phase, "id": index,
-                    "ts": us(at), "pid": 1, "tid": report.workers,
-                }));
-            }
-        }
-        let Some(worker) = record.worker else {
-            continue;
-        };
-        events.push(json!({
-            "name": record.input, "cat": "image", "ph": "X",
-            "ts": us(record.start_ms), "dur": us(record.end_ms - record.start_ms),
-            "pid": 1, "tid": worker,
-            "args": { "status": record.status, "error": record.error, "output": record.output },
-        }));
-        for (name, start, end) in stage_spans(record) {
+    events
+}
+
+/// The trace events of one image (the `id`-th to end): its download when it happened
+/// before a worker took it (on track `downloads`), its span on its worker's track, and
+/// its stages inside.
+pub fn record_events(record: &Record, id: usize, downloads: usize) -> Vec<Value> {
+    let us = |ms: f64| (ms * 1000.0 * 1000.0).round() / 1000.0;
+    let mut events = Vec::new();
+    if let (Some(start), Some(end)) = (record.fetch_start_ms, record.fetch_end_ms)
+        && start < record.start_ms
+    {
+        for (phase, at) in [("b", start), ("e", end)] {
             events.push(json!({
-                "name": name, "cat": "stage", "ph": "X",
-                "ts": us(start), "dur": us(end - start), "pid": 1, "tid": worker,
+                "name": record.input, "cat": "download", "ph": phase, "id": id,
+                "ts": us(at), "pid": 1, "tid": downloads,
             }));
         }
     }
-    serde_json::to_string(&json!({ "traceEvents": events, "displayTimeUnit": "ms" }))
-        .expect("a trace always serialises")
+    let Some(worker) = record.worker else {
+        return events;
+    };
+    events.push(json!({
+        "name": record.input, "cat": "image", "ph": "X",
+        "ts": us(record.start_ms), "dur": us(record.end_ms - record.start_ms),
+        "pid": 1, "tid": worker,
+        "args": { "status": record.status, "error": record.error, "output": record.output },
+    }));
+    for (name, start, end) in stage_spans(record) {
+        events.push(json!({
+            "name": name, "cat": "stage", "ph": "X",
+            "ts": us(start), "dur": us(end - start), "pid": 1, "tid": worker,
+        }));
+    }
+    events
 }

@@ -6,14 +6,14 @@ mod merge;
 mod record;
 mod spans;
 mod text;
+mod totals;
 
 use serde::Serialize;
-
-use crate::outcome::Outcome;
 
 pub use identity::PlanIdentity;
 pub use merge::{MergedReport, MergedShard, merge};
 pub use record::{Record, WorkerRecord};
+pub use totals::Totals;
 
 /// The sum of `values`, 0.0 when there are none (`Iterator::sum` gives -0.0, which the
 /// report would print as "-0.0").
@@ -40,7 +40,8 @@ pub struct PassedOver {
     pub reason: String,
 }
 
-/// The whole run: settings, totals, and one record per image in plan order.
+/// The whole run: settings and totals. The records of its images went to the run's
+/// observer as each image ended (the command line's `--report` file holds them all).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     /// The mode's name (`sequential`, `threaded`, `process`, `async`).
@@ -96,7 +97,7 @@ pub struct RunReport {
     pub overlap_s: f64,
     /// Files the walk passed over as not images.
     pub passed_over: usize,
-    /// Each file passed over, with why it is not an image, in walk order.
+    /// The first 1,000 files passed over, with why each is not an image, in walk order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub passed_over_files: Vec<PassedOver>,
     /// The shard this run took, when it took one.
@@ -109,8 +110,9 @@ pub struct RunReport {
     /// The identity of the whole plan (all shards): reports of one plan carry the same.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanIdentity>,
-    /// One record per image, in plan order.
-    pub images: Vec<Record>,
+    /// The first 1,000 failures, as `input: reason`, in the order they ended.
+    #[serde(skip)]
+    pub failures_kept: Vec<String>,
     /// One record per worker process started (`--mode process` only), in slot order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_processes: Vec<WorkerRecord>,
@@ -144,11 +146,11 @@ pub struct RunMeasures {
 }
 
 impl RunReport {
-    /// Adds up `records` (one per image that ran or failed before running, in plan order)
-    /// and `worker_processes` (one per worker process started, if any).
+    /// The report of a run whose records add up to `totals`, with `worker_processes` (one
+    /// per worker process started, if any).
     pub fn new(
         measures: RunMeasures,
-        records: Vec<Record>,
+        totals: &Totals,
         mut worker_processes: Vec<WorkerRecord>,
     ) -> RunReport {
         worker_processes.sort_by_key(|w| w.worker);
@@ -160,16 +162,10 @@ impl RunReport {
             }
             slot_peaks[w.worker] = slot_peaks[w.worker].max(w.peak_rss_mib);
         }
-        let count = |outcome: Outcome| records.iter().filter(|r| r.status == outcome).count();
-        let (ok, failed, skipped) = (
-            count(Outcome::Ok),
-            count(Outcome::Failed),
-            count(Outcome::Skipped),
-        );
-        let busy_ms = total(records.iter().map(|r| r.end_ms - r.start_ms));
-        let network: Vec<(f64, f64)> = records.iter().filter_map(Record::fetch_span).collect();
-        let work: Vec<(f64, f64)> = records.iter().filter_map(Record::work_span).collect();
-        let pixels: u64 = records.iter().map(Record::pixels_in).sum();
+        let (ok, failed, skipped) = (totals.ok, totals.failed, totals.skipped);
+        let busy_ms = totals.busy_ms.max(0.0);
+        let (network_ms, work_ms, overlap_ms) = totals.covered_ms();
+        let pixels = totals.pixels;
         let wall = measures.wall_s;
         let per_s = |v: f64| if wall > 0.0 { v / wall } else { 0.0 };
         RunReport {
@@ -179,7 +175,7 @@ impl RunReport {
             ok,
             failed,
             skipped,
-            not_started: measures.planned.saturating_sub(records.len()),
+            not_started: measures.planned.saturating_sub(totals.records),
             interrupted: measures.interrupted,
             stopped: None,
             wall_s: wall,
@@ -191,37 +187,26 @@ impl RunReport {
             images_per_s: per_s(ok as f64),
             megapixels_per_s: per_s(pixels as f64 / 1e6),
             parallel_efficiency: per_s(busy_ms / 1e3) / measures.workers.max(1) as f64,
-            bytes_in: records.iter().map(|r| r.bytes_in).sum(),
-            bytes_out: records.iter().map(|r| r.bytes_out).sum(),
-            bytes_downloaded: records
-                .iter()
-                .filter(|r| r.http_status.is_some())
-                .map(|r| r.bytes_in)
-                .sum(),
-            network_s: spans::covered(&network) / 1e3,
-            processing_s: spans::covered(&work) / 1e3,
-            overlap_s: spans::overlap(&network, &work) / 1e3,
+            bytes_in: totals.bytes_in,
+            bytes_out: totals.bytes_out,
+            bytes_downloaded: totals.bytes_downloaded,
+            network_s: network_ms / 1e3,
+            processing_s: work_ms / 1e3,
+            overlap_s: overlap_ms / 1e3,
             passed_over: 0,
             passed_over_files: Vec::new(),
             shard: None,
             plan: None,
             warnings: Vec::new(),
-            images: records,
+            failures_kept: Vec::new(),
             worker_processes,
         }
     }
 
-    /// Every failure as `input: reason`, in plan order.
+    /// The failures as `input: reason`, in the order they ended: all of them, or the
+    /// first 1,000 when there were more (`failed` counts them all).
     pub fn failures(&self) -> impl Iterator<Item = String> + '_ {
-        self.images
-            .iter()
-            .filter(|r| r.status == Outcome::Failed)
-            .map(|r| format!("{}: {}", r.input, r.error.as_deref().unwrap_or("failed")))
-    }
-
-    /// The JSON report: every field of the summary plus `images`, one record per image.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a report always serialises")
+        self.failures_kept.iter().cloned()
     }
 }
 
@@ -232,7 +217,7 @@ mod tests {
     use super::*;
     use crate::failure::ErrorKind;
     use crate::job::Input;
-    use crate::outcome::{JobOutcome, Status};
+    use crate::outcome::{JobOutcome, Outcome, Status};
 
     fn record(status: Status, start: f64, end: f64) -> Record {
         let outcome = JobOutcome {
@@ -252,7 +237,7 @@ mod tests {
 
     #[test]
     fn totals_add_up() {
-        let records = vec![
+        let records = [
             record(Status::Ok, 0.0, 500.0),
             record(Status::Ok, 0.0, 500.0),
             record(Status::failed(ErrorKind::Corrupt, "bad"), 500.0, 1000.0),
@@ -267,7 +252,14 @@ mod tests {
             interrupted: false,
             planned: 5,
         };
-        let report = RunReport::new(measures, records, Vec::new());
+        let mut totals = Totals::default();
+        records.iter().for_each(|r| totals.add(r));
+        let mut report = RunReport::new(measures, &totals, Vec::new());
+        report.failures_kept = records
+            .iter()
+            .filter(|r| r.status == Outcome::Failed)
+            .map(Record::failure_line)
+            .collect();
         assert_eq!((report.ok, report.failed, report.skipped), (2, 1, 1));
         assert_eq!(report.not_started, 1);
         assert!((report.busy_s - 1.5).abs() < 1e-9);

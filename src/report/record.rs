@@ -9,7 +9,7 @@ use crate::job::Input;
 use crate::outcome::{JobOutcome, Outcome, StageTimes};
 
 /// One image in the JSON report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Record {
     /// The file path or URL, as given or found; a path that is not UTF-8 is shown with
     /// U+FFFD in place of its stray bytes, and `input_bytes` holds it exactly.
@@ -130,6 +130,15 @@ impl Record {
             attempts: None,
             times: StageTimes::default(),
         }
+    }
+
+    /// `input: reason`, as a failure is listed for people.
+    pub fn failure_line(&self) -> String {
+        format!(
+            "{}: {}",
+            self.input,
+            self.error.as_deref().unwrap_or(self.status.word())
+        )
     }
 
     /// When its input was being downloaded (or read by the async mode), if ever.

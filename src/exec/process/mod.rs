@@ -9,9 +9,10 @@ pub(crate) mod serve;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use super::JobFeed;
 use crate::config::{Spec, WorkerLimits};
 use crate::events::Collector;
 use crate::failure::{ErrorKind, Failure};
@@ -32,7 +33,7 @@ const POLL: Duration = Duration::from_millis(50);
 /// started from this program's own executable with the hidden `worker` argument.
 /// Every job ends in one outcome reported to `events`, whatever happens to the workers.
 pub fn run(
-    jobs: &[Job],
+    jobs: &JobFeed,
     spec: &Spec,
     workers: usize,
     limits: &WorkerLimits,
@@ -41,8 +42,7 @@ pub fn run(
 ) {
     let pool = Pool {
         jobs,
-        next: AtomicUsize::new(0),
-        workers: workers.min(jobs.len()),
+        workers: workers.min(jobs.total()),
         spec,
         limits,
         events,
@@ -61,10 +61,9 @@ pub fn run(
     });
 }
 
-/// What all slots share: the jobs, the next one to hand out, and the settings.
+/// What all slots share: the jobs and the settings.
 struct Pool<'a> {
-    jobs: &'a [Job],
-    next: AtomicUsize,
+    jobs: &'a JobFeed,
     workers: usize,
     spec: &'a Spec,
     limits: &'a WorkerLimits,
@@ -74,28 +73,20 @@ struct Pool<'a> {
 }
 
 impl Pool<'_> {
-    /// The next job in plan order, if any. A job to queue behind a running one (`ahead`)
+    /// The next job from the feed, if any. A job to queue behind a running one (`ahead`)
     /// is only handed out while plenty remain, so that near the end no job waits behind a
     /// long one while another worker sits idle.
-    fn take(&self, ahead: bool) -> Option<usize> {
-        if ahead
-            && self
-                .jobs
-                .len()
-                .saturating_sub(self.next.load(Ordering::Relaxed))
-                <= self.workers
-        {
+    fn take(&self, ahead: bool) -> Option<Job> {
+        if ahead && self.jobs.remaining() <= self.workers {
             return None;
         }
-        let position = self.next.fetch_add(1, Ordering::Relaxed);
-        (position < self.jobs.len()).then_some(position)
+        self.jobs.next()
     }
 }
 
 /// A job a slot holds.
 struct Held {
-    /// Position in the `jobs` slice (its plan index is `jobs[job].index`).
-    job: usize,
+    job: Job,
     /// Sent to the current worker.
     sent: bool,
     /// When the current worker said it began.
@@ -196,7 +187,7 @@ impl<'a> Slot<'a> {
                 }
                 Err(reason) => {
                     if let Some(held) = self.held.pop_front() {
-                        self.fail(held.job, Failure::new(ErrorKind::WorkerDied, reason));
+                        self.fail(&held.job, Failure::new(ErrorKind::WorkerDied, reason));
                     }
                     return false;
                 }
@@ -204,7 +195,7 @@ impl<'a> Slot<'a> {
         }
         let live = self.worker.as_mut().expect("a worker was just ensured");
         for held in self.held.iter_mut().filter(|h| !h.sent) {
-            let message = ToWorker::Job(WireJob::from(&self.pool.jobs[held.job]));
+            let message = ToWorker::Job(WireJob::from(&held.job));
             if live.process.send(&message).is_err() {
                 // The worker is gone; waiting for it shows how it ended.
                 break;
@@ -231,24 +222,20 @@ impl<'a> Slot<'a> {
             Received::Message(FromWorker::Ready) => {
                 live.startup_ms = Some(live.process.spawned.elapsed().as_secs_f64() * 1e3);
             }
-            // Workers name a job by its plan index, which need not be its place in `jobs`.
+            // Workers name a job by its index in the run.
             Received::Message(FromWorker::Started { index }) => {
-                let jobs = self.pool.jobs;
-                if let Some(held) = self.held.iter_mut().find(|h| jobs[h.job].index == index) {
+                if let Some(held) = self.held.iter_mut().find(|h| h.job.index == index) {
                     held.started = Some(Instant::now());
-                    self.pool.events.started(&jobs[held.job], self.id);
+                    self.pool.events.started(&held.job, self.id);
                 }
             }
             Received::Message(FromWorker::Done { index, mut outcome }) => {
                 name_the_memory_limit(&mut outcome, self.pool.limits.memory);
-                let jobs = self.pool.jobs;
-                if let Some(at) = self.held.iter().position(|h| jobs[h.job].index == index) {
+                if let Some(at) = self.held.iter().position(|h| h.job.index == index) {
                     let held = self.held.remove(at).expect("the position was just found");
                     live.jobs += 1;
                     live.busy += held.started.map_or(Duration::ZERO, |s| s.elapsed());
-                    self.pool
-                        .events
-                        .finished(&jobs[held.job], self.id, &outcome);
+                    self.pool.events.finished(&held.job, self.id, &outcome);
                 }
             }
             Received::Nothing => {
@@ -270,7 +257,7 @@ impl<'a> Slot<'a> {
         }
         if let Some(held) = self.held.pop_front() {
             self.fail(
-                held.job,
+                &held.job,
                 Failure::new(
                     ErrorKind::Timeout,
                     format!("timed out after {limit} s (its worker was stopped and replaced)"),
@@ -333,7 +320,7 @@ impl<'a> Slot<'a> {
             1 => {}
             n => last.message = format!("{} (the image was tried on {n} workers)", last.message),
         }
-        self.fail(held.job, last);
+        self.fail(&held.job, last);
     }
 
     /// How long the front job has been running on the current worker.
@@ -351,8 +338,7 @@ impl<'a> Slot<'a> {
         }
     }
 
-    fn fail(&self, job: usize, failure: Failure) {
-        let job = &self.pool.jobs[job];
+    fn fail(&self, job: &Job, failure: Failure) {
         let outcome = JobOutcome::failed(failure);
         self.pool.events.finished(job, self.id, &outcome);
     }

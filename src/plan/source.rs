@@ -1,0 +1,308 @@
+//! The inputs of a plan, checked once and then read as often as the planning needs: each
+//! pass yields every item (job, problem, file passed over) one at a time, in plan order,
+//! without holding the plan. Folders are walked, URL lists read line by line (stdin is
+//! kept in a temporary file so that it can be read again), bucket prefixes listed.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::guard::{FileId, refuse_output_inside};
+use super::kinds::{InputKind, input_kind, is_link_to_nothing, kind_by_extension};
+use super::{job_for, key_of, objects, urls};
+use crate::config::FormatChoice;
+use crate::fetch::FetchPolicy;
+use crate::job::{Input, Job};
+use crate::store::ObjectUrl;
+
+/// Which line of which URL list a job comes from (lists numbered from 0 in plan order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ListLine {
+    pub list: u32,
+    pub line: usize,
+}
+
+/// One item of the plan, as a pass yields it.
+pub(super) enum Item {
+    /// An image to convert, with its natural output (before the plan-wide naming), its
+    /// plan key, and its list line for a URL.
+    Job {
+        job: Job,
+        key: Vec<u8>,
+        list: Option<ListLine>,
+    },
+    /// An input that fails before it can be a job.
+    Problem {
+        path: PathBuf,
+        reason: String,
+        key: Vec<u8>,
+    },
+    /// A file that is not an image, and why.
+    PassedOver { path: PathBuf, reason: &'static str },
+}
+
+enum Source {
+    Prefix(ObjectUrl),
+    Folder(PathBuf),
+    List(PathBuf),
+    Named {
+        path: PathBuf,
+        name: PathBuf,
+        kind: InputKind,
+    },
+}
+
+/// The inputs of a run, checked: each exists and can be read, no output folder lies
+/// inside an input folder, no output prefix overlaps an input prefix.
+pub(super) struct Inputs {
+    sources: Vec<Source>,
+    output: PathBuf,
+    format: FormatChoice,
+    policy: FetchPolicy,
+    /// The URL list read from stdin, kept for the later passes.
+    _stdin: Option<tempfile::NamedTempFile>,
+}
+
+impl Inputs {
+    /// Checks `inputs` and `url_lists` (see [`super::Planner::new`]).
+    pub fn resolve(
+        inputs: &[PathBuf],
+        url_lists: &[PathBuf],
+        output: &Path,
+        format: FormatChoice,
+        policy: &FetchPolicy,
+    ) -> Result<Inputs, String> {
+        let output_object = ObjectUrl::from_path(output).transpose()?;
+        let mut sources = Vec::new();
+        let mut stdin = None;
+        for input in inputs {
+            if let Some(prefix) = ObjectUrl::from_path(input) {
+                let prefix = prefix?;
+                if let Some(out) = output_object.as_ref().filter(|out| out.overlaps(&prefix)) {
+                    return Err(format!(
+                        "output {out} overlaps input {prefix}: a re-run would take its own \
+                         outputs as inputs; choose a prefix outside it"
+                    ));
+                }
+                sources.push(Source::Prefix(prefix));
+                continue;
+            }
+            if input.as_os_str() == "-" {
+                let spooled = spool_stdin()?;
+                sources.push(Source::List(spooled.path().to_path_buf()));
+                stdin = Some(spooled);
+                continue;
+            }
+            let meta = std::fs::metadata(input)
+                .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+            if meta.is_dir() {
+                if output_object.is_none() {
+                    refuse_output_inside(input, output)?;
+                }
+                sources.push(Source::Folder(input.clone()));
+            } else if meta.is_file()
+                && kind_by_extension(input).is_none()
+                && urls::looks_like_url_list(input)
+            {
+                check_list(input)?;
+                sources.push(Source::List(input.clone()));
+            } else {
+                let name = input.file_name().map(PathBuf::from).unwrap_or_default();
+                let kind = if meta.is_file() {
+                    input_kind(input, true).ok()
+                } else {
+                    kind_by_extension(input)
+                };
+                sources.push(Source::Named {
+                    path: input.clone(),
+                    name,
+                    kind: kind.unwrap_or(InputKind::Other),
+                });
+            }
+        }
+        for list in url_lists {
+            check_list(list)?;
+            sources.push(Source::List(list.clone()));
+        }
+        Ok(Inputs {
+            sources,
+            output: output.to_path_buf(),
+            format,
+            policy: policy.clone(),
+            _stdin: stdin,
+        })
+    }
+
+    /// Whether any input is a URL list.
+    pub fn has_lists(&self) -> bool {
+        self.sources.iter().any(|s| matches!(s, Source::List(_)))
+    }
+
+    /// The local files and folders read as inputs: named files, URL lists, walked folders.
+    pub fn local_roots(&self) -> impl Iterator<Item = &Path> {
+        self.sources.iter().filter_map(|s| match s {
+            Source::Folder(p) | Source::List(p) | Source::Named { path: p, .. } => {
+                Some(p.as_path())
+            }
+            Source::Prefix(_) => None,
+        })
+    }
+
+    /// The URL lists' files.
+    pub fn lists(&self) -> impl Iterator<Item = &Path> {
+        self.sources.iter().filter_map(|s| match s {
+            Source::List(p) => Some(p.as_path()),
+            _ => None,
+        })
+    }
+
+    /// One pass over the plan: `f` gets every item in plan order. With `lists_only`, only
+    /// the URL lists are read (their naming needs a pass of its own). Fails when an input
+    /// that could be read before cannot be now.
+    pub fn visit(&self, lists_only: bool, f: &mut dyn FnMut(Item)) -> Result<(), String> {
+        let mut list_number = 0u32;
+        for source in &self.sources {
+            match source {
+                Source::List(path) => {
+                    self.visit_list(path, list_number, f)?;
+                    list_number += 1;
+                }
+                _ if lists_only => {}
+                Source::Prefix(prefix) => {
+                    objects::visit_prefix(prefix, &self.output, self.format, &self.policy, f)?
+                }
+                Source::Folder(path) => self.visit_folder(path, f),
+                Source::Named { path, name, kind } => f(Item::Job {
+                    job: job_for(path, name, *kind, &self.output, self.format),
+                    key: key_of(name),
+                    list: None,
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    /// One job per URL of the list, named after the URL (the plan-wide naming numbers
+    /// the names several lines share).
+    fn visit_list(&self, path: &Path, list: u32, f: &mut dyn FnMut(Item)) -> Result<(), String> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read the URL list {}: {e}", path.display()))?;
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut bytes = Vec::new();
+        let mut line = 0usize;
+        loop {
+            bytes.clear();
+            let read = reader
+                .read_until(b'\n', &mut bytes)
+                .map_err(|e| format!("cannot read the URL list {}: {e}", path.display()))?;
+            if read == 0 {
+                return Ok(());
+            }
+            line += 1;
+            let text = String::from_utf8_lossy(&bytes);
+            let Some(url) = urls::listed_url(&text) else {
+                continue;
+            };
+            let name = PathBuf::from(urls::name_for_url(url));
+            let kind = kind_by_extension(&name).unwrap_or(InputKind::Other);
+            let mut job = job_for(&name, &name, kind, &self.output, self.format);
+            let url = url.to_string();
+            let key = url.as_bytes().to_vec();
+            job.input = Input::Url(url);
+            f(Item::Job {
+                job,
+                key,
+                list: Some(ListLine { list, line }),
+            });
+        }
+    }
+
+    fn visit_folder(&self, input: &Path, f: &mut dyn FnMut(Item)) {
+        // Links are followed, so a link inside the input could lead into the output folder:
+        // the walk never enters it, or each run would take the last run's outputs as inputs.
+        let output_id = FileId::of(&self.output);
+        let walker = WalkDir::new(input)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| {
+                !(entry.file_type().is_dir()
+                    && output_id.is_some()
+                    && FileId::of(entry.path()) == output_id)
+            });
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    f(walk_error(input, &e));
+                    continue;
+                }
+            };
+            // Pipes, sockets and devices are never images; with links followed, a link to
+            // a regular file counts as one.
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.path();
+            match input_kind(path, false) {
+                Ok(kind) => {
+                    let rel = path.strip_prefix(input).unwrap_or(path);
+                    f(Item::Job {
+                        job: job_for(path, rel, kind, &self.output, self.format),
+                        key: key_of(rel),
+                        list: None,
+                    });
+                }
+                Err(reason) => f(Item::PassedOver {
+                    path: path.to_path_buf(),
+                    reason,
+                }),
+            }
+        }
+    }
+}
+
+/// What the walk makes of an entry it could not read.
+fn walk_error(input: &Path, e: &walkdir::Error) -> Item {
+    let path = e.path().unwrap_or(input).to_path_buf();
+    if is_link_to_nothing(&path) && kind_by_extension(&path).is_none() {
+        // A broken link the walk would pass over anyway, had it a target.
+        return Item::PassedOver {
+            path,
+            reason: "a broken link",
+        };
+    }
+    if e.loop_ancestor().is_some() {
+        // A link to a folder above it: its images are walked already.
+        return Item::PassedOver {
+            path,
+            reason: "a link loop",
+        };
+    }
+    let reason = match e.io_error() {
+        Some(io) if is_link_to_nothing(&path) => {
+            format!("broken link: its target cannot be read ({io})")
+        }
+        Some(io) => format!("cannot read: {io}"),
+        None => e.to_string(),
+    };
+    let key = key_of(path.strip_prefix(input).unwrap_or(&path));
+    Item::Problem { path, reason, key }
+}
+
+fn check_list(path: &Path) -> Result<(), String> {
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut [0u8; 1]))
+        .map(drop)
+        .map_err(|e| format!("cannot read the URL list {}: {e}", path.display()))
+}
+
+/// Copies stdin to a temporary file, so that the plan's passes can each read it.
+fn spool_stdin() -> Result<tempfile::NamedTempFile, String> {
+    let failed = |e: std::io::Error| format!("cannot read the URL list on stdin: {e}");
+    let mut spooled = tempfile::NamedTempFile::new().map_err(failed)?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut spooled).map_err(failed)?;
+    spooled.flush().map_err(failed)?;
+    Ok(spooled)
+}

@@ -1,0 +1,111 @@
+//! A JSON document written a line at a time while a run goes: a head line, one item a
+//! line (`,` in front of all but the first, so that every line written is whole), and a
+//! tail once the run is over. Each line is flushed as it is written, so a run killed at
+//! any point leaves every item written before it on disk. A file at an object address is
+//! kept in a temporary file and put whole at the end (objects are written in one piece).
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::store::{self, ObjectUrl};
+
+/// One file being written a line at a time (see the module's documentation).
+pub(super) struct LineFile {
+    path: PathBuf,
+    head: &'static str,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    out: Option<BufWriter<File>>,
+    /// The file was opened (or tried to be).
+    opened: bool,
+    items: usize,
+    /// The first thing that went wrong.
+    error: Option<String>,
+}
+
+impl LineFile {
+    /// A file to be written at `path`, starting with the line `head`.
+    pub fn new(path: &Path, head: &'static str) -> LineFile {
+        LineFile {
+            path: path.to_path_buf(),
+            head,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Creates the file and writes its head, unless that was done already.
+    pub fn open(&self) {
+        let mut state = self.lock();
+        self.open_locked(&mut state);
+    }
+
+    /// Writes one item on a line of its own.
+    pub fn item(&self, text: &str) {
+        let mut state = self.lock();
+        self.open_locked(&mut state);
+        let comma = if state.items == 0 { "" } else { "," };
+        state.items += 1;
+        write(&mut state, format_args!("{comma}{text}\n"));
+    }
+
+    /// Writes `tail` and closes the file (putting it, for an object address); says what
+    /// went wrong, if anything did, since it was opened.
+    pub fn finish(&self, tail: &str) -> Result<(), String> {
+        let mut state = self.lock();
+        self.open_locked(&mut state);
+        write(&mut state, format_args!("{tail}\n"));
+        if let Some(error) = state.error.take() {
+            return Err(error);
+        }
+        let Some(out) = state.out.take() else {
+            return Ok(());
+        };
+        let mut file = out.into_inner().map_err(|e| e.error().to_string())?;
+        if ObjectUrl::from_path(&self.path).is_none() {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        file.rewind()
+            .and_then(|()| file.read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot read back its temporary copy: {e}"))?;
+        store::write_result_file(&self.path, &bytes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn open_locked(&self, state: &mut State) {
+        if state.opened {
+            return;
+        }
+        state.opened = true;
+        let created = match ObjectUrl::from_path(&self.path) {
+            Some(_) => tempfile::tempfile(),
+            None => File::create(store::local_path(&self.path)),
+        };
+        match created {
+            Ok(file) => {
+                state.out = Some(BufWriter::with_capacity(64 * 1024, file));
+                write(state, format_args!("{}\n", self.head));
+            }
+            Err(e) => state.error = Some(format!("{}: {e}", self.path.display())),
+        }
+    }
+}
+
+/// Writes one whole line and flushes it; the first failure is kept and ends the writing.
+fn write(state: &mut State, line: std::fmt::Arguments<'_>) {
+    let Some(out) = state.out.as_mut() else {
+        return;
+    };
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.flush()) {
+        state.error = Some(e.to_string());
+        state.out = None;
+    }
+}
