@@ -35,6 +35,7 @@ mod exec;
 mod exit;
 mod failure;
 mod fetch;
+mod hashes;
 mod image;
 mod job;
 mod outcome;
@@ -60,7 +61,8 @@ pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
 pub use outcome::{Outcome, StageTimes};
 pub use report::{
-    MergedReport, MergedShard, PassedOver, Record, RunReport, ShardRecord, WorkerRecord, merge,
+    MergedReport, MergedShard, PassedOver, Record, ReportInput, RunReport, ShardRecord,
+    WorkerRecord, merge,
 };
 pub use run::{DryRun, DryRunItem, PlannedImage, PlannedProblem, Run};
 pub use thumbnail::{Thumbnail, thumbnail, thumbnail_file};

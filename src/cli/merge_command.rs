@@ -1,10 +1,13 @@
 //! `imgpar merge-reports`: the reports of a sharded run's tasks, given as files, folders or
 //! bucket prefixes, merged into one; the exit code says whether the shards add up.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use super::console::usage_error;
 use crate::exit::ExitCode;
+use crate::render::LineFile;
+use crate::report::ReportInput;
 use crate::store::{self, ObjectUrl};
 use crate::{fetch::FetchPolicy, report};
 
@@ -14,35 +17,61 @@ use crate::{fetch::FetchPolicy, report};
 /// [`ExitCode::of_merged`] decides, 2 when a report cannot be read or is not an imgpar
 /// report (nothing is merged then).
 pub fn merge_reports(reports: &[PathBuf], out: Option<&Path>) -> ExitCode {
-    let mut read = Vec::new();
+    let mut inputs = Vec::new();
     for given in reports {
-        let paths = match reports_under(given) {
-            Ok(paths) => paths,
+        match reports_under(given) {
+            Ok(paths) => inputs.extend(paths.into_iter().map(report_input)),
             Err(message) => return usage_error(&message),
-        };
-        for path in paths {
-            let parsed = store::read_result_file(&path)
-                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
-            match parsed {
-                Ok(json) => read.push((path.display().to_string(), json)),
-                Err(e) => {
-                    return usage_error(&format!("cannot read the report {}: {e}", path.display()));
-                }
-            }
         }
     }
-    let merged = match report::merge(&read) {
+    let merged_file =
+        out.map(|out| LineFile::new(out, r#"{"format":"imgpar-merged-2","images":["#));
+    let merged = report::merge(&inputs, &mut |record| {
+        if let Some(file) = &merged_file {
+            file.item(record);
+        }
+    });
+    let merged = match merged {
         Ok(merged) => merged,
-        Err(message) => return usage_error(&message),
+        Err(message) => {
+            if let Some(out) = out.filter(|out| ObjectUrl::from_path(out).is_none()) {
+                let _ = std::fs::remove_file(store::local_path(out));
+            }
+            return usage_error(&message);
+        }
     };
     eprint!("{}", merged.summary_text());
-    if let Some(out) = out {
-        let json = serde_json::to_string_pretty(&merged).expect("a merged report serialises");
-        if let Err(message) = store::write_result_file(out, json.as_bytes()) {
+    if let Some(file) = &merged_file {
+        let rest = serde_json::to_string(&merged).expect("a merged report serialises");
+        let rest = rest.strip_prefix('{').unwrap_or(&rest);
+        if let Err(message) = file.finish(&format!("],{rest}")) {
             return usage_error(&format!("cannot write the merged report: {message}"));
         }
     }
     ExitCode::of_merged(&merged)
+}
+
+/// How to read the report at `path` (a file, read as a stream, or an object, fetched).
+fn report_input(path: PathBuf) -> ReportInput {
+    let name = path.display().to_string();
+    let shown = name.clone();
+    let open = move || -> Result<Box<dyn BufRead>, String> {
+        let failed = |e: String| format!("cannot read the report {shown}: {e}");
+        if ObjectUrl::from_path(&path).is_some() {
+            let bytes = store::read_result_file(&path).map_err(failed)?;
+            return Ok(Box::new(std::io::Cursor::new(bytes)));
+        }
+        let file =
+            std::fs::File::open(store::local_path(&path)).map_err(|e| failed(e.to_string()))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            file,
+        )))
+    };
+    ReportInput {
+        name,
+        open: Box::new(open),
+    }
 }
 
 /// The reports `given` names: itself when it is a file or an object named `*.json`, else

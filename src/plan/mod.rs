@@ -2,7 +2,6 @@
 //! and the output path of each, decided once so that every mode writes the same names.
 
 mod guard;
-mod hashes;
 mod kinds;
 mod names;
 #[cfg(test)]

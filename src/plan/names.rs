@@ -12,7 +12,7 @@
 //!    after its stem, skipping any path another job asked for or that must be a folder.
 //!
 //! The plan is never held: streaming passes over it gather 64-bit hashes of the names
-//! (8 bytes a job for each rule while it is decided, see [`super::hashes`]), keep only the
+//! (8 bytes a job for each rule while it is decided, see [`crate::hashes`]), keep only the
 //! names that are shared, and settle those few exactly, in memory. A hash that two names
 //! happen to share (odds about n²/2⁶⁵ for n jobs: one in 10⁶ for 5 million) can only
 //! give a name a suffix it did not need; names stay one-to-one, and every shard of a
@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use super::hashes::{HashCounts, HashLog};
 use super::source::ListLine;
+use crate::hashes::{HashCounts, HashLog};
 use crate::job::{Input, Job};
 
 /// One pass over the plan: with `true`, the URL lists' jobs only; each job (with its

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use crate::store::{self, ObjectUrl};
 
 /// One file being written a line at a time (see the module's documentation).
-pub(super) struct LineFile {
+pub(crate) struct LineFile {
     path: PathBuf,
     head: &'static str,
     state: Mutex<State>,

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use crate::events::{Event, Observer};
 use crate::report::{Record, RunReport};
-use line_file::LineFile;
+pub(crate) use line_file::LineFile;
 
 /// Renders a result (`T`: a bench sweep) as the text of one file.
 pub trait Render<T: ?Sized> {

@@ -1,13 +1,25 @@
 //! The reports of a sharded run's tasks, merged into one: every record, totals recomputed,
 //! and whether the shards add up to exactly the plan (none missing, none twice, all of
-//! one plan).
+//! one plan). Reports are read as streams, a record at a time (reports written as the
+//! run went, see [`crate::render::JsonReport`]; an older report, one JSON document, is
+//! read whole): what is kept is a hash per output, to find outputs written twice.
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::BufRead;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{PlanIdentity, ShardRecord};
+use crate::outcome::Outcome;
+
+/// A report to merge: its name, and how to read it (from the start, each time asked).
+pub struct ReportInput {
+    /// The report's name as given (its file or object address).
+    pub name: String,
+    /// Opens the report for reading.
+    pub open: Box<dyn Fn() -> Result<Box<dyn BufRead>, String>>,
+}
 
 /// The merge of several JSON reports (`--report` files of the tasks of one sharded plan).
 #[derive(Debug, Clone, Serialize)]
@@ -47,8 +59,6 @@ pub struct MergedReport {
     pub wall_s: f64,
     /// Each report's shard and where it came from, in shard order.
     pub shards: Vec<MergedShard>,
-    /// Every record of every report, in shard order.
-    pub images: Vec<Value>,
 }
 
 /// One report that went into a [`MergedReport`].
@@ -70,18 +80,29 @@ pub struct MergedShard {
     pub skipped: usize,
 }
 
-/// Merges `reports` (each a name and its JSON). A report without a shard counts as shard
-/// 0 of 1. Fails, naming the report, when one is not an imgpar report.
-pub fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
+/// Merges `reports`, handing every record (as JSON text, in the order the reports are
+/// given) to `records`. A report without a shard counts as shard 0 of 1. Fails, naming
+/// the report, when one cannot be read, is not an imgpar report, or ends before its
+/// totals (its run was killed).
+pub fn merge(
+    reports: &[ReportInput],
+    records: &mut dyn FnMut(&str),
+) -> Result<MergedReport, String> {
     let mut shards = Vec::new();
-    let mut images = Vec::new();
     let mut totals = Totals::default();
-    for (name, report) in reports {
-        let read = read_report(name, report)?;
+    let mut outputs = OutputHashes::default();
+    let mut images_reported = 0;
+    for report in reports {
+        let read = read_report(report, &mut |line, seen| {
+            if let Some(output) = seen.output {
+                outputs.push(output);
+            }
+            images_reported += 1;
+            records(line);
+        })?;
         totals.add(&read.totals);
-        images.extend(read.images.iter().cloned());
         shards.push(MergedShard {
-            report: name.clone(),
+            report: report.name.clone(),
             ok: read.totals.ok,
             failed: read.totals.failed,
             skipped: read.totals.skipped,
@@ -133,8 +154,7 @@ pub fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
         .filter(|(_, n)| **n > 1)
         .map(|(i, _)| *i)
         .collect();
-    let duplicated_outputs = duplicated_outputs(&images);
-    let images_reported = images.len();
+    let duplicated_outputs = outputs.repeated(reports)?;
     let complete = !reports.is_empty()
         && missing_shards.is_empty()
         && duplicated_shards.is_empty()
@@ -159,7 +179,6 @@ pub fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
         cpu_s: totals.cpu_s,
         wall_s: totals.wall_s,
         shards,
-        images,
     })
 }
 
@@ -208,20 +227,99 @@ impl MergedReport {
     }
 }
 
-/// What one report contributes.
-struct ReadReport<'a> {
+/// What one report contributes besides its records.
+struct ReadReport {
     shard: ShardRecord,
     plan: Option<PlanIdentity>,
-    images: &'a [Value],
     totals: Totals,
 }
 
-fn read_report<'a>(name: &str, report: &'a Value) -> Result<ReadReport<'a>, String> {
+/// What the merge looks at in a record.
+#[derive(serde::Deserialize)]
+struct Seen<'a> {
+    #[serde(borrow, default)]
+    output: Option<std::borrow::Cow<'a, str>>,
+    #[allow(dead_code)]
+    status: Outcome,
+}
+
+/// Reads `report`, handing each record (its text, and what the merge looks at) to `f`.
+fn read_report(
+    report: &ReportInput,
+    f: &mut dyn FnMut(&str, Seen<'_>),
+) -> Result<ReadReport, String> {
+    let name = &report.name;
     let not_a_report = |what: &str| format!("{name} is not an imgpar report: {what}");
-    let images = report
-        .get("images")
-        .and_then(Value::as_array)
-        .ok_or_else(|| not_a_report("no `images` list"))?;
+    let unreadable = |e: std::io::Error| format!("cannot read the report {name}: {e}");
+    let mut reader = (report.open)()?;
+    let mut first = String::new();
+    reader.read_line(&mut first).map_err(unreadable)?;
+    let summary = if first.trim_end() == crate::render::REPORT_HEAD {
+        read_streamed(name, reader.as_mut(), f)?
+    } else {
+        let mut text = first;
+        reader.read_to_string(&mut text).map_err(unreadable)?;
+        let mut whole: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("cannot read the report {name}: {e}"))?;
+        let images = match whole.get_mut("images").map(Value::take) {
+            Some(Value::Array(images)) => images,
+            _ => return Err(not_a_report("no `images` list")),
+        };
+        for record in &images {
+            let line = record.to_string();
+            let seen: Seen = serde_json::from_str(&line)
+                .map_err(|e| not_a_report(&format!("a record is unreadable ({e})")))?;
+            f(&line, seen);
+        }
+        whole
+    };
+    read_summary(name, &summary)
+}
+
+/// The records of a report written as its run went, line by line; returns its totals.
+fn read_streamed(
+    name: &str,
+    reader: &mut dyn BufRead,
+    f: &mut dyn FnMut(&str, Seen<'_>),
+) -> Result<Value, String> {
+    let mut line = String::new();
+    let mut records = 0usize;
+    loop {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the report {name}: {e}"))?;
+        let text = line.trim_end();
+        if read == 0 {
+            return Err(format!(
+                "{name} ends after {records} records, before its totals: the run that wrote \
+                 it was stopped before it ended (killed?); its records are whole, but re-run \
+                 that shard to merge it"
+            ));
+        }
+        if let Some(rest) = text.strip_prefix(']') {
+            let rest = rest.strip_prefix(',').unwrap_or(rest);
+            // `],"mode":...}` after records; `]}` would be a report with no totals.
+            let totals = format!("{{{rest}");
+            return serde_json::from_str(&totals).map_err(|e| {
+                format!("{name} is not an imgpar report: its totals are unreadable ({e})")
+            });
+        }
+        let record = text.strip_prefix(',').unwrap_or(text);
+        let seen: Seen = serde_json::from_str(record).map_err(|e| {
+            format!(
+                "{name} is not an imgpar report: record {} is unreadable ({e})",
+                records + 1
+            )
+        })?;
+        records += 1;
+        f(record, seen);
+    }
+}
+
+/// A report's shard, plan and totals.
+fn read_summary(name: &str, report: &Value) -> Result<ReadReport, String> {
+    let not_a_report = |what: &str| format!("{name} is not an imgpar report: {what}");
     let count = |field: &str| -> Result<usize, String> {
         report
             .get(field)
@@ -252,7 +350,6 @@ fn read_report<'a>(name: &str, report: &'a Value) -> Result<ReadReport<'a>, Stri
     Ok(ReadReport {
         shard,
         plan,
-        images,
         totals: Totals {
             ok: count("ok")?,
             failed: count("failed")?,
@@ -307,24 +404,112 @@ fn majority<T: PartialEq>(values: impl Iterator<Item = T>) -> Option<T> {
         .map(|(value, _)| value)
 }
 
-/// Output names that more than one record claims.
-fn duplicated_outputs(images: &[Value]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    let mut twice: Vec<String> = images
-        .iter()
-        .filter_map(|record| record.get("output")?.as_str())
-        .filter(|output| !seen.insert(*output))
-        .map(str::to_string)
-        .collect();
-    twice.sort();
-    twice.dedup();
-    twice
+/// A 64-bit hash of every output merged: 8 bytes a record. Outputs whose hash repeats
+/// are named by reading the reports again (rare: only when some output is written twice
+/// or two names share a hash).
+#[derive(Default)]
+struct OutputHashes(crate::hashes::HashLog);
+
+impl OutputHashes {
+    fn push(&mut self, output: std::borrow::Cow<'_, str>) {
+        self.0.push(xxhash_rust::xxh3::xxh3_64(output.as_bytes()));
+    }
+
+    /// The outputs that more than one record claims, sorted.
+    fn repeated(self, reports: &[ReportInput]) -> Result<Vec<String>, String> {
+        let repeated = self.0.seal().repeated();
+        if repeated.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut seen = HashSet::new();
+        let mut twice = std::collections::BTreeSet::new();
+        for report in reports {
+            read_report(report, &mut |_, record| {
+                let Some(output) = record.output else {
+                    return;
+                };
+                if repeated.contains(&xxhash_rust::xxh3::xxh3_64(output.as_bytes()))
+                    && !seen.insert(output.to_string())
+                {
+                    twice.insert(output.into_owned());
+                }
+            })?;
+        }
+        Ok(twice.into_iter().collect())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `text` as a report to merge.
+    fn input(name: &str, text: String) -> ReportInput {
+        ReportInput {
+            name: name.into(),
+            open: Box::new(move || Ok(Box::new(std::io::Cursor::new(text.clone().into_bytes())))),
+        }
+    }
+
+    /// Merges whole-document reports (as imgpar wrote them before reports were streamed).
+    fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
+        let inputs: Vec<ReportInput> = reports
+            .iter()
+            .map(|(name, value)| input(name, serde_json::to_string_pretty(value).unwrap()))
+            .collect();
+        super::merge(&inputs, &mut |_| {})
+    }
+
+    /// `report` as the run writes it now: records a line each, totals last.
+    fn streamed(report: &Value) -> String {
+        let mut totals = report.clone();
+        let images = totals.as_object_mut().unwrap().remove("images").unwrap();
+        let mut text = format!("{}\n", crate::render::REPORT_HEAD);
+        for (i, record) in images.as_array().unwrap().iter().enumerate() {
+            text += &format!("{}{record}\n", if i == 0 { "" } else { "," });
+        }
+        let totals = totals.to_string();
+        text + &format!("],{}\n", &totals[1..])
+    }
+
+    #[test]
+    fn streamed_reports_merge_like_whole_ones_and_a_cut_one_is_named() {
+        let (a, b) = (report(0, 2, 3, &["z"]), report(1, 2, 3, &["x", "y"]));
+        let mut lines = Vec::new();
+        let inputs = [input("a", streamed(&a)), input("b", streamed(&b))];
+        let merged = super::merge(&inputs, &mut |line| lines.push(line.to_string())).unwrap();
+        assert!(merged.complete, "{}", merged.summary_text());
+        assert_eq!((merged.ok, merged.images_reported), (3, 3));
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines
+                .iter()
+                .all(|l| serde_json::from_str::<Value>(l).is_ok())
+        );
+        // Old and new side by side.
+        let mixed = [input("a", streamed(&a)), input("b", b.to_string())];
+        assert!(super::merge(&mixed, &mut |_| {}).unwrap().complete);
+        // Twice the same output across the two, found through the hashes.
+        let twice = [
+            input("a", streamed(&a)),
+            input("b", streamed(&report(1, 2, 3, &["z", "y"]))),
+        ];
+        let merged = super::merge(&twice, &mut |_| {}).unwrap();
+        assert_eq!(merged.duplicated_outputs, vec!["z".to_string()]);
+        // Killed before its totals: its records are whole, but it cannot be merged.
+        let text = streamed(&b);
+        let cut: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        let error = super::merge(
+            &[input("a", streamed(&a)), input("b.json", cut)],
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("b.json ends after 1 records, before its totals"),
+            "{error}"
+        );
+    }
 
     fn report(index: u64, count: u64, plan: usize, outputs: &[&str]) -> Value {
         json!({

@@ -11,7 +11,7 @@ mod totals;
 use serde::Serialize;
 
 pub use identity::PlanIdentity;
-pub use merge::{MergedReport, MergedShard, merge};
+pub use merge::{MergedReport, MergedShard, ReportInput, merge};
 pub use record::{Record, WorkerRecord};
 pub use totals::Totals;
 

@@ -12,7 +12,7 @@ const LARGEST_CHUNK: usize = 1024 * 1024;
 
 /// Hashes gathered during one pass, in no order.
 #[derive(Debug, Default)]
-pub(super) struct HashLog {
+pub(crate) struct HashLog {
     chunks: Vec<Vec<u64>>,
 }
 
@@ -46,7 +46,7 @@ impl HashLog {
 
 /// A sealed [`HashLog`]: how often each hash occurs.
 #[derive(Debug, Default)]
-pub(super) struct HashCounts {
+pub(crate) struct HashCounts {
     chunks: Vec<Vec<u64>>,
 }
 
