@@ -40,6 +40,7 @@ mod image;
 mod job;
 mod outcome;
 mod output;
+mod pipeline;
 mod plan;
 pub mod render;
 mod report;
@@ -71,6 +72,6 @@ pub use thumbnail::{Thumbnail, thumbnail, thumbnail_file};
 /// reach into. They may change in any release.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::image::{decode, encode, gray, resize};
+    pub use crate::image::{Decoded, decode, encode, gray, resize};
     pub use crate::job::{Input, Job, process_job, quiet_panics_in_jobs};
 }

@@ -1,10 +1,12 @@
-//! One image as a library call: bytes in, the encoded thumbnail out, exactly as a batch
-//! would write it.
+//! One image as a library call: bytes (or a file) in, the encoded thumbnail out, exactly
+//! as a batch would write it: the same [`crate::pipeline`] runs.
 
 use crate::config::{OutputFormat, Spec};
 use crate::error::Error;
 use crate::failure::{ErrorKind, Failure};
-use crate::image::{decode, encode, resize};
+use crate::job::{Body, Input};
+use crate::outcome::JobOutcome;
+use crate::pipeline::{Content, encode_body};
 
 /// An encoded thumbnail and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,39 +36,43 @@ pub struct Thumbnail {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thumbnail, Error> {
-    thumbnail_of(|| decode::decode(bytes, spec), spec, format)
+    thumbnail_of(|| Ok((Content::Bytes(bytes), None)), spec, format)
 }
 
 /// [`thumbnail`] of an image file, read as it decodes: a JPEG or PNG is never held whole
 /// in memory (neither its bytes nor its full-size pixels), so a 400-megapixel scan needs
-/// about the memory of its thumbnail. The same bytes as [`thumbnail`] of the file's
-/// contents. A file that cannot be opened or read is an [`Error::Image`] of kind
+/// about the memory of its thumbnail. The same bytes a batch writes for this file: its
+/// name's extension counts as it does in a batch (a `.tga` is read as TGA, a camera RAW
+/// name is refused). A file that cannot be opened or read is an [`Error::Image`] of kind
 /// [`ErrorKind::Read`].
 pub fn thumbnail_file(
     path: &std::path::Path,
     spec: &Spec,
     format: OutputFormat,
 ) -> Result<Thumbnail, Error> {
-    let open = || {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
-        decode::decode_file(file, spec, None)
+    let input = Input::File(path.to_path_buf());
+    let open = || match input.obtain_blocking(spec).body? {
+        Body::File { file, len } => Ok((Content::File { file, len }, input.extension())),
+        Body::Bytes(_) => Err(Failure::new(ErrorKind::Internal, "a file read as bytes")),
     };
     thumbnail_of(open, spec, format)
 }
 
-fn thumbnail_of(
-    decode: impl FnOnce() -> Result<crate::image::Decoded, Failure> + std::panic::UnwindSafe,
+fn thumbnail_of<'a>(
+    content: impl FnOnce() -> Result<(Content<'a>, Option<&'a str>), Failure>,
     spec: &Spec,
     format: OutputFormat,
 ) -> Result<Thumbnail, Error> {
     let work = || {
-        let decoded = decode()?;
-        let input_size = decoded.stored_size;
-        let internal = |message: String| Failure::new(ErrorKind::Internal, message);
-        let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
-        let size = (resized.width(), resized.height());
-        let bytes = encode::encode(&resized, format, spec).map_err(internal)?;
+        let (content, hint) = content()?;
+        let mut outcome = JobOutcome::default();
+        let bytes = encode_body(content, hint, spec, format, &mut outcome)?;
+        let (Some(input_size), Some(size)) = (outcome.size_in, outcome.size_out) else {
+            return Err(Failure::new(
+                ErrorKind::Internal,
+                "the pipeline gave no sizes",
+            ));
+        };
         Ok(Thumbnail {
             bytes,
             format,
@@ -74,7 +80,7 @@ fn thumbnail_of(
             input_size,
         })
     };
-    match std::panic::catch_unwind(work) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
         Ok(result) => result.map_err(Error::Image),
         Err(panic) => Err(Error::Image(Failure::new(
             ErrorKind::Internal,

@@ -197,3 +197,93 @@ fn images_named_through_a_pipe_convert_in_every_format() {
         );
     }
 }
+
+/// Every fixture, a TGA (a format without a signature, known by its name) and a camera
+/// RAW name (a TIFF inside, refused by name), each with the thumbnail the batch writes.
+fn parity_inputs(scratch: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut inputs: Vec<std::path::PathBuf> = walkdir::WalkDir::new(fixtures(""))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| entry.into_path())
+        .collect();
+    // A 3x2 true-colour TGA, bottom-up, blue-green-red bytes.
+    let mut tga = vec![0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 2, 0, 24, 0];
+    for pixel in [
+        [255u8, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+        [9, 99, 199],
+        [0, 0, 0],
+        [255; 3],
+    ] {
+        tga.extend(pixel);
+    }
+    let tga_path = scratch.join("picture.tga");
+    std::fs::write(&tga_path, tga).unwrap();
+    let dng = scratch.join("camera.dng");
+    std::fs::copy(fixtures("images").join("picture.tiff"), &dng).unwrap();
+    inputs.extend([tga_path, dng]);
+    inputs
+}
+
+#[test]
+fn a_file_thumbnail_is_the_batch_output_of_that_file_for_every_fixture_and_format() {
+    use imgpar::{FormatChoice, OutputFormat};
+    let scratch = tempfile::tempdir().unwrap();
+    let spec = imgpar::Spec {
+        width: Some(48),
+        height: Some(48),
+        ..imgpar::Spec::default()
+    };
+    let (mut compared, mut refused) = (0, 0);
+    for input in parity_inputs(scratch.path()) {
+        for format in [
+            OutputFormat::Png,
+            OutputFormat::Jpeg,
+            OutputFormat::Webp,
+            OutputFormat::Avif,
+        ] {
+            let out = scratch.path().join(format!("out-{compared}-{refused}"));
+            let report = Run::new([&input], &out)
+                .spec(spec.clone())
+                .format(FormatChoice::Fixed(format))
+                .mode(Mode::Sequential)
+                .execute()
+                .unwrap();
+            let thumbnail = imgpar::thumbnail_file(&input, &spec, format);
+            let written: Vec<_> = walkdir::WalkDir::new(&out)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .collect();
+            let shown = format!("{} as {format:?}", input.display());
+            match thumbnail {
+                Ok(thumbnail) => {
+                    assert_eq!(
+                        report.ok, 1,
+                        "{shown}: the batch failed where the call did not"
+                    );
+                    let bytes = std::fs::read(written[0].path()).unwrap();
+                    assert!(bytes == thumbnail.bytes, "{shown}: other bytes");
+                    compared += 1;
+                }
+                Err(imgpar::Error::Image(failure)) => {
+                    assert_eq!(report.failed, 1, "{shown}: converted by the batch only");
+                    assert!(written.is_empty(), "{shown}");
+                    let said = report.failures().next().unwrap();
+                    assert!(
+                        said.ends_with(&failure.message),
+                        "{shown}: {said} / {failure}"
+                    );
+                    refused += 1;
+                }
+                Err(other) => panic!("{shown}: {other}"),
+            }
+        }
+    }
+    // The TGA converts, the camera RAW name and the broken fixtures are refused.
+    assert!(compared >= 4 * 25, "{compared} compared");
+    assert!(refused >= 4 * 5, "{refused} refused");
+}

@@ -220,7 +220,7 @@ async fn produce<'a>(
                 }
                 let host = hosts.permit(&job.input).await;
                 let start = events.fetch_started(&job);
-                let obtained = job::obtain(&job.input, spec, client).await;
+                let obtained = job.input.obtain(spec, client).await;
                 let span = (start, events.now_ms());
                 drop(host);
                 if obtained.body.is_err() {

@@ -4,17 +4,23 @@
 //! are [`Render`]s of the sweep, in `bench/export.rs`. The command line writes whichever
 //! the user asked for.
 
+#[cfg(feature = "cli")]
 mod line_file;
 #[cfg(feature = "cli")]
 mod timeline;
 #[cfg(feature = "cli")]
 mod trace;
 
+#[cfg(feature = "cli")]
 use std::path::{Path, PathBuf};
+#[cfg(feature = "cli")]
 use std::sync::Mutex;
 
 use crate::events::{Event, Observer};
-use crate::report::{Record, RunReport};
+#[cfg(feature = "cli")]
+use crate::report::Record;
+use crate::report::RunReport;
+#[cfg(feature = "cli")]
 pub(crate) use line_file::LineFile;
 
 /// Renders a result (`T`: a bench sweep) as the text of one file.
@@ -48,6 +54,7 @@ impl Observer for Observers<'_> {
     }
 }
 
+#[cfg(feature = "cli")]
 /// The JSON report, written as the run goes: one JSON document whose `images` array
 /// comes first, one record a line as each image ends, and whose totals come last, once
 /// the run is over. A report cut short (the run killed) still holds every record written
@@ -66,6 +73,7 @@ pub struct JsonReport {
 /// The first line of a report written as the run went.
 pub const REPORT_HEAD: &str = r#"{"format":"imgpar-report-2","images":["#;
 
+#[cfg(feature = "cli")]
 impl JsonReport {
     /// A report to be written at `path` (a file, or an object address: then it is kept in
     /// a temporary file and put at the end). Nothing is created before the run starts.
@@ -76,6 +84,7 @@ impl JsonReport {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Observer for JsonReport {
     fn event(&self, event: Event<'_>) {
         match event {
@@ -89,6 +98,7 @@ impl Observer for JsonReport {
     }
 }
 
+#[cfg(feature = "cli")]
 impl RunFile for JsonReport {
     fn name(&self) -> &'static str {
         "report"
@@ -106,12 +116,14 @@ impl RunFile for JsonReport {
     }
 }
 
+#[cfg(feature = "cli")]
 /// `--dry-run --report FILE`: the plan as JSON, written as it is read: its `images`
 /// first, one a line, then the problems, the plan's identity and its counts.
 pub struct PlanFile {
     file: LineFile,
 }
 
+#[cfg(feature = "cli")]
 impl PlanFile {
     /// A plan to be written at `path` (created with its first image).
     pub fn new(path: &Path) -> PlanFile {

@@ -10,11 +10,10 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use futures_util::StreamExt;
 use object_store::path::Path as Key;
 use object_store::{
-    BackoffConfig, ClientConfigKey, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions,
-    PutPayload, RetryConfig,
+    BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    RetryConfig,
 };
 
 use super::PutFailure;
@@ -23,12 +22,12 @@ use crate::failure::{ErrorKind, Failure};
 use crate::fetch::{FetchPolicy, size_text};
 
 /// Listings and sniffs in flight at once.
-const CONCURRENT_REQUESTS: usize = 16;
+pub(super) const CONCURRENT_REQUESTS: usize = 16;
 
 /// Bytes read from an object whose name does not say what it is, to tell images apart.
-const SNIFF_BYTES: u64 = 32;
+pub(super) const SNIFF_BYTES: u64 = 32;
 
-fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+pub(super) fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
@@ -44,7 +43,9 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
 }
 
 /// Runs `work` on the store runtime and waits for it, from any thread.
-fn block<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> Result<T, String> {
+pub(super) fn block<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
     let (sender, receiver) = std::sync::mpsc::sync_channel(1);
     runtime()?.spawn(async move {
         let _ = sender.send(work.await);
@@ -55,7 +56,7 @@ fn block<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> R
 }
 
 /// Runs `work` on the store runtime and awaits it from another runtime's task.
-async fn on_runtime<T: Send + 'static>(
+pub(super) async fn on_runtime<T: Send + 'static>(
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, String> {
     runtime()?
@@ -67,7 +68,7 @@ async fn on_runtime<T: Send + 'static>(
 type Stores = HashMap<(Scheme, String), (FetchPolicy, Arc<dyn ObjectStore>)>;
 
 /// The client of `url`'s bucket under `policy`, made on first use and shared after.
-fn store(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Arc<dyn ObjectStore>, String> {
+pub(super) fn store(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Arc<dyn ObjectStore>, String> {
     static STORES: OnceLock<Mutex<Stores>> = OnceLock::new();
     let mut stores = STORES
         .get_or_init(Default::default)
@@ -164,7 +165,7 @@ fn build(url: &ObjectUrl, policy: &FetchPolicy) -> object_store::Result<Arc<dyn 
 
 /// A crate error in a sentence: the kind of problem, without request details that could
 /// carry signed headers.
-fn describe(error: &object_store::Error) -> String {
+pub(super) fn describe(error: &object_store::Error) -> String {
     match error {
         object_store::Error::NotFound { .. } => "not found".into(),
         object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
@@ -214,7 +215,7 @@ fn server_said(text: &str) -> Option<String> {
     })
 }
 
-fn key(url: &ObjectUrl) -> Result<Key, String> {
+pub(super) fn key(url: &ObjectUrl) -> Result<Key, String> {
     Key::parse(&url.key).map_err(|_| format!("{url}: not a valid object name"))
 }
 
@@ -279,7 +280,7 @@ pub async fn output_exists(
     on_runtime(async move {
         let keys = listing
             .get_or_init(|| async {
-                let keys = list(&root, &policy).await?;
+                let keys = super::listing::list(&root, &policy).await?;
                 Ok(keys
                     .into_iter()
                     .map(|meta| meta.location.to_string())
@@ -387,114 +388,5 @@ pub fn delete_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<(), Stri
     }
 }
 
-/// An object under a listed prefix: its key relative to the prefix.
-#[derive(Debug, Clone)]
-pub struct Listed {
-    /// The key below the prefix, folders separated by `/`.
-    pub rel: String,
-}
-
-/// Every object under the prefix `url`, all pages, on the store runtime.
-async fn list(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<ObjectMeta>, String> {
-    let store = store(url, policy)?;
-    let prefix = if url.key.is_empty() {
-        None
-    } else {
-        Some(key(url)?)
-    };
-    let listed = on_runtime(async move {
-        let mut stream = store.list(prefix.as_ref());
-        let mut found = Vec::new();
-        while let Some(meta) = stream.next().await {
-            found.push(meta?);
-        }
-        Ok::<_, object_store::Error>(found)
-    })
-    .await?;
-    listed.map_err(|e| format!("cannot list {url}: {}", describe(&e)))
-}
-
-/// Every object under the prefix `url` (all pages), in no particular order.
-pub fn list_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<Listed>, String> {
-    let listed = {
-        let (url, policy) = (url.clone(), policy.clone());
-        block(async move { list(&url, &policy).await })??
-    };
-    let strip = if url.key.is_empty() {
-        0
-    } else {
-        url.key.len() + 1
-    };
-    Ok(listed
-        .into_iter()
-        .filter_map(|meta| {
-            let rel = meta.location.as_ref().get(strip..)?.to_string();
-            (!rel.is_empty()).then_some(Listed { rel })
-        })
-        .collect())
-}
-
-/// The first bytes of each object of `urls` (empty when it cannot be read), fetched
-/// several at a time, in the order of `urls`.
-pub fn heads_blocking(urls: Vec<ObjectUrl>, policy: &FetchPolicy) -> Vec<Vec<u8>> {
-    let count = urls.len();
-    let mut reads = Vec::with_capacity(count);
-    for url in urls {
-        let store = store(&url, policy).ok();
-        let key = key(&url).ok();
-        reads.push(async move {
-            let (Some(store), Some(key)) = (store, key) else {
-                return Vec::new();
-            };
-            match store.get_range(&key, 0..SNIFF_BYTES).await {
-                Ok(bytes) => bytes.to_vec(),
-                // Shorter than the range asked for: read it whole.
-                Err(_) => match store.get(&key).await {
-                    Ok(result) if result.meta.size <= SNIFF_BYTES => {
-                        result.bytes().await.map(|b| b.to_vec()).unwrap_or_default()
-                    }
-                    _ => Vec::new(),
-                },
-            }
-        });
-    }
-    block(async move {
-        futures_util::stream::iter(reads)
-            .buffered(CONCURRENT_REQUESTS)
-            .collect::<Vec<_>>()
-            .await
-    })
-    .unwrap_or_else(|_| vec![Vec::new(); count])
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An output name with a `.` or `..` folder never becomes a request: no key outside
-    /// the output prefix can be written.
-    #[test]
-    fn keys_that_climb_out_of_their_prefix_are_refused() {
-        let root = ObjectUrl::parse("s3://b/out").unwrap().unwrap();
-        for rel in ["../x.png", "a/../../x.png", "./x.png", "a//x.png"] {
-            let url = ObjectUrl {
-                key: format!("{}/{rel}", root.key),
-                ..root.clone()
-            };
-            assert!(key(&url).is_err(), "{rel}");
-        }
-        assert!(key(&root.join("a/b x#1.png")).is_ok());
-    }
-
-    #[test]
-    fn server_errors_read_as_their_code_and_message() {
-        let text = "Error performing GET http://h/b?list-type=2 - 404 Not Found: <?xml \
-                    version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified \
-                    bucket does not exist</Message><RequestId>x</RequestId></Error>";
-        assert_eq!(
-            server_said(text).as_deref(),
-            Some("the server says NoSuchBucket: The specified bucket does not exist")
-        );
-        assert_eq!(server_said("connection refused"), None);
-    }
-}
+mod tests;

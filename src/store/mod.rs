@@ -6,6 +6,8 @@
 mod absent;
 #[cfg(feature = "cloud")]
 mod client;
+#[cfg(feature = "cloud")]
+mod listing;
 mod probe;
 mod url;
 
@@ -13,6 +15,8 @@ mod url;
 pub use absent::*;
 #[cfg(feature = "cloud")]
 pub use client::*;
+#[cfg(feature = "cloud")]
+pub use listing::*;
 pub use probe::{CreateOnly, probe_result_file, probe_writes};
 pub use url::ObjectUrl;
 

@@ -7,8 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::config::{FormatChoice, Mode, RunConfig, Spec};
 use crate::error::Error;
 use crate::events::{Collector, Observer, Unobserved};
@@ -18,6 +16,13 @@ use crate::report::{PlanIdentity, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
 use crate::store::{self, ObjectUrl};
 use crate::{exec, output, plan, usage};
+
+mod dry_run;
+mod prepare;
+
+use dry_run::refused_by_name;
+pub use dry_run::{DryRun, DryRunItem, PlannedImage, PlannedProblem};
+use prepare::prepare_output;
 
 /// A batch to run, built from defaults: every image under the inputs to a 256x256 gray
 /// thumbnail under the output folder, threaded on every core, existing outputs left alone
@@ -306,116 +311,4 @@ impl Run {
             shard_images: planned,
         })
     }
-}
-
-/// One item of a streamed dry run ([`Run::dry_run_with`]).
-#[derive(Debug, Clone)]
-pub enum DryRunItem {
-    /// An image the run would convert.
-    Image(PlannedImage),
-    /// An input that already fails.
-    Problem(PlannedProblem),
-}
-
-/// What [`Run::dry_run`] found: the plan of this run, nothing converted.
-#[derive(Debug, Clone, Serialize)]
-pub struct DryRun {
-    /// The identity of the whole plan (as a run's report gives it).
-    pub plan: PlanIdentity,
-    /// The shard taken, if any, with the plan's size and this shard's.
-    pub shard: Option<ShardRecord>,
-    /// Images this run would try (of its shard), problems included.
-    pub planned: usize,
-    /// Each image this run would convert, in plan order (empty from
-    /// [`Run::dry_run_with`], which hands them over one at a time).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub images: Vec<PlannedImage>,
-    /// Inputs that fail before any work (unreadable folder entries), with the reason.
-    pub problems: Vec<PlannedProblem>,
-    /// Files passed over as not images.
-    pub passed_over: usize,
-}
-
-/// One image of a [`DryRun`].
-#[derive(Debug, Clone, Serialize)]
-pub struct PlannedImage {
-    /// The file path or URL it is read from.
-    pub input: String,
-    /// Where its output would be written.
-    pub output: String,
-    /// Why it will fail unread, when its name alone says so (a camera RAW file, a format
-    /// imgpar names but does not read); a file named like an image is read to know more.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refused: Option<String>,
-}
-
-/// Why an input named `name` fails unread, going by its extension alone.
-fn refused_by_name(name: &str) -> Option<String> {
-    use crate::image::unsupported;
-    let extension = std::path::Path::new(name.rsplit('/').next()?)
-        .extension()?
-        .to_str()?;
-    unsupported::raw_refusal(extension).or_else(|| {
-        unsupported::format_of_extension(extension)
-            .map(|kind| format!("{kind} files are not supported"))
-    })
-}
-
-/// An input of a [`DryRun`] that already fails.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlannedProblem {
-    /// The path found.
-    pub input: String,
-    /// Why it fails.
-    pub error: String,
-}
-
-/// Creates the output folder and proves it writable before any image is touched (for a
-/// bucket prefix: lists it, and puts a probe object twice, create-only, to prove that the
-/// credentials can write and that the store keeps create-only writes create-only), so an
-/// unusable output stops the run once instead of failing every image. Temporary files an
-/// earlier, killed run left there are removed. Returns what is worth a warning.
-fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
-    let output = &config.output;
-    if let Some(root) = ObjectUrl::from_path(output) {
-        // Objects are written whole in one request: no folder, no temporary files. The
-        // prefix is listed once (what is there already is known from then on), which
-        // also proves the bucket reachable.
-        let root = root?;
-        let probe = root.join(".imgpar-probe");
-        store::output_exists_blocking(&root, &probe, &spec.fetch)
-            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
-        let (create_only, leftover) = store::probe_writes(&root, &spec.fetch)
-            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
-        let mut warnings: Vec<String> = leftover.into_iter().collect();
-        let needs_create_only = spec.existing != crate::ExistingOutput::Overwrite;
-        if create_only == store::CreateOnly::Ignored && needs_create_only {
-            let ignored = format!(
-                "the store of {root} ignores create-only writes (If-None-Match): an object \
-                 written by a racing task can be replaced, and both tasks report it converted"
-            );
-            match config.unconditional_store {
-                crate::UnconditionalStore::Refuse => {
-                    return Err(format!(
-                        "{ignored}. Use a store that honours conditional writes, or go on with \
-                         --unconditional-store listing (existing outputs are then those the \
-                         listing at the start found)"
-                    ));
-                }
-                crate::UnconditionalStore::Listing => warnings.push(format!(
-                    "{ignored}; going on as --unconditional-store listing asks: existing \
-                     outputs are those the listing at the start found"
-                )),
-            }
-        }
-        return Ok(warnings);
-    }
-    std::fs::create_dir_all(output)
-        .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
-    output::builder()
-        .tempfile_in(output)
-        .map(drop)
-        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
-    output::remove_leftover_temp_files(output);
-    Ok(Vec::new())
 }

@@ -1,0 +1,161 @@
+//! Where a job's output goes: a file beneath the output folder, written atomically, or an
+//! object under the output prefix, put create-only. Parsed once per job from its output
+//! root and name; it owns the two questions every mode asks of an output: is it there
+//! already, and put it in place.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::{CommitGate, Job, lap};
+use crate::config::{ExistingOutput, Spec};
+use crate::failure::ErrorKind;
+use crate::outcome::{JobOutcome, Status};
+use crate::output::write_beneath;
+use crate::store::{self, ObjectUrl};
+
+/// Where one job's output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination<'a> {
+    /// A file `rel` beneath the output folder `root`; the write never leaves it.
+    File { root: &'a Path, rel: &'a Path },
+    /// The object `url` under the output prefix `root`.
+    Object { root: ObjectUrl, url: ObjectUrl },
+}
+
+impl Job {
+    /// Where its output goes, or the failure to report when it cannot go there (an output
+    /// prefix that does not parse, an object name that is not UTF-8).
+    pub fn destination(&self) -> Result<Destination<'_>, Status> {
+        let failed = |m: String| Status::failed(ErrorKind::Write, m);
+        let Some(root) = ObjectUrl::from_path(&self.output_root) else {
+            return Ok(Destination::File {
+                root: &self.output_root,
+                rel: self.output_rel(),
+            });
+        };
+        let root = root.map_err(failed)?;
+        let rel = self.output_rel();
+        let names: Option<Vec<&str>> = rel.iter().map(|part| part.to_str()).collect();
+        let names = names.ok_or_else(|| {
+            failed(format!(
+                "output name {} is not UTF-8, which object names must be",
+                rel.display()
+            ))
+        })?;
+        let url = root.join(&names.join("/"));
+        Ok(Destination::Object { root, url })
+    }
+}
+
+impl Destination<'_> {
+    /// Whether it is an object (whose create-only put settles a race by itself).
+    pub fn is_object(&self) -> bool {
+        matches!(self, Destination::Object { .. })
+    }
+
+    /// Whether the output is there already, on this thread. For an object, the output
+    /// prefix's listing (made once per process) says; with `--overwrite` it does not
+    /// matter and is not asked.
+    pub fn exists_blocking(&self, spec: &Spec) -> Result<bool, Status> {
+        match self {
+            Destination::File { root, rel } => Ok(root.join(rel).symlink_metadata().is_ok()),
+            Destination::Object { .. } if spec.existing == ExistingOutput::Overwrite => Ok(false),
+            Destination::Object { root, url } => {
+                store::output_exists_blocking(root, url, &spec.fetch)
+                    .map_err(|m| Status::failed(ErrorKind::Write, m))
+            }
+        }
+    }
+
+    /// [`Destination::exists_blocking`] without blocking the calling task (async mode).
+    #[cfg(feature = "http")]
+    pub async fn exists(&self, spec: &Spec) -> Result<bool, Status> {
+        match self {
+            Destination::File { root, rel } => Ok(root.join(rel).symlink_metadata().is_ok()),
+            Destination::Object { .. } if spec.existing == ExistingOutput::Overwrite => Ok(false),
+            Destination::Object { root, url } => store::output_exists(root, url, &spec.fetch)
+                .await
+                .map_err(|m| Status::failed(ErrorKind::Write, m)),
+        }
+    }
+
+    /// Puts `encoded` in place, if `gate` still allows it: a file written atomically (a
+    /// temporary file renamed into place, never replacing one unless `--overwrite`), or an
+    /// object in one create-only request (a replacing one with `--overwrite`). An output
+    /// that appeared meanwhile counts as existing.
+    pub fn commit(
+        &self,
+        job: &Job,
+        encoded: Vec<u8>,
+        spec: &Spec,
+        outcome: &mut JobOutcome,
+        gate: &CommitGate,
+    ) -> Result<(), Status> {
+        let clock = Instant::now();
+        outcome.bytes_out = encoded.len() as u64;
+        let replace = spec.existing == ExistingOutput::Overwrite;
+        match self {
+            Destination::Object { url, .. } => {
+                if !gate.commit() {
+                    return Err(Status::failed(
+                        ErrorKind::Write,
+                        "abandoned before its output was written",
+                    ));
+                }
+                let put = store::put_blocking(url, encoded, replace, &spec.fetch);
+                put_status(job, spec, put, outcome)?;
+            }
+            Destination::File { root, rel } => {
+                let may_commit = || gate.commit();
+                write_beneath(root, rel, &encoded, replace, &may_commit).map_err(|failure| {
+                    outcome.output_unusable = failure.output_unusable;
+                    Status::failed(failure.kind, failure.message)
+                })?;
+            }
+        }
+        outcome.times.write_ms = lap(clock);
+        Ok(())
+    }
+}
+
+/// What an output that exists (or not) means under the policy.
+pub(super) fn existing_status(job: &Job, spec: &Spec, exists: bool) -> Result<(), Status> {
+    if !exists {
+        return Ok(());
+    }
+    match spec.existing {
+        ExistingOutput::Skip => Err(Status::Skipped("output exists".into())),
+        ExistingOutput::Fail => Err(Status::failed(
+            ErrorKind::OutputExists,
+            format!(
+                "output {} already exists (use --overwrite or --skip-existing)",
+                job.output.display()
+            ),
+        )),
+        ExistingOutput::Overwrite => Ok(()),
+    }
+}
+
+/// What a put's result means for the job.
+pub(super) fn put_status(
+    job: &Job,
+    spec: &Spec,
+    put: Result<(), store::PutFailure>,
+    outcome: &mut JobOutcome,
+) -> Result<(), Status> {
+    match put {
+        Ok(()) => Ok(()),
+        Err(store::PutFailure::Exists) => {
+            outcome.bytes_out = 0;
+            existing_status(job, spec, true)
+        }
+        Err(store::PutFailure::Failed {
+            message,
+            every_write,
+        }) => {
+            outcome.bytes_out = 0;
+            outcome.output_unusable = every_write;
+            Err(Status::failed(ErrorKind::Write, message))
+        }
+    }
+}

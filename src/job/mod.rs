@@ -1,0 +1,99 @@
+//! One image's work, the same in every mode: [`process_job`] gets the input's content
+//! ([`Input::obtain_blocking`]: reads the file, downloads the URL, gets the object), runs
+//! the [`crate::pipeline`] (decode, gray, resize, encode) and puts the output at its
+//! [`Destination`] (a file written atomically, or an object put create-only), and always
+//! returns exactly one [`JobOutcome`]. The async mode gets the content itself,
+//! concurrently ([`Input::obtain`]), and hands it to [`process_obtained`], which does the
+//! rest the same way.
+
+mod destination;
+mod gate;
+mod input;
+mod process;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::config::OutputFormat;
+use crate::store::ObjectUrl;
+
+#[cfg(feature = "http")]
+pub use destination::Destination;
+pub use gate::CommitGate;
+pub use input::{Body, Obtained};
+pub(crate) use process::panic_text;
+#[cfg(feature = "http")]
+pub use process::{
+    Converted, existing_output_async, process_obtained, process_obtained_to_put, put_converted,
+};
+pub use process::{process_job, process_job_gated, quiet_panics_in_jobs};
+
+/// Where one image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file (or a pipe or device named directly).
+    File(PathBuf),
+    /// An http or https URL, as written in the list.
+    Url(String),
+    /// An object in a bucket (`s3://`, `gs://`, `az://`).
+    Object(ObjectUrl),
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::File(path) => write!(f, "{}", path.display()),
+            Input::Url(url) => f.write_str(url),
+            Input::Object(url) => write!(f, "{url}"),
+        }
+    }
+}
+
+/// One image to convert: where it is read from and where its output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Position in the plan; outcomes are reported in this order.
+    pub index: usize,
+    /// Where the image comes from.
+    pub input: Input,
+    /// The output file: `output_root` joined with a relative path that stays inside it.
+    pub output: PathBuf,
+    /// The output folder the run writes into; the write never leaves it.
+    pub output_root: PathBuf,
+    /// The format the output is written in.
+    pub format: OutputFormat,
+}
+
+impl Job {
+    /// The output path relative to the output folder.
+    pub fn output_rel(&self) -> &Path {
+        // The plan makes `output` as `output_root` joined with the name, so the name is
+        // the rest after the root's bytes and a separator: no need to compare components
+        // (the planner asks for every job's name several times).
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let (output, root) = (
+                self.output.as_os_str().as_bytes(),
+                self.output_root.as_os_str().as_bytes(),
+            );
+            if let Some(rest) = output.strip_prefix(root)
+                && let Some(rest) = rest.strip_prefix(b"/")
+                && !rest.is_empty()
+                && !root.is_empty()
+                && !rest.starts_with(b"/")
+            {
+                return Path::new(std::ffi::OsStr::from_bytes(rest));
+            }
+        }
+        self.output
+            .strip_prefix(&self.output_root)
+            .unwrap_or(&self.output)
+    }
+}
+
+/// Milliseconds since `since`.
+fn lap(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}

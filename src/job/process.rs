@@ -1,0 +1,220 @@
+//! A job from start to end: the existing-output check, getting the input, the pipeline,
+//! putting the output; every failure (a panic in a decoder too) becomes the job's one
+//! outcome.
+
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+#[cfg(feature = "http")]
+use std::time::Instant;
+
+use super::destination::existing_status;
+#[cfg(feature = "http")]
+use super::destination::put_status;
+use super::{Body, CommitGate, Job, Obtained};
+#[cfg(feature = "http")]
+use super::{Destination, lap};
+#[cfg(feature = "http")]
+use crate::config::ExistingOutput;
+use crate::config::Spec;
+use crate::failure::ErrorKind;
+use crate::outcome::{JobOutcome, Status};
+use crate::pipeline::{Content, encode_body};
+#[cfg(feature = "http")]
+use crate::store::{self, ObjectUrl};
+
+/// Does the whole work for one image and says how it ended. Never panics and never leaves
+/// a partial file: a failure at any stage (including a panic in a decoder) becomes
+/// `Status::Failed` with a reason, and the output appears whole or not at all.
+pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
+    process_job_gated(job, spec, &CommitGate::default())
+}
+
+/// [`process_job`] for a scheduler that may give up on the job: the output is put in place
+/// only if `gate` still allows it once the bytes are ready (else nothing is written).
+pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcome {
+    guarded(|outcome| {
+        existing_output(job, spec)?;
+        let obtained = job.input.obtain_blocking(spec);
+        convert(job, spec, obtained, outcome, gate)
+    })
+}
+
+/// The rest of [`process_job`] once the bytes are in hand (async mode), with the same
+/// guarantees. The existing-output check is repeated for files: one may have appeared
+/// since (an object's create-only write makes the same check itself).
+#[cfg(feature = "http")]
+pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
+    guarded(|outcome| {
+        if !job.destination()?.is_object() {
+            existing_output(job, spec)?;
+        }
+        convert(job, spec, obtained, outcome, &CommitGate::default())
+    })
+}
+
+/// What the CPU half of an async-mode job hands on: its finished outcome, or an output
+/// object still to be put in its bucket (so that the CPU thread takes the next image while
+/// the upload runs).
+#[cfg(feature = "http")]
+pub enum Converted {
+    /// The job ended (written to a file, failed or skipped).
+    Done(JobOutcome),
+    /// Converted; the encoded output is to be put at `url` with [`put_converted`].
+    ToPut {
+        outcome: JobOutcome,
+        url: ObjectUrl,
+        bytes: Vec<u8>,
+    },
+}
+
+/// [`process_obtained`], except that an output object is handed back to be put
+/// asynchronously instead of being written on this thread.
+#[cfg(feature = "http")]
+pub fn process_obtained_to_put(job: &Job, spec: &Spec, obtained: Obtained) -> Converted {
+    let url = match job.destination() {
+        Ok(Destination::Object { url, .. }) => url,
+        _ => return Converted::Done(process_obtained(job, spec, obtained)),
+    };
+    let mut encoded = None;
+    let outcome = guarded(|outcome| {
+        encoded = Some(encode_obtained(job, spec, obtained, outcome)?);
+        Ok(())
+    });
+    match encoded {
+        Some(bytes) if outcome.status == Status::Ok => Converted::ToPut {
+            outcome,
+            url,
+            bytes,
+        },
+        _ => Converted::Done(outcome),
+    }
+}
+
+/// Ends a [`Converted::ToPut`] job: the create-only (or, with `--overwrite`, replacing)
+/// put of its output, awaited without blocking a thread.
+#[cfg(feature = "http")]
+pub async fn put_converted(
+    job: &Job,
+    spec: &Spec,
+    mut outcome: JobOutcome,
+    url: ObjectUrl,
+    bytes: Vec<u8>,
+) -> JobOutcome {
+    let clock = Instant::now();
+    outcome.bytes_out = bytes.len() as u64;
+    let replace = spec.existing == ExistingOutput::Overwrite;
+    let put = store::put(&url, bytes, replace, &spec.fetch).await;
+    outcome.status = match put_status(job, spec, put, &mut outcome) {
+        Ok(()) => Status::Ok,
+        Err(status) => status,
+    };
+    outcome.times.write_ms = lap(clock);
+    outcome
+}
+
+thread_local! {
+    /// Set while this thread is inside a job, whose panics become its failure.
+    static IN_JOB: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs a panic hook that keeps quiet about panics inside a job (the job's failure
+/// already carries the message) and reports every other panic as before. The binary calls
+/// it once at start-up.
+pub fn quiet_panics_in_jobs() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !IN_JOB.with(Cell::get) {
+            previous(info);
+        }
+    }));
+}
+
+fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutcome {
+    let mut outcome = JobOutcome::default();
+    IN_JOB.with(|flag| flag.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| work(&mut outcome)));
+    IN_JOB.with(|flag| flag.set(false));
+    outcome.status = match result {
+        Ok(Ok(())) => Status::Ok,
+        Ok(Err(status)) => status,
+        Err(panic) => Status::failed(
+            ErrorKind::Internal,
+            format!("internal error (panic): {}", panic_text(&*panic)),
+        ),
+    };
+    outcome
+}
+
+/// Whether the job can be left alone before its input is even read: `Err` with the status
+/// to report when its output exists and the policy says skip or fail (the create-only
+/// write settles a race either way).
+pub(super) fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
+    let exists = job.destination()?.exists_blocking(spec)?;
+    existing_status(job, spec, exists)
+}
+
+/// [`existing_output`] without blocking the calling task (async mode).
+#[cfg(feature = "http")]
+pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Status> {
+    let exists = job.destination()?.exists(spec).await?;
+    existing_status(job, spec, exists)
+}
+
+fn convert(
+    job: &Job,
+    spec: &Spec,
+    obtained: Obtained,
+    outcome: &mut JobOutcome,
+    gate: &CommitGate,
+) -> Result<(), Status> {
+    let encoded = encode_obtained(job, spec, obtained, outcome)?;
+    job.destination()?.commit(job, encoded, spec, outcome, gate)
+}
+
+/// The CPU work on the content in hand: the pipeline.
+fn encode_obtained(
+    job: &Job,
+    spec: &Spec,
+    obtained: Obtained,
+    outcome: &mut JobOutcome,
+) -> Result<Vec<u8>, Status> {
+    outcome.fetch = obtained.fetch;
+    match obtained.fetch {
+        Some(_) => outcome.times.fetch_ms = obtained.ms,
+        None => outcome.times.read_ms = obtained.ms,
+    }
+    let hint = job.input.extension();
+    let encoded = match obtained.body.map_err(Status::Failed)? {
+        Body::Bytes(bytes) => encode_body(Content::Bytes(&bytes), hint, spec, job.format, outcome),
+        Body::File { file, len } => {
+            encode_body(Content::File { file, len }, hint, spec, job.format, outcome)
+        }
+    };
+    encoded.map_err(Status::Failed)
+}
+
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_a_job_becomes_its_failure() {
+        let outcome = guarded(|_| panic!("decoder bug"));
+        assert_eq!(
+            outcome.status,
+            Status::failed(ErrorKind::Internal, "internal error (panic): decoder bug")
+        );
+        // The thread is out of the job again: later panics are reported as usual.
+        assert!(!IN_JOB.with(Cell::get));
+    }
+}

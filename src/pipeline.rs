@@ -1,0 +1,59 @@
+//! The one pipeline every image goes through, whichever mode runs it and whether it comes
+//! from a batch or from the library's [`crate::thumbnail`] / [`crate::thumbnail_file`]:
+//! decode (to gray, shrunk where the decoder can), resize to the output geometry, encode.
+//! Getting the input and putting the output are the job's (see [`crate::job`]).
+
+use std::time::Instant;
+
+use crate::config::{OutputFormat, Spec};
+use crate::failure::{ErrorKind, Failure};
+use crate::image::{decode, encode, resize};
+use crate::outcome::JobOutcome;
+
+/// An input's content as the pipeline takes it: bytes (borrowed), or an open file of
+/// `len` bytes, read as it decodes (a large JPEG or PNG is never held whole).
+pub(crate) enum Content<'a> {
+    Bytes(&'a [u8]),
+    File { file: std::fs::File, len: u64 },
+}
+
+/// Decodes `body` (its name's extension `hint`, if any, names formats that carry no
+/// signature or that imgpar refuses by name), resizes it as `spec` says and encodes it as
+/// `format`; records sizes, bytes in and stage times in `outcome` as it goes. A decode
+/// failure is the input's; a resize or encode failure is internal.
+pub(crate) fn encode_body(
+    body: Content<'_>,
+    hint: Option<&str>,
+    spec: &Spec,
+    format: OutputFormat,
+    outcome: &mut JobOutcome,
+) -> Result<Vec<u8>, Failure> {
+    let clock = Instant::now();
+    let decoded = match body {
+        Content::Bytes(bytes) => {
+            outcome.bytes_in = bytes.len() as u64;
+            decode::decode_hinted(bytes, spec, hint)
+        }
+        Content::File { file, len } => {
+            outcome.bytes_in = len;
+            decode::decode_file(file, spec, hint)
+        }
+    }?;
+    outcome.size_in = Some(decoded.stored_size);
+    outcome.times.decode_ms = lap(clock);
+
+    let internal = |message: String| Failure::new(ErrorKind::Internal, message);
+    let clock = Instant::now();
+    let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
+    outcome.size_out = Some((resized.width(), resized.height()));
+    outcome.times.resize_ms = lap(clock);
+
+    let clock = Instant::now();
+    let encoded = encode::encode(&resized, format, spec).map_err(internal)?;
+    outcome.times.encode_ms = lap(clock);
+    Ok(encoded)
+}
+
+fn lap(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}

@@ -1,0 +1,56 @@
+//! The output, made ready before any image: a folder created and proved writable, or a
+//! bucket prefix listed and probed.
+
+use crate::config::{RunConfig, Spec};
+use crate::output;
+use crate::store::{self, ObjectUrl};
+
+/// Creates the output folder and proves it writable before any image is touched (for a
+/// bucket prefix: lists it, and puts a probe object twice, create-only, to prove that the
+/// credentials can write and that the store keeps create-only writes create-only), so an
+/// unusable output stops the run once instead of failing every image. Temporary files an
+/// earlier, killed run left there are removed. Returns what is worth a warning.
+pub(super) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
+    let output = &config.output;
+    if let Some(root) = ObjectUrl::from_path(output) {
+        // Objects are written whole in one request: no folder, no temporary files. The
+        // prefix is listed once (what is there already is known from then on), which
+        // also proves the bucket reachable.
+        let root = root?;
+        let probe = root.join(".imgpar-probe");
+        store::output_exists_blocking(&root, &probe, &spec.fetch)
+            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
+        let (create_only, leftover) = store::probe_writes(&root, &spec.fetch)
+            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
+        let mut warnings: Vec<String> = leftover.into_iter().collect();
+        let needs_create_only = spec.existing != crate::ExistingOutput::Overwrite;
+        if create_only == store::CreateOnly::Ignored && needs_create_only {
+            let ignored = format!(
+                "the store of {root} ignores create-only writes (If-None-Match): an object \
+                 written by a racing task can be replaced, and both tasks report it converted"
+            );
+            match config.unconditional_store {
+                crate::UnconditionalStore::Refuse => {
+                    return Err(format!(
+                        "{ignored}. Use a store that honours conditional writes, or go on with \
+                         --unconditional-store listing (existing outputs are then those the \
+                         listing at the start found)"
+                    ));
+                }
+                crate::UnconditionalStore::Listing => warnings.push(format!(
+                    "{ignored}; going on as --unconditional-store listing asks: existing \
+                     outputs are those the listing at the start found"
+                )),
+            }
+        }
+        return Ok(warnings);
+    }
+    std::fs::create_dir_all(output)
+        .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
+    output::builder()
+        .tempfile_in(output)
+        .map(drop)
+        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
+    output::remove_leftover_temp_files(output);
+    Ok(Vec::new())
+}
