@@ -1,6 +1,8 @@
-//! Compact multisets of 64-bit hashes: what the naming passes remember of a plan instead
-//! of its jobs. Eight bytes an entry, stored in chunks that are allocated at their final
-//! size (no doubling, no copy of the whole set), each sorted once the pass is over.
+//! Compact multisets of hashes (64-bit by default): what the naming passes remember of a
+//! plan instead of its jobs, what `merge-reports` remembers of the outputs, what a run
+//! remembers of an output prefix's listing. The size of a hash an entry (8 bytes for
+//! 64 bits), stored in chunks that are allocated at their final size (no doubling, no
+//! copy of the whole set), each sorted once it is complete.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -11,14 +13,20 @@ const FIRST_CHUNK: usize = 4 * 1024;
 const LARGEST_CHUNK: usize = 1024 * 1024;
 
 /// Hashes gathered during one pass, in no order.
-#[derive(Debug, Default)]
-pub(crate) struct HashLog {
-    chunks: Vec<Vec<u64>>,
+#[derive(Debug)]
+pub(crate) struct HashLog<T = u64> {
+    chunks: Vec<Vec<T>>,
 }
 
-impl HashLog {
+impl<T> Default for HashLog<T> {
+    fn default() -> Self {
+        HashLog { chunks: Vec::new() }
+    }
+}
+
+impl<T: Ord + Copy> HashLog<T> {
     /// Adds one entry.
-    pub fn push(&mut self, hash: u64) {
+    pub fn push(&mut self, hash: T) {
         let full = self.chunks.last().is_none_or(|c| c.len() == c.capacity());
         if full {
             let size = self
@@ -34,7 +42,7 @@ impl HashLog {
     }
 
     /// The entries, ready to be counted.
-    pub fn seal(mut self) -> HashCounts {
+    pub fn seal(mut self) -> HashCounts<T> {
         for chunk in &mut self.chunks {
             chunk.sort_unstable();
         }
@@ -45,14 +53,20 @@ impl HashLog {
 }
 
 /// A sealed [`HashLog`]: how often each hash occurs.
-#[derive(Debug, Default)]
-pub(crate) struct HashCounts {
-    chunks: Vec<Vec<u64>>,
+#[derive(Debug)]
+pub(crate) struct HashCounts<T = u64> {
+    chunks: Vec<Vec<T>>,
 }
 
-impl HashCounts {
+impl<T> Default for HashCounts<T> {
+    fn default() -> Self {
+        HashCounts { chunks: Vec::new() }
+    }
+}
+
+impl<T: Ord + Copy + std::hash::Hash> HashCounts<T> {
     /// How many entries equal `hash`.
-    pub fn count(&self, hash: u64) -> usize {
+    pub fn count(&self, hash: T) -> usize {
         self.chunks
             .iter()
             .map(|c| c.partition_point(|&h| h <= hash) - c.partition_point(|&h| h < hash))
@@ -60,14 +74,14 @@ impl HashCounts {
     }
 
     /// Whether some entry equals `hash`.
-    pub fn contains(&self, hash: u64) -> bool {
+    pub fn contains(&self, hash: T) -> bool {
         self.chunks.iter().any(|c| c.binary_search(&hash).is_ok())
     }
 
     /// The hashes that occur more than once.
-    pub fn repeated(&self) -> HashSet<u64> {
+    pub fn repeated(&self) -> HashSet<T> {
         let mut repeated = HashSet::new();
-        let mut last: Option<u64> = None;
+        let mut last: Option<T> = None;
         self.each_in_order(|hash| {
             if last == Some(hash) {
                 repeated.insert(hash);
@@ -78,8 +92,8 @@ impl HashCounts {
     }
 
     /// Calls `f` with every entry, smallest first (a k-way merge of the chunks).
-    pub fn each_in_order(&self, mut f: impl FnMut(u64)) {
-        let mut heads: BinaryHeap<Reverse<(u64, usize, usize)>> = self
+    pub fn each_in_order(&self, mut f: impl FnMut(T)) {
+        let mut heads: BinaryHeap<Reverse<(T, usize, usize)>> = self
             .chunks
             .iter()
             .enumerate()

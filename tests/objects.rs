@@ -52,6 +52,7 @@ on_every_store!(
     two_runs_racing_on_the_same_outputs_write_each_object_once,
     overlapping_prefixes_are_refused_before_anything_is_written,
     eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun,
+    a_listing_of_several_pages_is_planned_whole_and_in_key_order,
 );
 
 fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode(moto: &StoreServer) {
@@ -461,4 +462,39 @@ fn eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun(moto:
         .stderr(predicates::str::contains(
             "complete: the shards add up to exactly the plan",
         ));
+}
+
+/// More objects than a listing page (1,000 on S3 and Azure) and than a batch of first
+/// bytes read together: every image planned once, in key order, the unnamed ones known
+/// by their first bytes, the text passed over, whichever page or batch they fall in.
+fn a_listing_of_several_pages_is_planned_whole_and_in_key_order(moto: &StoreServer) {
+    moto.bucket("many");
+    let png = std::fs::read(fixtures("images").join("small.png")).unwrap();
+    let mut objects = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..2300 {
+        let (key, bytes) = match i % 10 {
+            3 => (format!("in/p{i:05}"), png.clone()),
+            7 => (format!("in/p{i:05}.txt"), b"not a picture".to_vec()),
+            _ => (format!("in/p{i:05}.png"), png.clone()),
+        };
+        if i % 10 != 7 {
+            expected.push(moto.url("many", &key));
+        }
+        objects.push((key, bytes));
+    }
+    moto.put_all("many", objects);
+    let planned = imgpar_on(moto)
+        .args([moto.url("many", "in"), moto.url("many", "out")])
+        .arg("--dry-run")
+        .assert()
+        .success();
+    let stdout = String::from_utf8(planned.get_output().stdout.clone()).unwrap();
+    let inputs: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split(" -> ").next().unwrap())
+        .collect();
+    assert_eq!(inputs, expected);
+    let stderr = String::from_utf8_lossy(&planned.get_output().stderr);
+    assert!(stderr.contains("2070 images planned"), "{stderr}");
 }

@@ -1,6 +1,11 @@
-//! Bucket prefixes as inputs: listed (every page) and planned exactly like a folder, with
-//! the same image recognition, the same relative names and the same order, so that
-//! `s3://b/in` and a local copy of it give the same outputs under the same names.
+//! Bucket prefixes as inputs: listed page by page and planned like a folder, with the
+//! same image recognition and the same relative names, so that `s3://b/in` and a local
+//! copy of it give the same outputs under the same names. The plan takes the objects in
+//! the store's order (by key), which differs from a walk's folder-by-folder order only
+//! between a folder and a sibling whose name continues with a character before `/`
+//! (`a/x.png` and `a-b.png`): never between two outputs that could share a name (for
+//! names whose case folds to the same length, all ASCII names among them), so the names
+//! are those of the local copy.
 
 use std::path::{Path, PathBuf};
 
@@ -14,8 +19,9 @@ use crate::job::Input;
 use crate::store::{self, ObjectUrl};
 
 /// Plans every image under `prefix`: objects named like images, and the others whose
-/// first bytes are an image's. An address that names one object (nothing under it as a
-/// folder) is planned as a file named directly.
+/// first bytes are an image's, page by page as the store lists them (by key; the first
+/// bytes of unnamed objects are read [`HEADS_AT_ONCE`] objects at a time). An address that
+/// names one object (nothing under it as a folder) is planned as a file named directly.
 pub(super) fn visit_prefix(
     prefix: &ObjectUrl,
     output: &Path,
@@ -23,8 +29,20 @@ pub(super) fn visit_prefix(
     policy: &FetchPolicy,
     f: &mut dyn FnMut(Item),
 ) -> Result<(), String> {
-    let mut listed = store::list_blocking(prefix, policy)?;
-    if listed.is_empty() && !prefix.key.is_empty() && store::exists_blocking(prefix, policy)? {
+    let mut listed_any = false;
+    let mut batch: Vec<store::Listed> = Vec::with_capacity(HEADS_AT_ONCE);
+    let mut planned = |batch: &mut Vec<store::Listed>| {
+        plan_batch(prefix, std::mem::take(batch), output, format, policy, f)
+    };
+    store::list_each(prefix, policy, &mut |object| {
+        listed_any = true;
+        batch.push(object);
+        if batch.len() == HEADS_AT_ONCE {
+            planned(&mut batch);
+        }
+    })?;
+    planned(&mut batch);
+    if !listed_any && !prefix.key.is_empty() && store::exists_blocking(prefix, policy)? {
         let name = PathBuf::from(prefix.name());
         let kind = kind_by_extension(&name).unwrap_or(super::InputKind::Other);
         let mut job = job_for(&name, &name, kind, output, format);
@@ -34,10 +52,23 @@ pub(super) fn visit_prefix(
             key: super::key_of(&name),
             list: None,
         });
-        return Ok(());
     }
-    // The folder walk's order: names compared folder by folder.
-    listed.sort_by(|a, b| Path::new(&a.rel).cmp(Path::new(&b.rel)));
+    Ok(())
+}
+
+/// Listed objects planned together: the first bytes of those whose names do not say
+/// what they are are read together, in parallel.
+pub const HEADS_AT_ONCE: usize = 256;
+
+/// Plans one batch of listed objects, in listing order.
+fn plan_batch(
+    prefix: &ObjectUrl,
+    listed: Vec<store::Listed>,
+    output: &Path,
+    format: FormatChoice,
+    policy: &FetchPolicy,
+    f: &mut dyn FnMut(Item),
+) {
     let unnamed: Vec<ObjectUrl> = listed
         .iter()
         .filter(|object| kind_by_extension(Path::new(&object.rel)).is_none())
@@ -72,5 +103,4 @@ pub(super) fn visit_prefix(
             list: None,
         });
     }
-    Ok(())
 }

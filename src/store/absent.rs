@@ -82,7 +82,17 @@ pub struct Listed {
 }
 
 /// Fails: this build has no object storage.
+#[cfg(feature = "cli")]
 pub fn list_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<Vec<Listed>, String> {
+    Err(format!("cannot list {url}: {NEEDS_CLOUD}"))
+}
+
+/// Fails: this build has no object storage.
+pub fn list_each(
+    url: &ObjectUrl,
+    _: &FetchPolicy,
+    _: &mut dyn FnMut(Listed),
+) -> Result<(), String> {
     Err(format!("cannot list {url}: {NEEDS_CLOUD}"))
 }
 

@@ -6,7 +6,7 @@
 //! README); they never appear in a message. Retries follow the run's download policy:
 //! the same number of retries, backoff and time limits as URL downloads.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -16,10 +16,14 @@ use object_store::{
     RetryConfig,
 };
 
+use futures_util::StreamExt;
+use xxhash_rust::xxh3::xxh3_128;
+
 use super::PutFailure;
 use super::url::{ObjectUrl, Scheme};
 use crate::failure::{ErrorKind, Failure};
 use crate::fetch::{FetchPolicy, size_text};
+use crate::hashes::{HashCounts, HashLog};
 
 /// Listings and sniffs in flight at once.
 pub(super) const CONCURRENT_REQUESTS: usize = 16;
@@ -265,7 +269,7 @@ pub async fn output_exists(
     url: &ObjectUrl,
     policy: &FetchPolicy,
 ) -> Result<bool, String> {
-    type Listing = Arc<tokio::sync::OnceCell<Result<HashSet<String>, String>>>;
+    type Listing = Arc<tokio::sync::OnceCell<Result<HashCounts<u128>, String>>>;
     static LISTINGS: OnceLock<Mutex<HashMap<ObjectUrl, Listing>>> = OnceLock::new();
     let listing = Arc::clone(
         LISTINGS
@@ -276,19 +280,23 @@ pub async fn output_exists(
             .or_default(),
     );
     let (root, policy) = (root.clone(), policy.clone());
-    let key = url.key.clone();
+    let key = xxh3_128(url.key.as_bytes());
     on_runtime(async move {
         let keys = listing
             .get_or_init(|| async {
-                let keys = super::listing::list(&root, &policy).await?;
-                Ok(keys
-                    .into_iter()
-                    .map(|meta| meta.location.to_string())
-                    .collect())
+                // 16 bytes a listed object (a 128-bit hash of its key): a false match
+                // is a chance of about one in 10^19 for ten million objects.
+                let mut keys = HashLog::default();
+                let mut stream_of = super::listing::stream(&root, &policy)?;
+                while let Some(meta) = stream_of.next().await {
+                    let meta = meta.map_err(|e| format!("cannot list {root}: {}", describe(&e)))?;
+                    keys.push(xxh3_128(meta.location.as_ref().as_bytes()));
+                }
+                Ok(keys.seal())
             })
             .await;
         keys.as_ref()
-            .map(|keys| keys.contains(&key))
+            .map(|keys| keys.contains(key))
             .map_err(Clone::clone)
     })
     .await?

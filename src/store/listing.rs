@@ -3,7 +3,7 @@
 use futures_util::StreamExt;
 use object_store::{ObjectMeta, ObjectStoreExt};
 
-use super::client::{CONCURRENT_REQUESTS, SNIFF_BYTES, block, describe, key, on_runtime, store};
+use super::client::{CONCURRENT_REQUESTS, SNIFF_BYTES, block, describe, key, store};
 use super::url::ObjectUrl;
 use crate::fetch::FetchPolicy;
 
@@ -14,44 +14,73 @@ pub struct Listed {
     pub rel: String,
 }
 
-/// Every object under the prefix `url`, all pages, on the store runtime.
-pub(super) async fn list(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<ObjectMeta>, String> {
+/// Calls `f` with every object under the prefix `url`, page by page as the store lists
+/// them (by key, the stores' order), never holding the listing: a few pages are read
+/// ahead while `f` works.
+pub fn list_each(
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+    f: &mut dyn FnMut(Listed),
+) -> Result<(), String> {
     let store = store(url, policy)?;
     let prefix = if url.key.is_empty() {
         None
     } else {
         Some(key(url)?)
     };
-    let listed = on_runtime(async move {
-        let mut stream = store.list(prefix.as_ref());
-        let mut found = Vec::new();
-        while let Some(meta) = stream.next().await {
-            found.push(meta?);
-        }
-        Ok::<_, object_store::Error>(found)
-    })
-    .await?;
-    listed.map_err(|e| format!("cannot list {url}: {}", describe(&e)))
-}
-
-/// Every object under the prefix `url` (all pages), in no particular order.
-pub fn list_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<Listed>, String> {
-    let listed = {
-        let (url, policy) = (url.clone(), policy.clone());
-        block(async move { list(&url, &policy).await })??
-    };
     let strip = if url.key.is_empty() {
         0
     } else {
         url.key.len() + 1
     };
-    Ok(listed
-        .into_iter()
-        .filter_map(|meta| {
-            let rel = meta.location.as_ref().get(strip..)?.to_string();
-            (!rel.is_empty()).then_some(Listed { rel })
-        })
-        .collect())
+    let shown = url.to_string();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<String, String>>(4096);
+    super::client::runtime()?.spawn(async move {
+        let mut stream = store.list(prefix.as_ref());
+        while let Some(meta) = stream.next().await {
+            let item = meta
+                .map(|meta| meta.location.to_string())
+                .map_err(|e| format!("cannot list {shown}: {}", describe(&e)));
+            let failed = item.is_err();
+            // Waiting for room lets the other requests of the runtime go on meanwhile.
+            let sent = tokio::task::block_in_place(|| sender.send(item));
+            if sent.is_err() || failed {
+                break;
+            }
+        }
+    });
+    for item in receiver {
+        let location = item?;
+        if let Some(rel) = location.get(strip..).filter(|rel| !rel.is_empty()) {
+            f(Listed {
+                rel: rel.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The listing of every object under the prefix `url`, all pages, as a stream.
+pub(super) fn stream(
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+) -> Result<futures_util::stream::BoxStream<'static, object_store::Result<ObjectMeta>>, String> {
+    let store = store(url, policy)?;
+    let prefix = if url.key.is_empty() {
+        None
+    } else {
+        Some(key(url)?)
+    };
+    Ok(store.list(prefix.as_ref()))
+}
+
+/// Every object under the prefix `url` (all pages), held: for listings that stay small
+/// (a folder of reports).
+#[cfg(feature = "cli")]
+pub fn list_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<Listed>, String> {
+    let mut listed = Vec::new();
+    list_each(url, policy, &mut |object| listed.push(object))?;
+    Ok(listed)
 }
 
 /// The first bytes of each object of `urls` (empty when it cannot be read), fetched
