@@ -156,3 +156,31 @@ fn a_report_cut_by_sigkill_holds_every_record_written_before_whole() {
             "ends after 30 records, before its totals",
         ));
 }
+
+#[test]
+fn past_a_thousand_failures_the_summary_says_how_many_more_and_the_report_has_them_all() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for i in 0..1005 {
+        std::fs::write(input.join(format!("broken-{i:04}.png")), b"").unwrap();
+    }
+    let json = scratch.path().join("r.json");
+    let ran = imgpar()
+        .arg(&input)
+        .arg(scratch.path().join("out"))
+        .arg("--report")
+        .arg(&json)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&ran.get_output().stderr);
+    let listed = stderr.lines().filter(|l| l.contains("broken-")).count();
+    assert_eq!(listed, 1000, "{stderr}");
+    assert!(
+        stderr.contains("... and 5 more failures (a --report file lists every image)"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["failed"], 1005);
+    assert_eq!(report["images"].as_array().unwrap().len(), 1005);
+}

@@ -154,13 +154,19 @@ fn print_outcome(report: &RunReport, shown: &Presentation) {
         for line in report.passed_over_list() {
             eprintln!("  {line}");
         }
+        print_more(
+            report.passed_over,
+            report.passed_over_files.len(),
+            "files passed over",
+        );
     }
     let failures: Vec<String> = report.failures().collect();
     if !failures.is_empty() {
         eprintln!("failed:");
-        for line in failures {
+        for line in &failures {
             eprintln!("  {line}");
         }
+        print_more(report.failed, failures.len(), "failures");
     }
     if let Some(reason) = &report.stopped {
         eprintln!(
@@ -168,6 +174,16 @@ fn print_outcome(report: &RunReport, shown: &Presentation) {
              {} not started; make room or fix the output folder, then re-run with \
              --skip-existing",
             report::count(report.not_started, "image")
+        );
+    }
+}
+
+/// Says how many of `all` were not listed (a run keeps the first 1,000 by name).
+fn print_more(all: usize, listed: usize, what: &str) {
+    if all > listed {
+        eprintln!(
+            "  ... and {} more {what} (a --report file lists every image)",
+            all - listed
         );
     }
 }
