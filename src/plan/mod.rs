@@ -1,5 +1,7 @@
-//! Inputs to jobs: the folder walk, single files and URL lists, which files are images,
-//! and the output path of each, decided once so that every mode writes the same names.
+//! Inputs to jobs: the folder walk, single files, URL lists and bucket prefixes, which
+//! files are images, and the output path of each, decided over the whole plan so that
+//! every mode and every shard writes the same names. The plan is never held: it is read
+//! in passes (the naming's, then the stream a run consumes), one item at a time.
 
 mod guard;
 mod kinds;
