@@ -29,7 +29,7 @@ impl ExitCode {
             ExitCode::Interrupted
         } else if report.stopped.is_some() {
             ExitCode::OutputUnusable
-        } else if report.failed > 0 {
+        } else if report.failed > 0 || report.inputs_cut.is_some() {
             ExitCode::SomeFailed
         } else {
             ExitCode::Ok

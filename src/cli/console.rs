@@ -168,6 +168,13 @@ fn print_outcome(report: &RunReport, shown: &Presentation) {
         }
         print_more(report.failed, failures.len(), "failures");
     }
+    if let Some(reason) = &report.inputs_cut {
+        eprintln!(
+            "imgpar: the inputs could not be read to their end: {reason}\n  the images \
+             after that point were not planned; re-run when the inputs can be read (with \
+             --skip-existing to keep what was written)"
+        );
+    }
     if let Some(reason) = &report.stopped {
         eprintln!(
             "imgpar: stopped early, the output cannot take more files: {reason}\n  \

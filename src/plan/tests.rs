@@ -239,3 +239,28 @@ fn output_inside_input_is_refused() {
     let other = tempfile::tempdir().unwrap();
     assert!(refuse_output_inside(dir.path(), &other.path().join("x")).is_ok());
 }
+
+#[test]
+fn a_list_that_cannot_be_read_again_cuts_the_stream_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        "http://127.0.0.1:9/a.png\nhttp://127.0.0.1:9/b.png\n",
+    )
+    .unwrap();
+    let planner = super::Planner::new(
+        &[],
+        std::slice::from_ref(&list),
+        &dir.path().join("out"),
+        FormatChoice::Same,
+        None,
+        &crate::fetch::FetchPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(planner.counts().jobs, 2);
+    std::fs::remove_file(&list).unwrap();
+    let error = planner.stream(None, &mut |_| {}).unwrap_err();
+    assert!(error.contains("cannot read the URL list"), "{error}");
+    assert!(error.contains("urls.txt"), "{error}");
+}

@@ -63,6 +63,11 @@ pub struct RunReport {
     /// Why the run stopped before the end, when the output became unusable (full disk,
     /// read-only folder).
     pub stopped: Option<String>,
+    /// Why the inputs could not be read to their end once the run had started (a URL
+    /// list removed, a bucket listing that failed on a later page): the images after that
+    /// point were never planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs_cut: Option<String>,
     /// Wall time of the run, from the first job handed out to the last one finished
     /// (monotonic clock).
     pub wall_s: f64,
@@ -178,6 +183,7 @@ impl RunReport {
             not_started: measures.planned.saturating_sub(totals.records),
             interrupted: measures.interrupted,
             stopped: None,
+            inputs_cut: None,
             wall_s: wall,
             busy_s: busy_ms / 1e3,
             cpu_s: measures.cpu_s + workers_cpu_s,

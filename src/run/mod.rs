@@ -210,7 +210,7 @@ impl Run {
         let summary = match streamed {
             Ok(summary) => summary,
             Err(e) => {
-                report.stopped = Some(format!("the inputs could not be read to the end: {e}"));
+                report.inputs_cut = Some(e);
                 PlanSummary::default()
             }
         };
