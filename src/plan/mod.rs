@@ -19,7 +19,7 @@ use crate::fetch::FetchPolicy;
 use crate::job::{Input, Job};
 use crate::shard::Shard;
 use kinds::InputKind;
-use names::Naming;
+use names::{Claimants, Naming};
 use source::{Inputs, Item};
 
 /// One item of a streamed plan, in plan order.
@@ -140,14 +140,13 @@ impl Planner {
         let mut summary = PlanSummary::default();
         let mut jobs_digest = xxhash_rust::xxh3::Xxh3::new();
         let mut problems_digest = xxhash_rust::xxh3::Xxh3::new();
-        let mut position = 0;
+        let mut claimants = Claimants::default();
         let takes = |key: &[u8]| shard.is_none_or(|shard| shard.takes(key));
         self.inputs.visit(false, &mut |item| match item {
             Item::Job {
                 mut job, key, list, ..
             } => {
-                self.naming.name(position, &mut job, list);
-                position += 1;
+                self.naming.name(&mut claimants, &mut job, list);
                 for field in [&key[..], &key_of(job.output_rel())[..]] {
                     jobs_digest.update(field);
                     jobs_digest.update(&[0]);
@@ -181,11 +180,10 @@ impl Planner {
 
     /// Every job of the whole plan with its name, in plan order.
     fn each_job(&self, f: &mut dyn FnMut(&Job)) -> Result<(), String> {
-        let mut position = 0;
+        let mut claimants = Claimants::default();
         self.inputs.visit(false, &mut |item| {
             if let Item::Job { mut job, list, .. } = item {
-                self.naming.name(position, &mut job, list);
-                position += 1;
+                self.naming.name(&mut claimants, &mut job, list);
                 f(&job);
             }
         })

@@ -40,8 +40,33 @@ pub(super) struct Naming {
     listed_shared: HashSet<u64>,
     /// Hashes of outputs shared by several jobs after rule 1 (rule 2).
     outputs_shared: HashSet<u64>,
-    /// The outputs rule 3 changed, by job position in the whole plan.
-    resolved: HashMap<usize, PathBuf>,
+    /// Hashes of the outputs rule 3 settled (after rules 1 and 2, compared without case).
+    contested: HashSet<u64>,
+    /// The outputs rule 3 changed, by the job's [`Claimant`].
+    resolved: HashMap<Claimant, PathBuf>,
+}
+
+/// Which job claims a contested output: a hash of its input and of that output, and how
+/// many jobs with the same hash came before it in the plan. It names the job whatever
+/// else the plan holds, so a file added to a folder between two passes cannot move a
+/// settled name onto another job.
+pub(super) type Claimant = (u64, usize);
+
+/// The jobs with a contested output met so far in a pass, for their [`Claimant`]s.
+#[derive(Debug, Default)]
+pub(super) struct Claimants(HashMap<u64, usize>);
+
+impl Claimants {
+    fn of(&mut self, job: &Job) -> Claimant {
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        hash.update(job.input.to_string().as_bytes());
+        hash.update(&[0]);
+        hash.update(&path_bytes(job.output_rel()));
+        let hash = hash.digest();
+        let seen = self.0.entry(hash).or_insert(0);
+        *seen += 1;
+        (hash, *seen - 1)
+    }
 }
 
 impl Naming {
@@ -85,30 +110,32 @@ impl Naming {
         }
         let contested = claims.contested();
         if !contested.is_empty() {
-            let mut held: Vec<(usize, Job)> = Vec::new();
-            let mut position = 0;
+            let mut held: Vec<(Claimant, Job)> = Vec::new();
+            let mut claimants = Claimants::default();
             pass(false, &mut |job, list| {
                 naming.number_listed(job, list);
                 naming.keep_full_name(job);
                 if contested.contains(&folded_hash(job.output_rel())) {
-                    held.push((position, job.clone()));
+                    held.push((claimants.of(job), job.clone()));
                 }
-                position += 1;
             })?;
             naming.resolved = claims.settle(held);
         }
+        naming.contested = contested;
         Ok(naming)
     }
 
-    /// Gives `job` (with its natural output, at `position` among the plan's jobs) its
-    /// output name in the whole plan.
-    pub fn name(&self, position: usize, job: &mut Job, list: Option<ListLine>) {
-        if let Some(output) = self.resolved.get(&position) {
-            job.output = output.clone();
-            return;
-        }
+    /// Gives `job` (with its natural output) its output name in the whole plan; a pass
+    /// names its jobs in plan order, with one `claimants` for the pass.
+    pub fn name(&self, claimants: &mut Claimants, job: &mut Job, list: Option<ListLine>) {
         self.number_listed(job, list);
         self.keep_full_name(job);
+        if self.contested.is_empty() || !self.contested.contains(&folded_hash(job.output_rel())) {
+            return;
+        }
+        if let Some(output) = self.resolved.get(&claimants.of(job)) {
+            job.output = output.clone();
+        }
     }
 
     /// Rule 1.
@@ -183,14 +210,14 @@ impl Claims {
         contested
     }
 
-    /// Rule 3 over the jobs whose path is contested (each with its position in the
-    /// plan), exactly: the names it changed, by position.
-    fn settle(&self, mut held: Vec<(usize, Job)>) -> HashMap<usize, PathBuf> {
+    /// Rule 3 over the jobs whose path is contested (each with its claimant, in plan
+    /// order), exactly: the names it changed, by claimant.
+    fn settle(&self, mut held: Vec<(Claimant, Job)>) -> HashMap<Claimant, PathBuf> {
         // Stable: plan order within each group.
         held.sort_by_key(|(_, job)| !keeps_input_name(job));
         let mut given: HashSet<String> = HashSet::with_capacity(held.len());
         let mut resolved = HashMap::new();
-        for (position, job) in held {
+        for (claimant, job) in held {
             let free = |path: &Path, given: &HashSet<String>| {
                 let key = key(path);
                 !given.contains(&key) && !self.folders.contains(xxh3_64(key.as_bytes()))
@@ -212,7 +239,7 @@ impl Claims {
                         self.wanted(folded_hash(rel)) == 0 && free(rel, &given)
                     })
                     .expect("an unbounded sequence of names has a free one");
-                resolved.insert(position, output.clone());
+                resolved.insert(claimant, output.clone());
             }
             let rel = output.strip_prefix(&job.output_root).unwrap_or(&output);
             given.insert(key(rel));

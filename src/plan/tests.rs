@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use super::guard::refuse_output_inside;
 use super::kinds::{InputKind, kind_by_extension};
-use super::names::Naming;
+use super::names::{Claimants, Naming};
 use super::source::ListLine;
 use super::{job_for, names_reference, output_name, urls};
 use crate::config::{FormatChoice, OutputFormat};
@@ -21,12 +21,12 @@ fn streamed_names(items: &[(Job, Option<ListLine>)]) -> Vec<PathBuf> {
         Ok(())
     })
     .unwrap();
+    let mut claimants = Claimants::default();
     items
         .iter()
-        .enumerate()
-        .map(|(position, (job, list))| {
+        .map(|(job, list)| {
             let mut job = job.clone();
-            naming.name(position, &mut job, *list);
+            naming.name(&mut claimants, &mut job, *list);
             job.output
         })
         .collect()
@@ -263,4 +263,43 @@ fn a_list_that_cannot_be_read_again_cuts_the_stream_with_its_reason() {
     let error = planner.stream(None, &mut |_| {}).unwrap_err();
     assert!(error.contains("cannot read the URL list"), "{error}");
     assert!(error.contains("urls.txt"), "{error}");
+}
+
+#[test]
+fn a_file_added_between_passes_does_not_move_a_settled_name_onto_another_job() {
+    let items = vec![
+        job("a.png", OutputFormat::Png),
+        job("A.png", OutputFormat::Png),
+        job("b.png", OutputFormat::Png),
+        job("B.PNG", OutputFormat::Png),
+    ];
+    let naming = Naming::build(false, &mut |_, visit| {
+        for (job, list) in &items {
+            visit(&mut job.clone(), *list);
+        }
+        Ok(())
+    })
+    .unwrap();
+    // The stream meets a job the naming passes never saw, ahead of the others.
+    let mut streamed = vec![job("0.png", OutputFormat::Png)];
+    streamed.extend(items.iter().cloned());
+    let mut claimants = Claimants::default();
+    let names: Vec<PathBuf> = streamed
+        .iter()
+        .map(|(job, list)| {
+            let mut job = job.clone();
+            naming.name(&mut claimants, &mut job, *list);
+            job.output
+        })
+        .collect();
+    assert_eq!(names[1..], streamed_names(&items)[..]);
+    assert_eq!(
+        names[1..],
+        [
+            PathBuf::from("out/a.png"),
+            PathBuf::from("out/A-2.png"),
+            PathBuf::from("out/b.png"),
+            PathBuf::from("out/B-2.png")
+        ]
+    );
 }
