@@ -53,6 +53,7 @@ on_every_store!(
     overlapping_prefixes_are_refused_before_anything_is_written,
     eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun,
     a_listing_of_several_pages_is_planned_whole_and_in_key_order,
+    a_report_bigger_than_an_upload_part_is_put_whole,
 );
 
 fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode(moto: &StoreServer) {
@@ -497,4 +498,28 @@ fn a_listing_of_several_pages_is_planned_whole_and_in_key_order(moto: &StoreServ
     assert_eq!(inputs, expected);
     let stderr = String::from_utf8_lossy(&planned.get_output().stderr);
     assert!(stderr.contains("2070 images planned"), "{stderr}");
+}
+
+/// A report of 20,000 records (about 10 MB, more than one 8 MiB upload part) written to an
+/// object address: put as a multipart upload read from its temporary copy, whole.
+fn a_report_bigger_than_an_upload_part_is_put_whole(moto: &StoreServer) {
+    moto.bucket("reports");
+    let input = tempfile::tempdir().unwrap();
+    for i in 0..20_000 {
+        let name = format!("a-long-name-so-that-the-report-grows-{i:05}.png");
+        std::fs::write(input.path().join(name), b"").unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    imgpar_on(moto)
+        .arg(input.path())
+        .arg(out.path())
+        .args(["--quiet", "--report"])
+        .arg(moto.url("reports", "big.json"))
+        .assert()
+        .code(1);
+    let bytes = moto.get("reports", "big.json");
+    assert!(bytes.len() > 8 << 20, "{} bytes", bytes.len());
+    let report: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(report["failed"], 20_000);
+    assert_eq!(report["images"].as_array().unwrap().len(), 20_000);
 }

@@ -2,10 +2,11 @@
 //! line (`,` in front of all but the first, so that every line written is whole), and a
 //! tail once the run is over. Each line is flushed as it is written, so a run killed at
 //! any point leaves every item written before it on disk. A file at an object address is
-//! kept in a temporary file and put whole at the end (objects are written in one piece).
+//! kept in a temporary file and put at the end (in one request, or as a multipart upload
+//! read from the file a part at a time: never held whole).
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -66,14 +67,12 @@ impl LineFile {
             return Ok(());
         };
         let mut file = out.into_inner().map_err(|e| e.error().to_string())?;
-        if ObjectUrl::from_path(&self.path).is_none() {
+        let Some(url) = ObjectUrl::from_path(&self.path) else {
             return Ok(());
-        }
-        let mut bytes = Vec::new();
+        };
         file.rewind()
-            .and_then(|()| file.read_to_end(&mut bytes))
             .map_err(|e| format!("cannot read back its temporary copy: {e}"))?;
-        store::write_result_file(&self.path, &bytes)
+        store::put_file_blocking(&url?, file, &crate::fetch::FetchPolicy::default())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -9,6 +9,8 @@ mod client;
 #[cfg(feature = "cloud")]
 mod listing;
 mod probe;
+#[cfg(feature = "cli")]
+mod upload;
 mod url;
 
 #[cfg(not(feature = "cloud"))]
@@ -18,6 +20,8 @@ pub use client::*;
 #[cfg(feature = "cloud")]
 pub use listing::*;
 pub use probe::{CreateOnly, probe_result_file, probe_writes};
+#[cfg(feature = "cli")]
+pub use upload::put_file_blocking;
 pub use url::ObjectUrl;
 
 /// Why a put failed.
