@@ -13,15 +13,9 @@ const FIRST_CHUNK: usize = 4 * 1024;
 const LARGEST_CHUNK: usize = 1024 * 1024;
 
 /// Hashes gathered during one pass, in no order.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct HashLog<T = u64> {
     chunks: Vec<Vec<T>>,
-}
-
-impl<T> Default for HashLog<T> {
-    fn default() -> Self {
-        HashLog { chunks: Vec::new() }
-    }
 }
 
 impl<T: Ord + Copy> HashLog<T> {
@@ -53,15 +47,9 @@ impl<T: Ord + Copy> HashLog<T> {
 }
 
 /// A sealed [`HashLog`]: how often each hash occurs.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct HashCounts<T = u64> {
     chunks: Vec<Vec<T>>,
-}
-
-impl<T> Default for HashCounts<T> {
-    fn default() -> Self {
-        HashCounts { chunks: Vec::new() }
-    }
 }
 
 impl<T: Ord + Copy + std::hash::Hash> HashCounts<T> {

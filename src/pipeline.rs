@@ -54,6 +54,7 @@ pub(crate) fn encode_body(
     Ok(encoded)
 }
 
-fn lap(since: Instant) -> f64 {
+/// Milliseconds since `since`: how every stage of a job is timed.
+pub(crate) fn lap(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }

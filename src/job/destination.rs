@@ -26,7 +26,7 @@ impl Job {
     /// Where its output goes, or the failure to report when it cannot go there (an output
     /// prefix that does not parse, an object name that is not UTF-8).
     pub fn destination(&self) -> Result<Destination<'_>, Status> {
-        let failed = |m: String| Status::failed(ErrorKind::Write, m);
+        let failed = write_failure;
         let Some(root) = ObjectUrl::from_path(&self.output_root) else {
             return Ok(Destination::File {
                 root: &self.output_root,
@@ -57,12 +57,10 @@ impl Destination<'_> {
     /// prefix's listing (made once per process) says; with `--overwrite` it does not
     /// matter and is not asked.
     pub fn exists_blocking(&self, spec: &Spec) -> Result<bool, Status> {
-        match self {
-            Destination::File { root, rel } => Ok(root.join(rel).symlink_metadata().is_ok()),
-            Destination::Object { .. } if spec.existing == ExistingOutput::Overwrite => Ok(false),
-            Destination::Object { root, url } => {
-                store::output_exists_blocking(root, url, &spec.fetch)
-                    .map_err(|m| Status::failed(ErrorKind::Write, m))
+        match self.known(spec) {
+            Ok(exists) => Ok(exists),
+            Err((root, url)) => {
+                store::output_exists_blocking(root, url, &spec.fetch).map_err(write_failure)
             }
         }
     }
@@ -70,12 +68,21 @@ impl Destination<'_> {
     /// [`Destination::exists_blocking`] without blocking the calling task (async mode).
     #[cfg(feature = "http")]
     pub async fn exists(&self, spec: &Spec) -> Result<bool, Status> {
+        match self.known(spec) {
+            Ok(exists) => Ok(exists),
+            Err((root, url)) => store::output_exists(root, url, &spec.fetch)
+                .await
+                .map_err(write_failure),
+        }
+    }
+
+    /// Whether the output is there, when that needs no request (a file; an object under
+    /// `--overwrite`, where it does not matter); else the prefix and object to ask about.
+    fn known(&self, spec: &Spec) -> Result<bool, (&ObjectUrl, &ObjectUrl)> {
         match self {
             Destination::File { root, rel } => Ok(root.join(rel).symlink_metadata().is_ok()),
             Destination::Object { .. } if spec.existing == ExistingOutput::Overwrite => Ok(false),
-            Destination::Object { root, url } => store::output_exists(root, url, &spec.fetch)
-                .await
-                .map_err(|m| Status::failed(ErrorKind::Write, m)),
+            Destination::Object { root, url } => Err((root, url)),
         }
     }
 
@@ -158,4 +165,8 @@ pub(super) fn put_status(
             Err(Status::failed(ErrorKind::Write, message))
         }
     }
+}
+
+fn write_failure(message: String) -> Status {
+    Status::failed(ErrorKind::Write, message)
 }

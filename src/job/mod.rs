@@ -13,7 +13,6 @@ mod process;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::config::OutputFormat;
 use crate::store::ObjectUrl;
@@ -93,7 +92,4 @@ impl Job {
     }
 }
 
-/// Milliseconds since `since`.
-fn lap(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1e3
-}
+use crate::pipeline::lap;

@@ -33,9 +33,12 @@ pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
 /// only if `gate` still allows it once the bytes are ready (else nothing is written).
 pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcome {
     guarded(|outcome| {
-        existing_output(job, spec)?;
+        let destination = job.destination()?;
+        let exists = destination.exists_blocking(spec)?;
+        existing_status(job, spec, exists)?;
         let obtained = job.input.obtain_blocking(spec);
-        convert(job, spec, obtained, outcome, gate)
+        let encoded = encode_obtained(job, spec, obtained, outcome)?;
+        destination.commit(job, encoded, spec, outcome, gate)
     })
 }
 
@@ -45,10 +48,12 @@ pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcom
 #[cfg(feature = "http")]
 pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
     guarded(|outcome| {
-        if !job.destination()?.is_object() {
-            existing_output(job, spec)?;
+        let destination = job.destination()?;
+        if !destination.is_object() {
+            existing_status(job, spec, destination.exists_blocking(spec)?)?;
         }
-        convert(job, spec, obtained, outcome, &CommitGate::default())
+        let encoded = encode_obtained(job, spec, obtained, outcome)?;
+        destination.commit(job, encoded, spec, outcome, &CommitGate::default())
     })
 }
 
@@ -145,30 +150,13 @@ fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutco
     outcome
 }
 
-/// Whether the job can be left alone before its input is even read: `Err` with the status
-/// to report when its output exists and the policy says skip or fail (the create-only
-/// write settles a race either way).
-pub(super) fn existing_output(job: &Job, spec: &Spec) -> Result<(), Status> {
-    let exists = job.destination()?.exists_blocking(spec)?;
-    existing_status(job, spec, exists)
-}
-
-/// [`existing_output`] without blocking the calling task (async mode).
+/// Whether the job can be left alone before its input is even read (async mode, without
+/// blocking the calling task): `Err` with the status to report when its output exists and
+/// the policy says skip or fail (the create-only write settles a race either way).
 #[cfg(feature = "http")]
 pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Status> {
     let exists = job.destination()?.exists(spec).await?;
     existing_status(job, spec, exists)
-}
-
-fn convert(
-    job: &Job,
-    spec: &Spec,
-    obtained: Obtained,
-    outcome: &mut JobOutcome,
-    gate: &CommitGate,
-) -> Result<(), Status> {
-    let encoded = encode_obtained(job, spec, obtained, outcome)?;
-    job.destination()?.commit(job, encoded, spec, outcome, gate)
 }
 
 /// The CPU work on the content in hand: the pipeline.

@@ -1,6 +1,6 @@
 //! Lengths of time covered by sets of intervals on one clock.
-/// Sorts and merges overlapping intervals.
-fn merged(spans: &[(f64, f64)]) -> Vec<(f64, f64)> {
+/// Sorts and merges overlapping intervals (empty ones dropped).
+pub(super) fn merged(spans: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let mut sorted: Vec<(f64, f64)> = spans.iter().copied().filter(|s| s.1 > s.0).collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out: Vec<(f64, f64)> = Vec::with_capacity(sorted.len());

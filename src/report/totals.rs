@@ -5,7 +5,7 @@
 //! earliest start of any image in flight) is folded into the sums and forgotten.
 
 use super::Record;
-use super::spans::{covered, overlap};
+use super::spans::{covered, merged, overlap};
 use crate::outcome::Outcome;
 
 /// Spans kept before the settled part of the timeline is folded in.
@@ -116,22 +116,10 @@ impl Timeline {
         self.overlap_ms += overlap(&network, &work);
         after(&mut self.network);
         after(&mut self.work);
-        merge_in_place(&mut self.network);
-        merge_in_place(&mut self.work);
+        // Merged, so that the spans that go on past the horizon stay few.
+        self.network = merged(&self.network);
+        self.work = merged(&self.work);
     }
-}
-
-/// Merges overlapping spans, so that spans that go on past the horizon are few.
-fn merge_in_place(spans: &mut Vec<(f64, f64)>) {
-    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(spans.len());
-    for &(start, end) in spans.iter() {
-        match merged.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => merged.push((start, end)),
-        }
-    }
-    *spans = merged;
 }
 
 #[cfg(test)]

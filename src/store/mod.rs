@@ -49,15 +49,22 @@ pub fn local_path(path: &std::path::Path) -> std::path::PathBuf {
 /// local file, replaced atomically, or an object, replaced in one request.
 pub fn write_result_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     match ObjectUrl::from_path(path) {
-        Some(url) => {
-            let policy = crate::fetch::FetchPolicy::default();
-            put_blocking(&url?, bytes.to_vec(), true, &policy).map_err(|failure| match failure {
-                PutFailure::Exists => "it exists".to_string(),
-                PutFailure::Failed { message, .. } => message,
-            })
-        }
+        Some(url) => replace_object(&url?, bytes.to_vec(), &crate::fetch::FetchPolicy::default()),
         None => crate::output::write_atomic(&local_path(path), bytes, true).map_err(|e| e.message),
     }
+}
+
+#[cfg(feature = "cli")]
+/// Puts `bytes` at `url` in one request, replacing what is there; says why it failed.
+pub(crate) fn replace_object(
+    url: &ObjectUrl,
+    bytes: Vec<u8>,
+    policy: &crate::fetch::FetchPolicy,
+) -> Result<(), String> {
+    put_blocking(url, bytes, true, policy).map_err(|failure| match failure {
+        PutFailure::Exists => "it exists".to_string(),
+        PutFailure::Failed { message, .. } => message,
+    })
 }
 
 #[cfg(feature = "cli")]

@@ -31,10 +31,7 @@ pub fn put_file_blocking(
         .read_to_end(&mut first)
         .map_err(|e| format!("cannot read back its temporary copy: {e}"))?;
     if first.len() <= PART_BYTES {
-        return super::put_blocking(url, first, true, policy).map_err(|failure| match failure {
-            super::PutFailure::Exists => "it exists".to_string(),
-            super::PutFailure::Failed { message, .. } => message,
-        });
+        return super::replace_object(url, first, policy);
     }
     let (store, key, shown) = (store(url, policy)?, key(url)?, url.to_string());
     block(async move {
