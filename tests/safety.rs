@@ -303,3 +303,34 @@ fn broken_links_to_non_images_are_passed_over_and_to_images_fail() {
         .code(1)
         .stderr(predicate::str::contains("photo.png: broken link"));
 }
+
+#[test]
+fn an_input_reached_through_a_link_into_the_output_is_never_replaced() {
+    for through_folder in [false, true] {
+        let scratch = tempfile::tempdir().unwrap();
+        let (input, out) = (scratch.path().join("in"), scratch.path().join("out"));
+        std::fs::create_dir_all(out.join("sub")).unwrap();
+        std::fs::create_dir_all(&input).unwrap();
+        // An earlier output, now also an input through a link: to the file, or to its folder.
+        copy("rgb8.png", &out.join("sub/x.png"));
+        let original = std::fs::read(out.join("sub/x.png")).unwrap();
+        if through_folder {
+            std::os::unix::fs::symlink(out.join("sub"), input.join("sub")).unwrap();
+        } else {
+            std::fs::create_dir_all(input.join("sub")).unwrap();
+            std::os::unix::fs::symlink(out.join("sub/x.png"), input.join("sub/x.png")).unwrap();
+        }
+        imgpar()
+            .arg(&input)
+            .arg(&out)
+            .arg("--overwrite")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("would replace the input"));
+        assert_eq!(
+            std::fs::read(out.join("sub/x.png")).unwrap(),
+            original,
+            "through a folder: {through_folder}"
+        );
+    }
+}

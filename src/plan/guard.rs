@@ -8,48 +8,59 @@ use super::source::Inputs;
 use crate::job::{Input, Job};
 use crate::store::ObjectUrl;
 
-/// Visits every job of the whole plan, named, in plan order.
-pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job)) -> Result<(), String> + 'a;
+/// Visits every job of the whole plan, named, in plan order, with whether its input's
+/// path may go through a link.
+pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job, bool)) -> Result<(), String> + 'a;
 
 /// Refuses a plan in which an output path is (or leads through links to) one of the
-/// run's own input files or URL lists: writing it would destroy the original. Only inputs
-/// that lie inside the output folder can be replaced, so the plan is read again (twice:
-/// the inputs, then the outputs) only when some input does.
+/// run's own input files or URL lists: writing it would destroy the original. Only an
+/// input that really lies inside the output folder can be replaced: one under an input
+/// folder or named file inside it, or one whose path goes through a link into it
+/// (`linked_inputs`: the plan has inputs whose path may go through a link). So the plan
+/// is read again (twice: the inputs, then the outputs) only when the output folder exists
+/// and some input may be inside it.
 pub(super) fn refuse_replacing_inputs(
     inputs: &Inputs,
     output: &Path,
+    linked_inputs: bool,
     each_job: &mut EachJob<'_>,
 ) -> Result<(), String> {
     if ObjectUrl::from_path(output).is_some() {
         return Ok(());
     }
-    let output_abs = resolve_existing_prefix(output);
+    let Ok(output_abs) = output.canonicalize() else {
+        return Ok(()); // an output folder yet to be made holds no input
+    };
+    let is_inside = |path: &Path| {
+        path.canonicalize()
+            .is_ok_and(|c| c.starts_with(&output_abs))
+    };
     let inside: Vec<&Path> = inputs
         .local_roots()
-        .filter(|root| {
-            root.canonicalize()
-                .is_ok_and(|c| c.starts_with(&output_abs))
-        })
+        .filter(|root| is_inside(root))
         .collect();
-    if inside.is_empty() {
+    if inside.is_empty() && !linked_inputs {
         return Ok(());
     }
     let mut ids: HashMap<FileId, PathBuf> = HashMap::new();
-    for list in inputs.lists() {
+    for list in inputs.lists().filter(|list| is_inside(list)) {
         if let Some(id) = FileId::of(list) {
             ids.insert(id, list.to_path_buf());
         }
     }
-    each_job(&mut |job| {
+    each_job(&mut |job, linked| {
         if let Input::File(path) = &job.input
-            && inside.iter().any(|root| path.starts_with(root))
+            && (inside.iter().any(|root| path.starts_with(root)) || linked && is_inside(path))
             && let Some(id) = FileId::of(path)
         {
             ids.insert(id, path.clone());
         }
     })?;
+    if ids.is_empty() {
+        return Ok(());
+    }
     let mut replaced = None;
-    each_job(&mut |job| {
+    each_job(&mut |job, _| {
         if replaced.is_none()
             && let Some(input) = FileId::of(&job.output).and_then(|id| ids.get(&id))
         {

@@ -92,12 +92,17 @@ impl Planner {
         let inputs = Inputs::resolve(inputs, url_lists, output, format, policy)?;
         let takes = |key: &[u8]| shard.is_none_or(|shard| shard.takes(key));
         let mut counts: Option<PlanCounts> = None;
+        let mut linked_inputs = false;
         let naming = Naming::build(inputs.has_lists(), &mut |lists_only, visit| {
             let mut counted = PlanCounts::default();
             inputs.visit(lists_only, &mut |item| match item {
                 Item::Job {
-                    mut job, list, key, ..
+                    mut job,
+                    list,
+                    key,
+                    linked,
                 } => {
+                    linked_inputs |= linked;
                     counted.whole += 1;
                     counted.jobs += usize::from(takes(&key));
                     visit(&mut job, list);
@@ -118,8 +123,8 @@ impl Planner {
             naming,
             counts: counts.unwrap_or_default(),
         };
-        guard::refuse_replacing_inputs(&planner.inputs, output, &mut |check| {
-            planner.each_job(&mut |job| check(job))
+        guard::refuse_replacing_inputs(&planner.inputs, output, linked_inputs, &mut |check| {
+            planner.each_job(&mut |job, linked| check(job, linked))
         })?;
         Ok(planner)
     }
@@ -178,13 +183,20 @@ impl Planner {
         Ok(summary)
     }
 
-    /// Every job of the whole plan with its name, in plan order.
-    fn each_job(&self, f: &mut dyn FnMut(&Job)) -> Result<(), String> {
+    /// Every job of the whole plan with its name, in plan order, and whether its input's
+    /// path may go through a link.
+    fn each_job(&self, f: &mut dyn FnMut(&Job, bool)) -> Result<(), String> {
         let mut claimants = Claimants::default();
         self.inputs.visit(false, &mut |item| {
-            if let Item::Job { mut job, list, .. } = item {
+            if let Item::Job {
+                mut job,
+                list,
+                linked,
+                ..
+            } = item
+            {
                 self.naming.name(&mut claimants, &mut job, list);
-                f(&job);
+                f(&job, linked);
             }
         })
     }
@@ -192,14 +204,20 @@ impl Planner {
 
 /// A path's bytes, as its plan key.
 fn key_of(path: &Path) -> Vec<u8> {
+    path_bytes(path).into_owned()
+}
+
+/// A path's bytes (`/` between folders on every platform), borrowed where the platform
+/// allows.
+fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
+        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
     }
     #[cfg(not(unix))]
     {
-        path.to_string_lossy().replace('\\', "/").into_bytes()
+        std::borrow::Cow::Owned(path.to_string_lossy().replace('\\', "/").into_bytes())
     }
 }
 

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
+use super::path_bytes;
 use super::source::ListLine;
 use crate::hashes::{HashCounts, HashLog};
 use crate::job::{Input, Job};
@@ -284,19 +285,6 @@ pub(super) fn key(path: &Path) -> String {
             path.to_string_lossy().to_lowercase(),
             path.as_os_str()
         ),
-    }
-}
-
-/// A path's bytes (as its plan key is made), borrowed where the platform allows.
-fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        std::borrow::Cow::Owned(super::key_of(path))
     }
 }
 

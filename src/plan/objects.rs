@@ -51,6 +51,7 @@ pub(super) fn visit_prefix(
             job,
             key: super::key_of(&name),
             list: None,
+            linked: false,
         });
     }
     Ok(())
@@ -101,6 +102,7 @@ fn plan_batch(
             job,
             key: object.rel.as_bytes().to_vec(),
             list: None,
+            linked: false,
         });
     }
 }

@@ -31,6 +31,10 @@ pub(super) enum Item {
         job: Job,
         key: Vec<u8>,
         list: Option<ListLine>,
+        /// Its input file's path may go through a symbolic link (it is one, or lies in a
+        /// linked folder, or was named directly), so that where it really is can differ
+        /// from its path.
+        linked: bool,
     },
     /// An input that fails before it can be a job.
     Problem {
@@ -177,6 +181,7 @@ impl Inputs {
                     job: job_for(path, name, *kind, &self.output, self.format),
                     key: key_of(name),
                     list: None,
+                    linked: true,
                 }),
             }
         }
@@ -214,6 +219,7 @@ impl Inputs {
                 job,
                 key,
                 list: Some(ListLine { list, line }),
+                linked: false,
             });
         }
     }
@@ -231,6 +237,8 @@ impl Inputs {
                     && output_id.is_some()
                     && FileId::of(entry.path()) == output_id)
             });
+        // The linked folders the walk is inside of, innermost last.
+        let mut linked_folders: Vec<PathBuf> = Vec::new();
         for entry in walker {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -239,6 +247,15 @@ impl Inputs {
                     continue;
                 }
             };
+            while linked_folders
+                .last()
+                .is_some_and(|folder| !entry.path().starts_with(folder))
+            {
+                linked_folders.pop();
+            }
+            if entry.path_is_symlink() && entry.file_type().is_dir() {
+                linked_folders.push(entry.path().to_path_buf());
+            }
             // Pipes, sockets and devices are never images; with links followed, a link to
             // a regular file counts as one.
             if !entry.file_type().is_file() {
@@ -252,6 +269,7 @@ impl Inputs {
                         job: job_for(path, rel, kind, &self.output, self.format),
                         key: key_of(rel),
                         list: None,
+                        linked: entry.path_is_symlink() || !linked_folders.is_empty(),
                     });
                 }
                 Err(reason) => f(Item::PassedOver {

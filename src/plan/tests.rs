@@ -8,11 +8,10 @@ use super::{job_for, names_reference, output_name, urls};
 use crate::config::{FormatChoice, OutputFormat};
 use crate::job::{Input, Job};
 
-/// The names the streaming passes give `items` (jobs with their natural outputs, in plan
-/// order).
-fn streamed_names(items: &[(Job, Option<ListLine>)]) -> Vec<PathBuf> {
+/// The naming passes over `items` (jobs with their natural outputs, in plan order).
+fn naming_of(items: &[(Job, Option<ListLine>)]) -> Naming {
     let has_lists = items.iter().any(|(_, list)| list.is_some());
-    let naming = Naming::build(has_lists, &mut |lists_only, visit| {
+    Naming::build(has_lists, &mut |lists_only, visit| {
         for (job, list) in items {
             if !lists_only || list.is_some() {
                 visit(&mut job.clone(), *list);
@@ -20,7 +19,11 @@ fn streamed_names(items: &[(Job, Option<ListLine>)]) -> Vec<PathBuf> {
         }
         Ok(())
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// The names `naming` gives `items` in one stream.
+fn names_in_stream(naming: &Naming, items: &[(Job, Option<ListLine>)]) -> Vec<PathBuf> {
     let mut claimants = Claimants::default();
     items
         .iter()
@@ -30,6 +33,11 @@ fn streamed_names(items: &[(Job, Option<ListLine>)]) -> Vec<PathBuf> {
             job.output
         })
         .collect()
+}
+
+/// The names the streaming passes give `items`.
+fn streamed_names(items: &[(Job, Option<ListLine>)]) -> Vec<PathBuf> {
+    names_in_stream(&naming_of(items), items)
 }
 
 /// The names the rules give `items` over the plan held whole, as imgpar did before.
@@ -273,25 +281,11 @@ fn a_file_added_between_passes_does_not_move_a_settled_name_onto_another_job() {
         job("b.png", OutputFormat::Png),
         job("B.PNG", OutputFormat::Png),
     ];
-    let naming = Naming::build(false, &mut |_, visit| {
-        for (job, list) in &items {
-            visit(&mut job.clone(), *list);
-        }
-        Ok(())
-    })
-    .unwrap();
+    let naming = naming_of(&items);
     // The stream meets a job the naming passes never saw, ahead of the others.
     let mut streamed = vec![job("0.png", OutputFormat::Png)];
     streamed.extend(items.iter().cloned());
-    let mut claimants = Claimants::default();
-    let names: Vec<PathBuf> = streamed
-        .iter()
-        .map(|(job, list)| {
-            let mut job = job.clone();
-            naming.name(&mut claimants, &mut job, *list);
-            job.output
-        })
-        .collect();
+    let names = names_in_stream(&naming, &streamed);
     assert_eq!(names[1..], streamed_names(&items)[..]);
     assert_eq!(
         names[1..],
