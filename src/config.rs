@@ -84,6 +84,11 @@ pub enum ExistingOutput {
     Skip,
     /// Replace the file.
     Overwrite,
+    /// Convert the image anyway, and write it create-only: an existing output holding
+    /// exactly the bytes it converts to counts as converted (nothing is written), one
+    /// holding other bytes is a failure and is left alone. What a queue's worker does
+    /// where a run fails, so that an image delivered twice counts once.
+    Identical,
 }
 
 /// What to do to one image. The same `Spec` gives byte-identical output in every mode.
@@ -135,7 +140,7 @@ fn default_avif_speed() -> u8 {
 
 /// What a run writing to an object store does when the store ignores create-only writes
 /// (`If-None-Match: *`), as the write probe before the first image finds out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum UnconditionalStore {

@@ -27,6 +27,8 @@ pub enum Event<'a> {
     Started {
         /// Where the image comes from.
         input: &'a Input,
+        /// The job's index (its [`Job::index`]).
+        index: usize,
         /// The worker (0-based) that took it.
         worker: usize,
     },
@@ -34,6 +36,9 @@ pub enum Event<'a> {
     Finished {
         /// The image's record, as it will appear in the report.
         record: &'a Record,
+        /// The job's index (its [`Job::index`]); `None` for an input that failed before
+        /// it became a job.
+        index: Option<usize>,
         /// Images ended so far in this run, this one included.
         done: usize,
         /// Images the run will try.
@@ -158,6 +163,7 @@ impl<'o> Collector<'o> {
         lock(&self.in_flight).started.insert(job.index, now);
         self.observer.event(Event::Started {
             input: &job.input,
+            index: job.index,
             worker,
         });
     }
@@ -225,6 +231,13 @@ impl<'o> Collector<'o> {
         self.add(Record::problem(path, reason));
     }
 
+    /// An image ended without being tried (a queue's image whose workers kept dying):
+    /// its record, counted and told as any other.
+    #[cfg(feature = "queue")]
+    pub(crate) fn ended_untried(&self, record: Record) {
+        self.add(record);
+    }
+
     /// A file passed over as not an image.
     pub(crate) fn passed_over(&self, path: &Path, reason: &str) {
         let mut passed = lock(&self.passed_over);
@@ -261,15 +274,15 @@ impl<'o> Collector<'o> {
             totals.fold(horizon);
         }
         drop(totals);
-        self.tell(record);
+        self.tell(record, Some(job.index));
     }
 
     fn add(&self, record: Record) {
         lock(&self.totals).add(&record);
-        self.tell(record);
+        self.tell(record, None);
     }
 
-    fn tell(&self, record: Record) {
+    fn tell(&self, record: Record, index: Option<usize>) {
         if record.status == Outcome::Failed {
             let mut failures = lock(&self.failures);
             if failures.len() < FAILURES_KEPT {
@@ -279,6 +292,7 @@ impl<'o> Collector<'o> {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         self.observer.event(Event::Finished {
             record: &record,
+            index,
             done,
             total: self.total.load(Ordering::Relaxed),
         });

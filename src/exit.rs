@@ -15,7 +15,8 @@ pub enum ExitCode {
     /// Stopped early: the output could not take more files (full disk, read-only folder).
     OutputUnusable = 3,
     /// `merge-reports`: the shards do not add up to exactly the plan (one missing, one
-    /// reported twice, or reports of different plans).
+    /// reported twice, or reports of different plans); `queue-status`: the queue is not
+    /// done.
     Incomplete = 4,
     /// Interrupted by Ctrl-C or SIGTERM.
     Interrupted = 130,
@@ -42,6 +43,19 @@ impl ExitCode {
         if !merged.complete {
             ExitCode::Incomplete
         } else if merged.failed > 0 || merged.not_started > 0 {
+            ExitCode::SomeFailed
+        } else {
+            ExitCode::Ok
+        }
+    }
+
+    /// The code for a queue's state: not complete (some image pending, leased or without
+    /// its record), complete with failures, or complete and all done.
+    #[cfg(feature = "queue")]
+    pub fn of_queue(state: &crate::queue::QueueStatus) -> ExitCode {
+        if !state.complete {
+            ExitCode::Incomplete
+        } else if state.counts.failed > 0 {
             ExitCode::SomeFailed
         } else {
             ExitCode::Ok

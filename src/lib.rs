@@ -15,7 +15,8 @@
 //! [`worker::maybe_serve`] first thing in its `main` (see there).
 //!
 //! Cargo features: `cli` (the command-line program; default), `http` (URL inputs and
-//! `Mode::Async`), `bench` (`imgpar bench` and the SVG plots). With none, the image
+//! `Mode::Async`), `cloud` (object storage), `queue` (broker-fed workers: [`queue`]),
+//! `bench` (`imgpar bench` and the SVG plots). With none, the image
 //! pipeline and the sequential, threaded and process runners.
 //!
 //! The flow is one way: settings -> plan -> exec (mode) -> `process_job` -> outcome ->
@@ -42,6 +43,8 @@ mod outcome;
 mod output;
 mod pipeline;
 mod plan;
+#[cfg(feature = "queue")]
+pub mod queue;
 pub mod render;
 mod report;
 mod run;

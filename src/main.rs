@@ -20,6 +20,13 @@ fn main() {
         Some(Command::MergeReports { reports, out }) => {
             std::process::exit(imgpar::cli::merge_reports(&reports, out.as_deref()).code())
         }
+        Some(Command::Enqueue(args)) => std::process::exit(imgpar::cli::enqueue(*args).code()),
+        Some(Command::Work(args)) => {
+            std::process::exit(imgpar::cli::work(*args, cancel_on_signals()).code())
+        }
+        Some(Command::QueueStatus(args)) => {
+            std::process::exit(imgpar::cli::queue_status(args).code())
+        }
         Some(Command::Man) => std::process::exit(imgpar::cli::print_man().code()),
         None => {}
     }

@@ -27,6 +27,7 @@ impl Observer for Counting {
                 record,
                 done,
                 total,
+                ..
             } => self
                 .finished
                 .lock()

@@ -142,7 +142,7 @@ pub(super) fn usage_error(message: &str) -> ExitCode {
 
 /// The summary (unless quiet), the files passed over (if verbose), the failures, and why
 /// the run stopped early, if it did.
-fn print_outcome(report: &RunReport, shown: &Presentation) {
+pub(super) fn print_outcome(report: &RunReport, shown: &Presentation) {
     if !shown.quiet {
         eprint!("{}", report.summary_text());
     }
@@ -197,7 +197,10 @@ fn print_more(all: usize, listed: usize, what: &str) {
 
 /// The files the run writes besides images (`--report`, `--trace`, `--timeline`), each
 /// with where it goes; each is written as the run goes.
-fn run_files(shown: &Presentation, workers: usize) -> Vec<(Box<dyn RunObserverFile>, PathBuf)> {
+pub(super) fn run_files(
+    shown: &Presentation,
+    workers: usize,
+) -> Vec<(Box<dyn RunObserverFile>, PathBuf)> {
     let mut files: Vec<(Box<dyn RunObserverFile>, PathBuf)> = Vec::new();
     if let Some(path) = &shown.report {
         files.push((Box::new(JsonReport::new(path)), path.clone()));
@@ -212,7 +215,7 @@ fn run_files(shown: &Presentation, workers: usize) -> Vec<(Box<dyn RunObserverFi
 }
 
 /// A [`RunFile`] that can also be handed over as a plain observer.
-trait RunObserverFile: RunFile {
+pub(super) trait RunObserverFile: RunFile {
     fn as_observer(&self) -> &dyn Observer;
 }
 
@@ -224,12 +227,12 @@ impl<T: RunFile> RunObserverFile for T {
 
 /// The progress bar, drawn on stderr when it is a terminal and the user did not ask for
 /// quiet: count, rate and ETA.
-struct Progress {
-    bar: ProgressBar,
+pub(super) struct Progress {
+    pub(super) bar: ProgressBar,
 }
 
 impl Progress {
-    fn new(show: bool) -> Progress {
+    pub(super) fn new(show: bool) -> Progress {
         let target = if show {
             ProgressDrawTarget::stderr()
         } else {

@@ -7,6 +7,7 @@ mod docs;
 mod groups;
 mod merge_command;
 mod parse;
+mod queue_commands;
 
 use std::path::PathBuf;
 
@@ -17,6 +18,9 @@ pub use docs::{print_completions, print_man};
 pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
 pub use merge_command::merge_reports;
 pub use parse::MIN_WORKER_MEMORY;
+pub use queue_commands::{
+    EnqueueArgs, StatusArgs, WorkArgs, enqueue, status as queue_status, work,
+};
 
 use crate::bench::BenchConfig;
 use crate::config::{ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
@@ -31,7 +35,7 @@ use crate::store;
     version,
     about,
     max_term_width = 100,
-    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...\n       imgpar merge-reports <REPORT.json>... [-o FILE.json]",
+    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...\n       imgpar merge-reports <REPORT.json>... [-o FILE.json]\n       imgpar enqueue <QUEUE> <INPUT>... <OUTPUT>\n       imgpar work <QUEUE> [-j N] [--mode MODE]\n       imgpar queue-status <QUEUE> [--report FILE.json]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -39,15 +43,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
-    /// images are recognised by extension or content), an image file, a file listing
-    /// http(s) URLs one per line, `-` for a URL list on stdin, or a bucket prefix
-    /// (`s3://bucket/prefix`, `gs://...`, `az://container/...`, read like a folder); a
-    /// folder named `bench`, `completions`, `man`, `merge-reports` or `worker` is written
-    /// `./bench`. OUTPUT is the folder to write to (created if missing; not inside an
-    /// INPUT folder) or a bucket prefix (not overlapping an INPUT prefix).
-    #[arg(required = true, value_name = "INPUT... OUTPUT")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
 
     /// How the batch runs.
     #[arg(long, value_enum, default_value_t = Mode::default())]
@@ -56,32 +53,6 @@ pub struct Cli {
     /// Number of workers [default: number of cores].
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub jobs: Option<u32>,
-
-    /// Read FILE as a list of URLs (one per line; blank lines and # comments skipped),
-    /// whatever it looks like. May be repeated.
-    #[arg(long = "urls", value_name = "FILE")]
-    pub url_lists: Vec<PathBuf>,
-
-    #[command(flatten)]
-    pub image: ImageArgs,
-
-    /// Leave existing outputs alone and report their images as skipped.
-    #[arg(long, conflicts_with = "overwrite")]
-    pub skip_existing: bool,
-
-    /// Replace existing outputs (without this or --skip-existing, an existing output is an
-    /// error for that image).
-    #[arg(long)]
-    pub overwrite: bool,
-
-    /// When the output bucket's store ignores create-only writes (found by a probe before
-    /// the first image): refuse to start, or go on relying on the listing made at the
-    /// start, with a warning (a task racing on the same outputs may then replace one).
-    #[arg(long, value_enum, value_name = "WHAT", default_value_t = UnconditionalStore::default())]
-    pub unconditional_store: UnconditionalStore,
-
-    #[command(flatten)]
-    pub fetch: FetchArgs,
 
     #[command(flatten)]
     pub workers: WorkerArgs,
@@ -125,6 +96,66 @@ pub struct Cli {
     pub timeline: Option<PathBuf>,
 }
 
+/// What a run converts and how: its inputs and output, and the conversion and input
+/// flags (shared by a run and `imgpar enqueue`, which publishes the same plan).
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The INPUTs, then OUTPUT. An INPUT is a folder of images (walked recursively;
+    /// images are recognised by extension or content), an image file, a file listing
+    /// http(s) URLs one per line, `-` for a URL list on stdin, or a bucket prefix
+    /// (`s3://bucket/prefix`, `gs://...`, `az://container/...`, read like a folder); a
+    /// folder named like a subcommand (`bench`, `enqueue`, `work`, `queue-status`, ...) is
+    /// written
+    /// `./bench`. OUTPUT is the folder to write to (created if missing; not inside an
+    /// INPUT folder) or a bucket prefix (not overlapping an INPUT prefix).
+    #[arg(required = true, value_name = "INPUT... OUTPUT")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read FILE as a list of URLs (one per line; blank lines and # comments skipped),
+    /// whatever it looks like. May be repeated.
+    #[arg(long = "urls", value_name = "FILE")]
+    pub url_lists: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub image: ImageArgs,
+
+    /// Leave existing outputs alone and report their images as skipped.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub skip_existing: bool,
+
+    /// Replace existing outputs (without this or --skip-existing, an existing output is an
+    /// error for that image).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// When the output bucket's store ignores create-only writes (found by a probe before
+    /// the first image): refuse to start, or go on relying on the listing made at the
+    /// start, with a warning (a task racing on the same outputs may then replace one).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = UnconditionalStore::default())]
+    pub unconditional_store: UnconditionalStore,
+
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+impl PlanArgs {
+    /// What to do with an existing output.
+    pub fn existing(&self) -> ExistingOutput {
+        if self.skip_existing {
+            ExistingOutput::Skip
+        } else if self.overwrite {
+            ExistingOutput::Overwrite
+        } else {
+            ExistingOutput::Fail
+        }
+    }
+
+    /// The per-image settings the flags describe.
+    pub fn spec(&self) -> Spec {
+        spec(&self.image, &self.fetch, self.existing())
+    }
+}
+
 /// Subcommands besides the default (converting images).
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -145,6 +176,20 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE.json")]
         out: Option<PathBuf>,
     },
+    /// Plan once (names decided over the whole plan, as a run decides them) and publish
+    /// the plan to a queue: a message per image, the settings once. Enqueueing the same
+    /// plan again queues only the images not pending, leased or done (converted or
+    /// skipped). Exit 0 once it is queued, 2 when it cannot be.
+    Enqueue(Box<EnqueueArgs>),
+    /// Take images from a queue until none is pending or leased, converting each with
+    /// the queue's settings in this worker's mode, and acknowledge each once its output
+    /// is in place. Exit 0 when all it took ended converted or skipped, 1 when some
+    /// failed, 2 when the queue cannot be used.
+    Work(Box<WorkArgs>),
+    /// How far a queue is: pending, leased, done and failed; with --report, every record
+    /// so far as one JSON report. Exit 0 when every planned image is done and none
+    /// failed, 1 when done with failures, 4 when not done, 2 when it cannot be read.
+    QueueStatus(StatusArgs),
     /// Print a shell completion script on stdout (e.g. `imgpar completions bash >
     /// /etc/bash_completion.d/imgpar`).
     Completions {
@@ -255,25 +300,19 @@ impl Cli {
     pub fn into_config(self) -> Result<(RunConfig, Spec, Presentation), String> {
         let mode = self.mode;
         let limits = self.workers.limits();
-        let mut inputs: Vec<PathBuf> = self.paths.iter().map(|p| store::local_path(p)).collect();
+        let plan = self.plan;
+        let mut inputs: Vec<PathBuf> = plan.paths.iter().map(|p| store::local_path(p)).collect();
         let output = inputs.pop().unwrap_or_default();
-        let existing = if self.skip_existing {
-            ExistingOutput::Skip
-        } else if self.overwrite {
-            ExistingOutput::Overwrite
-        } else {
-            ExistingOutput::Fail
-        };
-        let spec = spec(&self.image, &self.fetch, existing);
+        let spec = plan.spec();
         let run = RunConfig {
             inputs,
-            url_lists: self.url_lists,
+            url_lists: plan.url_lists,
             output,
             mode,
             jobs: self.jobs.map_or_else(cores, |n| n as usize),
-            format: self.image.format(),
+            format: plan.image.format(),
             limits,
-            async_settings: self.fetch.async_settings(),
+            async_settings: plan.fetch.async_settings(),
             shard: match (self.shard, self.no_shard) {
                 (Some(shard), _) => Some(ShardChoice {
                     shard,
@@ -282,7 +321,7 @@ impl Cli {
                 (None, true) => None,
                 (None, false) => shard::from_environment(|name| std::env::var(name).ok())?,
             },
-            unconditional_store: self.unconditional_store,
+            unconditional_store: plan.unconditional_store,
         };
         run.validate()?;
         let presentation = Presentation {

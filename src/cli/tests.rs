@@ -9,8 +9,8 @@ fn settings_and_relay(args: &[&str]) -> ((RunConfig, Spec), Vec<String>) {
         "--mode".into(),
         parsed.mode.to_possible_value().unwrap().get_name().into(),
     ]);
-    relay.extend(parsed.image.to_args());
-    relay.extend(parsed.fetch.to_args());
+    relay.extend(parsed.plan.image.to_args());
+    relay.extend(parsed.plan.fetch.to_args());
     relay.extend(parsed.workers.to_args());
     let (run, spec, _) = parsed.into_config().unwrap();
     ((run, spec), relay)

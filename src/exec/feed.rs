@@ -16,6 +16,8 @@ pub const WINDOW: usize = 256;
 /// the look-ahead window first. Shared by every worker of a run.
 pub struct JobFeed {
     state: Mutex<Window>,
+    /// Jobs looked at when choosing the next one ([`WINDOW`], or 1: take them as they come).
+    window: usize,
     total: usize,
     handed: AtomicUsize,
 }
@@ -45,18 +47,27 @@ impl Source {
 impl JobFeed {
     /// A feed of the `total` jobs that arrive on `jobs` (the sender is the plan's stream).
     pub fn streamed(jobs: Receiver<Job>, total: usize) -> JobFeed {
-        JobFeed::with(Source::Stream(jobs), total)
+        JobFeed::with(Source::Stream(jobs), total, WINDOW)
+    }
+
+    #[cfg(feature = "queue")]
+    /// A feed of the jobs that arrive on `jobs`, each handed out as it comes (no window
+    /// to fill: the sender hands over only what the workers can start now, as a queue's
+    /// worker does), their number not known beforehand.
+    pub fn as_they_come(jobs: Receiver<Job>) -> JobFeed {
+        JobFeed::with(Source::Stream(jobs), usize::MAX, 1)
     }
 
     /// A feed of `jobs`, already in memory.
     #[cfg(test)]
     pub fn listed(jobs: Vec<Job>) -> JobFeed {
         let total = jobs.len();
-        JobFeed::with(Source::Listed(jobs.into_iter()), total)
+        JobFeed::with(Source::Listed(jobs.into_iter()), total, WINDOW)
     }
 
-    fn with(source: Source, total: usize) -> JobFeed {
+    fn with(source: Source, total: usize, window: usize) -> JobFeed {
         JobFeed {
+            window,
             state: Mutex::new(Window {
                 source: Some(source),
                 jobs: Vec::new(),
@@ -71,7 +82,7 @@ impl JobFeed {
     /// files; equal sizes in plan order). `None` once every job was handed out.
     pub fn next(&self) -> Option<Job> {
         let mut window = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while window.jobs.len() < WINDOW {
+        while window.jobs.len() < self.window {
             let Some(job) = window.source.as_mut().and_then(Source::next) else {
                 window.source = None;
                 break;

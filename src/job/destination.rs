@@ -101,6 +101,7 @@ impl Destination<'_> {
         let clock = Instant::now();
         outcome.bytes_out = encoded.len() as u64;
         let replace = spec.existing == ExistingOutput::Overwrite;
+        let wanted = OutputDigest::of(&encoded);
         match self {
             Destination::Object { url, .. } => {
                 if !gate.commit() {
@@ -110,14 +111,23 @@ impl Destination<'_> {
                     ));
                 }
                 let put = store::put_blocking(url, encoded, replace, &spec.fetch);
-                put_status(job, spec, put, outcome)?;
+                if let Err(status) = put_status(job, spec, put, outcome) {
+                    let standing = || store::get_blocking(url, &spec.fetch).map_err(|e| e.message);
+                    return identical_or(status, spec, wanted, standing, outcome);
+                }
             }
             Destination::File { root, rel } => {
                 let may_commit = || gate.commit();
-                write_beneath(root, rel, &encoded, replace, &may_commit).map_err(|failure| {
+                let written = write_beneath(root, rel, &encoded, replace, &may_commit);
+                if let Err(failure) = written {
                     outcome.output_unusable = failure.output_unusable;
-                    Status::failed(failure.kind, failure.message)
-                })?;
+                    let status = Status::failed(failure.kind, failure.message);
+                    if failure.kind != ErrorKind::OutputExists {
+                        return Err(status);
+                    }
+                    let standing = || std::fs::read(root.join(rel)).map_err(|e| e.to_string());
+                    return identical_or(status, spec, wanted, standing, outcome);
+                }
             }
         }
         outcome.times.write_ms = lap(clock);
@@ -139,7 +149,50 @@ pub(super) fn existing_status(job: &Job, spec: &Spec, exists: bool) -> Result<()
                 job.output.display()
             ),
         )),
-        ExistingOutput::Overwrite => Ok(()),
+        ExistingOutput::Overwrite | ExistingOutput::Identical => Ok(()),
+    }
+}
+
+/// What identifies an output's bytes (their length and 128-bit hash), to tell whether an
+/// output that stands already holds exactly what a job converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputDigest(usize, u128);
+
+impl OutputDigest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> OutputDigest {
+        OutputDigest(bytes.len(), xxhash_rust::xxh3::xxh3_128(bytes))
+    }
+}
+
+/// Under [`ExistingOutput::Identical`], a commit that found its output taken (`status`)
+/// ends converted when the output standing there (`standing` reads it) holds exactly the
+/// `wanted` bytes; otherwise, and under every other policy, `status` stands.
+pub(super) fn identical_or(
+    status: Status,
+    spec: &Spec,
+    wanted: OutputDigest,
+    standing: impl FnOnce() -> Result<Vec<u8>, String>,
+    outcome: &mut JobOutcome,
+) -> Result<(), Status> {
+    if spec.existing != ExistingOutput::Identical
+        || status.error_kind() != Some(ErrorKind::OutputExists)
+    {
+        return Err(status);
+    }
+    match standing() {
+        Ok(bytes) if OutputDigest::of(&bytes) == wanted => {
+            outcome.bytes_out = 0;
+            Ok(())
+        }
+        Ok(_) => Err(Status::failed(
+            ErrorKind::OutputExists,
+            "an output of that name already exists with other content; left alone",
+        )),
+        Err(e) => Err(Status::failed(
+            ErrorKind::OutputExists,
+            format!("an output of that name already exists and cannot be read back: {e}"),
+        )),
     }
 }
 
@@ -154,6 +207,12 @@ pub(super) fn put_status(
         Ok(()) => Ok(()),
         Err(store::PutFailure::Exists) => {
             outcome.bytes_out = 0;
+            if spec.existing == ExistingOutput::Identical {
+                return Err(Status::failed(
+                    ErrorKind::OutputExists,
+                    format!("output {} already exists", job.output.display()),
+                ));
+            }
             existing_status(job, spec, true)
         }
         Err(store::PutFailure::Failed {

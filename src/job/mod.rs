@@ -10,6 +10,7 @@ mod destination;
 mod gate;
 mod input;
 mod process;
+mod wire;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,9 @@ pub use process::{
     Converted, existing_output_async, process_obtained, process_obtained_to_put, put_converted,
 };
 pub use process::{process_job, process_job_gated, quiet_panics_in_jobs};
+pub use wire::WireJob;
+#[cfg(feature = "queue")]
+pub(crate) use wire::{bytes_path, path_bytes};
 
 /// Where one image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

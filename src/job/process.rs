@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::destination::existing_status;
 #[cfg(feature = "http")]
-use super::destination::put_status;
+use super::destination::{OutputDigest, identical_or, put_status};
 use super::{Body, CommitGate, Job, Obtained};
 #[cfg(feature = "http")]
 use super::{Destination, lap};
@@ -108,8 +108,16 @@ pub async fn put_converted(
     let clock = Instant::now();
     outcome.bytes_out = bytes.len() as u64;
     let replace = spec.existing == ExistingOutput::Overwrite;
+    let wanted = OutputDigest::of(&bytes);
     let put = store::put(&url, bytes, replace, &spec.fetch).await;
-    outcome.status = match put_status(job, spec, put, &mut outcome) {
+    let put = match put_status(job, spec, put, &mut outcome) {
+        Err(status) if spec.existing == ExistingOutput::Identical => {
+            let standing = store::get(&url, &spec.fetch).await.map_err(|e| e.message);
+            identical_or(status, spec, wanted, || standing, &mut outcome)
+        }
+        put => put,
+    };
+    outcome.status = match put {
         Ok(()) => Status::Ok,
         Err(status) => status,
     };

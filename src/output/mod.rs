@@ -201,13 +201,24 @@ pub fn check_creatable(path: &Path) -> Result<(), String> {
 }
 
 /// Removes the temporary files a killed run left under `output` (imgpar's own prefix and
-/// suffix only) and returns how many it removed. Two runs must not write into the same
-/// folder at once: the other run's files in flight would go too.
-pub fn remove_leftover_temp_files(output: &Path) -> usize {
+/// suffix only) and returns how many it removed: those untouched for `age`, or all for
+/// zero. With zero, no other run may be writing into the folder (its files in flight would
+/// go too); a queue's workers, which share the folder, pass an age no live write reaches
+/// (a write takes milliseconds from its file's creation to its rename).
+pub fn remove_temp_files_older_than(output: &Path, age: std::time::Duration) -> usize {
+    let stale = |entry: &walkdir::DirEntry| {
+        entry
+            .metadata()
+            .ok()
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|elapsed| elapsed >= age)
+    };
     walkdir::WalkDir::new(output)
         .into_iter()
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_file() && is_temp_name(entry.file_name()))
+        .filter(|entry| age.is_zero() || stale(entry))
         .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
         .count()
 }

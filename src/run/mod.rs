@@ -18,7 +18,7 @@ use crate::store::{self, ObjectUrl};
 use crate::{exec, output, plan, usage};
 
 mod dry_run;
-mod prepare;
+pub(crate) mod prepare;
 
 use dry_run::refused_by_name;
 pub use dry_run::{DryRun, DryRunItem, PlannedImage, PlannedProblem};
@@ -167,29 +167,69 @@ impl Run {
         }
         let counts = planner.counts();
         let planned = counts.jobs + counts.problems;
-        let events = Collector::new(observer);
-        events.planned(planned);
+        let feed = JobFeed::streamed;
+        let (mut report, streamed) = self.execute_fed(
+            observer,
+            Some(planned),
+            counts.jobs,
+            feed,
+            |sender, events| {
+                let stream = || {
+                    planner.stream(self.taken_shard(), &mut |item| match item {
+                        // Refused once the workers are gone: the rest is only counted.
+                        Planned::Job(job) => drop(sender.send(job)),
+                        Planned::Problem(path, reason) => events.problem(&path, reason),
+                        Planned::PassedOver(path, reason) => events.passed_over(&path, reason),
+                    })
+                };
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(stream))
+                    .unwrap_or_else(|_| Err("the plan's reader stopped unexpectedly".into()))
+            },
+        );
+        let summary = match streamed {
+            Ok(summary) => summary,
+            Err(e) => {
+                report.inputs_cut = Some(e);
+                PlanSummary::default()
+            }
+        };
+        report.shard = self.shard_record(counts.whole, planned);
+        report.plan = Some(self.identity(counts.whole, summary.digest));
+        report.warnings = warnings;
+        Ok(report)
+    }
 
+    /// Runs the jobs `produce` sends (on a thread of its own, while the executors take
+    /// them from the feed `feed` makes of its channel) and adds up the report. `planned`
+    /// is the number of images the run will try, if known beforehand (else it is the
+    /// number that ended); `jobs` is the number of jobs, for the feed. `produce` gets the
+    /// run's events (to report what it finds itself) and returns what it has to say;
+    /// its sender is refused once the workers are gone.
+    pub(crate) fn execute_fed<T: Send>(
+        &self,
+        observer: &dyn Observer,
+        planned: Option<usize>,
+        jobs: usize,
+        feed: impl FnOnce(std::sync::mpsc::Receiver<crate::job::Job>, usize) -> JobFeed,
+        produce: impl FnOnce(std::sync::mpsc::SyncSender<crate::job::Job>, &Collector) -> T + Send,
+    ) -> (RunReport, T) {
+        let config = &self.config;
+        let events = Collector::new(observer);
+        events.planned(planned.unwrap_or(0));
         let (cpu_before, _) = usage::self_usage();
         let (sender, receiver) = std::sync::mpsc::sync_channel(exec::WINDOW);
-        let feed = Arc::new(JobFeed::streamed(receiver, counts.jobs));
-        let (streamed, workers) = std::thread::scope(|scope| {
+        let feed = Arc::new(feed(receiver, jobs));
+        let (produced, workers) = std::thread::scope(|scope| {
             let events = &events;
-            let producer = scope.spawn(move || {
-                planner.stream(self.taken_shard(), &mut |item| match item {
-                    // Refused once the workers are gone: the rest is only counted.
-                    Planned::Job(job) => drop(sender.send(job)),
-                    Planned::Problem(path, reason) => events.problem(&path, reason),
-                    Planned::PassedOver(path, reason) => events.passed_over(&path, reason),
-                })
-            });
+            let producer = scope.spawn(move || produce(sender, events));
             let workers =
                 exec::execute(config, Arc::clone(&feed), &self.spec, events, &self.cancel);
             feed.close();
-            let streamed = producer
-                .join()
-                .unwrap_or_else(|_| Err("the plan's reader stopped unexpectedly".into()));
-            (streamed, workers)
+            let produced = match producer.join() {
+                Ok(produced) => produced,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (produced, workers)
         });
         let wall_s = events.elapsed_s();
         let (cpu_after, peak_rss_mib) = usage::self_usage();
@@ -202,23 +242,13 @@ impl Run {
             cpu_s: cpu_after - cpu_before,
             peak_rss_mib,
             interrupted: self.cancel.load(Ordering::Relaxed),
-            planned,
+            planned: planned.unwrap_or(collected.totals.records),
         };
         let mut report = RunReport::new(measures, &collected.totals, collected.worker_processes);
         report.failures_kept = collected.failures;
         report.stopped = collected.stopped;
-        let summary = match streamed {
-            Ok(summary) => summary,
-            Err(e) => {
-                report.inputs_cut = Some(e);
-                PlanSummary::default()
-            }
-        };
         (report.passed_over, report.passed_over_files) = collected.passed_over;
-        report.shard = self.shard_record(counts.whole, planned);
-        report.plan = Some(self.identity(counts.whole, summary.digest));
-        report.warnings = warnings;
-        Ok(report)
+        (report, produced)
     }
 
     /// What the run would do, without converting or writing anything: each image of this
@@ -265,6 +295,29 @@ impl Run {
             problems: Vec::new(),
             passed_over: summary.passed_over,
         })
+    }
+
+    #[cfg(feature = "queue")]
+    /// The plan (of this shard, or whole), streamed to `f` item by item in plan order;
+    /// returns its identity and the number of images it plans (inputs that already
+    /// failed included). Nothing is written.
+    pub(crate) fn plan_each(
+        &self,
+        f: &mut dyn FnMut(Planned),
+    ) -> Result<(PlanIdentity, usize), Error> {
+        let planner = self.planner()?;
+        let counts = planner.counts();
+        let summary = planner
+            .stream(self.taken_shard(), f)
+            .map_err(Error::Input)?;
+        let identity = self.identity(counts.whole, summary.digest);
+        Ok((identity, counts.jobs + counts.problems))
+    }
+
+    #[cfg(feature = "queue")]
+    /// The conversion settings.
+    pub(crate) fn spec_used(&self) -> &Spec {
+        &self.spec
     }
 
     fn taken_shard(&self) -> Option<crate::shard::Shard> {

@@ -11,6 +11,16 @@ use crate::store::{self, ObjectUrl};
 /// unusable output stops the run once instead of failing every image. Temporary files an
 /// earlier, killed run left there are removed. Returns what is worth a warning.
 pub(super) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
+    prepare_output_shared(config, spec, std::time::Duration::ZERO)
+}
+
+/// [`prepare_output`] for an output other processes may be writing into now: only
+/// temporary files untouched for `stale` are removed (all of them for zero).
+pub(crate) fn prepare_output_shared(
+    config: &RunConfig,
+    spec: &Spec,
+    stale: std::time::Duration,
+) -> Result<Vec<String>, String> {
     let output = &config.output;
     if let Some(root) = ObjectUrl::from_path(output) {
         // Objects are written whole in one request: no folder, no temporary files. The
@@ -51,6 +61,6 @@ pub(super) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<Stri
         .tempfile_in(output)
         .map(drop)
         .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
-    output::remove_leftover_temp_files(output);
+    output::remove_temp_files_older_than(output, stale);
     Ok(Vec::new())
 }

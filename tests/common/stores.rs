@@ -7,7 +7,9 @@
 
 #![allow(dead_code)]
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
+
+use crate::common::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -48,15 +50,6 @@ pub struct StoreServer {
     pub endpoint: String,
     runtime: tokio::runtime::Runtime,
     _data: tempfile::TempDir,
-}
-
-/// A free port on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// npm packages installed once into `target/tmp/node-servers` (under a file lock, as the

@@ -17,10 +17,11 @@ use crate::config::{Spec, WorkerLimits};
 use crate::events::Collector;
 use crate::failure::{ErrorKind, Failure};
 use crate::job::Job;
+use crate::job::WireJob;
 use crate::outcome::JobOutcome;
 use crate::report::WorkerRecord;
 use handle::{Ended, Received, WorkerProcess};
-use protocol::{FromWorker, ToWorker, WireJob};
+use protocol::{FromWorker, ToWorker};
 
 /// Jobs a worker holds at most: the one it runs and one queued behind it, so it never
 /// waits for imgpar between two images.

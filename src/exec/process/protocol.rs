@@ -2,15 +2,13 @@
 //! line, small messages only (paths and outcomes, never image bytes).
 
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{OutputFormat, Spec};
-use crate::job::{Input, Job};
+use crate::config::Spec;
+use crate::job::WireJob;
 use crate::outcome::JobOutcome;
-use crate::store::ObjectUrl;
 
 /// A message from imgpar to a worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,78 +30,6 @@ pub enum FromWorker {
     Started { index: usize },
     /// The worker ended the job with this plan index (its output, if any, is written).
     Done { index: usize, outcome: JobOutcome },
-}
-
-/// A [`Job`] as sent to a worker. Paths travel as their raw bytes, so names that are not
-/// UTF-8 arrive intact.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct WireJob {
-    index: usize,
-    input: WireInput,
-    output: Vec<u8>,
-    output_root: Vec<u8>,
-    format: OutputFormat,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-enum WireInput {
-    File(Vec<u8>),
-    Url(String),
-    Object(ObjectUrl),
-}
-
-impl From<&Job> for WireJob {
-    fn from(job: &Job) -> WireJob {
-        WireJob {
-            index: job.index,
-            input: match &job.input {
-                Input::File(path) => WireInput::File(path_bytes(path)),
-                Input::Url(url) => WireInput::Url(url.clone()),
-                Input::Object(url) => WireInput::Object(url.clone()),
-            },
-            output: path_bytes(&job.output),
-            output_root: path_bytes(&job.output_root),
-            format: job.format,
-        }
-    }
-}
-
-impl From<WireJob> for Job {
-    fn from(wire: WireJob) -> Job {
-        Job {
-            index: wire.index,
-            input: match wire.input {
-                WireInput::File(bytes) => Input::File(bytes_path(bytes)),
-                WireInput::Url(url) => Input::Url(url),
-                WireInput::Object(url) => Input::Object(url),
-            },
-            output: bytes_path(wire.output),
-            output_root: bytes_path(wire.output_root),
-            format: wire.format,
-        }
-    }
-}
-
-#[cfg(unix)]
-fn path_bytes(path: &std::path::Path) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes().to_vec()
-}
-
-#[cfg(unix)]
-fn bytes_path(bytes: Vec<u8>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt;
-    PathBuf::from(std::ffi::OsString::from_vec(bytes))
-}
-
-#[cfg(not(unix))]
-fn path_bytes(path: &std::path::Path) -> Vec<u8> {
-    path.to_string_lossy().into_owned().into_bytes()
-}
-
-#[cfg(not(unix))]
-fn bytes_path(bytes: Vec<u8>) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Writes one message as a line and flushes it, so the other side sees it at once.
@@ -128,7 +54,11 @@ pub fn receive<T: DeserializeOwned>(from: &mut impl BufRead) -> io::Result<Optio
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::config::OutputFormat;
+    use crate::job::{Input, Job};
 
     #[test]
     fn jobs_and_outcomes_cross_intact() {

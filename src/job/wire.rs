@@ -1,0 +1,81 @@
+//! A job as JSON, for what crosses a process or a broker.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Input, Job};
+use crate::config::OutputFormat;
+use crate::store::ObjectUrl;
+
+/// A [`Job`] as it travels to a worker process or through a queue's broker. Paths travel as their raw bytes, so names that are not
+/// UTF-8 arrive intact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireJob {
+    pub(crate) index: usize,
+    input: WireInput,
+    output: Vec<u8>,
+    output_root: Vec<u8>,
+    format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum WireInput {
+    File(Vec<u8>),
+    Url(String),
+    Object(ObjectUrl),
+}
+
+impl From<&Job> for WireJob {
+    fn from(job: &Job) -> WireJob {
+        WireJob {
+            index: job.index,
+            input: match &job.input {
+                Input::File(path) => WireInput::File(path_bytes(path)),
+                Input::Url(url) => WireInput::Url(url.clone()),
+                Input::Object(url) => WireInput::Object(url.clone()),
+            },
+            output: path_bytes(&job.output),
+            output_root: path_bytes(&job.output_root),
+            format: job.format,
+        }
+    }
+}
+
+impl From<WireJob> for Job {
+    fn from(wire: WireJob) -> Job {
+        Job {
+            index: wire.index,
+            input: match wire.input {
+                WireInput::File(bytes) => Input::File(bytes_path(bytes)),
+                WireInput::Url(url) => Input::Url(url),
+                WireInput::Object(url) => Input::Object(url),
+            },
+            output: bytes_path(wire.output),
+            output_root: bytes_path(wire.output_root),
+            format: wire.format,
+        }
+    }
+}
+
+#[cfg(unix)]
+pub(crate) fn path_bytes(path: &std::path::Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(unix)]
+pub(crate) fn bytes_path(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn path_bytes(path: &std::path::Path) -> Vec<u8> {
+    path.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(not(unix))]
+pub(crate) fn bytes_path(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+}

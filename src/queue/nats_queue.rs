@@ -1,0 +1,410 @@
+//! A queue on NATS JetStream: image messages in a work-queue stream (one subject per
+//! image, at most one message a subject, so an image pending or leased is never queued
+//! twice), read through one durable pull consumer whose AckWait is the lease (renewed by
+//! in-progress acks); records in a stream keeping the last message of each image's
+//! subject, failures likewise in a third, a message per start of an image not yet ended
+//! in a fourth; the settings in a fifth.
+//!
+//! Streams: `IMGPAR_NAME_IMAGES` (`imgpar.NAME.images.ID`, consumer `workers`),
+//! `IMGPAR_NAME_RECORDS` (`imgpar.NAME.records.ID`), `IMGPAR_NAME_FAILED`
+//! (`imgpar.NAME.failed.ID`), `IMGPAR_NAME_STARTS` (`imgpar.NAME.starts.ID`),
+//! `IMGPAR_NAME_PLAN` (`imgpar.NAME.plan`).
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{AckPolicy, pull};
+use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
+use async_nats::jetstream::{self, AckKind, Context};
+use futures_util::StreamExt;
+
+use super::broker::{Delivery, Handle, QueueCounts};
+use super::messages::QueueSettings;
+
+const CONSUMER: &str = "workers";
+
+/// How long a worker waits for the server to confirm an ack.
+const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// A queue on a NATS server with JetStream.
+pub struct NatsQueue {
+    js: Context,
+    name: String,
+}
+
+fn failed(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl NatsQueue {
+    /// Connects to `server` (`HOST:PORT`, maybe with credentials) for the queue `name`.
+    pub async fn connect(server: &str, name: &str) -> Result<NatsQueue, String> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .request_timeout(Some(Duration::from_secs(10)))
+            .connect(format!("nats://{server}"))
+            .await
+            .map_err(failed)?;
+        let js = jetstream::new(client);
+        // JetStream may be off on that server: find out now, not at the first image.
+        js.query_account().await.map_err(|e| {
+            format!("the server does not answer for JetStream (is it started with -js?): {e}")
+        })?;
+        Ok(NatsQueue {
+            js,
+            name: name.to_string(),
+        })
+    }
+
+    fn stream_name(&self, what: &str) -> String {
+        format!("IMGPAR_{}_{what}", self.name)
+    }
+
+    fn subject(&self, what: &str, id: &str) -> String {
+        format!("imgpar.{}.{what}.{id}", self.name)
+    }
+
+    fn keep_last(&self, what: &str, retention: RetentionPolicy) -> stream::Config {
+        stream::Config {
+            name: self.stream_name(&what.to_uppercase()),
+            subjects: vec![self.subject(what, "*")],
+            retention,
+            max_messages_per_subject: 1,
+            storage: StorageType::File,
+            ..Default::default()
+        }
+    }
+
+    async fn stream(&self, what: &str) -> Result<stream::Stream, String> {
+        let config = match what {
+            "images" => stream::Config {
+                discard: DiscardPolicy::New,
+                discard_new_per_subject: true,
+                ..self.keep_last("images", RetentionPolicy::WorkQueue)
+            },
+            "plan" => stream::Config {
+                subjects: vec![format!("imgpar.{}.plan", self.name)],
+                ..self.keep_last("plan", RetentionPolicy::Limits)
+            },
+            "starts" => stream::Config {
+                max_messages_per_subject: 1000,
+                ..self.keep_last("starts", RetentionPolicy::Limits)
+            },
+            other => self.keep_last(other, RetentionPolicy::Limits),
+        };
+        self.js.get_or_create_stream(config).await.map_err(failed)
+    }
+
+    async fn consumer(&self, lease: Duration) -> Result<pull::Config, String> {
+        let _ = self.stream("images").await?;
+        Ok(pull::Config {
+            durable_name: Some(CONSUMER.into()),
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: lease,
+            max_deliver: -1,
+            max_ack_pending: 1_000_000,
+            ..Default::default()
+        })
+    }
+
+    /// The settings, if a plan was enqueued.
+    pub async fn settings(&self) -> Result<Option<String>, String> {
+        let plan = self.stream("plan").await?;
+        match plan
+            .get_last_raw_message_by_subject(&format!("imgpar.{}.plan", self.name))
+            .await
+        {
+            Ok(message) => Ok(Some(String::from_utf8_lossy(&message.payload).into_owned())),
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// Writes the settings and makes the streams and the consumer.
+    pub async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String> {
+        let json = serde_json::to_vec(settings).map_err(failed)?;
+        let _ = self.stream("plan").await?;
+        for what in ["records", "failed", "starts"] {
+            let _ = self.stream(what).await?;
+        }
+        self.js
+            .publish(format!("imgpar.{}.plan", self.name), json.into())
+            .await
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        let images = self.stream("images").await?;
+        let config = self.consumer(Duration::from_secs(60)).await?;
+        images
+            .get_or_create_consumer(CONSUMER, config)
+            .await
+            .map(drop)
+            .map_err(failed)
+    }
+
+    /// Readies a worker: the consumer's AckWait becomes `lease` (the last worker started
+    /// sets it for all).
+    pub async fn prepare_worker(&self, lease: Duration) -> Result<(), String> {
+        let images = self.stream("images").await?;
+        let config = self.consumer(lease).await?;
+        if images.get_consumer::<pull::Config>(CONSUMER).await.is_err() {
+            images.create_consumer(config).await.map_err(failed)?;
+        } else {
+            images.update_consumer(config).await.map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Publishes each `(id, message)` not pending, leased or done; returns how many.
+    pub async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String> {
+        let mut records = self.stream("records").await?;
+        let any_records = records.info().await.map_err(failed)?.state.messages > 0;
+        let done = futures_util::future::join_all(batch.iter().map(|(id, _)| {
+            let records = &records;
+            async move {
+                if !any_records {
+                    return Ok(false);
+                }
+                match records
+                    .get_last_raw_message_by_subject(&self.subject("records", id))
+                    .await
+                {
+                    Ok(message) => Ok(matches!(
+                        record_status(&message.payload).as_deref(),
+                        Some("ok" | "skipped")
+                    )),
+                    Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {
+                        Ok(false)
+                    }
+                    Err(e) => Err(failed(e)),
+                }
+            }
+        }))
+        .await;
+        let mut acks = Vec::new();
+        for ((id, message), done) in batch.iter().zip(done) {
+            if done? {
+                continue;
+            }
+            let ack = self
+                .js
+                .publish(self.subject("images", id), message.clone().into())
+                .await
+                .map_err(failed)?;
+            acks.push(ack);
+        }
+        let mut published = 0;
+        for ack in futures_util::future::join_all(acks.into_iter().map(|a| a.into_future())).await {
+            match ack {
+                Ok(_) => published += 1,
+                // The image's subject holds a message already: pending or leased.
+                Err(e) if e.to_string().contains("maximum messages per subject") => {}
+                Err(e) => return Err(failed(e)),
+            }
+        }
+        Ok(published)
+    }
+
+    /// Takes up to `count` images, waiting up to `wait` for one (those whose AckWait ran
+    /// out come back by themselves).
+    pub async fn take(
+        &self,
+        count: usize,
+        _lease: Duration,
+        wait: Duration,
+    ) -> Result<Vec<Delivery>, String> {
+        let images = self.stream("images").await?;
+        let consumer: async_nats::jetstream::consumer::Consumer<pull::Config> =
+            images.get_consumer(CONSUMER).await.map_err(failed)?;
+        // No wait: what is there now (fetch is a no-wait batch); else a batch that waits.
+        let mut batch = if wait.is_zero() {
+            consumer.fetch().max_messages(count).messages().await
+        } else {
+            consumer
+                .batch()
+                .max_messages(count)
+                .expires(wait)
+                .messages()
+                .await
+        }
+        .map_err(failed)?;
+        let mut taken = Vec::new();
+        while let Some(message) = batch.next().await {
+            let message = message.map_err(failed)?;
+            let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+            let id = message
+                .subject
+                .as_str()
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            // Only an image delivered before can have been started before.
+            let starts = if delivered > 1 {
+                self.starts_of(&id).await?
+            } else {
+                0
+            };
+            taken.push(Delivery {
+                id,
+                message: String::from_utf8_lossy(&message.payload).into_owned(),
+                starts,
+                handle: Handle::Nats(Box::new(message)),
+            });
+        }
+        Ok(taken)
+    }
+
+    async fn starts_of(&self, id: &str) -> Result<u64, String> {
+        let starts = self.stream("starts").await?;
+        let subject = self.subject("starts", id);
+        let mut counts = starts.info_with_subjects(&subject).await.map_err(failed)?;
+        let mut n = 0;
+        while let Some(count) = counts.next().await {
+            let (name, count) = count.map_err(failed)?;
+            if name == subject {
+                n += count as u64;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Counts a start of `delivery` (a message on its starts subject).
+    pub async fn started(&self, delivery: &Delivery) -> Result<(), String> {
+        self.js
+            .publish(self.subject("starts", &delivery.id), "".into())
+            .await
+            .map_err(failed)?
+            .await
+            .map(drop)
+            .map_err(failed)
+    }
+
+    /// Renews the leases of `held` (an in-progress ack each).
+    pub async fn renew(&self, held: &[&Delivery]) -> Result<(), String> {
+        for delivery in held {
+            if let Handle::Nats(message) = &delivery.handle {
+                message.ack_with(AckKind::Progress).await.map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `record` as the image's outcome (`status`), then acknowledges it (the
+    /// server confirms the ack, which removes it from the work queue).
+    pub async fn finish(
+        &self,
+        delivery: &Delivery,
+        record: &str,
+        status: &str,
+    ) -> Result<(), String> {
+        self.write_record(&delivery.id, record, status).await?;
+        if let Handle::Nats(message) = &delivery.handle {
+            // A server restarted since the delivery may not confirm its ack: the record
+            // is written, so a plain ack will do (if it is lost too, the image comes back
+            // after the lease and its standing output counts it converted).
+            let confirmed = tokio::time::timeout(ACK_WAIT, message.double_ack()).await;
+            if !matches!(confirmed, Ok(Ok(()))) {
+                message.ack().await.map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_record(&self, id: &str, record: &str, status: &str) -> Result<(), String> {
+        self.js
+            .publish(self.subject("records", id), record.to_string().into())
+            .await
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        if status == "failed" {
+            self.js
+                .publish(self.subject("failed", id), "".into())
+                .await
+                .map_err(failed)?
+                .await
+                .map_err(failed)?;
+        } else {
+            self.purge("failed", id).await?;
+        }
+        self.purge("starts", id).await
+    }
+
+    async fn purge(&self, what: &str, id: &str) -> Result<(), String> {
+        let stream = self.stream(what).await?;
+        stream
+            .purge()
+            .filter(self.subject(what, id))
+            .await
+            .map(drop)
+            .map_err(failed)
+    }
+
+    /// Gives `delivery` back untried (a negative ack: redelivered at once).
+    pub async fn release(&self, delivery: &Delivery) -> Result<(), String> {
+        if let Handle::Nats(message) = &delivery.handle {
+            message.ack_with(AckKind::Nak(None)).await.map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Images pending or leased (a work queue keeps a message until it is acknowledged).
+    pub async fn outstanding(&self) -> Result<u64, String> {
+        let mut images = self.stream("images").await?;
+        Ok(images.info().await.map_err(failed)?.state.messages)
+    }
+
+    /// The counts of the queue.
+    pub async fn counts(&self) -> Result<QueueCounts, String> {
+        let outstanding = self.outstanding().await?;
+        let images = self.stream("images").await?;
+        let leased = match images.get_consumer::<pull::Config>(CONSUMER).await {
+            Ok(mut consumer) => consumer.info().await.map_err(failed)?.num_ack_pending as u64,
+            Err(_) => 0,
+        };
+        let mut records = self.stream("records").await?;
+        let mut failures = self.stream("failed").await?;
+        Ok(QueueCounts {
+            pending: outstanding.saturating_sub(leased),
+            leased,
+            done: records.info().await.map_err(failed)?.state.messages,
+            failed: failures.info().await.map_err(failed)?.state.messages,
+        })
+    }
+
+    /// Hands every record to `each`, read through an ordered consumer.
+    pub async fn records(&self, each: &mut dyn FnMut(&str)) -> Result<(), String> {
+        let mut records = self.stream("records").await?;
+        let mut left = records.info().await.map_err(failed)?.state.messages;
+        if left == 0 {
+            return Ok(());
+        }
+        let consumer = records
+            .create_consumer(pull::OrderedConfig::default())
+            .await
+            .map_err(failed)?;
+        let mut messages = consumer.messages().await.map_err(failed)?;
+        while left > 0 {
+            let next = tokio::time::timeout(Duration::from_secs(30), messages.next()).await;
+            let message = match next {
+                Ok(Some(message)) => message.map_err(failed)?,
+                Ok(None) => break,
+                Err(_) => return Err("the records stopped coming (30 s)".into()),
+            };
+            each(&String::from_utf8_lossy(&message.payload));
+            left -= 1;
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of an input that failed before it became an image.
+    pub async fn record_problem(&self, id: &str, record: &str) -> Result<(), String> {
+        self.write_record(id, record, "failed").await
+    }
+}
+
+/// The `status` field of a record's JSON.
+fn record_status(record: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(record).ok()?;
+    value.get("status")?.as_str().map(str::to_string)
+}
