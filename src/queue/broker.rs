@@ -58,7 +58,7 @@ pub enum Broker {
     /// On Redis.
     Redis(RedisQueue),
     /// On NATS JetStream.
-    Nats(NatsQueue),
+    Nats(Box<NatsQueue>),
 }
 
 macro_rules! each_broker {
@@ -77,7 +77,9 @@ impl Broker {
         let connected = retrying(patience, || async {
             match address.kind {
                 BrokerKind::Redis => RedisQueue::connect(server, name).await.map(Broker::Redis),
-                BrokerKind::Nats => NatsQueue::connect(server, name).await.map(Broker::Nats),
+                BrokerKind::Nats => NatsQueue::connect(server, name)
+                    .await
+                    .map(|queue| Broker::Nats(Box::new(queue))),
             }
         })
         .await;

@@ -29,6 +29,8 @@ const ACK_WAIT: Duration = Duration::from_secs(5);
 pub struct NatsQueue {
     js: Context,
     name: String,
+    /// The streams made or found so far, by what they hold (one request each, once).
+    streams: std::sync::Mutex<std::collections::HashMap<&'static str, stream::Stream>>,
 }
 
 fn failed(e: impl std::fmt::Display) -> String {
@@ -52,6 +54,7 @@ impl NatsQueue {
         Ok(NatsQueue {
             js,
             name: name.to_string(),
+            streams: Default::default(),
         })
     }
 
@@ -63,7 +66,7 @@ impl NatsQueue {
         format!("imgpar.{}.{what}.{id}", self.name)
     }
 
-    fn keep_last(&self, what: &str, retention: RetentionPolicy) -> stream::Config {
+    fn keep_last(&self, what: &'static str, retention: RetentionPolicy) -> stream::Config {
         stream::Config {
             name: self.stream_name(&what.to_uppercase()),
             subjects: vec![self.subject(what, "*")],
@@ -74,7 +77,15 @@ impl NatsQueue {
         }
     }
 
-    async fn stream(&self, what: &str) -> Result<stream::Stream, String> {
+    /// The stream holding `what` (made if missing).
+    async fn stream(&self, what: &'static str) -> Result<stream::Stream, String> {
+        let known = {
+            let streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+            streams.get(what).cloned()
+        };
+        if let Some(stream) = known {
+            return Ok(stream);
+        }
         let config = match what {
             "images" => stream::Config {
                 discard: DiscardPolicy::New,
@@ -91,7 +102,10 @@ impl NatsQueue {
             },
             other => self.keep_last(other, RetentionPolicy::Limits),
         };
-        self.js.get_or_create_stream(config).await.map_err(failed)
+        let stream = self.js.get_or_create_stream(config).await.map_err(failed)?;
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        streams.insert(what, stream.clone());
+        Ok(stream)
     }
 
     async fn consumer(&self, lease: Duration) -> Result<pull::Config, String> {
@@ -270,13 +284,8 @@ impl NatsQueue {
 
     /// Counts a start of `delivery` (a message on its starts subject).
     pub async fn started(&self, delivery: &Delivery) -> Result<(), String> {
-        self.js
-            .publish(self.subject("starts", &delivery.id), "".into())
+        self.publish_one(self.subject("starts", &delivery.id), String::new())
             .await
-            .map_err(failed)?
-            .await
-            .map(drop)
-            .map_err(failed)
     }
 
     /// Renews the leases of `held` (an in-progress ack each).
@@ -310,27 +319,36 @@ impl NatsQueue {
         Ok(())
     }
 
+    /// Writes image `id`'s record and marks: failed or not, and no starts outstanding
+    /// (the three at once).
     async fn write_record(&self, id: &str, record: &str, status: &str) -> Result<(), String> {
+        let record = self.publish_one(self.subject("records", id), record.to_string());
+        let failure = async {
+            if status == "failed" {
+                self.publish_one(self.subject("failed", id), String::new())
+                    .await
+            } else {
+                self.purge("failed", id).await
+            }
+        };
+        let starts = self.purge("starts", id);
+        futures_util::future::try_join3(record, failure, starts)
+            .await
+            .map(drop)
+    }
+
+    /// Publishes `payload` on `subject` and waits for the stream's ack.
+    async fn publish_one(&self, subject: String, payload: String) -> Result<(), String> {
         self.js
-            .publish(self.subject("records", id), record.to_string().into())
+            .publish(subject, payload.into())
             .await
             .map_err(failed)?
             .await
-            .map_err(failed)?;
-        if status == "failed" {
-            self.js
-                .publish(self.subject("failed", id), "".into())
-                .await
-                .map_err(failed)?
-                .await
-                .map_err(failed)?;
-        } else {
-            self.purge("failed", id).await?;
-        }
-        self.purge("starts", id).await
+            .map(drop)
+            .map_err(failed)
     }
 
-    async fn purge(&self, what: &str, id: &str) -> Result<(), String> {
+    async fn purge(&self, what: &'static str, id: &str) -> Result<(), String> {
         let stream = self.stream(what).await?;
         stream
             .purge()

@@ -5,6 +5,7 @@
 //! from a plan, and their outcomes come back to it through an observer.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,7 @@ use crate::config::{AsyncSettings, ExistingOutput, Mode, RunConfig, WorkerLimits
 use crate::events::{Collector, Event, Observer};
 use crate::exec::{JobFeed, WINDOW};
 use crate::failure::{ErrorKind, Failure};
-use crate::job::Job;
+use crate::job::{Input, Job};
 use crate::outcome::JobOutcome;
 use crate::render::Observers;
 use crate::report::{Record, RunReport};
@@ -90,6 +91,7 @@ pub fn work(
             broker.prepare_worker(settings.lease)
         }))
         .map_err(|e| format!("{address}: {e}"))?;
+    let output = config.output.clone();
     let run = Run::from_config(config, spec).cancel_on(Arc::clone(&cancel));
 
     let (ended_sender, ended) = std::sync::mpsc::channel();
@@ -101,6 +103,7 @@ pub fn work(
         settings,
         capacity: capacity(settings),
         cancel: &cancel,
+        output: &output,
     };
     let feed = |jobs, _| JobFeed::as_they_come(jobs);
     let (mut report, worked) = run.execute_fed(&observers, None, 0, feed, move |sender, events| {
@@ -155,6 +158,8 @@ struct Taker<'a> {
     settings: &'a WorkSettings,
     capacity: usize,
     cancel: &'a AtomicBool,
+    /// The queue's output: a message putting its output elsewhere is refused.
+    output: &'a std::path::Path,
 }
 
 /// The images a worker holds: handed to its executors, not yet ended.
@@ -242,48 +247,56 @@ impl Taker<'_> {
     }
 
     /// A delivery taken: the job to hand over, or `None` when it is not to be tried (its
-    /// workers all stopped `--max-deliveries` times, or its message cannot be read),
-    /// in which case it is recorded failed here.
+    /// workers all stopped `--max-deliveries` times, its message cannot be read or puts
+    /// its output outside the queue's), in which case it is recorded failed here.
     fn accept(
         &self,
         delivery: Delivery,
         held: &mut Held,
         events: &Collector,
     ) -> Result<Option<Job>, String> {
-        let message: Result<ImageMessage, _> = serde_json::from_str(&delivery.message);
         let max = self.settings.max_deliveries;
-        let refusal = match &message {
-            Err(e) => Some((None, format!("its queue message cannot be read: {e}"))),
-            Ok(message) if delivery.starts >= max => Some((
-                Some(Job::from(message.job.clone())),
-                format!(
-                    "started {} times, and each time its worker stopped before it ended \
-                     (killed, out of memory or crashed); not tried again (--max-deliveries \
-                     {max})",
-                    delivery.starts
-                ),
-            )),
-            Ok(_) => None,
+        let (job, refusal) = match serde_json::from_str::<ImageMessage>(&delivery.message) {
+            Err(e) => (None, Some(format!("its queue message cannot be read: {e}"))),
+            Ok(message) => {
+                let job = Job::from(message.job);
+                let refusal = if job.output_root != self.output {
+                    Some(format!(
+                        "its queue message puts its output outside the queue's output {}; \
+                         not written",
+                        self.output.display()
+                    ))
+                } else if delivery.starts >= max {
+                    Some(format!(
+                        "started {} times, and each time its worker stopped before it ended \
+                         (killed, out of memory or crashed); not tried again \
+                         (--max-deliveries {max})",
+                        delivery.starts
+                    ))
+                } else {
+                    None
+                };
+                (Some(job), refusal)
+            }
         };
-        if let Some((job, reason)) = refusal {
-            let failure = JobOutcome::failed(Failure::new(ErrorKind::WorkerDied, reason));
-            let (input, output) = match &job {
-                Some(job) => (job.input.clone(), job.output.clone()),
-                None => (
-                    crate::job::Input::File(delivery.id.clone().into()),
-                    Default::default(),
-                ),
-            };
-            let record = Record::from_outcome(&input, &output, &failure, None, (0.0, 0.0), None);
-            self.finish(&delivery, &record)?;
-            events.ended_untried(record);
-            return Ok(None);
-        }
-        let mut job = Job::from(message.map_err(|e| e.to_string())?.job);
-        job.index = held.next_index;
-        held.next_index += 1;
-        held.deliveries.insert(job.index, delivery);
-        Ok(Some(job))
+        let (job, reason) = match (job, refusal) {
+            (Some(mut job), None) => {
+                job.index = held.next_index;
+                held.next_index += 1;
+                held.deliveries.insert(job.index, delivery);
+                return Ok(Some(job));
+            }
+            (job, reason) => (job, reason.unwrap_or_default()),
+        };
+        let failure = JobOutcome::failed(Failure::new(ErrorKind::WorkerDied, reason));
+        let (input, output) = match job {
+            Some(job) => (job.input, job.output),
+            None => (Input::File(delivery.id.clone().into()), PathBuf::new()),
+        };
+        let record = Record::from_outcome(&input, &output, &failure, None, (0.0, 0.0), None);
+        self.finish(&delivery, &record)?;
+        events.ended_untried(record);
+        Ok(None)
     }
 
     fn ended(&self, held: &mut Held, end: Ended) -> Result<(), String> {
