@@ -40,6 +40,16 @@ impl Handle {
     }
 }
 
+/// An image that ended, with what to record of it.
+pub struct Ended<'a> {
+    /// Its delivery.
+    pub delivery: &'a Delivery,
+    /// Its report record, as JSON.
+    pub record: String,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+}
+
 /// How far a queue is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct QueueCounts {
@@ -122,9 +132,9 @@ impl Broker {
         each_broker!(self, q => q.take(count, lease, wait))
     }
 
-    /// Records that a worker is starting to convert `delivery`.
-    pub async fn started(&self, delivery: &Delivery) -> Result<(), String> {
-        each_broker!(self, q => q.started(delivery))
+    /// Records that this worker is starting to convert each of `started`.
+    pub async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
+        each_broker!(self, q => q.started(started))
     }
 
     /// Renews the leases of `held`.
@@ -132,14 +142,9 @@ impl Broker {
         each_broker!(self, q => q.renew(held))
     }
 
-    /// Records the image's outcome and takes it off the queue.
-    pub async fn finish(
-        &self,
-        delivery: &Delivery,
-        record: &str,
-        status: &str,
-    ) -> Result<(), String> {
-        each_broker!(self, q => q.finish(delivery, record, status))
+    /// Records each image's outcome, then takes it off the queue.
+    pub async fn finish(&self, ended: &[Ended<'_>]) -> Result<(), String> {
+        each_broker!(self, q => q.finish(ended))
     }
 
     /// Gives an image back untried.

@@ -17,7 +17,7 @@ use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, Storag
 use async_nats::jetstream::{self, AckKind, Context};
 use futures_util::StreamExt;
 
-use super::broker::{Delivery, Handle, QueueCounts};
+use super::broker::{Delivery, Ended, Handle, QueueCounts};
 use super::messages::QueueSettings;
 
 const CONSUMER: &str = "workers";
@@ -282,10 +282,12 @@ impl NatsQueue {
         Ok(n)
     }
 
-    /// Counts a start of `delivery` (a message on its starts subject).
-    pub async fn started(&self, delivery: &Delivery) -> Result<(), String> {
-        self.publish_one(self.subject("starts", &delivery.id), String::new())
-            .await
+    /// Counts a start of each of `started` (a message on its starts subject).
+    pub async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
+        let each = started
+            .iter()
+            .map(|delivery| self.publish_one(self.subject("starts", &delivery.id), String::new()));
+        futures_util::future::try_join_all(each).await.map(drop)
     }
 
     /// Renews the leases of `held` (an in-progress ack each).
@@ -298,15 +300,17 @@ impl NatsQueue {
         Ok(())
     }
 
-    /// Records `record` as the image's outcome (`status`), then acknowledges it (the
-    /// server confirms the ack, which removes it from the work queue).
-    pub async fn finish(
-        &self,
-        delivery: &Delivery,
-        record: &str,
-        status: &str,
-    ) -> Result<(), String> {
-        self.write_record(&delivery.id, record, status).await?;
+    /// Records each image's outcome, then acknowledges it (the server confirms the ack,
+    /// which removes it from the work queue); the images at once.
+    pub async fn finish(&self, ended: &[Ended<'_>]) -> Result<(), String> {
+        let each = ended.iter().map(|ended| self.finish_one(ended));
+        futures_util::future::try_join_all(each).await.map(drop)
+    }
+
+    async fn finish_one(&self, ended: &Ended<'_>) -> Result<(), String> {
+        let delivery = ended.delivery;
+        self.write_record(&delivery.id, &ended.record, &ended.status)
+            .await?;
         if let Handle::Nats(message) = &delivery.handle {
             // A server restarted since the delivery may not confirm its ack: the record
             // is written, so a plain ack will do (if it is lost too, the image comes back

@@ -15,7 +15,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::{Value, cmd, pipe};
 
-use super::broker::{Delivery, Handle, QueueCounts};
+use super::broker::{Delivery, Ended, Handle, QueueCounts};
 use super::messages::QueueSettings;
 
 const GROUP: &str = "workers";
@@ -34,7 +34,12 @@ pub struct RedisQueue {
     connection: ConnectionManager,
     prefix: String,
     consumer: String,
+    /// When leases that ran out were last looked for.
+    reclaimed: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How often a worker that keeps finding new images looks for leases that ran out.
+const RECLAIM_EVERY: Duration = Duration::from_secs(1);
 
 fn failed(e: redis::RedisError) -> String {
     e.to_string()
@@ -55,6 +60,7 @@ impl RedisQueue {
             connection,
             prefix: format!("imgpar:{name}:"),
             consumer: super::broker::consumer_name(),
+            reclaimed: std::sync::Mutex::new(None),
         })
     }
 
@@ -137,27 +143,11 @@ impl RedisQueue {
     ) -> Result<Vec<Delivery>, String> {
         let mut c = self.connection.clone();
         let stream = self.key("images");
-        let claimed: StreamAutoClaimReply = cmd("XAUTOCLAIM")
-            .arg(&stream)
-            .arg(GROUP)
-            .arg(&self.consumer)
-            .arg(lease.as_millis() as u64)
-            .arg("0-0")
-            .arg("COUNT")
-            .arg(count)
-            .query_async(&mut c)
-            .await
-            .map_err(failed)?;
-        let mut entries = claimed.claimed;
-        if !claimed.deleted_ids.is_empty() {
-            // Entries gone from the stream: nothing to take; drop their leases.
-            cmd("XACK")
-                .arg(&stream)
-                .arg(GROUP)
-                .arg(&claimed.deleted_ids)
-                .query_async::<()>(&mut c)
-                .await
-                .map_err(failed)?;
+        let mut entries = Vec::new();
+        // Leases that ran out are looked for when this worker waits for images anyway,
+        // or once a second: not on every take.
+        if !wait.is_zero() || self.reclaim_due() {
+            entries = self.reclaim(count, lease).await?;
         }
         if entries.len() < count {
             let mut read = cmd("XREADGROUP");
@@ -199,16 +189,56 @@ impl RedisQueue {
             .collect())
     }
 
-    /// Counts a start of `delivery`.
-    pub async fn started(&self, delivery: &Delivery) -> Result<(), String> {
+    /// Counts a start of each of `started`, in one request.
+    pub async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
         let mut c = self.connection.clone();
-        cmd("HINCRBY")
-            .arg(self.key("starts"))
-            .arg(&delivery.id)
-            .arg(1)
-            .query_async::<()>(&mut c)
+        let mut p = pipe();
+        for delivery in started {
+            p.cmd("HINCRBY")
+                .arg(self.key("starts"))
+                .arg(&delivery.id)
+                .arg(1)
+                .ignore();
+        }
+        p.query_async::<()>(&mut c).await.map_err(failed)
+    }
+
+    fn reclaim_due(&self) -> bool {
+        let mut last = self.reclaimed.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|at| at.elapsed() >= RECLAIM_EVERY);
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
+    }
+
+    /// Up to `count` entries whose lease (`lease`) ran out, claimed for this worker.
+    async fn reclaim(&self, count: usize, lease: Duration) -> Result<Vec<StreamId>, String> {
+        let mut c = self.connection.clone();
+        let stream = self.key("images");
+        let claimed: StreamAutoClaimReply = cmd("XAUTOCLAIM")
+            .arg(&stream)
+            .arg(GROUP)
+            .arg(&self.consumer)
+            .arg(lease.as_millis() as u64)
+            .arg("0-0")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut c)
             .await
-            .map_err(failed)
+            .map_err(failed)?;
+        let entries = claimed.claimed;
+        if !claimed.deleted_ids.is_empty() {
+            // Entries gone from the stream: nothing to take; drop their leases.
+            cmd("XACK")
+                .arg(&stream)
+                .arg(GROUP)
+                .arg(&claimed.deleted_ids)
+                .query_async::<()>(&mut c)
+                .await
+                .map_err(failed)?;
+        }
+        Ok(entries)
     }
 
     /// Renews the leases of `held`.
@@ -239,36 +269,34 @@ impl RedisQueue {
             .map_err(failed)
     }
 
-    /// Records `record` (JSON) as the image's outcome (`status`: ok, failed or skipped)
-    /// and removes the image from the queue, in one transaction.
-    pub async fn finish(
-        &self,
-        delivery: &Delivery,
-        record: &str,
-        status: &str,
-    ) -> Result<(), String> {
+    /// Records each image's outcome (its record, and ok, failed or skipped) and removes it
+    /// from the queue, all in one transaction.
+    pub async fn finish(&self, ended: &[Ended<'_>]) -> Result<(), String> {
         let mut c = self.connection.clone();
-        let id = &delivery.id;
         let mut p = pipe();
-        self.add_record(p.atomic(), id, record, status)
-            .cmd("SREM")
-            .arg(self.key("queued"))
-            .arg(id)
-            .ignore()
-            .cmd("HDEL")
-            .arg(self.key("starts"))
-            .arg(id)
-            .ignore();
-        if let Some(entry) = delivery.handle.redis_entry() {
-            p.cmd("XACK")
-                .arg(self.key("images"))
-                .arg(GROUP)
-                .arg(entry)
+        p.atomic();
+        for ended in ended {
+            let id = &ended.delivery.id;
+            self.add_record(&mut p, id, &ended.record, &ended.status)
+                .cmd("SREM")
+                .arg(self.key("queued"))
+                .arg(id)
                 .ignore()
-                .cmd("XDEL")
-                .arg(self.key("images"))
-                .arg(entry)
+                .cmd("HDEL")
+                .arg(self.key("starts"))
+                .arg(id)
                 .ignore();
+            if let Some(entry) = ended.delivery.handle.redis_entry() {
+                p.cmd("XACK")
+                    .arg(self.key("images"))
+                    .arg(GROUP)
+                    .arg(entry)
+                    .ignore()
+                    .cmd("XDEL")
+                    .arg(self.key("images"))
+                    .arg(entry)
+                    .ignore();
+            }
         }
         p.query_async::<()>(&mut c).await.map_err(failed)
     }

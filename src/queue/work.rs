@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::address::QueueAddress;
-use super::broker::{Broker, Delivery, retrying};
+use super::broker::{self, Broker, Delivery, retrying};
 use super::messages::{ImageMessage, SETTINGS_FORMAT};
 use crate::config::{AsyncSettings, ExistingOutput, Mode, RunConfig, WorkerLimits};
 use crate::events::{Collector, Event, Observer};
@@ -101,7 +101,8 @@ pub fn work(
         runtime: &runtime,
         broker: &broker,
         settings,
-        capacity: capacity(settings),
+        capacity: capacity(settings).0,
+        refill_at: capacity(settings).1,
         cancel: &cancel,
         output: &output,
     };
@@ -115,35 +116,37 @@ pub fn work(
     Ok(report)
 }
 
-/// Images a worker holds at once: one for each worker, and one more ready to start
-/// (async mode: its downloads in flight too).
-fn capacity(settings: &WorkSettings) -> usize {
+/// Images a worker holds at most, and the number at or below which it takes more: one
+/// for each worker and one ready to start (async mode: its downloads in flight too), and
+/// as many again taken ahead, so that small images are taken in batches.
+fn capacity(settings: &WorkSettings) -> (usize, usize) {
     let workers = match settings.mode {
         Mode::Sequential => 1,
         Mode::Async => settings.jobs + settings.async_settings.concurrency,
         _ => settings.jobs,
     };
-    (workers + 1).min(WINDOW)
+    let refill_at = (workers + 1).min(WINDOW / 2);
+    (2 * refill_at, refill_at)
 }
 
 /// What the executors say of the jobs a worker handed them.
-enum Ended {
+enum Happened {
     Started(usize),
     Finished(usize, Box<Record>),
 }
 
 /// The observer that passes each job's start and end to the broker's thread.
-struct Ends(Mutex<Sender<Ended>>);
+struct Ends(Mutex<Sender<Happened>>);
 
 impl Observer for Ends {
     fn event(&self, event: Event<'_>) {
         let ended = match event {
-            Event::Started { index, .. } => Ended::Started(index),
+            Event::Started { index, .. } => Happened::Started(index),
             Event::Finished {
                 record,
                 index: Some(index),
                 ..
-            } => Ended::Finished(index, Box::new(record.clone())),
+            } => Happened::Finished(index, Box::new(record.clone())),
             _ => return,
         };
         let sender = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -157,6 +160,8 @@ struct Taker<'a> {
     broker: &'a Broker,
     settings: &'a WorkSettings,
     capacity: usize,
+    /// Held images at or below which it takes more.
+    refill_at: usize,
     cancel: &'a AtomicBool,
     /// The queue's output: a message putting its output elsewhere is refused.
     output: &'a std::path::Path,
@@ -186,15 +191,13 @@ impl Taker<'_> {
         &self,
         sender: SyncSender<Job>,
         events: &Collector,
-        ended: &Receiver<Ended>,
+        ended: &Receiver<Happened>,
     ) -> Result<(), String> {
         let mut held = Held::default();
         let renew_every = (self.settings.lease / 3).max(Duration::from_millis(200));
         let mut renewed = Instant::now();
         let outcome = loop {
-            while let Ok(end) = ended.try_recv() {
-                self.ended(&mut held, end)?;
-            }
+            self.settle(&mut held, None, ended)?;
             if events.must_stop(self.cancel) {
                 break Ok(());
             }
@@ -208,7 +211,9 @@ impl Taker<'_> {
             if idle && self.retry(|| self.broker.outstanding())? == 0 {
                 break Ok(());
             }
-            if room > 0 {
+            // Refilled once it holds no more than one image a worker (and one ready), in
+            // one take, not an image at a time.
+            if room > 0 && held.deliveries.len() <= self.refill_at {
                 // Holding images, it must not sit in a blocking read while they end: it
                 // takes what is there, and otherwise waits for an image to end.
                 let wait = if idle {
@@ -236,7 +241,7 @@ impl Taker<'_> {
                 renew_every.min(Duration::from_secs(1))
             };
             match ended.recv_timeout(wait) {
-                Ok(end) => self.ended(&mut held, end)?,
+                Ok(first) => self.settle(&mut held, Some(first), ended)?,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break Ok(()),
             }
@@ -294,43 +299,70 @@ impl Taker<'_> {
             None => (Input::File(delivery.id.clone().into()), PathBuf::new()),
         };
         let record = Record::from_outcome(&input, &output, &failure, None, (0.0, 0.0), None);
-        self.finish(&delivery, &record)?;
+        self.finish(&[(&delivery, &record)])?;
         events.ended_untried(record);
         Ok(None)
     }
 
-    fn ended(&self, held: &mut Held, end: Ended) -> Result<(), String> {
-        match end {
-            Ended::Started(index) => {
-                held.started.insert(index);
-                if let Some(delivery) = held.deliveries.get(&index) {
-                    self.retry(|| self.broker.started(delivery))?;
+    /// What happened since last asked (`first`, and all else waiting on `happened`):
+    /// the starts counted in one request, the images that ended recorded and
+    /// acknowledged in another.
+    fn settle(
+        &self,
+        held: &mut Held,
+        first: Option<Happened>,
+        happened: &Receiver<Happened>,
+    ) -> Result<(), String> {
+        let mut started = Vec::new();
+        let mut finished = Vec::new();
+        for event in first.into_iter().chain(happened.try_iter()) {
+            match event {
+                Happened::Started(index) => {
+                    held.started.insert(index);
+                    started.push(index);
                 }
-            }
-            Ended::Finished(index, record) => {
-                held.started.remove(&index);
-                if let Some(delivery) = held.deliveries.remove(&index) {
-                    self.finish(&delivery, &record)?;
+                Happened::Finished(index, record) => {
+                    held.started.remove(&index);
+                    if let Some(delivery) = held.deliveries.remove(&index) {
+                        finished.push((delivery, record));
+                    }
                 }
             }
         }
-        Ok(())
+        let starting: Vec<&Delivery> = started
+            .iter()
+            .filter_map(|index| held.deliveries.get(index))
+            .collect();
+        if !starting.is_empty() {
+            self.retry(|| self.broker.started(&starting))?;
+        }
+        let ended: Vec<(&Delivery, &Record)> =
+            finished.iter().map(|(d, r)| (d, r.as_ref())).collect();
+        self.finish(&ended)
     }
 
-    fn finish(&self, delivery: &Delivery, record: &Record) -> Result<(), String> {
-        let json = serde_json::to_string(record).map_err(|e| e.to_string())?;
-        let status = record.status.to_string();
-        self.retry(|| self.broker.finish(delivery, &json, &status))
+    /// Records each image's outcome and takes it off the queue.
+    fn finish(&self, ended: &[(&Delivery, &Record)]) -> Result<(), String> {
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let mut records = Vec::with_capacity(ended.len());
+        for (delivery, record) in ended {
+            records.push(broker::Ended {
+                delivery,
+                record: serde_json::to_string(record).map_err(|e| e.to_string())?,
+                status: record.status.to_string(),
+            });
+        }
+        self.retry(|| self.broker.finish(&records))
     }
 
     /// After the last take: the images not started go back to the queue at once; those
     /// started are waited for and acknowledged.
-    fn wind_down(&self, mut held: Held, ended: &Receiver<Ended>) -> Result<(), String> {
+    fn wind_down(&self, mut held: Held, ended: &Receiver<Happened>) -> Result<(), String> {
         let mut renewed = Instant::now();
         loop {
-            while let Ok(end) = ended.try_recv() {
-                self.ended(&mut held, end)?;
-            }
+            self.settle(&mut held, None, ended)?;
             let waiting: Vec<usize> = held
                 .deliveries
                 .keys()
@@ -351,7 +383,7 @@ impl Taker<'_> {
                 renewed = Instant::now();
             }
             match ended.recv_timeout(Duration::from_millis(200)) {
-                Ok(end) => self.ended(&mut held, end)?,
+                Ok(first) => self.settle(&mut held, Some(first), ended)?,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             }
