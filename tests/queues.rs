@@ -138,6 +138,7 @@ macro_rules! on_both_brokers {
 }
 
 on_both_brokers!(
+    every_mode_works_a_queue,
     workers_that_die_and_join_late_write_exactly_the_unsharded_outputs,
     an_output_committed_before_its_ack_counts_once,
     enqueueing_again_makes_no_duplicates_and_another_plan_is_refused,
@@ -145,6 +146,26 @@ on_both_brokers!(
     an_image_that_kills_its_workers_is_failed_after_max_deliveries,
     a_broker_that_crashes_mid_run_loses_no_image,
 );
+
+fn every_mode_works_a_queue(kind: Kind) {
+    let broker = BrokerServer::of(kind);
+    let input = corpus(2);
+    let reference = unsharded(&[input.path()]);
+    for mode in ["sequential", "threaded", "process", "async"] {
+        let queue = broker.queue(mode);
+        let out = tempfile::tempdir().unwrap();
+        assert!(
+            enqueue(&queue, &[input.path(), out.path()])
+                .status
+                .success()
+        );
+        let (code, text) = ended(worker(&queue, &["--mode", mode, "-j", "2"]));
+        assert_eq!(code, 0, "{mode}: {text}");
+        assert_eq!(outputs(out.path()), all_bytes(reference.path()), "{mode}");
+        let (code, text, _) = status(&queue);
+        assert_eq!(code, 0, "{mode}: {text}");
+    }
+}
 
 fn workers_that_die_and_join_late_write_exactly_the_unsharded_outputs(kind: Kind) {
     let broker = BrokerServer::of(kind);

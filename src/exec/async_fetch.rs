@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::JobFeed;
+use super::{JobFeed, Next};
 use crate::config::{AsyncSettings, Spec};
 use crate::events::Collector;
 use crate::failure::ErrorKind;
@@ -206,12 +206,18 @@ async fn produce<'a>(
         if events.must_stop(cancel) {
             return;
         }
+        let mut ended = false;
         while in_flight.len() < settings.concurrency {
-            // The plan is read from a local file or listing far faster than images
-            // are fetched: waiting here for the next job holds up the downloads in
-            // flight only for that moment.
-            let Some(job) = jobs.next() else {
-                break;
+            // Only a job at hand: the plan is read from a local file or listing far
+            // faster than images are fetched, and a queue's worker may be waiting for
+            // the downloads and uploads in flight to end before it sends more.
+            let job = match jobs.next_at_hand() {
+                Next::Job(job) => job,
+                Next::NotYet => break,
+                Next::Ended => {
+                    ended = true;
+                    break;
+                }
             };
             in_flight.push(async move {
                 if let Err(status) = job::existing_output_async(&job, spec).await {
@@ -239,7 +245,11 @@ async fn produce<'a>(
             });
         }
         if in_flight.is_empty() {
-            return;
+            if ended {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+            continue;
         }
         tokio::select! {
             _ = in_flight.next() => {}

@@ -12,6 +12,16 @@ use crate::job::{Input, Job};
 /// Jobs looked at when choosing the next one.
 pub const WINDOW: usize = 256;
 
+/// What [`JobFeed::next_at_hand`] found.
+pub enum Next {
+    /// The next job.
+    Job(Job),
+    /// None at hand now; more may come.
+    NotYet,
+    /// Every job was handed out.
+    Ended,
+}
+
 /// The jobs of a run, handed out one at a time to whichever worker asks, biggest input of
 /// the look-ahead window first. Shared by every worker of a run.
 pub struct JobFeed {
@@ -97,6 +107,45 @@ impl JobFeed {
             .map(|(at, _)| at)?;
         self.handed.fetch_add(1, Ordering::Relaxed);
         Some(window.jobs.remove(biggest).1)
+    }
+
+    /// The next job if one is at hand, for a scheduler that has other work to attend to
+    /// (answers of running jobs, downloads, uploads) and must not wait: from a feed whose
+    /// jobs come as they come (a queue's worker), only a job already sent; from a
+    /// planned feed, [`JobFeed::next`] (the plan is read far faster than images are
+    /// converted, so it never says [`Next::NotYet`]).
+    pub fn next_at_hand(&self) -> Next {
+        if self.window > 1 {
+            return self.next().map_or(Next::Ended, Next::Job);
+        }
+        // Another scheduler may be inside `next`, waiting for the sender: then nothing is
+        // at hand (and waiting for its lock would be waiting for the sender).
+        let mut window = match self.state.try_lock() {
+            Ok(window) => window,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Next::NotYet,
+        };
+        if window.jobs.is_empty() {
+            let arrived = match &window.source {
+                Some(Source::Stream(receiver)) => match receiver.try_recv() {
+                    Ok(job) => Some(job),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => return Next::NotYet,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+                },
+                _ => None,
+            };
+            match arrived {
+                Some(job) => window.jobs.push((0, job)),
+                None => window.source = None,
+            }
+        }
+        match window.jobs.pop() {
+            Some((_, job)) => {
+                self.handed.fetch_add(1, Ordering::Relaxed);
+                Next::Job(job)
+            }
+            None => Next::Ended,
+        }
     }
 
     /// Stops reading the plan: the jobs not taken yet are dropped, and the plan's stream

@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::config::{Mode, RunConfig, Spec};
 use crate::events::Collector;
-pub use feed::{JobFeed, WINDOW};
+pub use feed::{JobFeed, Next, WINDOW};
 
 /// Runs the jobs of the feed as `config` says: its mode, its number of workers (sequential always uses
 /// one), the limits on worker processes and the async mode's fetching. Stops handing out

@@ -76,12 +76,19 @@ struct Pool<'a> {
 impl Pool<'_> {
     /// The next job from the feed, if any. A job to queue behind a running one (`ahead`)
     /// is only handed out while plenty remain, so that near the end no job waits behind a
-    /// long one while another worker sits idle.
+    /// long one while another worker sits idle, and only if one is at hand.
     fn take(&self, ahead: bool) -> Option<Job> {
-        if ahead && self.jobs.remaining() <= self.workers {
+        if !ahead {
+            return self.jobs.next();
+        }
+        if self.jobs.remaining() <= self.workers {
             return None;
         }
-        self.jobs.next()
+        // Never wait for a job to queue: the running one's answer must be read.
+        match self.jobs.next_at_hand() {
+            crate::exec::Next::Job(job) => Some(job),
+            _ => None,
+        }
     }
 }
 
