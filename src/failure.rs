@@ -13,6 +13,9 @@ pub enum ErrorKind {
     Read,
     /// The URL could not be downloaded (HTTP status, network, timeout, size cap).
     Download,
+    /// The server said the image is not to be used this way (`X-Robots-Tag: noai` or
+    /// `noimageai`); it was not written.
+    OptedOut,
     /// Not an image, or a format or variant imgpar does not read.
     Unsupported,
     /// More pixels than the limit (`Spec::max_pixels`), refused from the header.

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "http")]
 mod client;
+#[cfg(feature = "http")]
+mod dead_hosts;
 mod policy;
 #[cfg(feature = "http")]
 mod resolve;

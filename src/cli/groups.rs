@@ -88,6 +88,15 @@ pub struct FetchArgs {
     /// Longest wait for a connection to a server.
     #[arg(long, value_name = "SECS", default_value_t = Seconds(FetchPolicy::default().connect_timeout), value_parser = parse::seconds)]
     pub connect_timeout: Seconds,
+
+    /// The User-Agent header sent with every download [default: imgpar/VERSION].
+    #[arg(long, value_name = "TEXT")]
+    pub user_agent: Option<String>,
+
+    /// Write images whose server says `X-Robots-Tag: noai` or `noimageai` (for every agent
+    /// or for imgpar) too; by default they are not written, and their record says why.
+    #[arg(long)]
+    pub no_respect_opt_out: bool,
 }
 
 /// Limits on each worker process of `--mode process`.
@@ -212,6 +221,8 @@ impl FetchArgs {
             attempt_timeout: self.download_timeout.0,
             retries: self.retries,
             max_bytes: self.max_download.0,
+            user_agent: self.user_agent.clone(),
+            respect_opt_out: !self.no_respect_opt_out,
             ..FetchPolicy::default()
         }
     }
@@ -225,7 +236,7 @@ impl FetchArgs {
 
     /// These settings as flags.
     pub fn to_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "--concurrency".into(),
             self.concurrency.to_string(),
             "--per-host".into(),
@@ -238,7 +249,14 @@ impl FetchArgs {
             self.download_timeout.to_string(),
             "--connect-timeout".into(),
             self.connect_timeout.to_string(),
-        ]
+        ];
+        if let Some(agent) = &self.user_agent {
+            args.extend(["--user-agent".into(), agent.clone()]);
+        }
+        if self.no_respect_opt_out {
+            args.push("--no-respect-opt-out".into());
+        }
+        args
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode, Url};
 
+use super::dead_hosts::{self, HostKey};
 use super::policy::{BACKOFF_CAP, BACKOFF_START, FetchInfo, FetchPolicy};
 use super::resolve;
 
@@ -21,11 +22,22 @@ pub struct Fetched {
     pub info: FetchInfo,
 }
 
-/// A download that failed for good: why, and what it cost.
+/// A download that failed for good: why, what kind of failure, and what it cost.
 #[derive(Debug)]
 pub struct FetchFailure {
     pub reason: String,
+    pub kind: crate::failure::ErrorKind,
     pub info: FetchInfo,
+}
+
+impl FetchFailure {
+    fn download(reason: String, info: FetchInfo) -> FetchFailure {
+        FetchFailure {
+            reason,
+            kind: crate::failure::ErrorKind::Download,
+            info,
+        }
+    }
 }
 
 /// A byte count for messages: `64 MiB`, `900 KiB`, `12 bytes`.
@@ -58,7 +70,12 @@ pub fn client(policy: &FetchPolicy) -> Result<Client, String> {
         }
     });
     Client::builder()
-        .user_agent(concat!("imgpar/", env!("CARGO_PKG_VERSION")))
+        .user_agent(
+            policy
+                .user_agent
+                .clone()
+                .unwrap_or_else(super::policy::default_user_agent),
+        )
         .connect_timeout(policy.connect_timeout)
         .dns_resolver(resolve::SystemResolver)
         .redirect(redirects)
@@ -76,9 +93,13 @@ pub async fn fetch(
     let mut info = FetchInfo::default();
     let parsed = match checked_url(url) {
         Ok(parsed) => parsed,
-        Err(reason) => return Err(FetchFailure { reason, info }),
+        Err(reason) => return Err(FetchFailure::download(reason, info)),
     };
+    let host = HostKey::of(&parsed);
     loop {
+        if let Some(reason) = dead_hosts::cut_off(&host) {
+            return Err(FetchFailure::download(reason, info));
+        }
         info.attempts += 1;
         let attempt = attempt(client, parsed.clone(), policy, &mut info);
         let result = match tokio::time::timeout(policy.attempt_timeout, attempt).await {
@@ -88,16 +109,40 @@ pub async fn fetch(
                 policy.attempt_timeout.as_secs_f64()
             ))),
         };
+        match &result {
+            Err(Problem::Unreachable(reason) | Problem::NoSuchHost(reason)) => {
+                dead_hosts::failed(&host, reason)
+            }
+            _ if info.status.is_some() => dead_hosts::answered(&host),
+            _ => {}
+        }
         match result {
             Ok(bytes) => return Ok(Fetched { bytes, info }),
-            Err(Problem::Final(reason)) => return Err(FetchFailure { reason, info }),
+            Err(Problem::Final(reason) | Problem::NoSuchHost(reason)) => {
+                return Err(FetchFailure::download(reason, info));
+            }
+            Err(Problem::OptedOut(reason)) => {
+                return Err(FetchFailure {
+                    reason,
+                    kind: crate::failure::ErrorKind::OptedOut,
+                    info,
+                });
+            }
+            Err(Problem::Unreachable(reason)) if info.attempts > policy.retries => {
+                let reason = match info.attempts {
+                    1 => reason,
+                    n => format!("{reason} (gave up after {n} attempts)"),
+                };
+                return Err(FetchFailure::download(reason, info));
+            }
+            Err(Problem::Unreachable(_)) => tokio::time::sleep(backoff(info.attempts)).await,
             Err(Problem::Transient { reason, wait }) => {
                 if info.attempts > policy.retries {
                     let reason = match info.attempts {
                         1 => reason,
                         n => format!("{reason} (gave up after {n} attempts)"),
                     };
-                    return Err(FetchFailure { reason, info });
+                    return Err(FetchFailure::download(reason, info));
                 }
                 tokio::time::sleep(wait.unwrap_or_else(|| backoff(info.attempts))).await;
             }
@@ -117,10 +162,7 @@ pub fn fetch_blocking(url: &str, policy: &FetchPolicy) -> Result<Fetched, FetchF
     BLOCKING.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().is_none_or(|(p, _, _)| p != policy) {
-            let failure = |reason: String| FetchFailure {
-                reason,
-                info: FetchInfo::default(),
-            };
+            let failure = |reason: String| FetchFailure::download(reason, FetchInfo::default());
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -141,6 +183,13 @@ enum Problem {
         wait: Option<Duration>,
     },
     Final(String),
+    /// The server opted the image out (X-Robots-Tag).
+    OptedOut(String),
+    /// No connection could be made (refused, unreachable, TLS, a resolver that did not
+    /// answer): another attempt may help, and the host's run of such failures grows.
+    Unreachable(String),
+    /// The host's name does not exist: final, and the host's run of failures grows.
+    NoSuchHost(String),
 }
 
 async fn attempt(
@@ -166,6 +215,14 @@ async fn attempt(
     }
     if !status.is_success() {
         return Err(Problem::Final(format!("HTTP {status}")));
+    }
+    if policy.respect_opt_out
+        && let Some(directive) = opted_out(response.headers())
+    {
+        return Err(Problem::OptedOut(format!(
+            "the server opted it out (X-Robots-Tag: {directive}); not written \
+             (--no-respect-opt-out to fetch it anyway)"
+        )));
     }
     let cap = policy.max_bytes;
     let too_big = || format!("larger than --max-download {}", size_text(cap));
@@ -211,6 +268,44 @@ async fn attempt(
     Ok(body)
 }
 
+/// The `X-Robots-Tag` directive that opts an image out of imgpar's use, if any: `noai` or
+/// `noimageai`, for every agent or for `imgpar`. Each header value is a comma-separated
+/// list; an item `agent: directive` makes it and the items after it that agent's
+/// (`otherbot: noindex, nofollow`), as search engines read it.
+fn opted_out(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    const WITH_VALUE: [&str; 4] = [
+        "unavailable_after",
+        "max-snippet",
+        "max-image-preview",
+        "max-video-preview",
+    ];
+    for value in headers.get_all("x-robots-tag") {
+        let Ok(value) = value.to_str() else { continue };
+        let mut agent: Option<&str> = None;
+        for item in value.split(',').map(str::trim) {
+            let directive = match item.split_once(':') {
+                Some((name, rest))
+                    if !WITH_VALUE.contains(&name.trim().to_ascii_lowercase().as_str()) =>
+                {
+                    agent = Some(name.trim());
+                    rest.trim()
+                }
+                _ => item,
+            };
+            let ours = agent.is_none_or(|a| a.eq_ignore_ascii_case("imgpar"));
+            let opts_out = directive.eq_ignore_ascii_case("noai")
+                || directive.eq_ignore_ascii_case("noimageai");
+            if ours && opts_out {
+                return Some(match agent {
+                    Some(agent) => format!("{agent}: {directive}"),
+                    None => directive.to_string(),
+                });
+            }
+        }
+    }
+    None
+}
+
 /// Why a redirect that reached us was not followed, naming the scheme when it is not http(s).
 fn unfollowed_redirect(response: &reqwest::Response) -> String {
     let location = response
@@ -245,18 +340,15 @@ fn request_problem(error: reqwest::Error) -> Problem {
     if let Some(unresolved) = find_cause::<resolve::Unresolved>(&error) {
         let reason = unresolved.to_string();
         return if unresolved.permanent {
-            Problem::Final(reason)
+            Problem::NoSuchHost(reason)
         } else {
-            Problem::Transient { reason, wait: None }
+            Problem::Unreachable(reason)
         };
     }
     if error.is_redirect() {
         Problem::Final(format!("redirect refused: {detail}"))
     } else if error.is_connect() {
-        Problem::Transient {
-            reason: format!("cannot connect: {detail}"),
-            wait: None,
-        }
+        Problem::Unreachable(format!("cannot connect: {detail}"))
     } else if error.is_timeout() {
         Problem::Final(format!("timed out: {detail}"))
     } else {
@@ -320,6 +412,38 @@ mod tests {
                 "{attempt}: {wait}"
             );
         }
+    }
+
+    #[test]
+    fn opt_outs_are_read_for_every_agent_and_for_imgpar_only() {
+        let headers = |values: &[&str]| {
+            let mut map = reqwest::header::HeaderMap::new();
+            for value in values {
+                map.append("x-robots-tag", value.parse().unwrap());
+            }
+            map
+        };
+        assert_eq!(opted_out(&headers(&["noai"])).as_deref(), Some("noai"));
+        assert_eq!(
+            opted_out(&headers(&["noindex, NoImageAI"])).as_deref(),
+            Some("NoImageAI")
+        );
+        assert_eq!(
+            opted_out(&headers(&["googlebot: noindex", "imgpar: noai"])).as_deref(),
+            Some("imgpar: noai")
+        );
+        assert_eq!(opted_out(&headers(&["otherbot: noai, noimageai"])), None);
+        assert_eq!(opted_out(&headers(&["noindex, nofollow"])), None);
+        assert_eq!(
+            opted_out(&headers(&["max-image-preview: large, noai"])).as_deref(),
+            Some("noai")
+        );
+        assert_eq!(opted_out(&headers(&["otherbot: noindex, noai"])), None);
+        assert_eq!(
+            opted_out(&headers(&["otherbot: noindex, imgpar: noai"])).as_deref(),
+            Some("imgpar: noai")
+        );
+        assert_eq!(opted_out(&headers(&[])), None);
     }
 
     #[test]

@@ -26,6 +26,23 @@ pub struct FetchPolicy {
     pub max_bytes: u64,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
+    /// The `User-Agent` sent; `None` for [`default_user_agent`].
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// Images whose response says `X-Robots-Tag: noai` or `noimageai` (for every agent or
+    /// for imgpar) are not written.
+    #[serde(default = "respect_opt_out")]
+    pub respect_opt_out: bool,
+}
+
+fn respect_opt_out() -> bool {
+    true
+}
+
+/// The `User-Agent` imgpar sends unless told otherwise: its name and version.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub fn default_user_agent() -> String {
+    concat!("imgpar/", env!("CARGO_PKG_VERSION")).to_string()
 }
 
 impl Default for FetchPolicy {
@@ -36,6 +53,8 @@ impl Default for FetchPolicy {
             retries: 3,
             max_bytes: 64 << 20,
             max_redirects: 10,
+            user_agent: None,
+            respect_opt_out: true,
         }
     }
 }

@@ -125,7 +125,7 @@ impl Obtained {
         let (body, info) = match result {
             Ok(fetched) => (Ok(Body::Bytes(fetched.bytes)), fetched.info),
             Err(failure) => (
-                Err(Failure::new(ErrorKind::Download, failure.reason)),
+                Err(Failure::new(failure.kind, failure.reason)),
                 failure.info,
             ),
         };

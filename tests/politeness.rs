@@ -1,0 +1,167 @@
+//! Manners on the open web, against servers started here on 127.0.0.1: images whose
+//! server opts them out (`X-Robots-Tag: noai` / `noimageai`) are not written in any mode,
+//! unless asked; the User-Agent says who is asking, or what the user chose.
+
+mod common;
+
+use common::*;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const MODES: [&str; 4] = ["sequential", "threaded", "process", "async"];
+
+/// A server answering every route with the red fixture, some with an X-Robots-Tag, only
+/// to requests that carry `agent` as their User-Agent.
+fn opt_out_server(runtime: &tokio::runtime::Runtime, agent: &str) -> MockServer {
+    let png = std::fs::read(fixtures("images").join("red.png")).unwrap();
+    let routes: [(&str, Option<&str>); 5] = [
+        ("/plain.png", None),
+        ("/noai.png", Some("noai")),
+        ("/mine.png", Some("noindex, imgpar: noimageai")),
+        ("/theirs.png", Some("otherbot: noai")),
+        ("/unrelated.png", Some("noindex, nofollow")),
+    ];
+    runtime.block_on(async {
+        let server = MockServer::start().await;
+        for (route, tag) in routes {
+            let mut response = ResponseTemplate::new(200).set_body_bytes(png.clone());
+            if let Some(tag) = tag {
+                response = response.insert_header("X-Robots-Tag", tag);
+            }
+            Mock::given(method("GET"))
+                .and(path(route))
+                .and(header("User-Agent", agent))
+                .respond_with(response)
+                .mount(&server)
+                .await;
+        }
+        server
+    })
+}
+
+fn list_of(server: &MockServer, dir: &std::path::Path) -> std::path::PathBuf {
+    let list = dir.join("urls.txt");
+    let names = ["plain", "noai", "mine", "theirs", "unrelated"];
+    let lines: Vec<String> = names
+        .iter()
+        .map(|name| format!("{}/{name}.png", server.uri()))
+        .collect();
+    std::fs::write(&list, lines.join("\n") + "\n").unwrap();
+    list
+}
+
+#[test]
+fn opted_out_images_are_not_written_in_any_mode_and_say_why() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = opt_out_server(&runtime, concat!("imgpar/", env!("CARGO_PKG_VERSION")));
+    let scratch = tempfile::tempdir().unwrap();
+    let list = list_of(&server, scratch.path());
+    for mode in MODES {
+        let out = scratch.path().join(format!("out-{mode}"));
+        let report = scratch.path().join(format!("{mode}.json"));
+        imgpar()
+            .args(["--mode", mode, "--urls"])
+            .arg(&list)
+            .arg(&out)
+            .arg("--report")
+            .arg(&report)
+            .assert()
+            .code(1);
+        let written: Vec<String> = files_under(&out)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            written,
+            ["plain.png", "theirs.png", "unrelated.png"],
+            "{mode}"
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        for (name, directive) in [("noai", "noai"), ("mine", "imgpar: noimageai")] {
+            let record = record_of(&report, &format!("/{name}.png"));
+            assert_eq!(record["status"], "failed", "{mode} {name}");
+            assert_eq!(record["error_kind"], "opted_out", "{mode} {name}");
+            let why = record["error"].as_str().unwrap();
+            assert!(
+                why.contains(&format!("X-Robots-Tag: {directive}")),
+                "{mode}: {why}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_respect_opt_out_writes_them_and_the_user_agent_is_the_users() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let agent = "research-crawler/2.0 (+mailto:someone@example.org)";
+    let server = opt_out_server(&runtime, agent);
+    let scratch = tempfile::tempdir().unwrap();
+    let list = list_of(&server, scratch.path());
+    for mode in MODES {
+        let out = scratch.path().join(format!("out-{mode}"));
+        imgpar()
+            .args([
+                "--mode",
+                mode,
+                "--no-respect-opt-out",
+                "--user-agent",
+                agent,
+            ])
+            .arg("--urls")
+            .arg(&list)
+            .arg(&out)
+            .assert()
+            .success();
+        assert_eq!(files_under(&out).len(), 5, "{mode}");
+    }
+}
+
+#[test]
+fn urls_on_a_host_that_refuses_connections_are_cut_short_in_every_mode() {
+    // A port nothing listens on: every connection is refused.
+    let port = free_port();
+    let scratch = tempfile::tempdir().unwrap();
+    let list = scratch.path().join("urls.txt");
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!("http://127.0.0.1:{port}/{i}.png"))
+        .collect();
+    std::fs::write(&list, lines.join("\n") + "\n").unwrap();
+    for mode in MODES {
+        let report = scratch.path().join(format!("{mode}.json"));
+        imgpar()
+            .args(["--mode", mode, "-j", "2", "--urls"])
+            .arg(&list)
+            .arg(scratch.path().join(format!("out-{mode}")))
+            .arg("--report")
+            .arg(&report)
+            .assert()
+            .code(1);
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let records = report["images"].as_array().unwrap();
+        assert_eq!(records.len(), 200);
+        let cut: Vec<&serde_json::Value> = records
+            .iter()
+            .filter(|r| r["error"].as_str().unwrap().contains("in a row"))
+            .collect();
+        // Each process keeps its own count: two worker processes try 5 each.
+        assert!(cut.len() >= 150, "{mode}: only {} cut short", cut.len());
+        let why = cut[0]["error"].as_str().unwrap();
+        assert!(
+            why.contains(&format!("host 127.0.0.1:{port} failed "))
+                && why.contains("connections in a row")
+                && why.contains("Connection refused")
+                && why.contains("not tried"),
+            "{mode}: {why}"
+        );
+        let attempts: u64 = records
+            .iter()
+            .map(|r| r["attempts"].as_u64().unwrap_or(0))
+            .sum();
+        assert!(
+            attempts < 100,
+            "{mode}: {attempts} connection attempts for 200 URLs"
+        );
+    }
+}
