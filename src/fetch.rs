@@ -5,6 +5,8 @@
 mod client;
 #[cfg(feature = "http")]
 mod dead_hosts;
+#[cfg(feature = "http")]
+mod host_pace;
 mod policy;
 #[cfg(feature = "http")]
 mod resolve;

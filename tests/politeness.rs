@@ -4,6 +4,11 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use common::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -162,6 +167,145 @@ fn urls_on_a_host_that_refuses_connections_are_cut_short_in_every_mode() {
         assert!(
             attempts < 100,
             "{mode}: {attempts} connection attempts for 200 URLs"
+        );
+    }
+}
+
+/// An HTTP server on `address` (127.0.0.x) answering every path with the red fixture and
+/// logging when each request came; a path starting `/busy` is answered 429 with
+/// `Retry-After: 2` the first time.
+struct Recorder {
+    base: String,
+    log: Arc<Mutex<Vec<(String, Instant)>>>,
+}
+
+impl Recorder {
+    fn start(address: &str) -> Recorder {
+        let listener = TcpListener::bind((address, 0)).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let log: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+        let logged = Arc::clone(&log);
+        let png = std::fs::read(fixtures("images").join("red.png")).unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (log, png) = (Arc::clone(&logged), png.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    let _ = reader.read_line(&mut line);
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut header = String::new();
+                    while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                        header.clear();
+                    }
+                    let first = {
+                        let mut log = log.lock().unwrap();
+                        let first = !log.iter().any(|(p, _)| *p == path);
+                        log.push((path.clone(), Instant::now()));
+                        first
+                    };
+                    let head = if path.starts_with("/busy") && first {
+                        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 2\r\nContent-Length: 0\r\n\
+                         Connection: close\r\n\r\n"
+                            .to_string()
+                    } else {
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\
+                             Connection: close\r\n\r\n",
+                            png.len()
+                        )
+                    };
+                    let _ = stream.write_all(head.as_bytes());
+                    if head.starts_with("HTTP/1.1 200") {
+                        let _ = stream.write_all(&png);
+                    }
+                });
+            }
+        });
+        Recorder { base, log }
+    }
+
+    fn urls(&self, names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| format!("{}/{n}", self.base)).collect()
+    }
+
+    fn times(&self) -> Vec<(String, Instant)> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn write_list(dir: &std::path::Path, urls: &[String]) -> std::path::PathBuf {
+    let list = dir.join("urls.txt");
+    std::fs::write(&list, urls.join("\n") + "\n").unwrap();
+    list
+}
+
+#[test]
+fn a_per_host_rate_is_kept_in_every_mode() {
+    let names: Vec<String> = (0..12).map(|i| format!("{i}.png")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for mode in ["threaded", "process", "async"] {
+        let server = Recorder::start("127.0.0.1");
+        let scratch = tempfile::tempdir().unwrap();
+        let list = write_list(scratch.path(), &server.urls(&names));
+        imgpar()
+            .args(["--mode", mode, "-j", "2", "--per-host-rate", "4", "--urls"])
+            .arg(&list)
+            .arg(scratch.path().join("out"))
+            .assert()
+            .success();
+        let mut times: Vec<Instant> = server.times().into_iter().map(|(_, t)| t).collect();
+        times.sort();
+        assert_eq!(times.len(), 12, "{mode}");
+        // No second holds more than 4 requests: any 5 in a row span a second or more.
+        for window in times.windows(5) {
+            let span = window[4] - window[0];
+            assert!(
+                span >= Duration::from_millis(950),
+                "{mode}: 5 requests in {span:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_host_that_answers_429_is_left_alone_and_the_others_are_not() {
+    let busy = Recorder::start("127.0.0.1");
+    let calm = Recorder::start("127.0.0.2");
+    let scratch = tempfile::tempdir().unwrap();
+    let mut urls = busy.urls(&["busy.png", "a1.png", "a2.png", "a3.png", "a4.png"]);
+    urls.extend(calm.urls(&["b1.png", "b2.png", "b3.png", "b4.png"]));
+    let list = write_list(scratch.path(), &urls);
+    let start = Instant::now();
+    imgpar()
+        .args(["--mode", "async", "--per-host", "2", "--urls"])
+        .arg(&list)
+        .arg(scratch.path().join("out"))
+        .assert()
+        .success();
+    let busy_times = busy.times();
+    let told = busy_times
+        .iter()
+        .find(|(p, _)| p == "/busy.png")
+        .map(|(_, t)| *t)
+        .unwrap();
+    // Two requests to the busy host may be in flight when it says 429; every request to it
+    // after those two waits out its Retry-After.
+    let mut later: Vec<Instant> = busy_times.iter().map(|(_, t)| *t).collect();
+    later.sort();
+    for at in &later[2..] {
+        assert!(
+            *at >= told + Duration::from_millis(1900),
+            "a request to the busy host {:?} after it said 429",
+            *at - told
+        );
+    }
+    for (path, at) in calm.times() {
+        assert!(
+            at - start < Duration::from_millis(1500),
+            "{path} on the other host waited {:?}",
+            at - start
         );
     }
 }

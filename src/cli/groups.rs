@@ -89,6 +89,11 @@ pub struct FetchArgs {
     #[arg(long, value_name = "SECS", default_value_t = Seconds(FetchPolicy::default().connect_timeout), value_parser = parse::seconds)]
     pub connect_timeout: Seconds,
 
+    /// At most N requests a second to any one host (spaced evenly; e.g. 2, or 0.5 for one
+    /// every 2 s). A 429 or 503 slows that host down for every URL on it either way.
+    #[arg(long, value_name = "N", value_parser = parse::rate)]
+    pub per_host_rate: Option<f64>,
+
     /// The User-Agent header sent with every download [default: imgpar/VERSION].
     #[arg(long, value_name = "TEXT")]
     pub user_agent: Option<String>,
@@ -223,6 +228,9 @@ impl FetchArgs {
             max_bytes: self.max_download.0,
             user_agent: self.user_agent.clone(),
             respect_opt_out: !self.no_respect_opt_out,
+            per_host_interval: self
+                .per_host_rate
+                .map(|rate| Duration::from_secs_f64(1.0 / rate)),
             ..FetchPolicy::default()
         }
     }
@@ -252,6 +260,9 @@ impl FetchArgs {
         ];
         if let Some(agent) = &self.user_agent {
             args.extend(["--user-agent".into(), agent.clone()]);
+        }
+        if let Some(rate) = self.per_host_rate {
+            args.extend(["--per-host-rate".into(), rate.to_string()]);
         }
         if self.no_respect_opt_out {
             args.push("--no-respect-opt-out".into());

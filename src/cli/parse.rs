@@ -18,6 +18,21 @@ pub fn size(text: &str) -> Result<(u32, u32), String> {
 }
 
 /// A positive number of seconds, fractions allowed.
+/// A rate in requests a second: a number above 0, at most 10,000.
+pub fn rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of requests a second"))?;
+    if rate.is_finite() && rate > 0.0 && rate <= 10_000.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "{text} is not a rate above 0 and up to 10000 a second"
+        ))
+    }
+}
+
 pub fn seconds(text: &str) -> Result<super::groups::Seconds, String> {
     let secs: f64 = text
         .trim()

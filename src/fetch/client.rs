@@ -12,6 +12,7 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode, Url};
 
 use super::dead_hosts::{self, HostKey};
+use super::host_pace;
 use super::policy::{BACKOFF_CAP, BACKOFF_START, FetchInfo, FetchPolicy};
 use super::resolve;
 
@@ -100,6 +101,7 @@ pub async fn fetch(
         if let Some(reason) = dead_hosts::cut_off(&host) {
             return Err(FetchFailure::download(reason, info));
         }
+        host_pace::wait_turn(&host, policy.per_host_interval).await;
         info.attempts += 1;
         let attempt = attempt(client, parsed.clone(), policy, &mut info);
         let result = match tokio::time::timeout(policy.attempt_timeout, attempt).await {
@@ -136,7 +138,16 @@ pub async fn fetch(
                 return Err(FetchFailure::download(reason, info));
             }
             Err(Problem::Unreachable(_)) => tokio::time::sleep(backoff(info.attempts)).await,
-            Err(Problem::Transient { reason, wait }) => {
+            Err(Problem::Transient {
+                wait,
+                slow_down: true,
+                ..
+            }) if info.attempts <= policy.retries => {
+                // The host said it is overloaded: every URL on it waits, not only this one
+                // (this one's next attempt waits for its turn).
+                host_pace::pause(&host, wait.unwrap_or_else(|| backoff(info.attempts)));
+            }
+            Err(Problem::Transient { reason, wait, .. }) => {
                 if info.attempts > policy.retries {
                     let reason = match info.attempts {
                         1 => reason,
@@ -181,6 +192,8 @@ enum Problem {
         reason: String,
         /// What the server asked for (Retry-After), if anything.
         wait: Option<Duration>,
+        /// The server said it is overloaded (429, 503): the whole host is to slow down.
+        slow_down: bool,
     },
     Final(String),
     /// The server opted the image out (X-Robots-Tag).
@@ -207,6 +220,10 @@ async fn attempt(
         return Err(Problem::Transient {
             reason: format!("HTTP {status}"),
             wait: retry_after(&response),
+            slow_down: matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            ),
         });
     }
     if status.is_redirection() {
@@ -243,6 +260,7 @@ async fn attempt(
     while let Some(chunk) = response.chunk().await.map_err(|e| Problem::Transient {
         reason: format!("the connection broke during the body: {}", innermost(&e)),
         wait: None,
+        slow_down: false,
     })? {
         if (body.len() + chunk.len()) as u64 > cap {
             return Err(Problem::Final(format!(
@@ -355,6 +373,7 @@ fn request_problem(error: reqwest::Error) -> Problem {
         Problem::Transient {
             reason: format!("request failed: {detail}"),
             wait: None,
+            slow_down: false,
         }
     }
 }

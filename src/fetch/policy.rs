@@ -33,6 +33,23 @@ pub struct FetchPolicy {
     /// for imgpar) are not written.
     #[serde(default = "respect_opt_out")]
     pub respect_opt_out: bool,
+    /// The least time between two requests to one host from this process (`--per-host-rate
+    /// N` is 1/N s); `None`: no pace but what the servers ask for (Retry-After).
+    #[serde(default)]
+    pub per_host_interval: Option<Duration>,
+}
+
+impl FetchPolicy {
+    /// The policy for one of `processes` processes sharing this one's pace: each keeps
+    /// `processes` times the interval, so that together they keep the rate asked for.
+    pub fn shared_by(&self, processes: usize) -> FetchPolicy {
+        FetchPolicy {
+            per_host_interval: self
+                .per_host_interval
+                .map(|interval| interval.saturating_mul(processes.max(1) as u32)),
+            ..self.clone()
+        }
+    }
 }
 
 fn respect_opt_out() -> bool {
@@ -55,6 +72,7 @@ impl Default for FetchPolicy {
             max_redirects: 10,
             user_agent: None,
             respect_opt_out: true,
+            per_host_interval: None,
         }
     }
 }

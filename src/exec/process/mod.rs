@@ -41,9 +41,15 @@ pub fn run(
     events: &Collector,
     cancel: &AtomicBool,
 ) {
+    let workers = workers.min(jobs.total());
+    // Each worker process keeps its own pace per host: together they keep the rate.
+    let spec = &Spec {
+        fetch: spec.fetch.shared_by(workers),
+        ..spec.clone()
+    };
     let pool = Pool {
         jobs,
-        workers: workers.min(jobs.total()),
+        workers,
         spec,
         limits,
         events,
