@@ -10,6 +10,8 @@ mod host_pace;
 mod policy;
 #[cfg(feature = "http")]
 mod resolve;
+#[cfg(feature = "http")]
+mod robots;
 
 #[cfg(feature = "cloud")]
 pub use client::size_text;

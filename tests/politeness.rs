@@ -173,7 +173,7 @@ fn urls_on_a_host_that_refuses_connections_are_cut_short_in_every_mode() {
 
 /// An HTTP server on `address` (127.0.0.x) answering every path with the red fixture and
 /// logging when each request came; a path starting `/busy` is answered 429 with
-/// `Retry-After: 2` the first time.
+/// `Retry-After: 2` the first time; `/robots.txt` is `robots`, or 404 without.
 struct Recorder {
     base: String,
     log: Arc<Mutex<Vec<(String, Instant)>>>,
@@ -181,6 +181,10 @@ struct Recorder {
 
 impl Recorder {
     fn start(address: &str) -> Recorder {
+        Recorder::with_robots(address, None)
+    }
+
+    fn with_robots(address: &str, robots: Option<&'static str>) -> Recorder {
         let listener = TcpListener::bind((address, 0)).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let log: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
@@ -205,6 +209,20 @@ impl Recorder {
                         log.push((path.clone(), Instant::now()));
                         first
                     };
+                    if path == "/robots.txt" {
+                        let answer = match robots {
+                            Some(text) => format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                                 Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                                text.len()
+                            ),
+                            None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\
+                                     Connection: close\r\n\r\n"
+                                .to_string(),
+                        };
+                        let _ = stream.write_all(answer.as_bytes());
+                        return;
+                    }
                     let head = if path.starts_with("/busy") && first {
                         "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 2\r\nContent-Length: 0\r\n\
                          Connection: close\r\n\r\n"
@@ -306,6 +324,66 @@ fn a_host_that_answers_429_is_left_alone_and_the_others_are_not() {
             at - start < Duration::from_millis(1500),
             "{path} on the other host waited {:?}",
             at - start
+        );
+    }
+}
+
+#[test]
+fn robots_txt_is_read_once_and_a_disallowed_url_is_never_requested() {
+    let robots = "User-agent: *\nDisallow: /\n\nUser-agent: imgpar\nDisallow: /nope/\n\
+                  Allow: /nope/ok.png\nCrawl-delay: 1\n";
+    for mode in ["threaded", "process", "async"] {
+        let strict = Recorder::with_robots("127.0.0.1", Some(robots));
+        let open = Recorder::start("127.0.0.2");
+        let scratch = tempfile::tempdir().unwrap();
+        let mut urls = strict.urls(&["a.png", "nope/x.png", "nope/ok.png", "b.png"]);
+        urls.extend(open.urls(&["c.png", "d.png"]));
+        let list = write_list(scratch.path(), &urls);
+        let report = scratch.path().join("report.json");
+        imgpar()
+            .args(["--mode", mode, "-j", "2", "--robots", "--urls"])
+            .arg(&list)
+            .arg(scratch.path().join("out"))
+            .arg("--report")
+            .arg(&report)
+            .assert()
+            .code(1);
+        let asked = strict.times();
+        let paths: Vec<&str> = asked.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(!paths.contains(&"/nope/x.png"), "{mode}: {paths:?}");
+        let reads = paths.iter().filter(|p| **p == "/robots.txt").count();
+        // Once a process: the run's, or each of two worker processes'.
+        assert!(
+            (1..=2).contains(&reads),
+            "{mode}: robots.txt read {reads} times"
+        );
+        let mut images: Vec<Instant> = asked
+            .iter()
+            .filter(|(p, _)| p != "/robots.txt")
+            .map(|(_, t)| *t)
+            .collect();
+        images.sort();
+        assert_eq!(images.len(), 3, "{mode}: {paths:?}");
+        // Crawl-delay: 1. Process mode's two workers keep 2 s each, not in step: no
+        // second sees more than one request from each.
+        let most = if mode == "process" { 2 } else { 1 };
+        for window in images.windows(most + 1) {
+            let span = window[most] - window[0];
+            assert!(span >= Duration::from_millis(950), "{mode}: {span:?}");
+        }
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let refused = record_of(&report, "/nope/x.png");
+        assert_eq!(refused["error_kind"], "opted_out", "{mode}");
+        let why = refused["error"].as_str().unwrap();
+        assert!(
+            why.contains("robots.txt disallows /nope/x.png for imgpar"),
+            "{mode}: {why}"
+        );
+        assert_eq!(
+            open.times().len(),
+            3,
+            "{mode}: the other host's robots.txt is a 404"
         );
     }
 }

@@ -94,6 +94,11 @@ pub struct FetchArgs {
     #[arg(long, value_name = "N", value_parser = parse::rate)]
     pub per_host_rate: Option<f64>,
 
+    /// Read each host's robots.txt (once) and honour it for the agent imgpar (else *):
+    /// disallowed URLs are never requested, and Crawl-delay paces the host.
+    #[arg(long)]
+    pub robots: bool,
+
     /// The User-Agent header sent with every download [default: imgpar/VERSION].
     #[arg(long, value_name = "TEXT")]
     pub user_agent: Option<String>,
@@ -231,6 +236,7 @@ impl FetchArgs {
             per_host_interval: self
                 .per_host_rate
                 .map(|rate| Duration::from_secs_f64(1.0 / rate)),
+            robots: self.robots,
             ..FetchPolicy::default()
         }
     }
@@ -266,6 +272,9 @@ impl FetchArgs {
         }
         if self.no_respect_opt_out {
             args.push("--no-respect-opt-out".into());
+        }
+        if self.robots {
+            args.push("--robots".into());
         }
         args
     }

@@ -12,9 +12,9 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode, Url};
 
 use super::dead_hosts::{self, HostKey};
-use super::host_pace;
 use super::policy::{BACKOFF_CAP, BACKOFF_START, FetchInfo, FetchPolicy};
 use super::resolve;
+use super::{host_pace, robots};
 
 /// A downloaded body.
 #[derive(Debug)]
@@ -97,11 +97,27 @@ pub async fn fetch(
         Err(reason) => return Err(FetchFailure::download(reason, info)),
     };
     let host = HostKey::of(&parsed);
+    let mut interval = policy.per_host_interval;
+    if policy.robots {
+        match robots::check(client, &parsed).await {
+            Ok(delay) => {
+                let delay = delay.map(|d| d.saturating_mul(policy.pace_shared_by));
+                interval = interval.max(delay);
+            }
+            Err(reason) => {
+                return Err(FetchFailure {
+                    reason,
+                    kind: crate::failure::ErrorKind::OptedOut,
+                    info,
+                });
+            }
+        }
+    }
     loop {
         if let Some(reason) = dead_hosts::cut_off(&host) {
             return Err(FetchFailure::download(reason, info));
         }
-        host_pace::wait_turn(&host, policy.per_host_interval).await;
+        host_pace::wait_turn(&host, interval).await;
         info.attempts += 1;
         let attempt = attempt(client, parsed.clone(), policy, &mut info);
         let result = match tokio::time::timeout(policy.attempt_timeout, attempt).await {

@@ -37,16 +37,29 @@ pub struct FetchPolicy {
     /// N` is 1/N s); `None`: no pace but what the servers ask for (Retry-After).
     #[serde(default)]
     pub per_host_interval: Option<Duration>,
+    /// Read each host's robots.txt and honour it (`--robots`).
+    #[serde(default)]
+    pub robots: bool,
+    /// Processes keeping this pace together (process mode's workers): a robots.txt
+    /// Crawl-delay is kept this many times over by each.
+    #[serde(default = "one")]
+    pub pace_shared_by: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl FetchPolicy {
     /// The policy for one of `processes` processes sharing this one's pace: each keeps
     /// `processes` times the interval, so that together they keep the rate asked for.
     pub fn shared_by(&self, processes: usize) -> FetchPolicy {
+        let processes = processes.clamp(1, u32::MAX as usize) as u32;
         FetchPolicy {
             per_host_interval: self
                 .per_host_interval
-                .map(|interval| interval.saturating_mul(processes.max(1) as u32)),
+                .map(|interval| interval.saturating_mul(processes)),
+            pace_shared_by: self.pace_shared_by.saturating_mul(processes),
             ..self.clone()
         }
     }
@@ -73,6 +86,8 @@ impl Default for FetchPolicy {
             user_agent: None,
             respect_opt_out: true,
             per_host_interval: None,
+            robots: false,
+            pace_shared_by: 1,
         }
     }
 }
