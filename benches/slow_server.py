@@ -2,7 +2,7 @@
 """Serves the files of a folder on 127.0.0.1, holding every answer back by a fixed
 latency, so that `imgpar bench` on a URL list measures the I/O-bound case.
 
-    python3 benches/slow_server.py DIR [PORT] [LATENCY_MS]
+    python3 benches/slow_server.py DIR [PORT] [LATENCY_MS] [HOST]
 
 Prints nothing; stop it with Ctrl-C. Each request is answered on its own thread.
 """
@@ -31,7 +31,8 @@ def main():
     handler = functools.partial(SlowHandler, directory=folder)
     # The default backlog of 5 would make concurrent clients wait for SYN retries.
     http.server.ThreadingHTTPServer.request_queue_size = 256
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+    server = http.server.ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     server.serve_forever()
 

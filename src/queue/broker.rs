@@ -173,6 +173,10 @@ impl Broker {
     }
 }
 
+/// The longest one request to the broker is waited for (or the patience, if shorter, but
+/// at least 5 s).
+const ATTEMPT_LIMIT: Duration = Duration::from_secs(30);
+
 /// Runs `op` until it succeeds, trying again after 0.2 s, 0.4 s, ... (at most 5 s apart)
 /// while less than `patience` has passed since the first failure; then its last error.
 pub async fn retrying<T, F, Fut>(patience: Duration, mut op: F) -> Result<T, String>
@@ -183,7 +187,12 @@ where
     let first_failure = Instant::now();
     let mut pause = Duration::from_millis(200);
     loop {
-        match op().await {
+        // A request to a broker that went away mid-request may never be answered.
+        let limit = ATTEMPT_LIMIT.min(patience.max(Duration::from_secs(5)));
+        let attempt = tokio::time::timeout(limit, op()).await;
+        let attempt =
+            attempt.unwrap_or_else(|_| Err(format!("no answer within {} s", limit.as_secs())));
+        match attempt {
             Ok(value) => return Ok(value),
             Err(e) if first_failure.elapsed() + pause > patience => {
                 return Err(format!(

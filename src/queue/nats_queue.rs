@@ -25,6 +25,9 @@ const CONSUMER: &str = "workers";
 /// How long a worker waits for the server to confirm an ack.
 const ACK_WAIT: Duration = Duration::from_secs(5);
 
+/// How long past its expiry a pull is waited for.
+const PULL_GRACE: Duration = Duration::from_secs(3);
+
 /// A queue on a NATS server with JetStream.
 pub struct NatsQueue {
     js: Context,
@@ -242,8 +245,14 @@ impl NatsQueue {
         }
         .map_err(failed)?;
         let mut taken = Vec::new();
-        while let Some(message) = batch.next().await {
-            let message = message.map_err(failed)?;
+        // The batch ends when the server says it expired; a server that restarted in the
+        // meantime never says so: stop waiting soon after the batch should have ended.
+        let ends_by = tokio::time::Instant::now() + wait + PULL_GRACE;
+        loop {
+            let message = match tokio::time::timeout_at(ends_by, batch.next()).await {
+                Ok(Some(message)) => message.map_err(failed)?,
+                Ok(None) | Err(_) => break,
+            };
             let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
             let id = message
                 .subject
