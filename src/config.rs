@@ -197,10 +197,14 @@ pub struct WorkerLimits {
 /// How `Mode::Async` overlaps downloads with work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AsyncSettings {
-    /// Downloads (or file reads) in flight at once.
+    /// Downloads (or file reads) in flight at once: where the limit starts when it adapts,
+    /// the limit when it does not.
     pub concurrency: usize,
     /// Downloads in flight at once from one host.
     pub per_host: usize,
+    /// Whether the limit adapts to what the network and the CPU pool take (the default;
+    /// `--concurrency` pins it).
+    pub adaptive: bool,
 }
 
 impl Default for AsyncSettings {
@@ -208,6 +212,7 @@ impl Default for AsyncSettings {
         AsyncSettings {
             concurrency: 32,
             per_host: 8,
+            adaptive: true,
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct Collector<'o> {
     failures: Mutex<Vec<String>>,
     passed_over: Mutex<(usize, Vec<PassedOver>)>,
     worker_processes: Mutex<Vec<WorkerRecord>>,
+    /// The async mode's download limit over the run.
+    concurrency: Mutex<Vec<(f64, usize)>>,
     /// Why the run stops early, once an image found the output unusable (the first one).
     halt: OnceLock<String>,
     observer: &'o dyn Observer,
@@ -115,6 +117,8 @@ pub(crate) struct Collected {
     pub worker_processes: Vec<WorkerRecord>,
     /// Why the run stopped before the end, if the output became unusable.
     pub stopped: Option<String>,
+    /// The async mode's download limit over the run: (ms, limit) at each change.
+    pub concurrency: Vec<(f64, usize)>,
 }
 
 impl<'o> Collector<'o> {
@@ -127,6 +131,7 @@ impl<'o> Collector<'o> {
             failures: Mutex::default(),
             passed_over: Mutex::default(),
             worker_processes: Mutex::new(Vec::new()),
+            concurrency: Mutex::default(),
             halt: OnceLock::new(),
             observer,
             done: AtomicUsize::new(0),
@@ -238,6 +243,13 @@ impl<'o> Collector<'o> {
         self.add(record);
     }
 
+    /// The async mode's download limit over the run: (ms since it began, limit) at each
+    /// change, the first at 0.
+    #[cfg(feature = "http")]
+    pub(crate) fn concurrency(&self, changes: &[(f64, usize)]) {
+        *lock(&self.concurrency) = changes.to_vec();
+    }
+
     /// A file passed over as not an image.
     pub(crate) fn passed_over(&self, path: &Path, reason: &str) {
         let mut passed = lock(&self.passed_over);
@@ -314,6 +326,7 @@ impl<'o> Collector<'o> {
             passed_over: inner(self.passed_over),
             worker_processes: inner(self.worker_processes),
             stopped: self.halt.into_inner(),
+            concurrency: inner(self.concurrency),
         }
     }
 }

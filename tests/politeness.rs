@@ -387,3 +387,33 @@ fn robots_txt_is_read_once_and_a_disallowed_url_is_never_requested() {
         );
     }
 }
+
+#[test]
+fn the_async_download_limit_adapts_unless_pinned_and_the_report_shows_it() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = opt_out_server(&runtime, concat!("imgpar/", env!("CARGO_PKG_VERSION")));
+    let scratch = tempfile::tempdir().unwrap();
+    let list = list_of(&server, scratch.path());
+    for (flags, first) in [(vec![], 32), (vec!["--concurrency", "3"], 3)] {
+        let report = scratch.path().join("report.json");
+        let out = scratch.path().join(format!("out-{first}"));
+        imgpar()
+            .args(["--mode", "async", "--urls"])
+            .arg(&list)
+            .arg(&out)
+            .args(&flags)
+            .arg("--report")
+            .arg(&report)
+            .assert()
+            .code(1);
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let limits = report["concurrency"]
+            .as_array()
+            .expect("the limit over the run");
+        assert_eq!(limits[0], serde_json::json!([0.0, first]), "{flags:?}");
+        if !flags.is_empty() {
+            assert_eq!(limits.len(), 1, "a pinned limit never moves");
+        }
+    }
+}

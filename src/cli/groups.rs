@@ -64,9 +64,10 @@ pub struct ImageArgs {
 /// (`FetchPolicy::default()`, `AsyncSettings::default()`).
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
-    /// With --mode async: downloads (or file reads) in flight at once.
-    #[arg(long, default_value_t = AsyncSettings::default().concurrency, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
-    pub concurrency: usize,
+    /// With --mode async: downloads (or file reads) in flight at once [default: adapts,
+    /// from 32, to what the network and the CPU pool take].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
+    pub concurrency: Option<usize>,
 
     /// With --mode async: downloads in flight at once from one host.
     #[arg(long, default_value_t = AsyncSettings::default().per_host, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
@@ -243,16 +244,17 @@ impl FetchArgs {
 
     pub fn async_settings(&self) -> AsyncSettings {
         AsyncSettings {
-            concurrency: self.concurrency,
+            concurrency: self
+                .concurrency
+                .unwrap_or(AsyncSettings::default().concurrency),
             per_host: self.per_host,
+            adaptive: self.concurrency.is_none(),
         }
     }
 
     /// These settings as flags.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = vec![
-            "--concurrency".into(),
-            self.concurrency.to_string(),
             "--per-host".into(),
             self.per_host.to_string(),
             "--retries".into(),
@@ -264,6 +266,9 @@ impl FetchArgs {
             "--connect-timeout".into(),
             self.connect_timeout.to_string(),
         ];
+        if let Some(concurrency) = self.concurrency {
+            args.extend(["--concurrency".into(), concurrency.to_string()]);
+        }
         if let Some(agent) = &self.user_agent {
             args.extend(["--user-agent".into(), agent.clone()]);
         }

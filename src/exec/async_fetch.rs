@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Semaphore, mpsc};
 
+use super::limiter::Limiter;
 use super::{JobFeed, Next};
 use crate::config::{AsyncSettings, Spec};
 use crate::events::Collector;
@@ -202,12 +203,14 @@ async fn produce<'a>(
     let hosts = HostLimits::new(settings.per_host);
     let (client, hosts, sender) = (&client, &hosts, &sender);
     let mut in_flight = FuturesUnordered::new();
+    let mut limiter = Limiter::new(settings.concurrency, settings.adaptive);
+    let stop = |limiter: &Limiter| events.concurrency(limiter.changes());
     loop {
         if events.must_stop(cancel) {
-            return;
+            return stop(&limiter);
         }
         let mut ended = false;
-        while in_flight.len() < settings.concurrency {
+        while in_flight.len() < limiter.limit() {
             // Only a job at hand: the plan is read from a local file or listing far
             // faster than images are fetched, and a queue's worker may be waiting for
             // the downloads and uploads in flight to end before it sends more.
@@ -222,17 +225,25 @@ async fn produce<'a>(
             in_flight.push(async move {
                 if let Err(status) = job::existing_output_async(&job, spec).await {
                     report_without_work(&job, events, status);
-                    return;
+                    return None;
                 }
                 let host = hosts.permit(&job.input).await;
                 let start = events.fetch_started(&job);
                 let obtained = job.input.obtain(spec, client).await;
                 let span = (start, events.now_ms());
                 drop(host);
+                // What the limit goes by: no answer, a timeout or an overloaded server
+                // (a 404 says nothing about the network).
+                let overloaded = obtained.body.is_err()
+                    && obtained
+                        .fetch
+                        .is_none_or(|f| f.status.is_none_or(|s| s >= 500 || s == 429));
+                // The CPU pool's queue is full: the downloads are ahead of the work.
+                let cpu_full = sender.capacity() == 0;
                 if obtained.body.is_err() {
                     let outcome = job::process_obtained(&job, spec, obtained);
                     events.finished_after_fetch(&job, None, &outcome, span);
-                    return;
+                    return Some((!overloaded, cpu_full));
                 }
                 // Waiting here for room in the queue is what bounds memory.
                 let _ = sender
@@ -242,17 +253,22 @@ async fn produce<'a>(
                         span,
                     })
                     .await;
+                Some((true, cpu_full))
             });
         }
         if in_flight.is_empty() {
             if ended {
-                return;
+                return stop(&limiter);
             }
             tokio::time::sleep(POLL).await;
             continue;
         }
         tokio::select! {
-            _ = in_flight.next() => {}
+            ended = in_flight.next() => {
+                if let Some(Some((ok, cpu_full))) = ended {
+                    limiter.ended(ok, cpu_full);
+                }
+            }
             _ = tokio::time::sleep(POLL) => {}
         }
     }

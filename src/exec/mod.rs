@@ -4,6 +4,8 @@
 #[cfg(feature = "http")]
 mod async_fetch;
 mod feed;
+#[cfg(feature = "http")]
+mod limiter;
 #[cfg(unix)]
 pub(crate) mod process;
 mod sequential;

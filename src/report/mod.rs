@@ -112,6 +112,10 @@ pub struct RunReport {
     /// create-only writes, a probe object left behind).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `--mode async`: the downloads it kept in flight, as `[ms since the start, limit]`
+    /// at the start and at each change (the limit adapts unless `--concurrency` pins it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub concurrency: Vec<(f64, usize)>,
     /// The identity of the whole plan (all shards): reports of one plan carry the same.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanIdentity>,
@@ -204,6 +208,7 @@ impl RunReport {
             shard: None,
             plan: None,
             warnings: Vec::new(),
+            concurrency: Vec::new(),
             failures_kept: Vec::new(),
             worker_processes,
         }

@@ -247,6 +247,7 @@ impl Run {
         let mut report = RunReport::new(measures, &collected.totals, collected.worker_processes);
         report.failures_kept = collected.failures;
         report.stopped = collected.stopped;
+        report.concurrency = collected.concurrency;
         (report.passed_over, report.passed_over_files) = collected.passed_over;
         (report, produced)
     }
