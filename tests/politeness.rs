@@ -55,12 +55,24 @@ fn list_of(server: &MockServer, dir: &std::path::Path) -> std::path::PathBuf {
     list
 }
 
-#[test]
-fn opted_out_images_are_not_written_in_any_mode_and_say_why() {
+/// The opt-out server answering imgpar's own User-Agent, and a list of its URLs in a
+/// scratch folder (the runtime and server live as long as the caller keeps them).
+fn served_to_imgpar() -> (
+    tokio::runtime::Runtime,
+    MockServer,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = opt_out_server(&runtime, concat!("imgpar/", env!("CARGO_PKG_VERSION")));
     let scratch = tempfile::tempdir().unwrap();
     let list = list_of(&server, scratch.path());
+    (runtime, server, scratch, list)
+}
+
+#[test]
+fn opted_out_images_are_not_written_in_any_mode_and_say_why() {
+    let (_runtime, _server, scratch, list) = served_to_imgpar();
     for mode in MODES {
         let out = scratch.path().join(format!("out-{mode}"));
         let report = scratch.path().join(format!("{mode}.json"));
@@ -390,10 +402,7 @@ fn robots_txt_is_read_once_and_a_disallowed_url_is_never_requested() {
 
 #[test]
 fn the_async_download_limit_adapts_unless_pinned_and_the_report_shows_it() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = opt_out_server(&runtime, concat!("imgpar/", env!("CARGO_PKG_VERSION")));
-    let scratch = tempfile::tempdir().unwrap();
-    let list = list_of(&server, scratch.path());
+    let (_runtime, _server, scratch, list) = served_to_imgpar();
     for (flags, first) in [(vec![], 32), (vec!["--concurrency", "3"], 3)] {
         let report = scratch.path().join("report.json");
         let out = scratch.path().join(format!("out-{first}"));
