@@ -243,11 +243,11 @@ impl<'o> Collector<'o> {
         self.add(record);
     }
 
-    /// The async mode's download limit over the run: (ms since it began, limit) at each
-    /// change, the first at 0.
+    /// The async mode's download limit over the run: when it was set, and to what.
     #[cfg(feature = "http")]
-    pub(crate) fn concurrency(&self, changes: &[(f64, usize)]) {
-        *lock(&self.concurrency) = changes.to_vec();
+    pub(crate) fn concurrency(&self, changes: &[(Instant, usize)]) {
+        let ms = |at: &Instant| at.saturating_duration_since(self.start).as_secs_f64() * 1e3;
+        *lock(&self.concurrency) = changes.iter().map(|(at, n)| (ms(at), *n)).collect();
     }
 
     /// A file passed over as not an image.

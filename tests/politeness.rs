@@ -413,14 +413,29 @@ fn the_async_download_limit_adapts_unless_pinned_and_the_report_shows_it() {
             .args(&flags)
             .arg("--report")
             .arg(&report)
+            .arg("--trace")
+            .arg(scratch.path().join("trace.json"))
             .assert()
             .code(1);
+        let trace = std::fs::read(scratch.path().join("trace.json")).unwrap();
+        let trace: serde_json::Value = serde_json::from_slice(&trace).unwrap();
+        let counters: Vec<&serde_json::Value> = trace["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "C")
+            .collect();
+        assert_eq!(
+            counters[0]["args"]["limit"], first,
+            "the trace's counter track"
+        );
         let report: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
         let limits = report["concurrency"]
             .as_array()
             .expect("the limit over the run");
-        assert_eq!(limits[0], serde_json::json!([0.0, first]), "{flags:?}");
+        assert_eq!(limits[0][1], first, "{flags:?}");
+        assert!(limits[0][0].as_f64().unwrap() < 1000.0, "set at the start");
         if !flags.is_empty() {
             assert_eq!(limits.len(), 1, "a pinned limit never moves");
         }

@@ -20,9 +20,8 @@ pub struct Limiter {
     adaptive: bool,
     window: Window,
     previous_rate: Option<f64>,
-    /// Each change, as (milliseconds since the run began, new limit).
-    changes: Vec<(f64, usize)>,
-    began: Instant,
+    /// The start and each change: when, and the new limit.
+    changes: Vec<(Instant, usize)>,
 }
 
 struct Window {
@@ -46,14 +45,12 @@ impl Window {
 impl Limiter {
     /// A limit of `start` that adapts, or stays there if not `adaptive`.
     pub fn new(start: usize, adaptive: bool) -> Limiter {
-        let began = Instant::now();
         Limiter {
             limit: start.max(1),
             adaptive,
             window: Window::new(),
             previous_rate: None,
-            changes: vec![(0.0, start.max(1))],
-            began,
+            changes: vec![(Instant::now(), start.max(1))],
         }
     }
 
@@ -62,8 +59,8 @@ impl Limiter {
         self.limit
     }
 
-    /// The limit over the run: (ms since it began, limit), the first at 0.
-    pub fn changes(&self) -> &[(f64, usize)] {
+    /// The limit over the run: when it was set, and to what; the first is the start.
+    pub fn changes(&self) -> &[(Instant, usize)] {
         &self.changes
     }
 
@@ -96,8 +93,7 @@ impl Limiter {
         self.window = Window::new();
         if next != self.limit {
             self.limit = next;
-            let at = self.began.elapsed().as_secs_f64() * 1e3;
-            self.changes.push((at, next));
+            self.changes.push((Instant::now(), next));
         }
     }
 }
@@ -135,6 +131,7 @@ mod tests {
         let mut limiter = Limiter::new(32, false);
         window(&mut limiter, false, false);
         assert_eq!(limiter.limit(), 32);
-        assert_eq!(limiter.changes(), &[(0.0, 32)]);
+        assert_eq!(limiter.changes().len(), 1);
+        assert_eq!(limiter.changes()[0].1, 32);
     }
 }

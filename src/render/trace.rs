@@ -58,6 +58,13 @@ pub fn metadata_events(report: &RunReport) -> Vec<Value> {
             "args": { "name": format!("worker {worker}") }
         }));
     }
+    // The async mode's download limit, as a counter track.
+    for (ms, limit) in &report.concurrency {
+        events.push(json!({
+            "name": "downloads allowed in flight", "ph": "C", "pid": 1,
+            "ts": (ms * 1000.0).round(), "args": { "limit": limit }
+        }));
+    }
     events
 }
 
