@@ -415,8 +415,15 @@ fn the_async_download_limit_adapts_unless_pinned_and_the_report_shows_it() {
             .arg(&report)
             .arg("--trace")
             .arg(scratch.path().join("trace.json"))
+            .arg("--timeline")
+            .arg(scratch.path().join("timeline.svg"))
             .assert()
             .code(1);
+        let timeline = std::fs::read_to_string(scratch.path().join("timeline.svg")).unwrap();
+        assert!(
+            timeline.contains(&format!("downloads allowed in flight (up to {first}")),
+            "the timeline draws the limit"
+        );
         let trace = std::fs::read(scratch.path().join("trace.json")).unwrap();
         let trace: serde_json::Value = serde_json::from_slice(&trace).unwrap();
         let counters: Vec<&serde_json::Value> = trace["traceEvents"]

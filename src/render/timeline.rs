@@ -160,6 +160,26 @@ fn draw(
             .label("failed")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], RED.stroke_width(2)));
     }
+    // The async mode's download limit, as a step line under the rows (its top is the most
+    // it reached).
+    if let Some(most) = report.concurrency.iter().map(|c| c.1).max() {
+        let (bottom, top) = (-LEGEND_ROWS + 0.4, -0.4);
+        let y = |limit: usize| bottom + (top - bottom) * limit as f64 / most as f64;
+        let mut steps = Vec::new();
+        for (at, limit) in &report.concurrency {
+            if let Some(&(_, previous)) = steps.last() {
+                steps.push((at / 1e3, previous));
+            }
+            steps.push((at / 1e3, y(*limit)));
+        }
+        if let Some(&(_, last)) = steps.last() {
+            steps.push((end_s, last));
+        }
+        chart
+            .draw_series(LineSeries::new(steps, BLUE.stroke_width(2)))?
+            .label(format!("downloads allowed in flight (up to {most})"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], BLUE.stroke_width(2)));
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
