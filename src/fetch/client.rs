@@ -117,7 +117,11 @@ pub async fn fetch(
         if let Some(reason) = dead_hosts::cut_off(&host) {
             return Err(FetchFailure::download(reason, info));
         }
-        host_pace::wait_turn(&host, interval).await;
+        let turns = host_pace::Turns {
+            slot: policy.pace_slot,
+            slots: policy.pace_shared_by,
+        };
+        host_pace::wait_turn(&host, interval, turns).await;
         info.attempts += 1;
         let attempt = attempt(client, parsed.clone(), policy, &mut info);
         let result = match tokio::time::timeout(policy.attempt_timeout, attempt).await {

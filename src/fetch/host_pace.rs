@@ -2,50 +2,76 @@
 //! `--per-host-rate` spaces requests to a host evenly (so that no second sees more than the
 //! rate), and a host that answers 429 or 503 is left alone for as long as it asked
 //! (Retry-After) or for the backoff, for every URL on it, not only the one that was told.
-//! Kept per process (process mode divides the rate among its workers).
+//! Process mode's k workers share a pace: each keeps k times the interval, on a grid of
+//! turns of its own (the wall clock's multiples of k intervals, shifted by its slot), so
+//! that their requests never fall closer than the interval.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
-
-use tokio::time::Instant;
+use std::time::{Duration, SystemTime};
 
 use super::dead_hosts::HostKey;
 
-fn hosts() -> std::sync::MutexGuard<'static, HashMap<HostKey, Instant>> {
-    static HOSTS: OnceLock<Mutex<HashMap<HostKey, Instant>>> = OnceLock::new();
+/// Nanoseconds of the wall clock (shared by the processes of one machine).
+fn now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+fn hosts() -> std::sync::MutexGuard<'static, HashMap<HostKey, u128>> {
+    static HOSTS: OnceLock<Mutex<HashMap<HostKey, u128>>> = OnceLock::new();
     HOSTS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner())
 }
 
-/// Waits for this request's turn at `host`, and, with an `interval`, books the next turn
-/// that long after it.
-pub async fn wait_turn(host: &HostKey, interval: Option<Duration>) {
-    let turn = {
+/// The turns of one of several processes sharing a pace: `slot` of `slots`.
+#[derive(Debug, Clone, Copy)]
+pub struct Turns {
+    /// This process's place among them.
+    pub slot: u32,
+    /// How many share the pace.
+    pub slots: u32,
+}
+
+/// Waits for this request's turn at `host`, and, with an `interval` (this process's: the
+/// pace's times `turns.slots`), books the next turn that long after it.
+pub async fn wait_turn(host: &HostKey, interval: Option<Duration>, turns: Turns) {
+    let wait = {
         let mut hosts = hosts();
-        let now = Instant::now();
-        let turn = hosts.get(host).map_or(now, |next| (*next).max(now));
+        let now = now_ns();
+        let mut turn = hosts.get(host).map_or(now, |next| (*next).max(now));
         match interval {
             Some(interval) => {
-                hosts.insert(host.clone(), turn + interval);
+                let period = interval.as_nanos().max(1);
+                if turns.slots > 1 {
+                    let offset = period / u128::from(turns.slots) * u128::from(turns.slot);
+                    let phase = (turn + period - offset % period) % period;
+                    if phase != 0 {
+                        turn += period - phase;
+                    }
+                }
+                hosts.insert(host.clone(), turn + period);
             }
             None if turn == now => {
                 hosts.remove(host);
             }
             None => {}
         }
-        turn
+        turn.saturating_sub(now)
     };
-    tokio::time::sleep_until(turn).await;
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_nanos(wait.min(u128::from(u64::MAX)) as u64)).await;
+    }
 }
 
 /// `host` asked to be left alone for `wait` (429 or 503): no request to it from this
 /// process before then.
 pub fn pause(host: &HostKey, wait: Duration) {
     let mut hosts = hosts();
-    let until = Instant::now() + wait;
+    let until = now_ns() + wait.as_nanos();
     let next = hosts.entry(host.clone()).or_insert(until);
     *next = (*next).max(until);
 }

@@ -44,6 +44,10 @@ pub struct FetchPolicy {
     /// Crawl-delay is kept this many times over by each.
     #[serde(default = "one")]
     pub pace_shared_by: u32,
+    /// Which of those processes this is (0-based): each sends a host its requests in
+    /// turns of its own, so that together they keep the pace exactly.
+    #[serde(default)]
+    pub pace_slot: u32,
 }
 
 fn one() -> u32 {
@@ -52,7 +56,8 @@ fn one() -> u32 {
 
 impl FetchPolicy {
     /// The policy for one of `processes` processes sharing this one's pace: each keeps
-    /// `processes` times the interval, so that together they keep the rate asked for.
+    /// `processes` times the interval, in turns of its own (see [`FetchPolicy::pace_slot`]),
+    /// so that together they keep the rate asked for.
     pub fn shared_by(&self, processes: usize) -> FetchPolicy {
         let processes = processes.clamp(1, u32::MAX as usize) as u32;
         FetchPolicy {
@@ -88,6 +93,7 @@ impl Default for FetchPolicy {
             per_host_interval: None,
             robots: false,
             pace_shared_by: 1,
+            pace_slot: 0,
         }
     }
 }

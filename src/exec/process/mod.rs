@@ -129,6 +129,13 @@ struct Slot<'a> {
 }
 
 impl<'a> Slot<'a> {
+    /// The spec this slot's workers get: the pool's, with this slot's turns at each host.
+    fn spec(&self) -> Spec {
+        let mut spec = self.pool.spec.clone();
+        spec.fetch.pace_slot = self.id as u32;
+        spec
+    }
+
     fn new(id: usize, pool: &'a Pool<'a>) -> Self {
         Slot {
             id,
@@ -186,7 +193,7 @@ impl<'a> Slot<'a> {
     fn ensure_worker(&mut self) -> bool {
         if self.worker.is_none() {
             let started = self.pool.program.clone().and_then(|program| {
-                WorkerProcess::spawn(&program, self.pool.spec, self.pool.limits)
+                WorkerProcess::spawn(&program, &self.spec(), self.pool.limits)
                     .map_err(|e| format!("cannot start a worker process: {e}"))
             });
             match started {
