@@ -115,6 +115,13 @@ fn absolute(path: &Path) -> PathBuf {
 /// cannot be (the broker out of reach, the queue holding another plan, bad inputs).
 pub fn enqueue(args: EnqueueArgs) -> ExitCode {
     let plan = &args.plan;
+    let stdin = Path::new("-");
+    if plan.paths.iter().chain(&plan.url_lists).any(|p| p == stdin) {
+        return usage_error(
+            "enqueue reads its inputs twice (the plan's identity first, then the messages): \
+             give the URL list as a file, not -",
+        );
+    }
     let mut inputs: Vec<PathBuf> = plan.paths.iter().map(|p| absolute(p)).collect();
     let Some(output) = inputs
         .pop()
