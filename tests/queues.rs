@@ -499,6 +499,14 @@ fn a_queue_with_no_plan_and_a_bad_address_are_refused() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("a queue's name"));
+    // The plan is read twice: a list on stdin cannot be.
+    let output = imgpar()
+        .args(["enqueue", &queue, "-", "out"])
+        .write_stdin("http://127.0.0.1:1/a.png\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not -"));
 }
 
 #[test]
