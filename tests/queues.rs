@@ -223,10 +223,23 @@ fn an_output_committed_before_its_ack_counts_once(kind: Kind) {
     let committed = std::fs::read(reference.path().join("red.png")).unwrap();
     std::fs::write(out.path().join("red.png"), &committed).unwrap();
     std::fs::write(out.path().join("small.png"), b"someone else's file").unwrap();
+    // A link at an output's name, to a file outside OUTPUT with the very bytes: not an
+    // output of this queue, and never read through.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let gray = std::fs::read(reference.path().join("gray.jpg")).unwrap();
+    std::fs::write(elsewhere.path().join("gray.jpg"), &gray).unwrap();
+    std::os::unix::fs::symlink(
+        elsewhere.path().join("gray.jpg"),
+        out.path().join("gray.jpg"),
+    )
+    .unwrap();
     assert!(enqueue(&queue, &[&input, out.path()]).status.success());
 
     let (code, text) = ended(worker(&queue, &["-j", "2"]));
-    assert_eq!(code, 1, "the other file's image fails: {text}");
+    assert_eq!(
+        code, 1,
+        "the other file's and the link's images fail: {text}"
+    );
     assert_eq!(
         std::fs::read(out.path().join("red.png")).unwrap(),
         committed
@@ -245,11 +258,20 @@ fn an_output_committed_before_its_ack_counts_once(kind: Kind) {
         other["error"].as_str().unwrap().contains("other content"),
         "{other}"
     );
+    let linked = record_for(&report, "/gray.jpg");
+    assert_eq!(linked["status"], "failed", "{linked}");
+    assert!(
+        std::fs::symlink_metadata(out.path().join("gray.jpg"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is left alone"
+    );
     let ok = records(&report)
         .iter()
         .filter(|r| r["status"] == "ok")
         .count();
-    assert_eq!(ok, report["planned"].as_u64().unwrap() as usize - 1);
+    assert_eq!(ok, report["planned"].as_u64().unwrap() as usize - 2);
 }
 
 fn enqueueing_again_makes_no_duplicates_and_another_plan_is_refused(kind: Kind) {

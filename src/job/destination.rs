@@ -101,7 +101,9 @@ impl Destination<'_> {
         let clock = Instant::now();
         outcome.bytes_out = encoded.len() as u64;
         let replace = spec.existing == ExistingOutput::Overwrite;
-        let wanted = OutputDigest::of(&encoded);
+        // Only under `Identical` is an output that stands compared with this one.
+        let wanted =
+            (spec.existing == ExistingOutput::Identical).then(|| OutputDigest::of(&encoded));
         match self {
             Destination::Object { url, .. } => {
                 if !gate.commit() {
@@ -125,7 +127,7 @@ impl Destination<'_> {
                     if failure.kind != ErrorKind::OutputExists {
                         return Err(status);
                     }
-                    let standing = || std::fs::read(root.join(rel)).map_err(|e| e.to_string());
+                    let standing = || read_standing_file(&root.join(rel));
                     return identical_or(status, spec, wanted, standing, outcome);
                 }
             }
@@ -165,16 +167,30 @@ impl OutputDigest {
     }
 }
 
-/// Under [`ExistingOutput::Identical`], a commit that found its output taken (`status`)
-/// ends converted when the output standing there (`standing` reads it) holds exactly the
-/// `wanted` bytes; otherwise, and under every other policy, `status` stands.
+/// The bytes of the file standing at an output's name, if it is a file (a link is never
+/// followed: it could lead outside the output folder, and it is not an output).
+fn read_standing_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let meta = path.symlink_metadata().map_err(|e| e.to_string())?;
+    if !meta.file_type().is_file() {
+        return Err("it is a link or not a file".into());
+    }
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
+/// Under [`ExistingOutput::Identical`] (when `wanted` is the digest of what this job
+/// converted), a commit that found its output taken (`status`) ends converted when the
+/// output standing there (`standing` reads it) holds exactly those bytes; otherwise, and
+/// under every other policy, `status` stands.
 pub(super) fn identical_or(
     status: Status,
     spec: &Spec,
-    wanted: OutputDigest,
+    wanted: Option<OutputDigest>,
     standing: impl FnOnce() -> Result<Vec<u8>, String>,
     outcome: &mut JobOutcome,
 ) -> Result<(), Status> {
+    let Some(wanted) = wanted else {
+        return Err(status);
+    };
     if spec.existing != ExistingOutput::Identical
         || status.error_kind() != Some(ErrorKind::OutputExists)
     {

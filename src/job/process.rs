@@ -108,7 +108,7 @@ pub async fn put_converted(
     let clock = Instant::now();
     outcome.bytes_out = bytes.len() as u64;
     let replace = spec.existing == ExistingOutput::Overwrite;
-    let wanted = OutputDigest::of(&bytes);
+    let wanted = (spec.existing == ExistingOutput::Identical).then(|| OutputDigest::of(&bytes));
     let put = store::put(&url, bytes, replace, &spec.fetch).await;
     let put = match put_status(job, spec, put, &mut outcome) {
         Err(status) if spec.existing == ExistingOutput::Identical => {
