@@ -565,3 +565,65 @@ fn a_queue_into_a_bucket_writes_the_unsharded_objects_and_counts_a_committed_one
     assert_eq!(code, 0, "{text}");
     assert_eq!(record_for(&report, "/red.png")["status"], "ok");
 }
+
+/// `redis-cli` (Debian's redis-tools, which redis-server brings) against `broker`.
+fn redis_cli(broker: &BrokerServer, args: &[&str]) -> String {
+    let output = Command::new("redis-cli")
+        .args(["-p", &broker.port.to_string(), "--raw"])
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    assert!(output.status.success(), "redis-cli {args:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn a_message_that_puts_its_output_outside_the_queues_output_is_refused() {
+    let broker = BrokerServer::redis();
+    let input = fixtures("images");
+    let (out, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert!(
+        enqueue(&broker.queue("mine"), &[&input, out.path()])
+            .status
+            .success()
+    );
+    // A message of another plan, writing elsewhere, slipped into this queue.
+    assert!(
+        enqueue(&broker.queue("theirs"), &[&input, elsewhere.path()])
+            .status
+            .success()
+    );
+    let entry = redis_cli(
+        &broker,
+        &["XRANGE", "imgpar:theirs:images", "-", "+", "COUNT", "1"],
+    );
+    let lines: Vec<&str> = entry.lines().collect();
+    let (id, job) = (lines[2], lines[4]);
+    let forged = format!("{id}f");
+    redis_cli(
+        &broker,
+        &["XADD", "imgpar:mine:images", "*", "id", &forged, "job", job],
+    );
+    redis_cli(&broker, &["SADD", "imgpar:mine:queued", &forged]);
+
+    let (code, text) = ended(worker(&broker.queue("mine"), &["-j", "2"]));
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        common::files_under(elsewhere.path()).is_empty(),
+        "written outside the queue's output"
+    );
+    assert_eq!(
+        outputs(out.path()).len(),
+        all_bytes(unsharded(&[&input]).path()).len()
+    );
+    let (_, _, report) = status(&broker.queue("mine"));
+    let refused: Vec<&serde_json::Value> = records(&report)
+        .iter()
+        .filter(|r| {
+            r["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("outside the queue's output"))
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{report}");
+}
