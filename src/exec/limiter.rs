@@ -14,6 +14,9 @@ pub const MIN_LIMIT: usize = 8;
 /// The most an adaptive limit grows to (`--per-host` still caps each host).
 pub const MAX_LIMIT: usize = 512;
 
+/// Changes of the limit kept for the report (at most one every 200 ms: hours of a run).
+const CHANGES_KEPT: usize = 10_000;
+
 /// The download limit of one async run.
 pub struct Limiter {
     limit: usize,
@@ -93,6 +96,10 @@ impl Limiter {
         self.window = Window::new();
         if next != self.limit {
             self.limit = next;
+            // Bounded: past the most kept, the last change stands for the later ones.
+            if self.changes.len() >= CHANGES_KEPT {
+                self.changes.pop();
+            }
             self.changes.push((Instant::now(), next));
         }
     }

@@ -38,12 +38,29 @@ struct Record {
     at: Instant,
 }
 
-fn hosts() -> std::sync::MutexGuard<'static, HashMap<HostKey, Record>> {
-    static HOSTS: OnceLock<Mutex<HashMap<HostKey, Record>>> = OnceLock::new();
-    HOSTS
+/// Hosts a per-host table keeps before it forgets those that no longer matter.
+const KEPT: usize = 4096;
+
+/// A per-host table of this process, locked: past [`KEPT`] hosts, only those for which
+/// `matters` holds are kept, so that it follows the hosts in play, not the list's.
+pub(super) fn per_host<T>(
+    table: &'static OnceLock<Mutex<HashMap<HostKey, T>>>,
+    matters: impl FnMut(&HostKey, &mut T) -> bool,
+) -> std::sync::MutexGuard<'static, HashMap<HostKey, T>> {
+    let mut hosts = table
         .get_or_init(Default::default)
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(|p| p.into_inner());
+    if hosts.len() > KEPT {
+        hosts.retain(matters);
+    }
+    hosts
+}
+
+fn hosts() -> std::sync::MutexGuard<'static, HashMap<HostKey, Record>> {
+    static HOSTS: OnceLock<Mutex<HashMap<HostKey, Record>>> = OnceLock::new();
+    // A host that last failed RETRY_AFTER ago is let through anyway.
+    per_host(&HOSTS, |_, record| record.at.elapsed() < RETRY_AFTER)
 }
 
 /// Why `host` is not to be tried now, if it is cut off.
@@ -85,6 +102,18 @@ pub fn answered(host: &HostKey) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_per_host_table_past_its_size_keeps_only_the_hosts_that_matter() {
+        static TABLE: OnceLock<Mutex<HashMap<HostKey, usize>>> = OnceLock::new();
+        let key = |i: usize| HostKey(format!("host{i}:80"));
+        per_host(&TABLE, |_, _| true).extend((0..KEPT + 10).map(|i| (key(i), i)));
+        let kept = per_host(&TABLE, |_, i| *i % 100 == 0);
+        assert_eq!(kept.len(), (KEPT + 10).div_ceil(100));
+        drop(kept);
+        // Under the size, nothing is forgotten.
+        assert_eq!(per_host(&TABLE, |_, _| false).len(), (KEPT + 10).div_ceil(100));
+    }
 
     #[test]
     fn a_host_is_cut_off_after_failures_in_a_row_and_reopened_by_an_answer() {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use super::dead_hosts::HostKey;
+use super::dead_hosts::{HostKey, per_host};
 
 /// Nanoseconds of the wall clock (shared by the processes of one machine).
 fn now_ns() -> u128 {
@@ -21,10 +21,9 @@ fn now_ns() -> u128 {
 
 fn hosts() -> std::sync::MutexGuard<'static, HashMap<HostKey, u128>> {
     static HOSTS: OnceLock<Mutex<HashMap<HostKey, u128>>> = OnceLock::new();
-    HOSTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    // A host whose turn has come imposes nothing.
+    let now = now_ns();
+    per_host(&HOSTS, |_, next| *next > now)
 }
 
 /// The turns of one of several processes sharing a pace: `slot` of `slots`.

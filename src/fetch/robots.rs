@@ -19,6 +19,10 @@ pub const MAX_ROBOTS: usize = 512 << 10;
 /// The longest a robots.txt is waited for.
 pub const ROBOTS_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Hosts whose rules are kept at once; past that the cache starts again (a host seen
+/// again has its robots.txt read again).
+const KEPT: usize = 4096;
+
 /// The agent robots.txt rules are looked up for.
 const AGENT: &str = "imgpar";
 
@@ -47,6 +51,10 @@ pub async fn check(client: &Client, url: &Url) -> Result<Option<Duration>, Strin
     };
     let cell = {
         let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= KEPT && !cache.contains_key(&robots_url) {
+            // Memory follows the workers, not the hosts of the list: start again.
+            cache.clear();
+        }
         Arc::clone(cache.entry(robots_url.clone()).or_default())
     };
     let rules = cell.get_or_init(|| read(client, &robots_url)).await;
