@@ -112,7 +112,10 @@ mod tests {
         assert_eq!(kept.len(), (KEPT + 10).div_ceil(100));
         drop(kept);
         // Under the size, nothing is forgotten.
-        assert_eq!(per_host(&TABLE, |_, _| false).len(), (KEPT + 10).div_ceil(100));
+        assert_eq!(
+            per_host(&TABLE, |_, _| false).len(),
+            (KEPT + 10).div_ceil(100)
+        );
     }
 
     #[test]
