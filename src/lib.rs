@@ -5,6 +5,7 @@
 //! As a library:
 //! - [`thumbnail`] converts one image, bytes in and bytes out; [`thumbnail_file`] reads a
 //!   file as it decodes, in memory that follows the thumbnail, not the picture;
+//!   [`thumbnail_pixels`] gives the thumbnail's pixels before they are encoded;
 //! - [`Run`] converts a batch (folders, files, URL lists) and returns its [`RunReport`]
 //!   without printing anything; an [`Observer`] receives its [`Event`]s as they happen;
 //! - [`Error`] says why a run could not start; what happened to each image is in the
@@ -69,7 +70,7 @@ pub use report::{
     WorkerRecord, merge,
 };
 pub use run::{DryRun, DryRunItem, PlannedImage, PlannedProblem, Run};
-pub use thumbnail::{Thumbnail, thumbnail, thumbnail_file};
+pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixels};
 
 /// Not part of the API: the pieces imgpar's own binary, benches, examples and fuzz target
 /// reach into. They may change in any release.

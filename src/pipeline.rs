@@ -5,6 +5,8 @@
 
 use std::time::Instant;
 
+use image::DynamicImage;
+
 use crate::config::{OutputFormat, Spec};
 use crate::failure::{ErrorKind, Failure};
 use crate::image::{decode, encode, resize};
@@ -28,6 +30,21 @@ pub(crate) fn encode_body(
     format: OutputFormat,
     outcome: &mut JobOutcome,
 ) -> Result<Vec<u8>, Failure> {
+    let resized = resized_body(body, hint, spec, outcome)?;
+    let clock = Instant::now();
+    let encoded = encode::encode(&resized, format, spec).map_err(internal)?;
+    outcome.times.encode_ms = lap(clock);
+    Ok(encoded)
+}
+
+/// The first two stages of [`encode_body`]: the thumbnail's pixels (gray, or gray and
+/// alpha), exactly those it encodes.
+pub(crate) fn resized_body(
+    body: Content<'_>,
+    hint: Option<&str>,
+    spec: &Spec,
+    outcome: &mut JobOutcome,
+) -> Result<DynamicImage, Failure> {
     let clock = Instant::now();
     let decoded = match body {
         Content::Bytes(bytes) => {
@@ -42,16 +59,15 @@ pub(crate) fn encode_body(
     outcome.size_in = Some(decoded.stored_size);
     outcome.times.decode_ms = lap(clock);
 
-    let internal = |message: String| Failure::new(ErrorKind::Internal, message);
     let clock = Instant::now();
     let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);
+    Ok(resized)
+}
 
-    let clock = Instant::now();
-    let encoded = encode::encode(&resized, format, spec).map_err(internal)?;
-    outcome.times.encode_ms = lap(clock);
-    Ok(encoded)
+fn internal(message: String) -> Failure {
+    Failure::new(ErrorKind::Internal, message)
 }
 
 /// Milliseconds since `since`: how every stage of a job is timed.

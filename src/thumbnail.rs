@@ -6,7 +6,8 @@ use crate::error::Error;
 use crate::failure::{ErrorKind, Failure};
 use crate::job::{Body, Input};
 use crate::outcome::JobOutcome;
-use crate::pipeline::{Content, encode_body};
+use crate::pipeline::{Content, encode_body, resized_body};
+use image::DynamicImage;
 
 /// An encoded thumbnail and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +59,50 @@ pub fn thumbnail_file(
     thumbnail_of(open, spec, format)
 }
 
+/// A thumbnail's pixels before encoding: gray, or gray and alpha interleaved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pixels {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// 1 (gray) or 2 (gray, then alpha, per pixel).
+    pub channels: u8,
+    /// The rows top to bottom, each `width * channels` bytes.
+    pub data: Vec<u8>,
+}
+
+/// The pixels [`thumbnail`] encodes for these bytes and settings: decoding its PNG gives
+/// exactly these (alpha is kept where the input has it). Same errors as [`thumbnail`].
+pub fn thumbnail_pixels(bytes: &[u8], spec: &Spec) -> Result<Pixels, Error> {
+    guarded(|| {
+        let mut outcome = JobOutcome::default();
+        let image = resized_body(Content::Bytes(bytes), None, spec, &mut outcome)?;
+        let channels = match &image {
+            DynamicImage::ImageLuma8(_) => 1,
+            DynamicImage::ImageLumaA8(_) => 2,
+            other => {
+                return Err(Failure::new(
+                    ErrorKind::Internal,
+                    format!("the pipeline gave {:?} pixels", other.color()),
+                ));
+            }
+        };
+        Ok(Pixels {
+            width: image.width(),
+            height: image.height(),
+            channels,
+            data: image.into_bytes(),
+        })
+    })
+}
+
 fn thumbnail_of<'a>(
     content: impl FnOnce() -> Result<(Content<'a>, Option<&'a str>), Failure>,
     spec: &Spec,
     format: OutputFormat,
 ) -> Result<Thumbnail, Error> {
-    let work = || {
+    guarded(|| {
         let (content, hint) = content()?;
         let mut outcome = JobOutcome::default();
         let bytes = encode_body(content, hint, spec, format, &mut outcome)?;
@@ -79,7 +118,11 @@ fn thumbnail_of<'a>(
             size,
             input_size,
         })
-    };
+    })
+}
+
+/// Runs `work`, a panic inside it becoming an internal error of the image.
+fn guarded<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Error> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
         Ok(result) => result.map_err(Error::Image),
         Err(panic) => Err(Error::Image(Failure::new(

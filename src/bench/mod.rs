@@ -11,7 +11,6 @@ mod table;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -127,8 +126,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Str
     if config.inputs.iter().any(|i| i.as_os_str() == "-") {
         return Err("bench runs its inputs many times: save the URL list to a file".into());
     }
-    let program = std::env::current_exe()
-        .map_err(|e| format!("cannot find imgpar's own program to run: {e}"))?;
+    let program = crate::worker::own_command()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let cores = crate::config::cores();
     let load_average_before = load::load_average();
@@ -181,7 +179,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Str
 
 /// Runs imgpar once, into a fresh folder removed afterwards, and reads its report.
 fn run_once(
-    program: &Path,
+    program: &crate::worker::OwnCommand,
     config: &BenchConfig,
     mode: Mode,
     workers: usize,
@@ -189,7 +187,7 @@ fn run_once(
 ) -> Result<RunFigures, String> {
     let out = scratch.join("out");
     let report = scratch.join("report.json");
-    let mut command = Command::new(program);
+    let mut command = program.command();
     command.args(&config.inputs);
     for list in &config.url_lists {
         command.arg("--urls").arg(list);
@@ -206,7 +204,7 @@ fn run_once(
     let busy_before = load::machine_busy_s();
     let output = command
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", program.program.display()))?;
     let busy_after = load::machine_busy_s();
     let removed = std::fs::remove_dir_all(&out);
     match output.status.code() {

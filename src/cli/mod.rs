@@ -4,6 +4,8 @@
 
 mod console;
 mod docs;
+mod embedded;
+mod entry;
 mod groups;
 mod merge_command;
 mod parse;
@@ -15,6 +17,8 @@ use clap::{Args, Parser, Subcommand};
 
 pub use console::convert;
 pub use docs::{print_completions, print_man};
+pub use embedded::{RunFailure, conversion_from_flags, run_from_flags};
+pub use entry::main_from;
 pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
 pub use merge_command::merge_reports;
 pub use parse::MIN_WORKER_MEMORY;

@@ -4,7 +4,7 @@
 
 use std::io::{self, BufReader, Read};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -59,11 +59,11 @@ impl WorkerProcess {
     /// killed by the kernel if imgpar dies, ignores Ctrl-C (imgpar tells it when to stop),
     /// and cannot map more than `limits.memory` bytes.
     pub fn spawn(
-        program: &std::path::Path,
+        program: &crate::worker::OwnCommand,
         spec: &Spec,
         limits: &WorkerLimits,
     ) -> io::Result<Self> {
-        let mut command = Command::new(program);
+        let mut command = program.command();
         command
             .arg("worker")
             .stdin(Stdio::piped())

@@ -8,7 +8,6 @@ mod protocol;
 pub(crate) mod serve;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -20,6 +19,7 @@ use crate::job::Job;
 use crate::job::WireJob;
 use crate::outcome::JobOutcome;
 use crate::report::WorkerRecord;
+use crate::worker::OwnCommand;
 use handle::{Ended, Received, WorkerProcess};
 use protocol::{FromWorker, ToWorker};
 
@@ -31,7 +31,8 @@ const DEPTH: usize = 2;
 const POLL: Duration = Duration::from_millis(50);
 
 /// Runs the jobs on `workers` worker processes (no more than there are jobs), each
-/// started from this program's own executable with the hidden `worker` argument.
+/// started as imgpar's own program ([`crate::worker::own_command`]) with the hidden `worker`
+/// argument.
 /// Every job ends in one outcome reported to `events`, whatever happens to the workers.
 pub fn run(
     jobs: &JobFeed,
@@ -54,8 +55,7 @@ pub fn run(
         limits,
         events,
         cancel,
-        program: std::env::current_exe()
-            .map_err(|e| format!("cannot find imgpar's own program to start workers: {e}")),
+        program: crate::worker::own_command(),
     };
     std::thread::scope(|scope| {
         for id in 0..pool.workers {
@@ -76,7 +76,7 @@ struct Pool<'a> {
     limits: &'a WorkerLimits,
     events: &'a Collector<'a>,
     cancel: &'a AtomicBool,
-    program: Result<PathBuf, String>,
+    program: Result<OwnCommand, String>,
 }
 
 impl Pool<'_> {

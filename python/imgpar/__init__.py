@@ -1,0 +1,229 @@
+"""imgpar: batch grayscale thumbnails, in-process.
+
+``thumbnail``, ``thumbnail_file`` and ``thumbnail_array`` convert one image; ``run``
+converts a batch (folders, files, URL lists, buckets) in one of imgpar's modes and
+returns its ``Report``. Keyword arguments are the ``imgpar`` command's flags with
+underscores (``max_pixels=`` is ``--max-pixels``) and mean exactly what the flags mean:
+``thumbnail(data, format="jpeg")`` returns the bytes ``imgpar --format jpeg`` writes for
+the same file. The GIL is released for all image work, so threads run in parallel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+from . import _imgpar
+
+__version__ = _imgpar.__version__
+
+__all__ = [
+    "ImageError",
+    "Report",
+    "RunError",
+    "Settings",
+    "run",
+    "thumbnail",
+    "thumbnail_array",
+    "thumbnail_file",
+]
+
+# Process mode starts its workers as `python -m imgpar worker`: a fresh interpreter that
+# imports this package and serves, never the calling program's own `__main__`.
+if sys.executable:
+    _imgpar.start_again_as(sys.executable, ["-m", "imgpar"])
+
+
+class ImageError(ValueError):
+    """One image could not be converted. ``kind`` is the report's ``error_kind``
+    (``corrupt``, ``unsupported``, ``too_many_pixels``, ``read``, ...)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.kind))
+
+
+class RunError(Exception):
+    """A run, or a conversion's settings, could not start or finish. ``code`` is the exit
+    code the ``imgpar`` command gives for the same run (2: settings, inputs, an output
+    folder that cannot be made; 130: interrupted)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.code))
+
+
+Size = Tuple[Optional[int], Optional[int]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How one image is converted; checked when made (``RunError`` if a value is wrong).
+    A plain dataclass: it pickles, so it crosses ``multiprocessing``, Ray and Dask."""
+
+    size: Size = (256, 256)
+    fit: str = "contain"
+    format: str = "png"
+    quality: int = 85
+    filter: str = "lanczos3"
+    upscale: bool = False
+    max_pixels: int = 100_000_000
+    speed: int = 8
+
+    def __post_init__(self) -> None:
+        _imgpar.check_conversion(self.flags())
+
+    def flags(self) -> List[str]:
+        """These settings as the ``imgpar`` command's flags."""
+        return _flags(dataclasses.asdict(self))
+
+
+def _settings(settings: Optional[Settings], conversion: Dict[str, Any]) -> List[str]:
+    if settings is not None:
+        if conversion:
+            raise TypeError("give either settings= or keyword arguments, not both")
+        return settings.flags()
+    unknown = set(conversion) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    return Settings(**conversion).flags()
+
+
+def thumbnail(data: bytes, *, settings: Optional[Settings] = None, **conversion: Any) -> bytes:
+    """The encoded thumbnail of ``data`` (the bytes of an image in any format imgpar
+    reads): byte-identical to what ``imgpar`` writes for that file with the same flags.
+    Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
+    ``format="png"``, ``quality=85``, ``filter="lanczos3"``, ``upscale=False``,
+    ``max_pixels=100_000_000``, ``speed=8``). Raises ``ImageError`` for a bad image."""
+    return _imgpar.thumbnail(data, _settings(settings, conversion))
+
+
+def thumbnail_file(
+    path: Union[str, "os.PathLike[str]"], *, settings: Optional[Settings] = None, **conversion: Any
+) -> bytes:
+    """``thumbnail`` of the file at ``path``, read as it decodes (a JPEG or PNG is never
+    held whole): the memory follows the thumbnail, not the picture. The file's extension
+    counts as in a batch (a ``.tga`` is read as TGA)."""
+    return _imgpar.thumbnail_file(os.fspath(path), _settings(settings, conversion))
+
+
+def thumbnail_array(data: bytes, *, settings: Optional[Settings] = None, **conversion: Any):
+    """The thumbnail's pixels as a NumPy ``uint8`` array of shape ``(h, w)``, or
+    ``(h, w, 2)`` (gray, alpha) when the input has alpha: exactly what decoding
+    ``thumbnail(data, format="png")`` gives. Needs NumPy."""
+    import numpy
+
+    pixels, height, width, channels = _imgpar.thumbnail_pixels(
+        data, _settings(settings, conversion)
+    )
+    array = numpy.frombuffer(pixels, dtype=numpy.uint8)
+    shape = (height, width) if channels == 1 else (height, width, channels)
+    return array.reshape(shape)
+
+
+@dataclasses.dataclass
+class Report:
+    """What a run did: counts, and each image's record (dicts with the JSON report's
+    fields: ``input``, ``output``, ``status``, ``error``, ``error_kind``, times and
+    sizes). ``totals`` holds every figure of the JSON report besides ``images``
+    (``wall_s``, ``images_per_s``, ``parallel_efficiency``, ...). Pickles."""
+
+    ok: int
+    failed: int
+    skipped: int
+    images: List[Dict[str, Any]]
+    totals: Dict[str, Any]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as the ``--report`` file holds it: the totals and ``images``."""
+        return {**self.totals, "images": self.images}
+
+
+def run(
+    inputs: Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]],
+    output: Union[str, "os.PathLike[str]"],
+    *,
+    mode: str = "threaded",
+    jobs: Optional[int] = None,
+    shard: Optional[Union[str, Tuple[int, int]]] = None,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    report: Optional[Union[str, "os.PathLike[str]"]] = None,
+    progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    keep_images: bool = True,
+    settings: Optional[Settings] = None,
+    **flags: Any,
+) -> Report:
+    """Converts every image of ``inputs`` (folders, files, URL lists, bucket prefixes)
+    into ``output``, as ``imgpar INPUT... OUTPUT`` with the same flags would, and prints
+    nothing. ``mode`` is ``sequential``, ``threaded``, ``async`` or ``process``;
+    ``shard=(i, n)`` or ``"i/n"`` takes a share of the plan (without it, an array task's
+    share is read from the environment, as the command does). ``report`` writes the JSON
+    report file as the run goes. ``progress`` is called with each image's record as it
+    ends, from a worker thread. Any other keyword is the command's flag of that name
+    (``size=(128, 128)``, ``format="webp"``, ``timeout=30``, ``urls="list.txt"``...).
+
+    Raises ``RunError`` when the run cannot start (settings, inputs, output), and
+    ``KeyboardInterrupt`` on Ctrl-C once the images in progress have ended. Images that
+    fail are in the report, not raised. Set ``keep_images=False`` for very large runs: the
+    report then has the counts and totals, and ``progress`` or ``report`` the records.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    args = [os.fspath(i) for i in inputs] + [os.fspath(output), "--mode", mode]
+    if jobs is not None:
+        flags["jobs"] = jobs
+    if shard is not None:
+        flags["shard"] = shard if isinstance(shard, str) else f"{shard[0]}/{shard[1]}"
+    flags.update(overwrite=overwrite, skip_existing=skip_existing, report=report)
+    if settings is not None:
+        args += settings.flags()
+    args += _flags(flags)
+    totals_json, records = _imgpar.run(args, progress, keep_images)
+    totals = json.loads(totals_json)
+    return Report(
+        ok=totals.get("ok", 0),
+        failed=totals.get("failed", 0),
+        skipped=totals.get("skipped", 0),
+        images=[json.loads(r) for r in records],
+        totals=totals,
+    )
+
+
+def _flags(options: Dict[str, Any]) -> List[str]:
+    """Keyword arguments as the command's flags: ``max_pixels=5`` is ``--max-pixels 5``,
+    ``True`` a bare flag, ``False`` and ``None`` nothing, a size ``(w, h)`` is ``--size
+    WxH`` (``(w, None)``: ``--width w``), a list repeats the flag."""
+    args: List[str] = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            args.append(flag)
+        elif name == "size":
+            width, height = value
+            if width is not None and height is not None:
+                args += [flag, f"{width}x{height}"]
+            else:
+                if width is not None:
+                    args += ["--width", str(width)]
+                if height is not None:
+                    args += ["--height", str(height)]
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                args += [flag, os.fspath(item) if isinstance(item, os.PathLike) else str(item)]
+        else:
+            args += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
+    return args

@@ -1,0 +1,102 @@
+"""One image at a time: the bytes, the pixels and the errors are the command's."""
+
+import io
+import pickle
+
+import numpy
+import pytest
+from PIL import Image
+
+import imgpar
+from conftest import BROKEN, FORMATS, IMAGES, cli_outputs
+
+FLAGS = {"png": [], "jpeg": ["--quality", "70"], "webp": [], "webp-lossless": [], "avif": []}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_bytes_and_files_equal_what_the_command_writes(fmt, out):
+    options = {"quality": 70} if fmt == "jpeg" else {}
+    written = cli_outputs([IMAGES], out, "--format", fmt, *FLAGS[fmt])
+    assert len(written) >= 15, "the fixtures convert"
+    for path, expected in written.items():
+        data = path.read_bytes()
+        assert imgpar.thumbnail(data, format=fmt, **options) == expected, path.name
+        assert imgpar.thumbnail_file(path, format=fmt, **options) == expected, path.name
+
+
+def test_settings_other_than_the_defaults_mean_what_the_flags_mean(out):
+    written = cli_outputs(
+        [IMAGES], out, "--format", "png", "--size", "40x30", "--fit", "cover", "--filter", "bilinear"
+    )
+    settings = imgpar.Settings(size=(40, 30), fit="cover", filter="bilinear")
+    for path, expected in written.items():
+        assert imgpar.thumbnail(path.read_bytes(), settings=settings) == expected, path.name
+        small = Image.open(io.BytesIO(expected))
+        assert small.size == (40, 30)
+
+
+@pytest.mark.parametrize("name", ["rgb8.png", "alpha.png", "cmyk.jpg", "picture.gif"])
+def test_the_array_is_the_decoded_png(name):
+    data = (IMAGES / name).read_bytes()
+    array = imgpar.thumbnail_array(data, size=(64, 64))
+    decoded = numpy.asarray(Image.open(io.BytesIO(imgpar.thumbnail(data, size=(64, 64)))))
+    assert array.dtype == numpy.uint8
+    assert array.shape == decoded.shape
+    assert array.ndim == (3 if name == "alpha.png" else 2)
+    assert numpy.array_equal(array, decoded)
+    array[0, 0] = 0  # the array is the caller's to change
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("truncated.jpg", "corrupt"),
+        ("empty.jpg", "read"),
+        ("text.jpg", "unsupported"),
+        ("huge_header.png", "too_many_pixels"),
+    ],
+)
+def test_a_broken_image_raises_image_error_with_the_reports_kind(name, kind, out):
+    path = BROKEN / name
+    with pytest.raises(imgpar.ImageError) as raised:
+        imgpar.thumbnail_file(path)
+    assert raised.value.kind == kind, raised.value
+    assert isinstance(raised.value, ValueError)
+    report = imgpar.run([path], out)
+    assert report.failed == 1
+    assert report.images[0]["error_kind"] == kind
+    if kind != "read":  # bytes have no file to fail to read
+        with pytest.raises(imgpar.ImageError) as from_bytes:
+            imgpar.thumbnail(path.read_bytes())
+        assert from_bytes.value.kind == kind
+
+
+def test_a_missing_file_is_a_read_error():
+    with pytest.raises(imgpar.ImageError) as raised:
+        imgpar.thumbnail_file(IMAGES / "no such file.png")
+    assert raised.value.kind == "read"
+    assert "no such file.png" in str(raised.value) or "No such file" in str(raised.value)
+
+
+def test_wrong_settings_raise_run_error_with_the_commands_words():
+    with pytest.raises(imgpar.RunError) as raised:
+        imgpar.Settings(fit="stretch")
+    assert raised.value.code == 2
+    assert "stretch" in str(raised.value) and "contain" in str(raised.value)
+    with pytest.raises(imgpar.RunError):
+        imgpar.thumbnail(b"", quality=0)
+    with pytest.raises(imgpar.RunError) as same:
+        imgpar.thumbnail((IMAGES / "rgb8.png").read_bytes(), format="same")
+    assert "name the format" in str(same.value)
+    with pytest.raises(TypeError):
+        imgpar.thumbnail(b"", sizes=(1, 1))
+
+
+def test_settings_and_errors_pickle():
+    settings = imgpar.Settings(size=(100, None), format="webp", quality=60)
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    error = imgpar.ImageError("damaged", "corrupt")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.kind, str(copy)) == (imgpar.ImageError, "corrupt", "damaged")
+    failed = pickle.loads(pickle.dumps(imgpar.RunError("no output", 3)))
+    assert (failed.code, str(failed)) == (3, "no output")

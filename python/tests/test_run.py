@@ -1,0 +1,187 @@
+"""Whole runs from Python: every mode, the report, progress, process workers, and the
+`imgpar` command the package installs."""
+
+import json
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+import imgpar
+from conftest import IMAGES, cli_outputs, imgpar_command
+
+MODES = ["sequential", "threaded", "async", "process"]
+
+
+def outputs(folder):
+    return {
+        p.relative_to(folder): p.read_bytes()
+        for p in Path(folder).rglob("*")
+        if p.is_file() and p.name != "report.json"
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_writes_what_the_command_writes(mode, tmp_path):
+    expected = cli_outputs([IMAGES], tmp_path / "cli", "--format", "png")
+    report = imgpar.run(IMAGES, tmp_path / "py", mode=mode, jobs=2, format="png")
+    assert report.ok == len(expected) and report.failed == 0
+    assert outputs(tmp_path / "py") == outputs(tmp_path / "cli")
+    assert report.totals["mode"] == mode
+    assert len(report.images) == report.ok
+    assert {r["status"] for r in report.images} == {"ok"}
+
+
+def test_the_report_file_and_the_report_agree(tmp_path):
+    path = tmp_path / "report.json"
+    report = imgpar.run([IMAGES], tmp_path / "out", report=path, size=(64, 64))
+    written = json.loads(path.read_text())
+    assert written["ok"] == report.ok
+    assert sorted(r["input"] for r in written["images"]) == sorted(
+        r["input"] for r in report.images
+    )
+    assert report.to_dict()["images"] == report.images
+    assert pickle.loads(pickle.dumps(report)) == report
+
+
+def test_progress_hears_every_image_from_a_worker_thread(tmp_path):
+    heard = []
+    main = threading.get_ident()
+
+    def progress(record):
+        heard.append((record["input"], threading.get_ident()))
+
+    report = imgpar.run(IMAGES, tmp_path / "out", jobs=2, progress=progress, keep_images=False)
+    assert len(heard) == report.ok + report.failed + report.skipped
+    assert report.images == []
+    assert all(thread != main for _, thread in heard)
+
+
+def test_an_exception_in_progress_stops_the_run_and_is_raised(tmp_path):
+    def progress(record):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        imgpar.run(IMAGES, tmp_path / "out", mode="sequential", progress=progress)
+    assert len(list((tmp_path / "out").rglob("*.png"))) < 15
+
+
+def test_existing_outputs_fail_skip_or_are_replaced(tmp_path):
+    first = imgpar.run(IMAGES, tmp_path / "out")
+    again = imgpar.run(IMAGES, tmp_path / "out")
+    assert again.failed == first.ok
+    assert {r["error_kind"] for r in again.images} == {"output_exists"}
+    assert imgpar.run(IMAGES, tmp_path / "out", skip_existing=True).skipped == first.ok
+    assert imgpar.run(IMAGES, tmp_path / "out", overwrite=True).ok == first.ok
+
+
+def test_shards_split_the_plan(tmp_path):
+    counts = [imgpar.run(IMAGES, tmp_path / f"s{i}", shard=(i, 3)).ok for i in range(3)]
+    whole = imgpar.run(IMAGES, tmp_path / "all", no_shard=True).ok
+    assert sum(counts) == whole and all(counts)
+
+
+def test_a_run_that_cannot_start_raises_run_error(tmp_path):
+    with pytest.raises(imgpar.RunError) as inside:
+        imgpar.run(IMAGES, IMAGES / "out")
+    assert inside.value.code == 2 and "inside" in str(inside.value)
+    with pytest.raises(imgpar.RunError) as mode:
+        imgpar.run(IMAGES, tmp_path / "out", mode="fibers")
+    assert mode.value.code == 2 and "fibers" in str(mode.value)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(imgpar.RunError) as output:
+        imgpar.run(IMAGES, blocker / "out")
+    # The command's exit code for the same run.
+    command = subprocess.run([imgpar_command(), str(IMAGES), str(blocker / "out")])
+    assert output.value.code == command.returncode == 2
+    assert "cannot create output folder" in str(output.value)
+
+
+def _count(report):
+    return report.ok
+
+
+def test_reports_cross_multiprocessing(tmp_path):
+    report = imgpar.run(IMAGES, tmp_path / "out")
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_count, (report,)) == report.ok
+
+
+def test_process_mode_never_runs_the_callers_program(tmp_path):
+    # No `if __name__ == "__main__"` guard: a worker that ran this file again would
+    # print `started` again and start runs of its own.
+    script = tmp_path / "convert.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import imgpar
+            print("started", flush=True)
+            report = imgpar.run({str(IMAGES)!r}, {str(tmp_path / "out")!r}, mode="process", jobs=2)
+            print("ok", report.ok, "workers", len(report.totals["worker_processes"]))
+            """
+        )
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "started" and len(lines) == 2, done.stdout
+    ok, workers = int(lines[1].split()[1]), int(lines[1].split()[3])
+    assert ok >= 15 and workers == 2
+
+
+def test_the_installed_command_converts(tmp_path):
+    command = Path(sys.executable).parent / "imgpar"
+    done = subprocess.run(
+        [str(command), str(IMAGES), str(tmp_path / "out"), "--mode", "process", "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "converted" in done.stderr or "ok" in done.stderr
+    assert len(list((tmp_path / "out").rglob("*.*"))) >= 15
+    version = subprocess.run([str(command), "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == f"imgpar {imgpar.__version__}"
+    bad = subprocess.run([str(command), "--fit", "nope", "a", "b"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "nope" in bad.stderr
+    as_module = subprocess.run([sys.executable, "-m", "imgpar", "--help"], capture_output=True)
+    assert as_module.returncode == 0 and b"--mode" in as_module.stdout
+
+
+def test_ctrl_c_winds_the_run_down_and_raises_keyboard_interrupt(tmp_path):
+    many = tmp_path / "many"
+    many.mkdir()
+    data = (IMAGES / "baseline_444.jpg").read_bytes()
+    for i in range(400):
+        (many / f"{i}.jpg").write_bytes(data)
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, signal, imgpar
+            seen = []
+            def progress(record):
+                seen.append(record)
+                if len(seen) == 5:
+                    os.kill(os.getpid(), signal.SIGINT)
+            try:
+                imgpar.run({str(many)!r}, {str(tmp_path / "out")!r}, mode="sequential",
+                           progress=progress, size=(2000, 2000), format="png")
+            except KeyboardInterrupt:
+                print("interrupted after", len(seen))
+            """
+        )
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    seen = int(done.stdout.split()[-1])
+    assert 5 <= seen < 400, done.stdout
+    left = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert all(not p.name.startswith(".") for p in left), "no temporary file is left"

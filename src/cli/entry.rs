@@ -1,0 +1,97 @@
+//! The whole command line as one call: parse the arguments, run the command, give the
+//! exit code. imgpar's own binary is this call; so is the Python package's `imgpar`
+//! command.
+
+use std::ffi::OsString;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::Parser;
+
+use super::{BenchArgs, Cli, Command};
+use crate::exit::ExitCode;
+
+/// Runs imgpar as a command with `args` (the program's name first, as in `argv`) and
+/// returns its exit code. Parse errors, `--help` and `--version` are printed and end with
+/// clap's code. Ctrl-C and SIGTERM wind the run down (exit 130); a second ends the
+/// process at once. Given `worker`, serves as a process-mode worker.
+pub fn main_from(args: Vec<OsString>) -> i32 {
+    ignore_file_size_signal();
+    crate::job::quiet_panics_in_jobs();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return error.exit_code();
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Worker) => return crate::worker::serve(),
+        Some(Command::Bench(args)) => bench(args),
+        Some(Command::Completions { shell }) => super::print_completions(shell),
+        Some(Command::MergeReports { reports, out }) => {
+            super::merge_reports(&reports, out.as_deref())
+        }
+        Some(Command::Enqueue(args)) => super::enqueue(*args),
+        Some(Command::Work(args)) => super::work(*args, cancel_on_signals()),
+        Some(Command::QueueStatus(args)) => super::queue_status(args),
+        Some(Command::Man) => super::print_man(),
+        None => super::convert(cli, cancel_on_signals()),
+    };
+    code.code()
+}
+
+/// `imgpar bench`: the sweep, its table on stdout, and an exit code.
+fn bench(args: Box<BenchArgs>) -> ExitCode {
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("imgpar: {message}");
+            return ExitCode::Usage;
+        }
+    };
+    let cancel = cancel_on_signals();
+    match crate::bench::run(&config, &cancel) {
+        Ok(result) => {
+            print!("{}", result.text());
+            ExitCode::Ok
+        }
+        Err(message) => {
+            eprintln!("imgpar bench: {message}");
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) || message == "interrupted" {
+                ExitCode::Interrupted
+            } else {
+                ExitCode::Usage
+            }
+        }
+    }
+}
+
+/// Under a file size limit (`ulimit -f`) a write past it would kill the process with
+/// SIGXFSZ; ignored, the write fails with EFBIG instead and the run stops with a clear
+/// error. Worker processes inherit the setting.
+fn ignore_file_size_signal() {
+    // SAFETY: setting a signal to SIG_IGN has no preconditions; it is done before the
+    // run starts its threads.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// A flag set by the first Ctrl-C or SIGTERM (the run then winds down); a second one ends
+/// the process at once with exit code 130.
+fn cancel_on_signals() -> Arc<AtomicBool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    let cancel = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        // Registration fails only for forbidden signals, which these are not.
+        let _ = flag::register_conditional_shutdown(
+            signal,
+            ExitCode::Interrupted.code(),
+            Arc::clone(&cancel),
+        );
+        let _ = flag::register(signal, Arc::clone(&cancel));
+    }
+    cancel
+}
