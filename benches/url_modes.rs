@@ -2,7 +2,7 @@
 //! 200 photos (a 2000x1500 JPEG made here), so waiting on the network and decoding both
 //! count. Prints each mode's wall time next to what it should be bounded by.
 //!
-//! `cargo bench --bench url_modes` (about a minute; the numbers in the README come from it).
+//! `cargo bench --bench url_modes` (about a minute; the numbers in docs/performance.md come from it).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

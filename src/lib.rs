@@ -22,7 +22,17 @@
 //!
 //! The flow is one way: settings -> plan -> exec (mode) -> `process_job` -> outcome ->
 //! report.
+//!
+//! imgpar runs on Unix systems (Linux, macOS, the BSDs): its outputs are written through
+//! folder descriptors (`openat`, `renameat2` where the kernel has it) so that no link in
+//! the output folder is followed, paths are taken as bytes, and process mode's workers
+//! are limited with `setrlimit`. There are no other-platform branches.
 #![warn(missing_docs)]
+
+#[cfg(not(unix))]
+compile_error!(
+    "imgpar builds on Unix systems only (Linux, macOS, the BSDs): see the crate documentation"
+);
 
 #[cfg(feature = "bench")]
 #[doc(hidden)]

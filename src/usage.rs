@@ -1,26 +1,22 @@
 //! Resource usage of this process, from the kernel's own accounting.
 
 /// CPU time (user plus system, seconds) and peak resident memory (MiB) of this process so
-/// far. Zero where the platform does not say.
+/// far. Zero if the kernel does not say.
 pub fn self_usage() -> (f64, f64) {
-    #[cfg(unix)]
-    {
-        // SAFETY: getrusage only writes into the struct we hand it.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
-            let cpu = cpu_seconds(&usage);
-            // Linux reports ru_maxrss in KiB; it also counts the memory of the process that
-            // started this one, as it was when it forked, so the kernel's per-process
-            // high-water mark is preferred where there is one.
-            let peak_kib = own_peak_kib().unwrap_or(usage.ru_maxrss as f64);
-            return (cpu, peak_kib / 1024.0);
-        }
+    // SAFETY: getrusage only writes into the struct we hand it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+        let cpu = cpu_seconds(&usage);
+        // Linux reports ru_maxrss in KiB; it also counts the memory of the process that
+        // started this one, as it was when it forked, so the kernel's per-process
+        // high-water mark is preferred where there is one.
+        let peak_kib = own_peak_kib().unwrap_or(usage.ru_maxrss as f64);
+        return (cpu, peak_kib / 1024.0);
     }
     (0.0, 0.0)
 }
 
 /// User plus system CPU seconds in `usage`.
-#[cfg(unix)]
 pub fn cpu_seconds(usage: &libc::rusage) -> f64 {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)

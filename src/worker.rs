@@ -80,7 +80,6 @@ pub fn own_command() -> Result<OwnCommand, String> {
 /// process's exit code (2, with a message, when stdin is a terminal or the protocol
 /// cannot be set up). What a program started as a worker calls; it must not have
 /// printed anything on stdout before.
-#[cfg(unix)]
 pub fn serve() -> i32 {
     crate::exec::process::serve::serve()
 }
@@ -94,7 +93,6 @@ pub fn maybe_serve() {
     if let (Some(first), None) = (args.next(), args.next())
         && first == "worker"
     {
-        #[cfg(unix)]
         std::process::exit(serve());
     }
 }

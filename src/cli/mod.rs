@@ -71,7 +71,7 @@ pub struct Cli {
     pub verbose: bool,
 
     /// Take shard I of N (0-based) of the plan: the inputs whose plan key hashes there
-    /// (xxh3-64 mod N; see the README). Without it, the shard of a Slurm, Kubernetes or
+    /// (xxh3-64 mod N; see docs/guide.md). Without it, the shard of a Slurm, Kubernetes or
     /// AWS Batch array task is read from the environment.
     #[arg(long, value_name = "I/N", conflicts_with = "no_shard")]
     pub shard: Option<Shard>,

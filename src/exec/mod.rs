@@ -6,7 +6,6 @@ mod async_fetch;
 mod feed;
 #[cfg(feature = "http")]
 mod limiter;
-#[cfg(unix)]
 pub(crate) mod process;
 mod sequential;
 mod threaded;
@@ -47,20 +46,8 @@ pub fn execute(
         // `RunConfig::validate` refuses async mode without the `http` feature.
         #[cfg(not(feature = "http"))]
         Mode::Async => 0,
-        #[cfg(unix)]
         Mode::Process => {
             process::run(&jobs, spec, workers, &config.limits, events, cancel);
-            workers
-        }
-        #[cfg(not(unix))]
-        Mode::Process => {
-            let outcome = crate::outcome::JobOutcome::failed(crate::failure::Failure::new(
-                crate::failure::ErrorKind::Unsupported,
-                "--mode process needs a Unix system; use --mode threaded",
-            ));
-            while let Some(job) = jobs.next() {
-                events.finished(&job, 0, &outcome);
-            }
             workers
         }
     }

@@ -236,12 +236,9 @@ const TEMP_SUFFIX: &str = ".tmp";
 pub fn builder() -> tempfile::Builder<'static, 'static> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Outputs get the usual permissions (0666 less the umask), not a temp file's 0600.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
+    use std::os::unix::fs::PermissionsExt;
+    // Outputs get the usual permissions (0666 less the umask), not a temp file's 0600.
+    builder.permissions(std::fs::Permissions::from_mode(0o666));
     builder
 }
 

@@ -82,19 +82,10 @@ pub(super) struct FileId(u64, u64);
 
 impl FileId {
     /// The identity of the file at `path`, if something is there.
-    #[cfg(unix)]
     pub(super) fn of(path: &Path) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).ok()?;
         Some(FileId(meta.dev(), meta.ino()))
-    }
-
-    #[cfg(not(unix))]
-    pub(super) fn of(path: &Path) -> Option<FileId> {
-        let canonical = path.canonicalize().ok()?;
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&canonical, &mut hasher);
-        Some(FileId(std::hash::Hasher::finish(&hasher), 0))
     }
 }
 

@@ -207,18 +207,10 @@ fn key_of(path: &Path) -> Vec<u8> {
     path_bytes(path).into_owned()
 }
 
-/// A path's bytes (`/` between folders on every platform), borrowed where the platform
-/// allows.
+/// A path's bytes, borrowed.
 fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        std::borrow::Cow::Owned(path.to_string_lossy().replace('\\', "/").into_bytes())
-    }
+    use std::os::unix::ffi::OsStrExt;
+    std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
 }
 
 fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {

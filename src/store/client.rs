@@ -3,7 +3,7 @@
 //! the async mode's own runtime).
 //!
 //! Credentials and endpoints come from each cloud's usual environment variables (see the
-//! README); they never appear in a message. Retries follow the run's download policy:
+//! docs/guide.md); they never appear in a message. Retries follow the run's download policy:
 //! the same number of retries, backoff and time limits as URL downloads.
 
 use std::collections::HashMap;

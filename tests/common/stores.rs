@@ -210,7 +210,7 @@ impl StoreServer {
     }
 
     /// The variables that point imgpar (and any client of the kind) at this server, as
-    /// the README documents them.
+    /// docs/guide.md documents them.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         match self.kind {
             Kind::Moto | Kind::S3rver => {
