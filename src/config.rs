@@ -173,6 +173,10 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order the help lists them: what tests loop over, so that a new
+    /// mode is tested wherever the others are.
+    pub const ALL: [Mode; 4] = [Mode::Sequential, Mode::Threaded, Mode::Async, Mode::Process];
+
     /// The name the user types for this mode.
     pub fn name(self) -> &'static str {
         match self {
@@ -299,4 +303,14 @@ pub const MIN_WORKER_MEMORY: u64 = 64 << 20;
 /// The number of cores this process may use (1 if the system does not say).
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(all(test, feature = "cli"))]
+mod mode_tests {
+    use super::Mode;
+
+    #[test]
+    fn every_mode_the_command_line_takes_is_in_mode_all() {
+        assert_eq!(<Mode as clap::ValueEnum>::value_variants(), &Mode::ALL);
+    }
 }

@@ -62,9 +62,16 @@ impl ExitCode {
         }
     }
 
-    /// The code for a run that could not start or could not write its result files.
-    pub fn of_error(_error: &Error) -> ExitCode {
-        ExitCode::Usage
+    /// The code for an error: a run that could not start or could not write its result
+    /// files is a usage error (2); one image's failure (from [`crate::thumbnail`]) is a
+    /// failed image (1).
+    pub fn of_error(error: &Error) -> ExitCode {
+        match error {
+            Error::Input(_) | Error::Output(_) | Error::ResultFile(_) | Error::Settings(_) => {
+                ExitCode::Usage
+            }
+            Error::Image(_) => ExitCode::SomeFailed,
+        }
     }
 
     /// The number the process exits with.

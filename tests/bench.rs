@@ -126,7 +126,7 @@ fn a_trace_has_one_span_per_image_with_its_stages_inside() {
     let out = tempfile::tempdir().unwrap();
     let trace = out.path().join("trace.json");
     let timeline = out.path().join("timeline.svg");
-    for mode in ["threaded", "process", "async"] {
+    for mode in parallel_modes() {
         imgpar()
             .arg(fixtures("images"))
             .arg(out.path().join(mode))

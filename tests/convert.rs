@@ -210,7 +210,7 @@ fn outputs_are_byte_identical_in_every_mode_and_worker_count() {
         &["--mode", "sequential"],
     );
     assert_eq!(reference.len(), expected_outputs().len() + 8);
-    for mode in ["threaded", "process", "async"] {
+    for mode in parallel_modes() {
         for jobs in ["1", "2", "4"] {
             let out = scratch.path().join(format!("{mode}-{jobs}"));
             assert!(
@@ -330,5 +330,41 @@ fn large_jpegs_and_webps_shrunk_while_decoding_match_the_same_picture_as_png() {
                 "{name} at {size:?}: mean {mean:.2}, max {max}"
             );
         }
+    }
+}
+
+#[test]
+fn a_batch_smaller_than_the_pool_reports_the_workers_that_ran() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for name in ["red.png", "gray.jpg"] {
+        std::fs::copy(fixtures("images").join(name), input.join(name)).unwrap();
+    }
+    for mode in parallel_modes() {
+        let out = scratch.path().join(format!("out-{mode}"));
+        let report_path = scratch.path().join(format!("{mode}.json"));
+        run(
+            &input,
+            &out,
+            &[
+                "--mode",
+                mode,
+                "-j",
+                "8",
+                "--report",
+                report_path.to_str().unwrap(),
+            ],
+        )
+        .code(0);
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+        // Two images keep two of the eight workers busy: the efficiency is over those two.
+        assert_eq!(report["workers"], 2, "{mode}");
+        let efficiency = report["parallel_efficiency"].as_f64().unwrap();
+        assert!(
+            efficiency > 0.0 && efficiency <= 1.0,
+            "{mode}: {efficiency}"
+        );
     }
 }

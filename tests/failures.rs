@@ -28,7 +28,7 @@ fn broken_images_fail_alone_with_their_reasons_and_exit_1() {
 
 #[test]
 fn broken_images_fail_the_same_way_in_every_mode() {
-    for mode in ["sequential", "threaded", "process", "async"] {
+    for mode in modes() {
         let out = tempfile::tempdir().unwrap();
         run(
             &fixtures("broken"),

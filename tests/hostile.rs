@@ -151,7 +151,7 @@ fn hundreds_of_damaged_files_each_end_in_one_clean_outcome_in_every_mode() {
     }
 
     let mut first: Option<BTreeMap<String, (String, String)>> = None;
-    for mode in ["sequential", "threaded", "process", "async"] {
+    for mode in modes() {
         let out = scratch.path().join(format!("out-{mode}"));
         let report_path = scratch.path().join(format!("{mode}.json"));
         let mut args = vec!["--mode", mode, "-j", "2", "--quiet", "--report"];

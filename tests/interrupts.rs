@@ -150,7 +150,7 @@ fn a_full_disk_stops_the_run_with_one_error_in_every_mode() {
     let scratch = tempfile::tempdir().unwrap();
     let images = fixtures("images");
     let planned = 17;
-    for mode in ["sequential", "threaded", "process", "async"] {
+    for mode in modes() {
         let keep = scratch.path().join(format!("kept-{mode}"));
         let ended = run_on_tmpfs(
             &scratch.path().join(format!("disk-{mode}")),

@@ -61,7 +61,7 @@ fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode(moto: &StoreServer
     moto.put_all("photos", folder_as_objects(&fixtures("images"), "in"));
     let local = common::convert(&fixtures("images"), &[]);
     let expected = all_bytes(local.path());
-    for mode in ["sequential", "threaded", "async", "process"] {
+    for mode in common::modes() {
         imgpar_on(moto)
             .args([
                 moto.url("photos", "in"),

@@ -13,8 +13,6 @@ use common::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const MODES: [&str; 4] = ["sequential", "threaded", "process", "async"];
-
 /// A server answering every route with the red fixture, some with an X-Robots-Tag, only
 /// to requests that carry `agent` as their User-Agent.
 fn opt_out_server(runtime: &tokio::runtime::Runtime, agent: &str) -> MockServer {
@@ -73,7 +71,7 @@ fn served_to_imgpar() -> (
 #[test]
 fn opted_out_images_are_not_written_in_any_mode_and_say_why() {
     let (_runtime, _server, scratch, list) = served_to_imgpar();
-    for mode in MODES {
+    for mode in modes() {
         let out = scratch.path().join(format!("out-{mode}"));
         let report = scratch.path().join(format!("{mode}.json"));
         imgpar()
@@ -115,7 +113,7 @@ fn no_respect_opt_out_writes_them_and_the_user_agent_is_the_users() {
     let server = opt_out_server(&runtime, agent);
     let scratch = tempfile::tempdir().unwrap();
     let list = list_of(&server, scratch.path());
-    for mode in MODES {
+    for mode in modes() {
         let out = scratch.path().join(format!("out-{mode}"));
         imgpar()
             .args([
@@ -144,7 +142,7 @@ fn urls_on_a_host_that_refuses_connections_are_cut_short_in_every_mode() {
         .map(|i| format!("http://127.0.0.1:{port}/{i}.png"))
         .collect();
     std::fs::write(&list, lines.join("\n") + "\n").unwrap();
-    for mode in MODES {
+    for mode in modes() {
         let report = scratch.path().join(format!("{mode}.json"));
         imgpar()
             .args(["--mode", mode, "-j", "2", "--urls"])
@@ -275,7 +273,7 @@ fn write_list(dir: &std::path::Path, urls: &[String]) -> std::path::PathBuf {
 fn a_per_host_rate_is_kept_in_every_mode() {
     let names: Vec<String> = (0..12).map(|i| format!("{i}.png")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    for mode in ["threaded", "process", "async"] {
+    for mode in parallel_modes() {
         let server = Recorder::start("127.0.0.1");
         let scratch = tempfile::tempdir().unwrap();
         let list = write_list(scratch.path(), &server.urls(&names));
@@ -345,7 +343,7 @@ fn a_host_that_answers_429_is_left_alone_and_the_others_are_not() {
 fn robots_txt_is_read_once_and_a_disallowed_url_is_never_requested() {
     let robots = "User-agent: *\nDisallow: /\n\nUser-agent: imgpar\nDisallow: /nope/\n\
                   Allow: /nope/ok.png\nCrawl-delay: 1\n";
-    for mode in ["threaded", "process", "async"] {
+    for mode in parallel_modes() {
         let strict = Recorder::with_robots("127.0.0.1", Some(robots));
         let open = Recorder::start("127.0.0.2");
         let scratch = tempfile::tempdir().unwrap();

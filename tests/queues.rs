@@ -151,7 +151,7 @@ fn every_mode_works_a_queue(kind: Kind) {
     let broker = BrokerServer::of(kind);
     let input = corpus(2);
     let reference = unsharded(&[input.path()]);
-    for mode in ["sequential", "threaded", "process", "async"] {
+    for mode in common::modes() {
         let queue = broker.queue(mode);
         let out = tempfile::tempdir().unwrap();
         assert!(

@@ -268,7 +268,7 @@ fn every_mode_downloads_the_same_images_and_each_bad_url_fails_alone() {
     .collect();
 
     let mut reference = None;
-    for mode in ["sequential", "threaded", "process", "async"] {
+    for mode in modes() {
         // A fresh server per run: its 500 and 429 answer once each.
         let mock = mock_server(&runtime);
         let (list, failing) = url_list(&mock.uri(), &odd);

@@ -20,7 +20,11 @@ from . import _imgpar
 
 __version__ = _imgpar.__version__
 
+#: The names ``run(mode=...)`` takes, as the command's ``--mode``.
+MODES = tuple(_imgpar.MODES)
+
 __all__ = [
+    "MODES",
     "ImageError",
     "Report",
     "RunError",

@@ -5,6 +5,7 @@ import numpy
 from typing_extensions import Unpack
 
 __version__: str
+MODES: Tuple[str, ...]
 
 _Path = Union[str, "os.PathLike[str]"]
 Size = Tuple[Optional[int], Optional[int]]

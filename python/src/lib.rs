@@ -35,5 +35,10 @@ fn _imgpar(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(convert::check_conversion, module)?)?;
     module.add_function(wrap_pyfunction!(run::run, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    let modes: Vec<&str> = imgpar::Mode::ALL
+        .into_iter()
+        .map(imgpar::Mode::name)
+        .collect();
+    module.add("MODES", modes)?;
     Ok(())
 }

@@ -16,7 +16,7 @@ import pytest
 import imgpar
 from conftest import IMAGES, cli_outputs, imgpar_command
 
-MODES = ["sequential", "threaded", "async", "process"]
+MODES = imgpar.MODES
 
 
 def outputs(folder):
@@ -25,6 +25,13 @@ def outputs(folder):
         for p in Path(folder).rglob("*")
         if p.is_file() and p.name != "report.json"
     }
+
+
+def test_the_modes_are_the_commands():
+    help_text = subprocess.run([imgpar_command(), "--help"], capture_output=True, text=True).stdout
+    listed = help_text.split("--mode <MODE>")[1].split("\n\n      -")[0]
+    named = [line.strip()[2:].split(":")[0] for line in listed.splitlines() if line.strip().startswith("- ")]
+    assert tuple(named) == MODES
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -120,11 +120,30 @@ impl RunFigures {
     }
 }
 
+/// Why a sweep did not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BenchError {
+    /// Ctrl-C or SIGTERM, in imgpar or in one of its runs.
+    #[error("interrupted")]
+    Interrupted,
+    /// A run could not start or failed: what went wrong.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for BenchError {
+    fn from(message: String) -> BenchError {
+        BenchError::Failed(message)
+    }
+}
+
 /// Runs the sweep, printing a line on stderr per point as it goes, and writes the files of
 /// `--out`. `Err` when a run cannot start (bad input, say) or the sweep is interrupted.
-pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, String> {
+pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, BenchError> {
     if config.inputs.iter().any(|i| i.as_os_str() == "-") {
-        return Err("bench runs its inputs many times: save the URL list to a file".into());
+        return Err(BenchError::Failed(
+            "bench runs its inputs many times: save the URL list to a file".into(),
+        ));
     }
     let program = crate::worker::own_command()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
@@ -146,9 +165,16 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Str
             let mut runs = Vec::new();
             for i in 0..config.warmup + config.repeat {
                 if cancel.load(Ordering::Relaxed) {
-                    return Err("interrupted".into());
+                    return Err(BenchError::Interrupted);
                 }
-                let figures = run_once(&program, config, mode, workers, scratch.path())?;
+                // A run that fails while a Ctrl-C is winding the sweep down was interrupted.
+                let figures =
+                    run_once(&program, config, mode, workers, scratch.path()).map_err(|error| {
+                        match cancel.load(Ordering::Relaxed) {
+                            true => BenchError::Interrupted,
+                            false => error,
+                        }
+                    })?;
                 if i >= config.warmup {
                     runs.push(figures);
                 }
@@ -184,7 +210,7 @@ fn run_once(
     mode: Mode,
     workers: usize,
     scratch: &Path,
-) -> Result<RunFigures, String> {
+) -> Result<RunFigures, BenchError> {
     let out = scratch.join("out");
     let report = scratch.join("report.json");
     let mut command = program.command();
@@ -209,13 +235,13 @@ fn run_once(
     let removed = std::fs::remove_dir_all(&out);
     match output.status.code() {
         Some(0 | 1) => {}
-        Some(130) => return Err("interrupted".into()),
+        Some(130) => return Err(BenchError::Interrupted),
         _ => {
-            return Err(format!(
+            return Err(BenchError::Failed(format!(
                 "a {} run failed: {}",
                 mode.name(),
                 String::from_utf8_lossy(&output.stderr).trim()
-            ));
+            )));
         }
     }
     removed.map_err(|e| format!("cannot clear the scratch folder: {e}"))?;

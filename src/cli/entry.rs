@@ -56,12 +56,11 @@ fn bench(args: Box<BenchArgs>) -> ExitCode {
             print!("{}", result.text());
             ExitCode::Ok
         }
-        Err(message) => {
-            eprintln!("imgpar bench: {message}");
-            if cancel.load(std::sync::atomic::Ordering::Relaxed) || message == "interrupted" {
-                ExitCode::Interrupted
-            } else {
-                ExitCode::Usage
+        Err(error) => {
+            eprintln!("imgpar bench: {error}");
+            match error {
+                crate::bench::BenchError::Interrupted => ExitCode::Interrupted,
+                crate::bench::BenchError::Failed(_) => ExitCode::Usage,
             }
         }
     }

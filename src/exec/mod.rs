@@ -19,8 +19,9 @@ pub use feed::{JobFeed, Next, WINDOW};
 
 /// Runs the jobs of the feed as `config` says: its mode, its number of workers (sequential always uses
 /// one), the limits on worker processes and the async mode's fetching. Stops handing out
-/// jobs once `cancel` is set; jobs already running finish. Returns the worker count
-/// actually used.
+/// jobs once `cancel` is set; jobs already running finish. Returns the number of workers
+/// that ran: `config.jobs`, or the number of jobs when there are fewer (at least one; the
+/// report's parallel efficiency divides by it).
 pub fn execute(
     config: &RunConfig,
     jobs: Arc<JobFeed>,
@@ -28,7 +29,7 @@ pub fn execute(
     events: &Collector,
     cancel: &AtomicBool,
 ) -> usize {
-    let workers = config.jobs;
+    let workers = config.jobs.min(jobs.total()).max(1);
     match config.mode {
         Mode::Sequential => {
             sequential::run(&jobs, spec, events, cancel);

@@ -229,3 +229,13 @@ pub fn scratch_with_input() -> (tempfile::TempDir, PathBuf) {
     std::fs::create_dir_all(&input).unwrap();
     (scratch, input)
 }
+
+/// Every mode's name (`imgpar::Mode::ALL`): a new mode is tested wherever the others are.
+pub fn modes() -> impl Iterator<Item = &'static str> {
+    imgpar::Mode::ALL.into_iter().map(imgpar::Mode::name)
+}
+
+/// The modes with more than one worker: every mode but sequential.
+pub fn parallel_modes() -> impl Iterator<Item = &'static str> {
+    modes().filter(|&mode| mode != "sequential")
+}
