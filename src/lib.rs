@@ -86,6 +86,7 @@ pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixe
 /// reach into. They may change in any release.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::image::formats::markdown_table as formats_table;
     pub use crate::image::{Decoded, decode, encode, gray, resize};
     pub use crate::job::{Input, Job, process_job, quiet_panics_in_jobs};
 }

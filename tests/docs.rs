@@ -122,3 +122,15 @@ fn the_readme_is_a_front_door_and_every_local_link_leads_somewhere() {
         }
     }
 }
+
+#[test]
+fn the_format_table_in_the_docs_is_the_registrys() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/formats.md"))
+        .expect("docs/formats.md");
+    let table = imgpar::internals::formats_table();
+    assert!(
+        docs.contains(&table),
+        "docs/formats.md's table differs from the format registry (src/image/formats.rs); \
+         put this in its place:\n\n{table}"
+    );
+}

@@ -296,7 +296,8 @@ async fn attempt(
             "the server sent an empty body (HTTP {status})"
         )));
     }
-    let sniffed_image = image::guess_format(&body).is_ok();
+    // Any format the table knows by its first bytes, read or named to be refused.
+    let sniffed_image = crate::image::formats::by_content(&body).is_some();
     if !sniffed_image && (content_type.starts_with("text/") || content_type.contains("html")) {
         let kind = content_type.split(';').next().unwrap_or("").trim();
         return Err(Problem::Final(format!(

@@ -8,6 +8,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use super::decoded::{Decoded, check_pixels};
+use super::formats::{self, Decoder, Reading, Sniffed};
 use super::gray::to_gray;
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
@@ -30,61 +31,51 @@ pub fn decode_hinted(
     extension: Option<&str>,
 ) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
-    if let Some(reason) = extension.and_then(super::unsupported::raw_refusal) {
-        return Err(unsupported(reason));
-    }
+    refuse_unread(extension)?;
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
-    }
-    if super::jxl::is_jxl(bytes) {
-        return super::jxl::decode(bytes, max_pixels);
-    }
-    if super::jpeg2000::is_jpeg2000(bytes) {
-        return super::jpeg2000::decode(bytes, spec);
-    }
-    if super::avif::is_avif(bytes) {
-        return super::avif::decode(bytes, max_pixels);
-    }
-    if super::pfm::is_pfm(bytes) {
-        let image = super::pfm::decode(bytes, max_pixels)?;
-        let size = (image.width(), image.height());
-        return Ok(upright_gray(image, Orientation::NoTransforms, size));
     }
     if extension.is_some_and(|e| e.eq_ignore_ascii_case("dib"))
         && super::bmp::is_headerless_dib(bytes)
     {
         return decode_hinted(&super::bmp::with_file_header(bytes), spec, Some("bmp"));
     }
-    let tga = extension.and_then(ImageFormat::from_extension) == Some(ImageFormat::Tga);
-    let format = match sniff(bytes, extension) {
-        Err(_) if tga => ImageFormat::Tga,
+    let decoder = match sniff(bytes, extension) {
+        // TGA has no signature: its name alone says it is one.
+        Err(_) if let Some(Decoder::Tga) = hinted_decoder(extension) => Decoder::Tga,
         sniffed => sniffed?,
     };
-    if format == ImageFormat::Jpeg
-        && let Some(decoded) = super::jpeg::decode_luma(bytes, spec)?
-    {
-        return Ok(decoded);
-    }
-    if format == ImageFormat::WebP
-        && let Some(decoded) = super::webp::decode_luma(bytes, spec)?
-    {
-        return Ok(decoded);
-    }
-    match format {
-        ImageFormat::Gif => {
+    match decoder {
+        Decoder::Jxl => super::jxl::decode(bytes, max_pixels),
+        Decoder::Jpeg2000 => super::jpeg2000::decode(bytes, spec),
+        Decoder::Avif => super::avif::decode(bytes, max_pixels),
+        Decoder::Pfm => {
+            let image = super::pfm::decode(bytes, max_pixels)?;
+            let size = (image.width(), image.height());
+            Ok(upright_gray(image, Orientation::NoTransforms, size))
+        }
+        Decoder::Jpeg => match super::jpeg::decode_luma(bytes, spec)? {
+            Some(decoded) => Ok(decoded),
+            None => decode_generic(bytes, ImageFormat::Jpeg, max_pixels),
+        },
+        Decoder::Webp => match super::webp::decode_luma(bytes, spec)? {
+            Some(decoded) => Ok(decoded),
+            None => decode_generic(bytes, ImageFormat::WebP, max_pixels),
+        },
+        Decoder::Gif => {
             if let Some(image) = super::gif_frame::decode_oversized_first_frame(bytes, max_pixels)?
             {
                 let size = (image.width(), image.height());
                 return Ok(upright_gray(image, Orientation::NoTransforms, size));
             }
-            decode_generic(bytes, format, max_pixels)
+            decode_generic(bytes, ImageFormat::Gif, max_pixels)
         }
-        ImageFormat::Tiff => decode_tiff(bytes, max_pixels),
-        ImageFormat::Png => {
+        Decoder::Tiff => decode_tiff(bytes, max_pixels),
+        Decoder::Png => {
             let repaired = super::repair::png_transparent_gray_in_range(bytes);
             super::png_rows::decode(Cursor::new(&repaired[..]), spec)
         }
-        ImageFormat::Bmp => {
+        Decoder::Bmp => {
             let bytes = super::bmp::lenient(bytes);
             super::repair::bmp_pixels_after_palette(&bytes)?;
             match super::bmp::decode_rle(&bytes, max_pixels)? {
@@ -92,10 +83,11 @@ pub fn decode_hinted(
                     let size = (image.width(), image.height());
                     Ok(upright_gray(image, Orientation::NoTransforms, size))
                 }
-                None => decode_generic(&bytes, format, max_pixels),
+                None => decode_generic(&bytes, ImageFormat::Bmp, max_pixels),
             }
         }
-        ImageFormat::Tga => {
+        Decoder::Tga => {
+            let format = ImageFormat::Tga;
             let whole = || decode_full(bytes, format, max_pixels).map(|(image, _)| image);
             match super::tga::decode(bytes, max_pixels, whole)? {
                 Some(image) => {
@@ -105,25 +97,44 @@ pub fn decode_hinted(
                 None => decode_generic(bytes, format, max_pixels),
             }
         }
-        ImageFormat::Dds => {
+        Decoder::Dds => {
             let image = super::dds::decode(bytes, max_pixels)?;
             let size = (image.width(), image.height());
             Ok(upright_gray(image, Orientation::NoTransforms, size))
         }
-        ImageFormat::Ico => {
+        Decoder::Ico => {
+            let format = ImageFormat::Ico;
             let icon = super::ico::directory_from_bitmaps(bytes);
             match super::ico::is_cursor(&icon) {
                 true => decode_generic(&super::ico::cursor_as_icon(&icon), format, max_pixels),
                 false => decode_generic(&icon, format, max_pixels),
             }
         }
-        ImageFormat::Qoi => decode_generic(
+        Decoder::Qoi => decode_generic(
             &super::repair::qoi_with_end_marker(bytes),
-            format,
+            ImageFormat::Qoi,
             max_pixels,
         ),
-        _ => decode_generic(bytes, format, max_pixels),
+        Decoder::ImageCrate(format) => decode_generic(bytes, format, max_pixels),
     }
+}
+
+/// Refuses a file whose name says it is in a format imgpar refuses unread (camera RAW).
+fn refuse_unread(extension: Option<&str>) -> Result<(), Failure> {
+    let Some(extension) = extension else {
+        return Ok(());
+    };
+    match formats::by_extension(extension) {
+        Some(format) if matches!(format.reading, Reading::RefusedUnread) => {
+            Err(unsupported(format.refusal(extension).unwrap_or_default()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The decoder a file's extension names, if it names a format imgpar reads.
+fn hinted_decoder(extension: Option<&str>) -> Option<Decoder> {
+    formats::by_extension(extension?)?.decoder()
 }
 
 /// How much of a file is read at a time when it is decoded as it is read.
@@ -136,9 +147,7 @@ const FILE_BUFFER: usize = 64 << 10;
 /// [`decode`] takes them. A read error is a
 /// [`ErrorKind::Read`] failure.
 pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
-    if let Some(reason) = extension.and_then(super::unsupported::raw_refusal) {
-        return Err(unsupported(reason));
-    }
+    refuse_unread(extension)?;
     let regular = file.metadata().is_ok_and(|m| m.is_file());
     let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
     if !regular {
@@ -151,12 +160,15 @@ pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<D
     if head.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
-    let streamed = match guess_format(head) {
-        _ if super::jxl::is_jxl(head) => None,
-        Some(ImageFormat::Jpeg) => super::jpeg::decode_luma_from(&mut reader, spec)?,
-        Some(ImageFormat::Png) if super::repair::png_streams_as_is(head) == Some(true) => {
-            Some(super::png_rows::decode(&mut reader, spec)?)
-        }
+    // JPEG and PNG are read as they decode; everything else whole.
+    let streamed = match formats::by_content(head) {
+        Some(Sniffed::Known(format)) => match format.decoder() {
+            Some(Decoder::Jpeg) => super::jpeg::decode_luma_from(&mut reader, spec)?,
+            Some(Decoder::Png) if super::repair::png_streams_as_is(head) == Some(true) => {
+                Some(super::png_rows::decode(&mut reader, spec)?)
+            }
+            _ => None,
+        },
         _ => None,
     };
     if let Some(decoded) = streamed {
@@ -210,39 +222,16 @@ fn decode_tiff(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
     Ok(upright_gray(image, orientation, size))
 }
 
-/// The image format of a file from its first bytes, as far as imgpar reads it: what the
-/// `image` crate recognises, plus BigTIFF and Windows cursors (read as icons).
-pub fn guess_format(bytes: &[u8]) -> Option<ImageFormat> {
-    if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
-        return Some(ImageFormat::Tiff);
-    }
-    if super::ico::is_cursor(bytes) {
-        return Some(ImageFormat::Ico);
-    }
-    image::guess_format(bytes).ok()
-}
-
-/// Whether imgpar reads `format` through the `image` crate: what it enables, and DDS,
-/// whose decoder it builds (feature `dds`) but no longer lists as enabled.
-pub fn reads(format: ImageFormat) -> bool {
-    format.reading_enabled() || format == ImageFormat::Dds
-}
-
-/// Whether `bytes` start like an image the `image` crate does not know but imgpar reads:
-/// JPEG XL (codestream or container), JPEG 2000 (JP2 or codestream), AVIF or PFM.
-pub fn is_beyond_image_crate(bytes: &[u8]) -> bool {
-    super::jxl::is_jxl(bytes)
-        || super::jpeg2000::is_jpeg2000(bytes)
-        || super::avif::is_avif(bytes)
-        || super::pfm::is_pfm(bytes)
-}
-
-/// Recognises the image format from the first bytes of the file; when they say nothing
-/// imgpar reads, the reason names the format they (or the file's `extension`) show.
-fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<ImageFormat, Failure> {
-    match guess_format(bytes).ok_or(()) {
-        Ok(format) if reads(format) => Ok(format),
-        Ok(format) => Err(unsupported(format!(
+/// The decoder for a file from its first bytes; when they say nothing imgpar reads, the
+/// reason names the format they (or the file's `extension`) show.
+fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<Decoder, Failure> {
+    let named = extension.and_then(formats::by_extension);
+    match formats::by_content(bytes) {
+        Some(Sniffed::Known(format)) => match format.decoder() {
+            Some(decoder) => Ok(decoder),
+            None => Err(unsupported(format.refusal("").unwrap_or_default())),
+        },
+        Some(Sniffed::Unread(format)) => Err(unsupported(format!(
             "{} images are not supported",
             format
                 .extensions_str()
@@ -250,16 +239,13 @@ fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<ImageFormat, Failure> 
                 .unwrap_or(&"this kind of")
                 .to_uppercase()
         ))),
-        Err(_) if let Some(kind) = super::unsupported::format_of_content(bytes) => {
-            Err(unsupported(format!("{kind} files are not supported")))
+        None if let Some(refusal) = named.and_then(|f| f.refusal(extension.unwrap_or(""))) => {
+            Err(unsupported(refusal))
         }
-        Err(_) if let Some(kind) = extension.and_then(super::unsupported::format_of_extension) => {
-            Err(unsupported(format!("{kind} files are not supported")))
-        }
-        Err(_) if super::unsupported::looks_like_text(bytes) => {
+        None if super::unsupported::looks_like_text(bytes) => {
             Err(unsupported("not an image: the file holds text"))
         }
-        Err(_) => Err(unsupported(
+        None => Err(unsupported(
             "not a recognised image format (no known image signature at the start)",
         )),
     }

@@ -89,7 +89,7 @@ mod tests {
         cursor.extend(22u32.to_le_bytes());
         assert!(is_cursor(&cursor));
         assert_eq!(
-            super::super::decode::guess_format(&cursor),
+            super::super::formats::guess_image_crate(&cursor),
             Some(image::ImageFormat::Ico)
         );
         // An uncompressed true-colour TGA with colour map fields that are not zero.

@@ -12,6 +12,7 @@ mod decoded;
 pub use decoded::Decoded;
 pub mod encode;
 mod fields;
+pub mod formats;
 mod gif_frame;
 pub mod gray;
 mod ico;

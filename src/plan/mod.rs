@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{FormatChoice, OutputFormat};
 use crate::fetch::FetchPolicy;
+use crate::image::formats;
 use crate::job::{Input, Job};
 use crate::shard::Shard;
 use kinds::InputKind;
@@ -214,11 +215,9 @@ fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
 }
 
 fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {
-    let format = match (format, kind) {
-        (FormatChoice::Fixed(f), _) => f,
-        (FormatChoice::Same, InputKind::Jpeg) => OutputFormat::Jpeg,
-        (FormatChoice::Same, InputKind::Webp) => OutputFormat::Webp,
-        (FormatChoice::Same, _) => OutputFormat::Png,
+    let format = match format {
+        FormatChoice::Fixed(f) => f,
+        FormatChoice::Same => kind.same_writes(),
     };
     Job {
         index: 0,
@@ -232,16 +231,10 @@ fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: For
 /// `rel` with an extension that fits `format`: kept when it already does (`.JPG` stays
 /// `.JPG`), replaced otherwise (`photo.gif` becomes `photo.png`).
 fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
-    let ext = rel
+    let fits = rel
         .extension()
         .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let fits = match format {
-        OutputFormat::Png => ext.as_deref() == Some("png"),
-        OutputFormat::Jpeg => matches!(ext.as_deref(), Some("jpg" | "jpeg" | "jpe" | "jfif")),
-        OutputFormat::Webp | OutputFormat::WebpLossless => ext.as_deref() == Some("webp"),
-        OutputFormat::Avif => ext.as_deref() == Some("avif"),
-    };
+        .is_some_and(|ext| formats::keeps_extension(format, &ext.to_ascii_lowercase()));
     if fits {
         rel.to_path_buf()
     } else {

@@ -44,7 +44,7 @@ pub(super) fn visit_prefix(
     planned(&mut batch);
     if !listed_any && !prefix.key.is_empty() && store::exists_blocking(prefix, policy)? {
         let name = PathBuf::from(prefix.name());
-        let kind = kind_by_extension(&name).unwrap_or(super::InputKind::Other);
+        let kind = kind_by_extension(&name).unwrap_or(super::InputKind::OTHER);
         let mut job = job_for(&name, &name, kind, output, format);
         job.input = Input::Object(prefix.clone());
         f(Item::Job {

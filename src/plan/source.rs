@@ -121,7 +121,7 @@ impl Inputs {
                 sources.push(Source::Named {
                     path: input.clone(),
                     name,
-                    kind: kind.unwrap_or(InputKind::Other),
+                    kind: kind.unwrap_or(InputKind::OTHER),
                 });
             }
         }
@@ -210,7 +210,7 @@ impl Inputs {
                 continue;
             };
             let name = PathBuf::from(urls::name_for_url(url));
-            let kind = kind_by_extension(&name).unwrap_or(InputKind::Other);
+            let kind = kind_by_extension(&name).unwrap_or(InputKind::OTHER);
             let mut job = job_for(&name, &name, kind, &self.output, self.format);
             let url = url.to_string();
             let key = url.as_bytes().to_vec();

@@ -64,7 +64,7 @@ fn job(input: &str, format: OutputFormat) -> (Job, Option<ListLine>) {
     let job = job_for(
         Path::new(input),
         Path::new(input),
-        InputKind::Other,
+        InputKind::OTHER,
         Path::new("out"),
         FormatChoice::Fixed(format),
     );
@@ -113,7 +113,7 @@ fn url_lines_sharing_a_name_in_one_list_get_their_line_numbers() {
         let mut job = job_for(
             &name,
             &name,
-            InputKind::Png,
+            InputKind::OTHER,
             Path::new("out"),
             FormatChoice::Same,
         );
@@ -204,19 +204,19 @@ mod one_to_one {
                 if !seen.insert(rel.clone()) {
                     continue; // a folder holds each name once
                 }
-                let kind = kind_by_extension(&rel).unwrap_or(InputKind::Other);
+                let kind = kind_by_extension(&rel).unwrap_or(InputKind::OTHER);
                 items.push((job_for(&Path::new("in").join(&rel), &rel, kind, out, format), None));
             }
             for (i, file) in named.iter().enumerate() {
                 let path = PathBuf::from(format!("elsewhere{i}/{file}"));
                 let name = PathBuf::from(file);
-                let kind = kind_by_extension(&name).unwrap_or(InputKind::Other);
+                let kind = kind_by_extension(&name).unwrap_or(InputKind::OTHER);
                 items.push((job_for(&path, &name, kind, out, format), None));
             }
             for (line, (host, list, file)) in listed.iter().enumerate() {
                 let url = format!("http://h{host}/p/{file}");
                 let name = PathBuf::from(urls::name_for_url(&url));
-                let kind = kind_by_extension(&name).unwrap_or(InputKind::Other);
+                let kind = kind_by_extension(&name).unwrap_or(InputKind::OTHER);
                 let mut job = job_for(&name, &name, kind, out, format);
                 job.input = Input::Url(url);
                 items.push((job, Some(ListLine { list: *list, line: line + 1 })));

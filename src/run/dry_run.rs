@@ -48,14 +48,10 @@ pub struct PlannedImage {
 
 /// Why an input named `name` fails unread, going by its extension alone.
 pub(super) fn refused_by_name(name: &str) -> Option<String> {
-    use crate::image::unsupported;
     let extension = std::path::Path::new(name.rsplit('/').next()?)
         .extension()?
         .to_str()?;
-    unsupported::raw_refusal(extension).or_else(|| {
-        unsupported::format_of_extension(extension)
-            .map(|kind| format!("{kind} files are not supported"))
-    })
+    crate::image::formats::by_extension(extension)?.refusal(extension)
 }
 
 /// An input of a [`DryRun`] that already fails.
