@@ -98,8 +98,8 @@ pub fn run_from_flags(
 }
 
 /// clap's error as one message, without its "error: " prefix, its usage block and its
-/// help hint: e.g. "invalid value 'x' for '--fit <FIT>' [possible values: contain, cover,
-/// fill]".
+/// help hint: e.g. `invalid value 'x' for '--fit <FIT>' [possible values: contain, cover,
+/// fill]`.
 fn clap_message(error: &clap::Error) -> String {
     let text = error.to_string();
     let said: Vec<&str> = text

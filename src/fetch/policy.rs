@@ -26,7 +26,7 @@ pub struct FetchPolicy {
     pub max_bytes: u64,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
-    /// The `User-Agent` sent; `None` for [`default_user_agent`].
+    /// The `User-Agent` sent; `None` for imgpar's own (its name and version).
     #[serde(default)]
     pub user_agent: Option<String>,
     /// Images whose response says `X-Robots-Tag: noai` or `noimageai` (for every agent or

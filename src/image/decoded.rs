@@ -80,3 +80,25 @@ pub(super) fn upright(size: (u32, u32), orientation: Orientation) -> (u32, u32) 
         _ => size,
     }
 }
+
+/// The EXIF orientation a decoder reports, also when the EXIF block starts with the
+/// `Exif\0\0` header that JPEG's APP1 uses (some WebP and PNG writers keep it, and the
+/// `image` crate then finds no orientation).
+pub(crate) fn orientation_of(
+    decoder: &mut impl image::ImageDecoder,
+) -> image::metadata::Orientation {
+    if let Ok(orientation) = decoder.orientation()
+        && orientation != image::metadata::Orientation::NoTransforms
+    {
+        return orientation;
+    }
+    decoder
+        .exif_metadata()
+        .ok()
+        .flatten()
+        .and_then(|exif| {
+            let tiff = exif.strip_prefix(b"Exif\0\0".as_slice()).unwrap_or(&exif);
+            image::metadata::Orientation::from_exif_chunk(tiff)
+        })
+        .unwrap_or(image::metadata::Orientation::NoTransforms)
+}

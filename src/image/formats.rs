@@ -2,7 +2,7 @@
 //! from its first bytes, which decoder reads it (and whether it is shrunk while decoding or
 //! read as a stream), what `--format same` writes for it, and the formats it names only
 //! to refuse. Sniffing and planning (`plan/kinds.rs`), the decoder choice
-//! ([`super::decode`]), the refusals and output names all read it, and
+//! ([`crate::image::decode`]), the refusals and output names all read it, and
 //! `docs/formats.md`'s table is checked against [`markdown_table`].
 
 use image::ImageFormat;
@@ -186,7 +186,7 @@ pub static FORMATS: &[Format] = &[
     Format {
         name: "AVIF",
         extensions: &["avif"],
-        signature: Signature::Own(super::avif::is_avif),
+        signature: Signature::Own(crate::image::codecs::avif::is_avif),
         reading: read(
             Decoder::Avif,
             "`avif-parse` + `rav1d-safe` (pure Rust)",
@@ -199,14 +199,14 @@ pub static FORMATS: &[Format] = &[
     other(
         "JPEG XL",
         &["jxl"],
-        Signature::Own(super::jxl::is_jxl),
+        Signature::Own(crate::image::codecs::jxl::is_jxl),
         read(Decoder::Jxl, "`jxl-oxide` (pure Rust)", "no"),
         "first keyframe, oriented, in the display colour encoding",
     ),
     other(
         "JPEG 2000",
         &["jp2", "j2k", "j2c", "jpf", "jpx"],
-        Signature::Own(super::jpeg2000::is_jpeg2000),
+        Signature::Own(crate::image::codecs::jpeg2000::is_jpeg2000),
         read(
             Decoder::Jpeg2000,
             "`hayro-jpeg2000` (pure Rust)",
@@ -217,7 +217,7 @@ pub static FORMATS: &[Format] = &[
     other(
         "PFM",
         &["pfm"],
-        Signature::Own(super::pfm::is_pfm),
+        Signature::Own(crate::image::codecs::pfm::is_pfm),
         read(Decoder::Pfm, "imgpar", "no"),
         "linear light: clipped to 0..1, sRGB curve, then luma",
     ),
@@ -417,7 +417,7 @@ pub fn guess_image_crate(bytes: &[u8]) -> Option<ImageFormat> {
     if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
         return Some(ImageFormat::Tiff);
     }
-    if super::ico::is_cursor(bytes) {
+    if crate::image::codecs::ico::is_cursor(bytes) {
         return Some(ImageFormat::Ico);
     }
     image::guess_format(bytes).ok()
@@ -468,7 +468,7 @@ fn is_svg(head: &[u8]) -> bool {
         .any(|w| w == b"<svg")
 }
 
-/// The formats table of `docs/formats.md`: a row per format, generated from [`FORMATS`].
+/// The formats table of `docs/formats.md`: a row per format of the table, in its order.
 pub fn markdown_table() -> String {
     let mut table = String::from(
         "| format | extensions | read by | written | shrunk while decoding | notes |\n\

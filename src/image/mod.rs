@@ -1,38 +1,24 @@
 //! The per-image work, bytes in and bytes out: pure and deterministic, so every execution
 //! mode produces byte-identical files.
+//!
+//! - [`formats`]: the format table every decision about formats reads;
+//! - [`decode`]: bytes (or a file) to upright gray pixels, through the decoder the table
+//!   names (`codecs/`, one module a format);
+//! - [`pixels`]: gray conversion, shrinking and resizing;
+//! - [`encode`]: gray pixels to PNG, JPEG, WebP or AVIF bytes;
+//! - `decoded`, `fields`, `repair`, `wording`, [`unsupported`]: what the decoders share
+//!   (the decoded picture, byte fields, small repairs of damaged files, errors as
+//!   sentences, why a non-image is passed over).
 
-mod avif;
-mod avif_encode;
-mod avif_props;
-mod bmp;
-mod dds;
-mod dds_masks;
+mod codecs;
 pub mod decode;
 mod decoded;
 pub use decoded::Decoded;
 pub mod encode;
 mod fields;
 pub mod formats;
-mod gif_frame;
-pub mod gray;
-mod ico;
-mod jpeg;
-mod jpeg2000;
-mod jpeg_bits;
-mod jpeg_dc;
-mod jpeg_scans;
-mod jxl;
-mod pfm;
-mod png_rows;
+pub mod pixels;
+pub use pixels::{gray, resize};
 mod repair;
-pub mod resize;
-mod shrink;
-mod tga;
-mod tiff_chunks;
-mod tiff_fax;
-mod tiff_layout;
-mod tiff_variants;
 pub mod unsupported;
-mod webp;
-mod webp_encode;
 mod wording;

@@ -83,8 +83,8 @@ fn scan_transparent_gray(bytes: &[u8]) -> Scan {
 /// Refuses a BMP whose pixel data offset points inside its header or colour table: the
 /// decoder would draw the table's bytes as pixels.
 pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), Failure> {
-    let le32 = |at: usize| super::fields::le32(bytes, at).map(u64::from);
-    let le16 = |at: usize| super::fields::le16(bytes, at).map(u64::from);
+    let le32 = |at: usize| crate::image::fields::le32(bytes, at).map(u64::from);
+    let le16 = |at: usize| crate::image::fields::le16(bytes, at).map(u64::from);
     let (Some(offset), Some(header), Some(bits)) = (le32(10), le32(14), le16(28)) else {
         return Ok(());
     };

@@ -1,5 +1,5 @@
 //! The non-images a folder walk passes over, with the reason it gives for each. (The image
-//! formats imgpar names to refuse are in the format table, [`super::formats`].)
+//! formats imgpar names to refuse are in the format table, [`crate::image::formats`].)
 
 /// Why a file whose name and first bytes do not say "image" is passed over: a short phrase
 /// for the summary ("text", "a ZIP archive", ...).

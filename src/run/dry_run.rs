@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::report::{PlanIdentity, ShardRecord};
 
-/// One item of a streamed dry run ([`Run::dry_run_with`]).
+/// One item of a streamed dry run ([`crate::Run::dry_run_with`]).
 #[derive(Debug, Clone)]
 pub enum DryRunItem {
     /// An image the run would convert.
@@ -14,7 +14,7 @@ pub enum DryRunItem {
     Problem(PlannedProblem),
 }
 
-/// What [`Run::dry_run`] found: the plan of this run, nothing converted.
+/// What [`crate::Run::dry_run`] found: the plan of this run, nothing converted.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRun {
     /// The identity of the whole plan (as a run's report gives it).
@@ -24,7 +24,7 @@ pub struct DryRun {
     /// Images this run would try (of its shard), problems included.
     pub planned: usize,
     /// Each image this run would convert, in plan order (empty from
-    /// [`Run::dry_run_with`], which hands them over one at a time).
+    /// [`crate::Run::dry_run_with`], which hands them over one at a time).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<PlannedImage>,
     /// Inputs that fail before any work (unreadable folder entries), with the reason.

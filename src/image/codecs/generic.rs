@@ -1,0 +1,103 @@
+//! Formats the `image` crate reads as they are (and the fallback of the decoders that put
+//! some of its variants right): decoded whole in their own colour type, the pixel limit
+//! checked from the header first, then turned gray and upright.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+use crate::failure::{ErrorKind, Failure};
+use crate::image::decoded::{Decoded, check_pixels};
+use crate::image::pixels::gray::to_gray;
+
+/// Decodes any format the `image` crate reads, then reduces it to gray.
+pub(crate) fn decode_generic(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<Decoded, Failure> {
+    let (image, orientation) = decode_full(bytes, format, max_pixels)?;
+    let size = (image.width(), image.height());
+    Ok(upright_gray(image, orientation, size))
+}
+
+/// `image` in gray, turned upright.
+pub(crate) fn upright_gray(
+    image: DynamicImage,
+    orientation: Orientation,
+    stored_size: (u32, u32),
+) -> Decoded {
+    let mut image = to_gray(image);
+    image.apply_orientation(orientation);
+    Decoded::whole(image, stored_size)
+}
+
+/// Decodes any format the `image` crate reads, in its own colour type, with its EXIF
+/// orientation (not applied).
+pub(crate) fn decode_full(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<(DynamicImage, Orientation), Failure> {
+    let name = format
+        .extensions_str()
+        .first()
+        .unwrap_or(&"image")
+        .to_uppercase();
+    let corrupt = |e: image::ImageError| {
+        let kind = match &e {
+            // The allocation cap is derived from the pixel limit.
+            image::ImageError::Limits(_) => ErrorKind::TooManyPixels,
+            image::ImageError::Unsupported(_) => ErrorKind::Unsupported,
+            _ => ErrorKind::Corrupt,
+        };
+        // The decoder's own words, without the wrapper's "Format error decoding ..." prefix.
+        let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+        let detail = crate::image::wording::readable(&detail);
+        let message = match kind {
+            ErrorKind::TooManyPixels => {
+                format!("{name} too large to decode within the --max-pixels limit: {detail}")
+            }
+            _ => format!("corrupt or truncated {name}: {detail}"),
+        };
+        Failure::new(kind, message)
+    };
+    if let Some((width, height)) = header_size(bytes, format) {
+        check_pixels(u64::from(width), u64::from(height), max_pixels)?;
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::no_limits();
+    if max_pixels != 0 {
+        // Room for the widest pixel type (RGBA, 32-bit float) plus decoder scratch space.
+        limits.max_alloc = Some(max_pixels.saturating_mul(32));
+    }
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    check_pixels(u64::from(width), u64::from(height), max_pixels)?;
+    let orientation = crate::image::decoded::orientation_of(&mut decoder);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    Ok((decoded, orientation))
+}
+
+/// The size a BMP (bitmap header), QOI or farbfeld file claims, read straight from the
+/// bytes: the BMP decoder refuses large sizes in its own words, and the QOI and farbfeld
+/// decoders only once allocated, so reading the header here refuses a decompression bomb
+/// early and with the usual message. (PNG and JPEG headers are read by their own paths.)
+fn header_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+    let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let le = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    match format {
+        // BITMAPINFOHEADER and later: signed 32-bit sizes (a negative height is top-down).
+        ImageFormat::Bmp if le(14)? >= 40 => Some((
+            (le(18)? as i32).unsigned_abs(),
+            (le(22)? as i32).unsigned_abs(),
+        )),
+        // QOI ("qoif") and farbfeld: big-endian width and height right after the magic;
+        // their decoders refuse large sizes in their own words, or only once allocated.
+        ImageFormat::Qoi => Some((be(4)?, be(8)?)),
+        ImageFormat::Farbfeld => Some((be(8)?, be(12)?)),
+        _ => None,
+    }
+}

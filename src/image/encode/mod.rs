@@ -1,0 +1,64 @@
+//! Gray pixels to file bytes: PNG (gray, or gray with alpha), JPEG (gray), WebP and AVIF.
+
+mod avif;
+mod webp;
+
+use image::DynamicImage;
+
+use crate::config::{OutputFormat, Spec};
+
+/// Encodes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image. PNG and WebP
+/// keep the alpha channel; JPEG cannot hold one, so it is dropped. The bytes depend only on the
+/// pixels, the format and the spec's quality (and AVIF speed).
+pub fn encode(image: &DynamicImage, format: OutputFormat, spec: &Spec) -> Result<Vec<u8>, String> {
+    let quality = spec.quality;
+    match format {
+        OutputFormat::Png => encode_png(image),
+        OutputFormat::Jpeg => encode_jpeg(image, quality),
+        OutputFormat::Webp => crate::image::encode::webp::encode(image, Some(quality)),
+        OutputFormat::WebpLossless => crate::image::encode::webp::encode(image, None),
+        OutputFormat::Avif => crate::image::encode::avif::encode(image, quality, spec.avif_speed),
+    }
+}
+
+fn encode_png(image: &DynamicImage) -> Result<Vec<u8>, String> {
+    let color = match image {
+        DynamicImage::ImageLuma8(_) => png::ColorType::Grayscale,
+        DynamicImage::ImageLumaA8(_) => png::ColorType::GrayscaleAlpha,
+        other => return Err(format!("internal: cannot write {:?} as PNG", other.color())),
+    };
+    let mut out = Vec::with_capacity(image.as_bytes().len() / 2 + 1024);
+    let mut encoder = png::Encoder::new(&mut out, image.width(), image.height());
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    let fail = |e: png::EncodingError| format!("PNG encoding failed: {e}");
+    let mut writer = encoder.write_header().map_err(fail)?;
+    writer.write_image_data(image.as_bytes()).map_err(fail)?;
+    writer.finish().map_err(fail)?;
+    Ok(out)
+}
+
+fn encode_jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, String> {
+    let (width, height) = (image.width(), image.height());
+    let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+        return Err(format!(
+            "{width}x{height} is too large for JPEG (65535 pixels a side at most); use --format png"
+        ));
+    };
+    let luma: std::borrow::Cow<[u8]> = match image {
+        DynamicImage::ImageLuma8(gray) => gray.as_raw().into(),
+        DynamicImage::ImageLumaA8(la) => la.as_raw().chunks_exact(2).map(|p| p[0]).collect(),
+        other => {
+            return Err(format!(
+                "internal: cannot write {:?} as JPEG",
+                other.color()
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(luma.len() / 4 + 1024);
+    jpeg_encoder::Encoder::new(&mut out, quality)
+        .encode(&luma, w, h, jpeg_encoder::ColorType::Luma)
+        .map_err(|e| format!("JPEG encoding failed: {e}"))?;
+    Ok(out)
+}
