@@ -148,6 +148,9 @@ class Report:
     skipped: int
     images: List[Dict[str, Any]]
     totals: Dict[str, Any]
+    #: The exit code the ``imgpar`` command gives for the same run: 0 all done, 1 some
+    #: failed, 3 stopped early because the output could not take more files.
+    exit_code: int = 0
 
     def to_dict(self) -> Dict[str, Any]:
         """The report as the ``--report`` file holds it: the totals and ``images``."""
@@ -175,8 +178,10 @@ def run(
     ``shard=(i, n)`` or ``"i/n"`` takes a share of the plan (without it, an array task's
     share is read from the environment, as the command does). ``report`` writes the JSON
     report file as the run goes. ``progress`` is called with each image's record as it
-    ends, from a worker thread. Any other keyword is the command's flag of that name
-    (``size=(128, 128)``, ``format="webp"``, ``timeout=30``, ``urls="list.txt"``...).
+    ends, from a worker thread. ``settings=`` gives the conversion as a ``Settings``
+    (its ``format`` included: ``png`` unless set, where the command's default is
+    ``same``). Any other keyword is the command's flag of that name (``size=(128, 128)``,
+    ``format="webp"``, ``timeout=30``, ``urls="list.txt"``...).
 
     Raises ``RunError`` when the run cannot start (settings, inputs, output), and
     ``KeyboardInterrupt`` on Ctrl-C once the images in progress have ended. Images that
@@ -194,7 +199,7 @@ def run(
     if settings is not None:
         args += settings.flags()
     args += _flags(flags)
-    totals_json, records = _imgpar.run(args, progress, keep_images)
+    totals_json, records, exit_code = _imgpar.run(args, progress, keep_images)
     totals = json.loads(totals_json)
     return Report(
         ok=totals.get("ok", 0),
@@ -202,6 +207,7 @@ def run(
         skipped=totals.get("skipped", 0),
         images=[json.loads(r) for r in records],
         totals=totals,
+        exit_code=exit_code,
     )
 
 

@@ -50,6 +50,7 @@ class Report:
     skipped: int
     images: List[Dict[str, Any]]
     totals: Dict[str, Any]
+    exit_code: int
     def __init__(
         self,
         ok: int,
@@ -57,6 +58,7 @@ class Report:
         skipped: int,
         images: List[Dict[str, Any]],
         totals: Dict[str, Any],
+        exit_code: int = ...,
     ) -> None: ...
     def to_dict(self) -> Dict[str, Any]: ...
 

@@ -17,8 +17,8 @@ use crate::errors::run_error;
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// Runs the conversion `args` describe (inputs, output, flags). Returns the report's
-/// totals as JSON and, when `keep_images`, every image's record as JSON, in the order
-/// they ended. `progress`, if given, is called with each record (a dict) as its image
+/// totals as JSON, every image's record as JSON when `keep_images` (in the order they
+/// ended), and the exit code the command gives for the same run. `progress`, if given, is called with each record (a dict) as its image
 /// ends, from the worker thread that ended it; an exception it raises stops the run and
 /// is raised here once the run has wound down.
 #[pyfunction]
@@ -28,7 +28,7 @@ pub fn run(
     args: Vec<OsString>,
     progress: Option<Py<PyAny>>,
     keep_images: bool,
-) -> PyResult<(String, Vec<String>)> {
+) -> PyResult<(String, Vec<String>, i32)> {
     let cancel = Arc::new(AtomicBool::new(false));
     let records = Records {
         keep: keep_images,
@@ -71,7 +71,7 @@ pub fn run(
     let totals = serde_json::to_string(&report)
         .map_err(|e| run_error(py, format!("internal error: the report: {e}"), 70))?;
     let kept = std::mem::take(&mut *records.kept.lock().unwrap_or_else(|p| p.into_inner()));
-    Ok((totals, kept))
+    Ok((totals, kept, imgpar::ExitCode::of_report(&report).code()))
 }
 
 /// The observer the run reports to: keeps the records, calls `progress`.

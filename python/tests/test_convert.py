@@ -63,7 +63,7 @@ def test_a_broken_image_raises_image_error_with_the_reports_kind(name, kind, out
     assert raised.value.kind == kind, raised.value
     assert isinstance(raised.value, ValueError)
     report = imgpar.run([path], out)
-    assert report.failed == 1
+    assert report.failed == 1 and report.exit_code == 1
     assert report.images[0]["error_kind"] == kind
     if kind != "read":  # bytes have no file to fail to read
         with pytest.raises(imgpar.ImageError) as from_bytes:

@@ -38,7 +38,7 @@ def test_the_modes_are_the_commands():
 def test_every_mode_writes_what_the_command_writes(mode, tmp_path):
     expected = cli_outputs([IMAGES], tmp_path / "cli", "--format", "png")
     report = imgpar.run(IMAGES, tmp_path / "py", mode=mode, jobs=2, format="png")
-    assert report.ok == len(expected) and report.failed == 0
+    assert report.ok == len(expected) and report.failed == 0 and report.exit_code == 0
     assert outputs(tmp_path / "py") == outputs(tmp_path / "cli")
     assert report.totals["mode"] == mode
     assert len(report.images) == report.ok

@@ -37,8 +37,8 @@ pub fn conversion_from_flags(flags: &[String]) -> Result<(Spec, FormatChoice), S
     Ok((spec, parsed.image.format()))
 }
 
-/// Why a run from flags did not happen or did not finish: what the command line would
-/// print, and its exit code (2 for usage, 3 for an unusable output, 130 when cancelled).
+/// Why a run from flags did not start or could not write its result files: what the
+/// command line would print, and its exit code ([`ExitCode::of_error`]: 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunFailure {
     /// One line saying what is wrong.
