@@ -27,6 +27,9 @@ fn start_again_as(program: std::path::PathBuf, leading_args: Vec<std::ffi::OsStr
 
 #[pymodule]
 fn _imgpar(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    // A panic inside one image's work is that image's failure (in its record), not a
+    // message on the Python program's stderr.
+    imgpar::internals::quiet_panics_in_jobs();
     module.add_function(wrap_pyfunction!(main, module)?)?;
     module.add_function(wrap_pyfunction!(start_again_as, module)?)?;
     module.add_function(wrap_pyfunction!(convert::thumbnail, module)?)?;
