@@ -57,7 +57,7 @@ class ImageError(ValueError):
 class RunError(Exception):
     """A run, or a conversion's settings, could not start or finish. ``code`` is the exit
     code the ``imgpar`` command gives for the same run (2: settings, inputs, an output
-    folder that cannot be made; 130: interrupted)."""
+    folder that cannot be made). An interrupted run raises ``KeyboardInterrupt``."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
