@@ -39,9 +39,7 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         return dry_run(&run, &shown);
     }
     let files = run_files(&shown, workers);
-    for (file, path) in &files {
-        run = run.check_writable(file.name(), path);
-    }
+    run = checked_writable(run, &files);
     let progress = Progress::new(!shown.quiet);
     let mut observers: Vec<&dyn Observer> = vec![&progress];
     observers.extend(files.iter().map(|(file, _)| file.as_observer()));
@@ -72,10 +70,8 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         }
     }
     print_outcome(&report, &shown);
-    for (file, _) in &files {
-        if let Err(message) = file.finish(&report) {
-            return usage_error(&format!("cannot write the {}: {message}", file.name()));
-        }
+    if let Err(message) = finish_files(&files, &report) {
+        return usage_error(&message);
     }
     ExitCode::of_report(&report)
 }
@@ -212,6 +208,26 @@ pub(super) fn run_files(
         files.push((Box::new(Timeline::new(path)), path.clone()));
     }
     files
+}
+
+/// `run`, checking before it starts that each of `files` can be written.
+pub(super) fn checked_writable(mut run: Run, files: &[(Box<dyn RunObserverFile>, PathBuf)]) -> Run {
+    for (file, path) in files {
+        run = run.check_writable(file.name(), path);
+    }
+    run
+}
+
+/// Finishes each of `files` with the run's report; `Err` says which could not be written.
+pub(super) fn finish_files(
+    files: &[(Box<dyn RunObserverFile>, PathBuf)],
+    report: &RunReport,
+) -> Result<(), String> {
+    for (file, _) in files {
+        file.finish(report)
+            .map_err(|message| format!("cannot write the {}: {message}", file.name()))?;
+    }
+    Ok(())
 }
 
 /// A [`RunFile`] that can also be handed over as a plain observer.

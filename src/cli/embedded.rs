@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 
-use super::console::run_files;
+use super::console::{checked_writable, finish_files, run_files};
 use super::{Cli, FetchArgs, ImageArgs};
 use crate::config::{ExistingOutput, FormatChoice, Spec};
 use crate::events::Observer;
@@ -77,11 +77,8 @@ pub fn run_from_flags(
         crate::Mode::Sequential => 1,
         _ => config.jobs,
     };
-    let mut run = Run::from_config(config, spec).cancel_on(cancel);
     let files = run_files(&shown, workers);
-    for (file, path) in &files {
-        run = run.check_writable(file.name(), path);
-    }
+    let run = checked_writable(Run::from_config(config, spec).cancel_on(cancel), &files);
     let mut observers: Vec<&dyn Observer> = vec![observer];
     observers.extend(files.iter().map(|(file, _)| file.as_observer()));
     let report = run
@@ -90,10 +87,7 @@ pub fn run_from_flags(
             message: error.to_string(),
             code: ExitCode::of_error(&error).code(),
         })?;
-    for (file, _) in &files {
-        file.finish(&report)
-            .map_err(|message| usage(format!("cannot write the {}: {message}", file.name())))?;
-    }
+    finish_files(&files, &report).map_err(usage)?;
     Ok(report)
 }
 

@@ -55,12 +55,7 @@ pub fn decode_hinted(
         Decoder::Avif => crate::image::codecs::avif::decode(bytes, max_pixels),
         Decoder::Pfm => {
             let image = crate::image::codecs::pfm::decode(bytes, max_pixels)?;
-            let size = (image.width(), image.height());
-            Ok(generic::upright_gray(
-                image,
-                Orientation::NoTransforms,
-                size,
-            ))
+            Ok(gray_as_stored(image))
         }
         Decoder::Jpeg => match crate::image::codecs::jpeg::decode_luma(bytes, spec)? {
             Some(decoded) => Ok(decoded),
@@ -74,12 +69,7 @@ pub fn decode_hinted(
             if let Some(image) =
                 crate::image::codecs::gif::decode_oversized_first_frame(bytes, max_pixels)?
             {
-                let size = (image.width(), image.height());
-                return Ok(generic::upright_gray(
-                    image,
-                    Orientation::NoTransforms,
-                    size,
-                ));
+                return Ok(gray_as_stored(image));
             }
             generic::decode_generic(bytes, ImageFormat::Gif, max_pixels)
         }
@@ -92,14 +82,7 @@ pub fn decode_hinted(
             let bytes = crate::image::codecs::bmp::lenient(bytes);
             crate::image::repair::bmp_pixels_after_palette(&bytes)?;
             match crate::image::codecs::bmp::decode_rle(&bytes, max_pixels)? {
-                Some(image) => {
-                    let size = (image.width(), image.height());
-                    Ok(generic::upright_gray(
-                        image,
-                        Orientation::NoTransforms,
-                        size,
-                    ))
-                }
+                Some(image) => Ok(gray_as_stored(image)),
                 None => generic::decode_generic(&bytes, ImageFormat::Bmp, max_pixels),
             }
         }
@@ -107,25 +90,13 @@ pub fn decode_hinted(
             let format = ImageFormat::Tga;
             let whole = || generic::decode_full(bytes, format, max_pixels).map(|(image, _)| image);
             match crate::image::codecs::tga::decode(bytes, max_pixels, whole)? {
-                Some(image) => {
-                    let size = (image.width(), image.height());
-                    Ok(generic::upright_gray(
-                        image,
-                        Orientation::NoTransforms,
-                        size,
-                    ))
-                }
+                Some(image) => Ok(gray_as_stored(image)),
                 None => generic::decode_generic(bytes, format, max_pixels),
             }
         }
         Decoder::Dds => {
             let image = crate::image::codecs::dds::decode(bytes, max_pixels)?;
-            let size = (image.width(), image.height());
-            Ok(generic::upright_gray(
-                image,
-                Orientation::NoTransforms,
-                size,
-            ))
+            Ok(gray_as_stored(image))
         }
         Decoder::Ico => {
             let format = ImageFormat::Ico;
@@ -248,4 +219,11 @@ fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<Decoder, Failure> {
 
 fn unsupported(message: impl Into<String>) -> Failure {
     Failure::new(ErrorKind::Unsupported, message)
+}
+
+/// A picture its decoder already turned upright (or that has no orientation), in gray,
+/// its stored size its own.
+fn gray_as_stored(image: image::DynamicImage) -> Decoded {
+    let size = (image.width(), image.height());
+    generic::upright_gray(image, Orientation::NoTransforms, size)
 }
