@@ -192,3 +192,30 @@ def test_ctrl_c_winds_the_run_down_and_raises_keyboard_interrupt(tmp_path):
     assert 5 <= seen < 400, done.stdout
     left = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert all(not p.name.startswith(".") for p in left), "no temporary file is left"
+
+
+def test_a_url_list_from_a_server_on_loopback_converts_as_the_command_does(tmp_path):
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(IMAGES))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        names = ["rgb8.png", "baseline_420.jpg", "picture.webp", "missing.png"]
+        urls = tmp_path / "urls.txt"
+        urls.write_text("".join(f"http://127.0.0.1:{port}/{n}\n" for n in names))
+        cli = subprocess.run(
+            [imgpar_command(), str(urls), str(tmp_path / "cli"), "--quiet"], capture_output=True
+        )
+        report = imgpar.run(urls, tmp_path / "py", mode="async")
+    finally:
+        server.shutdown()
+    assert (report.ok, report.failed) == (3, 1)
+    assert report.exit_code == cli.returncode == 1
+    [missing] = [r for r in report.images if r["status"] == "failed"]
+    assert missing["error_kind"] == "download" and "404" in missing["error"]
+    assert outputs(tmp_path / "py") == outputs(tmp_path / "cli")
