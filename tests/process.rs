@@ -279,17 +279,19 @@ fn write_flat_gif(path: &Path, width: u16, height: u16) {
 /// fixtures, and that without the cap it converts: it was the cap, not the image. Returns
 /// the uncapped output. (The debug build's program alone maps over 60 MiB: 128 MiB leaves
 /// its workers about what a release build's have under 96 MiB.)
-fn fails_only_under_the_cap(big: &Path, reason: &str) -> image::DynamicImage {
+fn fails_only_under_the_cap(big: &Path, args: &[&str], reason: &str) -> image::DynamicImage {
     let scratch = big.parent().unwrap();
+    let capped = [&["--worker-memory", "128M"], args].concat();
     only_the_culprit_fails(
         &[big.to_path_buf(), fixtures("images")],
         &scratch.join("out"),
-        &["--worker-memory", "128M"],
+        &capped,
         big,
         reason,
     );
     let uncapped = scratch.join("uncapped");
-    run(big, &uncapped, &["--mode", "process", "-j", "1"]).success();
+    let args = [&["--mode", "process", "-j", "1"], args].concat();
+    run(big, &uncapped, &args).success();
     let written = files_under(&uncapped);
     assert_eq!(written.len(), 1, "{written:?}");
     open(&uncapped.join(&written[0]))
@@ -302,17 +304,14 @@ fn worker_memory_makes_an_oversized_image_fail_alone() {
     let scratch = tempfile::tempdir().unwrap();
     let big = scratch.path().join("big.gif");
     write_flat_gif(&big, 6_000, 4_000);
-    let converted = fails_only_under_the_cap(&big, "out of memory under --worker-memory 128 MiB");
+    let converted =
+        fails_only_under_the_cap(&big, &[], "out of memory under --worker-memory 128 MiB");
     assert_eq!((converted.width(), converted.height()), (256, 171));
 }
 
-#[test]
-fn worker_memory_fails_a_jpeg_that_needs_more_with_a_reason() {
-    // A progressive 4:4:4 JPEG keeps every coefficient until its last scan: 4000x4000
-    // needs 96 MB however small the output, over what a 128 MiB worker has left.
-    let scratch = tempfile::tempdir().unwrap();
-    let big = scratch.path().join("big.jpg");
-    let mut encoder = jpeg_encoder::Encoder::new_file(&big, 90).unwrap();
+/// A progressive 4:4:4 JPEG of 4000x4000 pixels.
+fn write_big_progressive_jpeg(path: &Path) {
+    let mut encoder = jpeg_encoder::Encoder::new_file(path, 90).unwrap();
     encoder.set_progressive(true);
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
     let pixels: Vec<u8> = (0..4000u32 * 4000)
@@ -321,6 +320,39 @@ fn worker_memory_fails_a_jpeg_that_needs_more_with_a_reason() {
     encoder
         .encode(&pixels, 4000, 4000, jpeg_encoder::ColorType::Rgb)
         .unwrap();
-    let converted = fails_only_under_the_cap(&big, "out of memory decoding this JPEG");
-    assert_eq!(converted.width(), 256);
+}
+
+#[test]
+fn worker_memory_fails_a_jpeg_that_needs_more_with_a_reason() {
+    // Decoded at full scale (a 1500-pixel output of 4000 pixels), a progressive JPEG goes
+    // to libjpeg, which keeps every coefficient of every component until the last scan:
+    // 96 MB for 4000x4000 at 4:4:4, over what a 128 MiB worker has left.
+    let scratch = tempfile::tempdir().unwrap();
+    let big = scratch.path().join("big.jpg");
+    write_big_progressive_jpeg(&big);
+    let converted = fails_only_under_the_cap(
+        &big,
+        &["--size", "1500x1500"],
+        "out of memory decoding this JPEG",
+    );
+    assert_eq!(converted.width(), 1500);
+}
+
+#[test]
+fn a_progressive_jpegs_thumbnail_needs_only_the_coefficients_it_reads() {
+    // The same JPEG for a 256-pixel thumbnail is decoded at 2/8 from the luma's scans,
+    // keeping 58 bytes a luma block (15 MB): it converts in a worker capped at 128 MiB.
+    let scratch = tempfile::tempdir().unwrap();
+    let big = scratch.path().join("big.jpg");
+    write_big_progressive_jpeg(&big);
+    let out = scratch.path().join("out");
+    run(
+        &big,
+        &out,
+        &["--mode", "process", "--worker-memory", "128M"],
+    )
+    .success();
+    let written = files_under(&out);
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(open(&out.join(&written[0])).width(), 256);
 }

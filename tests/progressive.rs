@@ -1,8 +1,8 @@
 //! Progressive JPEGs decode to exactly the thumbnails of their baseline twins (the same
 //! coefficients, other scans), at every scale, although imgpar leaves out the scans a gray
-//! thumbnail does not need and decodes a 1/8 scale from the DC scans alone, without
-//! libjpeg; and a damaged progressive file still fails where its damage lies, also when it
-//! lies in a scan that is left out.
+//! thumbnail does not need and decodes 1/8, 2/8 and 4/8 scales from the luma's scans
+//! alone, without libjpeg; and a damaged progressive file still fails where its damage
+//! lies, also when it lies in a scan that is left out.
 
 mod common;
 
@@ -90,7 +90,7 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
     count += 1;
     // A DC refinement scan that claims to refine a bit the first scan never left (its
     // successive approximation byte 0x10 made 0x21): libjpeg calls the progression bogus
-    // and imgpar fails the image; the DC reader must not make a picture of it.
+    // and imgpar fails the image; its own reader must not make a picture of it.
     let mut bogus = whole.clone();
     let refinement = (0..len - 12)
         .find(|&at| {
@@ -105,7 +105,7 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
     std::fs::write(input.join("bogus-progression.jpg"), bogus).unwrap();
     count += 1;
     // A frame header claiming 60000 x 60000 pixels: refused from the header, before the
-    // DC reader (or libjpeg) allocates anything for it.
+    // progressive reader (or libjpeg) allocates anything for it.
     let sof = whole
         .windows(2)
         .position(|w| w == [0xFF, 0xC2])
@@ -121,8 +121,10 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
         std::fs::write(input.join(format!("flip{flip}.jpg")), damaged).unwrap();
         count += 1;
     }
-    // 32x32 is decoded from the DC scans alone; 300x300 by libjpeg, chroma AC left out.
-    for size in ["32x32", "300x300"] {
+    // 32x32 is decoded from the DC scans alone, 100x100 (2/8) and 200x200 (4/8) from the
+    // luma's scans, all three without libjpeg; 300x300 (8/8) by libjpeg, chroma AC left
+    // out.
+    for size in ["32x32", "100x100", "200x200", "300x300"] {
         let scratch = tempfile::tempdir().unwrap();
         let json = scratch.path().join("report.json");
         imgpar()

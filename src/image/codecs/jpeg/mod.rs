@@ -4,7 +4,7 @@
 //! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
 mod bits;
-mod dc;
+mod progressive;
 mod scans;
 
 use std::ffi::c_int;
@@ -38,17 +38,25 @@ pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
 
 /// [`decode_luma`] on a JPEG read from `reader` as it decodes: a baseline JPEG is never held
 /// whole, neither its bytes nor its pixels (rows are box-shrunk as they come, see
-/// [`BoxShrink`]); a progressive one holds its coefficients, as libjpeg must.
+/// [`BoxShrink`]); a progressive one holds the coefficients of its luma that the scale
+/// reads (see [`progressive`]), or, when that reader is unsure of it, goes to libjpeg,
+/// which holds every coefficient.
 pub(crate) fn decode_luma_from<R: BufRead + Seek>(
     mut reader: R,
     spec: &Spec,
 ) -> Result<Option<Decoded>, Failure> {
-    if let Some(decoded) = dc_only(&mut reader, spec)? {
+    if let Some(decoded) = progressive_luma(&mut reader, spec)? {
         return Ok(Some(decoded));
     }
     reader
         .rewind()
         .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
+    libjpeg_luma(reader, spec)
+}
+
+/// [`decode_luma_from`] through libjpeg, the scans a gray thumbnail never reads left out
+/// (see [`scans`]).
+fn libjpeg_luma<R: BufRead>(reader: R, spec: &Spec) -> Result<Option<Decoded>, Failure> {
     guarded(|| {
         // The scans the thumbnail needs are chosen once the header says the scale.
         let choice = Choice::new(Cell::new(Keep::Everything));
@@ -60,12 +68,12 @@ pub(crate) fn decode_luma_from<R: BufRead + Seek>(
     })
 }
 
-/// A progressive JPEG that a 1/8 decode serves, decoded from its DC scans alone (see
-/// [`crate::image::codecs::jpeg::dc`]): the same pixels libjpeg gives, in memory that follows the output.
-/// `Ok(None)` for every other file, and for any this reader is unsure of: the caller reads
-/// it again from its start with libjpeg.
-fn dc_only<R: BufRead>(reader: &mut R, spec: &Spec) -> Result<Option<Decoded>, Failure> {
-    let Some((header, decoder)) = dc::read_header(reader) else {
+/// A progressive JPEG that a 1/8, 2/8 or 4/8 decode serves, decoded from its luma's scans
+/// alone (see [`progressive`]): the same pixels libjpeg gives, without its coefficients of
+/// every component. `Ok(None)` for every other file, and for any this reader is unsure of:
+/// the caller reads it again from its start with libjpeg.
+fn progressive_luma<R: BufRead>(reader: &mut R, spec: &Spec) -> Result<Option<Decoded>, Failure> {
+    let Some((header, decoder)) = progressive::read_header(reader) else {
         return Ok(None);
     };
     check_pixels(
@@ -75,18 +83,18 @@ fn dc_only<R: BufRead>(reader: &mut R, spec: &Spec) -> Result<Option<Decoded>, F
     )?;
     let stored = (header.width, header.height);
     let reduction = resize::reduction_allowed(upright(stored, header.orientation), spec);
-    if 8u32.div_ceil(reduction.min(8)) != 1 {
-        return Ok(None);
-    }
-    let Some(plane) = decoder.decode(reader) else {
+    let eighths = 8u32.div_ceil(reduction.min(8));
+    let Some(luma) = decoder.decode(reader, eighths) else {
         return Ok(None);
     };
     // As the libjpeg path: the rest of the reduction is a box average of the rows.
-    let factor = (reduction / 8).max(1);
-    let mut shrink = BoxShrink::new((plane.width, plane.height), factor, 1, true);
-    for (y, row) in plane.pixels.chunks_exact(plane.width as usize).enumerate() {
-        shrink.push(y as u32, 0, 1, row);
-    }
+    let factor = (reduction * eighths / 8).max(1);
+    let mut shrink = BoxShrink::new((luma.width, luma.height), factor, 1, true);
+    let mut y = 0;
+    luma.rows(|row| {
+        shrink.push(y, 0, 1, row);
+        y += 1;
+    });
     Ok(Some(Decoded::turned(
         shrink.finish(),
         header.orientation,
@@ -252,3 +260,6 @@ fn message_text(cinfo: &mut ffi::jpeg_common_struct) -> String {
     let text = buffer.split(|&b| b == 0).next().unwrap_or_default();
     String::from_utf8_lossy(text).into_owned()
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,6 +39,8 @@ pub(crate) struct ScanFilter<R> {
     direct: bool,
     /// The first component of the frame (the luma), once the frame header is read.
     luma: Option<u8>,
+    /// The filter has waited once for the choice, at the first scan.
+    waited: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,13 +72,23 @@ impl<R: BufRead> ScanFilter<R> {
             at: 0,
             direct: false,
             luma: None,
+            waited: false,
         }
     }
 
-    /// Runs the bytes of `input` through, appending what is kept to `out`.
-    fn process(&mut self, input: &[u8]) {
+    /// Runs the bytes of `input` through, appending what is kept to `out`; returns how
+    /// many were used. While nothing is decided it stops after the first scan's header
+    /// (where libjpeg's header reading ends), so that the choice made then applies to every
+    /// scan after it however the bytes arrive (a whole file in memory, or read in chunks).
+    fn process(&mut self, input: &[u8]) -> usize {
         let mut i = 0;
         while i < input.len() {
+            if self.choice.get() == Keep::Everything
+                && !self.waited
+                && matches!(self.state, State::Scan { .. })
+            {
+                return i;
+            }
             match &mut self.state {
                 State::Pass => {
                     self.out.extend_from_slice(&input[i..]);
@@ -98,6 +110,11 @@ impl<R: BufRead> ScanFilter<R> {
                     match code {
                         // A fill byte: the marker's code is still to come.
                         0xff => self.out.push(0xff),
+                        // No marker: stray bytes, which libjpeg steps over (and warns).
+                        0x00 => {
+                            self.out.extend_from_slice(&[0xff, 0x00]);
+                            self.state = State::Marker { ff: false };
+                        }
                         // Markers without a length.
                         0x01 | 0xd0..=0xd8 => {
                             self.out.extend_from_slice(&[0xff, code]);
@@ -182,6 +199,7 @@ impl<R: BufRead> ScanFilter<R> {
                 }
             }
         }
+        i
     }
 
     /// A whole segment has been read: pass it on, or start the scan it opens.
@@ -263,8 +281,12 @@ impl<R: BufRead> BufRead for ScanFilter<R> {
                 break;
             }
             let chunk = chunk.to_vec();
-            self.inner.consume(chunk.len());
-            self.process(&chunk);
+            let used = self.process(&chunk);
+            self.inner.consume(used);
+            if used == 0 {
+                // Still undecided when more is asked for: every scan passes.
+                self.waited = true;
+            }
         }
         Ok(&self.out[self.at..])
     }

@@ -1,8 +1,9 @@
-//! The segments of a progressive JPEG the DC reader needs besides its scans: the frame
+//! The segments of a progressive JPEG the reader needs besides its scans: the frame
 //! (components and their sampling) and the quantisation and Huffman tables.
 
 use super::{Component, Decoder};
 use crate::image::codecs::jpeg::bits::Huffman;
+use crate::image::codecs::jpeg::progressive::ac::NATURAL;
 
 impl Decoder {
     pub(crate) fn frame(&mut self, body: &[u8]) -> Option<()> {
@@ -12,6 +13,10 @@ impl Decoder {
         self.height = usize::from(u16::from_be_bytes([*body.get(1)?, *body.get(2)?]));
         self.width = usize::from(u16::from_be_bytes([*body.get(3)?, *body.get(4)?]));
         let count = usize::from(*body.get(5)?);
+        // libjpeg refuses a frame header of another length.
+        if body.len() != 6 + 3 * count {
+            return None;
+        }
         for i in 0..count {
             let c = body.get(6 + 3 * i..9 + 3 * i)?;
             self.components.push(Component {
@@ -62,8 +67,9 @@ impl Decoder {
                     let size = if precision == 0 { 64 } else { 128 };
                     let values = body.get(at + 1..at + 1 + size)?;
                     let mut q = [0u16; 64];
-                    for (i, slot) in q.iter_mut().enumerate() {
-                        *slot = if precision == 0 {
+                    // Stored in zigzag order; kept, as libjpeg keeps it, in natural order.
+                    for (i, &natural) in NATURAL.iter().enumerate() {
+                        q[natural] = if precision == 0 {
                             u16::from(values[i])
                         } else {
                             u16::from_be_bytes([values[2 * i], values[2 * i + 1]])
@@ -80,18 +86,18 @@ impl Decoder {
                     let counts = body.get(at + 1..at + 17)?;
                     let total: usize = counts.iter().map(|&n| usize::from(n)).sum();
                     let symbols = body.get(at + 17..at + 17 + total)?;
-                    if class == 0 {
-                        *self.dc_tables.get_mut(id)? = Some(Huffman::new(counts, symbols)?);
-                    } else if class != 1 || id > 3 {
-                        return None;
+                    let table = Some(Huffman::new(counts, symbols, class == 0)?);
+                    match class {
+                        0 => *self.dc_tables.get_mut(id)? = table,
+                        1 => *self.ac_tables.get_mut(id)? = table,
+                        _ => return None,
                     }
                     at += 17 + total;
                 }
             }
-            0xdd => {
-                self.restart_interval =
-                    usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]))
-            }
+            // libjpeg refuses a restart interval segment of another length.
+            0xdd if body.len() != 2 => return None,
+            0xdd => self.restart_interval = usize::from(u16::from_be_bytes([body[0], body[1]])),
             // Arithmetic conditioning, a line count: not for this reader.
             0xcc | 0xdc => return None,
             _ => {}
