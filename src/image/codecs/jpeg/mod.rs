@@ -1,7 +1,9 @@
 //! JPEG through libjpeg-turbo's decoder (the `mozjpeg` crate; C compiled by the `cc`
 //! crate, no nasm): only the luma channel, shrunk while decoding in the DCT domain by as
 //! much as the output allows (a 1/8 decode turns each 8x8 block into one pixel from its
-//! first coefficient). CMYK, YCCK and RGB JPEGs are left to the generic path.
+//! first coefficient). A progressive file decoded at 1/8, 2/8 or 4/8 is read by imgpar's
+//! own reader instead ([`progressive`]: the luma's scans alone, libjpeg's pixels). CMYK,
+//! YCCK and RGB JPEGs are left to the generic path.
 
 mod bits;
 mod progressive;
