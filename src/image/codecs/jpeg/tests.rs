@@ -98,7 +98,8 @@ fn both(bytes: &[u8], spec: &Spec) -> Answers {
 fn agrees(what: &str, (ours, theirs): Answers) -> bool {
     match (ours, theirs) {
         (Ok(Some(a)), Ok(Some(b))) => {
-            assert_eq!(a.image.dimensions_of(), b.image.dimensions_of(), "{what}");
+            let size = |d: &Decoded| (d.image.width(), d.image.height());
+            assert_eq!(size(&a), size(&b), "{what}");
             assert!(
                 a.image.as_bytes() == b.image.as_bytes(),
                 "{what}: pixels differ"
@@ -112,16 +113,6 @@ fn agrees(what: &str, (ours, theirs): Answers) -> bool {
         }
         (Err(a), theirs) => panic!("{what}: the reader failed ({a:?}), libjpeg {theirs:?}"),
         (Ok(None), _) => false,
-    }
-}
-
-trait Dimensions {
-    fn dimensions_of(&self) -> (u32, u32);
-}
-
-impl Dimensions for image::DynamicImage {
-    fn dimensions_of(&self) -> (u32, u32) {
-        (self.width(), self.height())
     }
 }
 
