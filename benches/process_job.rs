@@ -65,6 +65,7 @@ fn whole_job(c: &mut Criterion) {
         output: out.path().join("out.jpg"),
         output_root: out.path().to_path_buf(),
         format: OutputFormat::Jpeg,
+        key: b"baseline_420.jpg".to_vec(),
     };
     let spec = Spec {
         existing: ExistingOutput::Overwrite,

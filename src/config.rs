@@ -54,6 +54,15 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
+    /// Every output format.
+    pub const ALL: [OutputFormat; 5] = [
+        OutputFormat::Png,
+        OutputFormat::Jpeg,
+        OutputFormat::Webp,
+        OutputFormat::WebpLossless,
+        OutputFormat::Avif,
+    ];
+
     /// The file extension written for this format, without the dot.
     pub fn extension(self) -> &'static str {
         match self {

@@ -19,6 +19,11 @@ pub enum Error {
     /// The settings contradict each other (a usage error).
     #[error("{0}")]
     Settings(String),
+    /// The run started but could not go on: process mode's worker processes die before
+    /// their first image (the worker program cannot start). Images not yet ended were
+    /// not started.
+    #[error("{0}")]
+    Workers(String),
     /// One image could not be converted (from [`crate::thumbnail`]): what kind of failure
     /// and what is wrong with it, as the report would say.
     #[error("{0}")]

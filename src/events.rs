@@ -83,6 +83,9 @@ pub struct Collector<'o> {
     concurrency: Mutex<Vec<(f64, usize)>>,
     /// Why the run stops early, once an image found the output unusable (the first one).
     halt: OnceLock<String>,
+    /// Why the run cannot go on at all: process mode's workers die before their first
+    /// image, so every image would fail the same way.
+    unworkable: OnceLock<String>,
     observer: &'o dyn Observer,
     done: AtomicUsize,
     total: AtomicUsize,
@@ -117,6 +120,8 @@ pub(crate) struct Collected {
     pub worker_processes: Vec<WorkerRecord>,
     /// Why the run stopped before the end, if the output became unusable.
     pub stopped: Option<String>,
+    /// Why the run could not go on at all, if so (see [`Collector::unworkable`]).
+    pub unworkable: Option<String>,
     /// The async mode's download limit over the run: (ms, limit) at each change.
     pub concurrency: Vec<(f64, usize)>,
 }
@@ -133,6 +138,7 @@ impl<'o> Collector<'o> {
             worker_processes: Mutex::new(Vec::new()),
             concurrency: Mutex::default(),
             halt: OnceLock::new(),
+            unworkable: OnceLock::new(),
             observer,
             done: AtomicUsize::new(0),
             total: AtomicUsize::new(0),
@@ -149,7 +155,15 @@ impl<'o> Collector<'o> {
     /// an image found the output unusable (full disk, read-only folder), so every further
     /// image would fail the same way.
     pub fn must_stop(&self, cancel: &AtomicBool) -> bool {
-        cancel.load(Ordering::Relaxed) || self.halt.get().is_some()
+        cancel.load(Ordering::Relaxed)
+            || self.halt.get().is_some()
+            || self.unworkable.get().is_some()
+    }
+
+    /// The run cannot go on at all (worker processes that die before their first image):
+    /// executors stop handing out images, and the run ends in an error saying `why`.
+    pub fn unworkable(&self, why: String) {
+        let _ = self.unworkable.set(why);
     }
 
     /// Milliseconds since the collector was created.
@@ -326,6 +340,7 @@ impl<'o> Collector<'o> {
             passed_over: inner(self.passed_over),
             worker_processes: inner(self.worker_processes),
             stopped: self.halt.into_inner(),
+            unworkable: self.unworkable.into_inner(),
             concurrency: inner(self.concurrency),
         }
     }

@@ -67,9 +67,11 @@ impl ExitCode {
     /// failed image (1).
     pub fn of_error(error: &Error) -> ExitCode {
         match error {
-            Error::Input(_) | Error::Output(_) | Error::ResultFile(_) | Error::Settings(_) => {
-                ExitCode::Usage
-            }
+            Error::Input(_)
+            | Error::Output(_)
+            | Error::ResultFile(_)
+            | Error::Settings(_)
+            | Error::Workers(_) => ExitCode::Usage,
             Error::Image(_) => ExitCode::SomeFailed,
         }
     }

@@ -26,6 +26,10 @@ pub enum ErrorKind {
     OutOfMemory,
     /// The output file already exists (and existing outputs are failures).
     OutputExists,
+    /// Under `--skip-existing`, what stands at the output's name is not this input's
+    /// output: made from another input or with other settings (its provenance says so),
+    /// or not a file at all. It was left alone.
+    OutputConflict,
     /// The output could not be written.
     Write,
     /// Still running after the time limit.

@@ -74,6 +74,7 @@ pub use events::{Event, Observer, Unobserved};
 pub use exit::ExitCode;
 pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
+pub use job::provenance::without_provenance;
 pub use outcome::{Outcome, StageTimes};
 pub use report::{
     MergedReport, MergedShard, PassedOver, Record, ReportInput, RunReport, ShardRecord,

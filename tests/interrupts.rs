@@ -91,15 +91,29 @@ fn a_signal_in_any_mode_stops_cleanly_and_skip_existing_finishes_the_job() {
 }
 
 #[test]
-fn a_temp_file_left_by_a_killed_run_is_removed_by_the_next() {
+fn a_temp_file_left_by_a_killed_run_is_removed_by_the_next_and_a_live_one_is_not() {
     let out = tempfile::tempdir().unwrap();
-    let leftover = out.path().join("nested/.imgpar-AbCdEf.tmp");
-    std::fs::create_dir_all(leftover.parent().unwrap()).unwrap();
-    std::fs::write(&leftover, b"half an image").unwrap();
-    let mine = out.path().join("notes.tmp");
-    std::fs::write(&mine, b"not imgpar's").unwrap();
+    let write = |name: &str, age_s: u64| {
+        let path = out.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"half an image").unwrap();
+        let then = std::time::SystemTime::now() - Duration::from_secs(age_s);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(then)
+            .unwrap();
+        path
+    };
+    // A killed run's file, untouched for an hour; one a live run is writing right now
+    // (another task of an array, a second run); a file of the user's.
+    let leftover = write("nested/.imgpar-AbCdEf.tmp", 3600);
+    let live = write("nested/.imgpar-0123456789abcdef.tmp", 1);
+    let mine = write("notes.tmp", 3600);
     run(&fixtures("images/rgb8.png"), out.path(), &[]).success();
     assert!(!leftover.exists());
+    assert!(live.exists(), "a live run's temporary file was removed");
     assert!(mine.exists());
 }
 

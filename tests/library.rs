@@ -266,8 +266,15 @@ fn a_file_thumbnail_is_the_batch_output_of_that_file_for_every_fixture_and_forma
                         report.ok, 1,
                         "{shown}: the batch failed where the call did not"
                     );
+                    // The batch's file also says what it was made from; the call's bytes
+                    // have no input to name.
                     let bytes = std::fs::read(written[0].path()).unwrap();
-                    assert!(bytes == thumbnail.bytes, "{shown}: other bytes");
+                    let picture = imgpar::without_provenance(&bytes);
+                    assert!(
+                        picture != bytes,
+                        "{shown}: no provenance in the batch's file"
+                    );
+                    assert!(picture == thumbnail.bytes, "{shown}: other bytes");
                     compared += 1;
                 }
                 Err(imgpar::Error::Image(failure)) => {
@@ -287,4 +294,50 @@ fn a_file_thumbnail_is_the_batch_output_of_that_file_for_every_fixture_and_forma
     // The TGA converts, the camera RAW name and the broken fixtures are refused.
     assert!(compared >= 4 * 25, "{compared} compared");
     assert!(refused >= 4 * 5, "{refused} refused");
+}
+
+#[test]
+fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
+    // What a host program meets when its worker program cannot start (an interpreter
+    // whose `imgpar` is importable only through the host's own search path): every
+    // worker dies before its first image. This test binary runs no other process-mode
+    // batch, so the setting stays its own.
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for i in 0..40 {
+        std::fs::copy(
+            fixtures("images/small.png"),
+            input.join(format!("p{i:02}.png")),
+        )
+        .unwrap();
+    }
+    let started = scratch.path().join("started");
+    let script = format!(
+        "echo started >> '{}'; echo 'No module named imgpar' >&2; exit 1",
+        started.display()
+    );
+    imgpar::worker::start_again_as(
+        "/bin/sh".into(),
+        vec!["-c".into(), script.into(), "sh".into()],
+    );
+    let out = scratch.path().join("out");
+    let error = Run::new([&input], &out)
+        .mode(Mode::Process)
+        .jobs(2)
+        .execute()
+        .unwrap_err();
+    assert!(matches!(error, imgpar::Error::Workers(_)), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("cannot start its worker processes"),
+        "{error}"
+    );
+    let attempts = std::fs::read_to_string(&started).unwrap().lines().count();
+    assert!(
+        attempts <= 6,
+        "{attempts} workers were started for 40 images"
+    );
+    assert!(files_under(&out).is_empty());
 }

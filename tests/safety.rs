@@ -334,3 +334,208 @@ fn an_input_reached_through_a_link_into_the_output_is_never_replaced() {
         );
     }
 }
+
+#[test]
+fn a_name_once_given_stays_with_its_input_when_the_folder_grows() {
+    let (scratch, grow) = scratch_with_input();
+    let out = scratch.path().join("out");
+    copy("picture.gif", &grow.join("a.gif"));
+    run(&grow, &out, &[]).success();
+    let gif_thumbnail = std::fs::read(out.join("a.png")).unwrap();
+    // A different picture that, alone, would be named a.png too.
+    copy("rgb8.png", &grow.join("a.png"));
+    run(&grow, &out, &["--skip-existing"])
+        .success()
+        .stderr(predicate::str::contains(
+            "1 ok, 0 failed, 1 skipped of 2 images",
+        ));
+    assert_eq!(std::fs::read(out.join("a.png")).unwrap(), gif_thumbnail);
+    let png_thumbnail = open(&out.join("a.png.png")).to_luma8();
+    let reference = convert(&grow.join("a.png"), &[]);
+    assert_eq!(
+        png_thumbnail,
+        open(&reference.path().join("a.png")).to_luma8()
+    );
+    // A fresh output folder names them by the usual rule.
+    let fresh = convert(&grow, &[]);
+    assert!(fresh.path().join("a.gif.png").is_file());
+}
+
+#[test]
+fn an_output_of_other_settings_or_another_input_is_never_skipped_as_done() {
+    let (scratch, input) = scratch_with_input();
+    let out = scratch.path().join("out");
+    copy("rgb8.png", &input.join("a.png"));
+    copy("small.png", &input.join("b.png"));
+    run(&input, &out, &["--size", "16x16"]).success();
+    let small = std::fs::read(out.join("a.png")).unwrap();
+    let json = scratch.path().join("r.json");
+    imgpar()
+        .arg(&input)
+        .arg(&out)
+        .args(["--size", "12x12", "--skip-existing", "--report"])
+        .arg(&json)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "was made from this input with other settings (size 12x12 (then 16x16))",
+        ));
+    assert_eq!(std::fs::read(out.join("a.png")).unwrap(), small);
+    let record = record_of(&report(&json), "a.png").clone();
+    assert_eq!(record["error_kind"], "output_conflict");
+    // Another input's picture under this input's name.
+    run(&input, &out, &["--size", "16x16", "--skip-existing"]).success();
+    std::fs::copy(out.join("b.png"), out.join("a.png")).unwrap();
+    run(&input, &out, &["--size", "16x16", "--skip-existing"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a.png was made from another input",
+        ));
+    // --overwrite makes both right again.
+    run(&input, &out, &["--size", "16x16", "--overwrite"]).success();
+    assert_eq!(std::fs::read(out.join("a.png")).unwrap(), small);
+}
+
+#[test]
+fn an_output_without_provenance_is_trusted_and_counted() {
+    let (scratch, input) = scratch_with_input();
+    let out = scratch.path().join("out");
+    copy("rgb8.png", &input.join("a.png"));
+    copy("small.png", &input.join("b.png"));
+    std::fs::create_dir_all(&out).unwrap();
+    // What an older imgpar, or another tool, left: a PNG with no provenance.
+    image::GrayImage::new(4, 4).save(out.join("a.png")).unwrap();
+    run(&input, &out, &["--skip-existing"])
+        .success()
+        .stderr(predicate::str::contains(
+            "1 ok, 0 failed, 1 skipped of 2 images",
+        ))
+        .stderr(predicate::str::contains(
+            "1 image whose output carries no provenance (made by an older imgpar or another \
+             tool) trusted as its own",
+        ));
+}
+
+#[test]
+fn a_folder_at_an_output_name_is_a_failure_not_a_skip() {
+    let (scratch, input) = scratch_with_input();
+    let out = scratch.path().join("out");
+    copy("rgb8.png", &input.join("a.png"));
+    std::fs::create_dir_all(out.join("a.png")).unwrap();
+    run(&input, &out, &["--skip-existing"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a.png is a folder, not an image file",
+        ));
+}
+
+#[test]
+fn two_runs_racing_with_skip_existing_skip_what_the_other_wrote_and_fail_nothing() {
+    let (scratch, input) = scratch_with_input();
+    for i in 0..40 {
+        copy("rgb8.png", &input.join(format!("p{i:02}.png")));
+    }
+    for attempt in 0..3 {
+        let out = scratch.path().join(format!("out{attempt}"));
+        let start = |mode: &str| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("imgpar"))
+                .arg(&input)
+                .arg(&out)
+                .args(["--skip-existing", "--mode", mode, "-j", "2"])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (start("threaded"), start("process"));
+        for run in [a, b] {
+            let ended = run.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&ended.stderr);
+            assert_eq!(ended.status.code(), Some(0), "{stderr}");
+            assert!(stderr.contains(" 0 failed"), "{stderr}");
+        }
+        assert_eq!(files_under(&out).len(), 40);
+    }
+}
+
+#[test]
+fn a_result_file_never_replaces_an_input_another_result_file_or_lands_in_the_output() {
+    let (scratch, input) = scratch_with_input();
+    copy("rgb8.png", &input.join("img00.png"));
+    let photo = std::fs::read(input.join("img00.png")).unwrap();
+    let list = scratch.path().join("urls.txt");
+    std::fs::write(&list, "http://127.0.0.1:9/a.png\n").unwrap();
+    let out = scratch.path().join("out");
+    let elsewhere = scratch.path().join("x.json");
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec!["--report".into(), input.join("img00.png").into()],
+            "is inside the input",
+        ),
+        (
+            vec![
+                "--report".into(),
+                input.join("img00.png").into(),
+                "--dry-run".into(),
+            ],
+            "is inside the input",
+        ),
+        (
+            vec![
+                "--report".into(),
+                elsewhere.clone().into(),
+                "--trace".into(),
+                elsewhere.clone().into(),
+            ],
+            "the trace and the report are both",
+        ),
+        (
+            vec!["--report".into(), out.join("a.png").into()],
+            "is inside the output",
+        ),
+    ];
+    for (flags, said) in cases {
+        imgpar()
+            .arg(&input)
+            .arg(&out)
+            .args(&flags)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(said));
+        assert_eq!(std::fs::read(input.join("img00.png")).unwrap(), photo);
+        assert!(!elsewhere.exists());
+        assert!(
+            !out.exists(),
+            "{flags:?}: a refused run left its output folder"
+        );
+    }
+    let before = std::fs::read(&list).unwrap();
+    imgpar()
+        .arg(&list)
+        .arg(&out)
+        .arg("--report")
+        .arg(&list)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is an input of this run"));
+    assert_eq!(std::fs::read(&list).unwrap(), before);
+}
+
+#[test]
+fn a_run_sharded_by_inherited_array_variables_says_so_even_when_quiet() {
+    let (scratch, input) = scratch_with_input();
+    for i in 0..12 {
+        copy("small.png", &input.join(format!("p{i:02}.png")));
+    }
+    imgpar_unsharded()
+        .arg(&input)
+        .arg(scratch.path().join("out"))
+        .arg("-q")
+        .env("SLURM_ARRAY_TASK_ID", "0")
+        .env("SLURM_ARRAY_TASK_COUNT", "4")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "imgpar: sharded by the environment: shard 0/4",
+        ))
+        .stderr(predicate::str::contains("SLURM_ARRAY_TASK_ID"));
+}

@@ -30,12 +30,26 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    if let Some(choice) = &config.shard
+        && choice.source != "--shard"
+    {
+        // Said even under -q: a run that silently converts a quarter of the images
+        // because of a variable it inherited looks like a run that lost the rest.
+        eprintln!(
+            "imgpar: sharded by the environment: shard {}/{} ({}); --no-shard converts the \
+             whole plan",
+            choice.shard.index, choice.shard.count, choice.source
+        );
+    }
     let workers = match config.mode {
         crate::Mode::Sequential => 1,
         _ => config.jobs,
     };
     let mut run = Run::from_config(config, spec).cancel_on(cancel);
     if shown.dry_run {
+        if let Some(path) = &shown.report {
+            run = run.check_writable("plan", path);
+        }
         return dry_run(&run, &shown);
     }
     let files = run_files(&shown, workers);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::console::usage_error;
 use crate::exit::ExitCode;
+use crate::plan::{FileId, resolve_existing_prefix};
 use crate::render::LineFile;
 use crate::report::ReportInput;
 use crate::store::{self, ObjectUrl};
@@ -19,13 +20,25 @@ use crate::{fetch::FetchPolicy, report};
 pub fn merge_reports(reports: &[PathBuf], out: Option<&Path>) -> ExitCode {
     let mut inputs = Vec::new();
     for given in reports {
-        match reports_under(given) {
-            Ok(paths) => inputs.extend(paths.into_iter().map(report_input)),
+        if let Some(out) = out
+            && same_place(given, out)
+        {
+            return usage_error(&format!(
+                "-o {} is one of the reports to merge: it would be replaced; write the merged \
+                 report elsewhere",
+                out.display()
+            ));
+        }
+        let listed = is_listing(given);
+        match reports_under(given, out) {
+            Ok(paths) => inputs.extend(paths.into_iter().map(|path| report_input(path, listed))),
             Err(message) => return usage_error(&message),
         }
     }
+    // Renamed into place only once the merge succeeded: a failed merge leaves every file
+    // as it was.
     let merged_file =
-        out.map(|out| LineFile::new(out, r#"{"format":"imgpar-merged-2","images":["#));
+        out.map(|out| LineFile::whole_or_nothing(out, r#"{"format":"imgpar-merged-2","images":["#));
     let merged = report::merge(&inputs, &mut |record| {
         if let Some(file) = &merged_file {
             file.item(record);
@@ -33,12 +46,7 @@ pub fn merge_reports(reports: &[PathBuf], out: Option<&Path>) -> ExitCode {
     });
     let merged = match merged {
         Ok(merged) => merged,
-        Err(message) => {
-            if let Some(out) = out.filter(|out| ObjectUrl::from_path(out).is_none()) {
-                let _ = std::fs::remove_file(store::local_path(out));
-            }
-            return usage_error(&message);
-        }
+        Err(message) => return usage_error(&message),
     };
     eprint!("{}", merged.summary_text());
     if let Some(file) = &merged_file {
@@ -52,7 +60,7 @@ pub fn merge_reports(reports: &[PathBuf], out: Option<&Path>) -> ExitCode {
 }
 
 /// How to read the report at `path` (a file, read as a stream, or an object, fetched).
-fn report_input(path: PathBuf) -> ReportInput {
+fn report_input(path: PathBuf, listed: bool) -> ReportInput {
     let name = path.display().to_string();
     let shown = name.clone();
     let open = move || -> Result<Box<dyn BufRead>, String> {
@@ -71,12 +79,39 @@ fn report_input(path: PathBuf) -> ReportInput {
     ReportInput {
         name,
         open: Box::new(open),
+        listed,
+    }
+}
+
+/// Whether `given` is a folder or prefix of reports (each is then found, not named).
+fn is_listing(given: &Path) -> bool {
+    match ObjectUrl::from_path(given) {
+        Some(Ok(url)) => !url.key.to_ascii_lowercase().ends_with(".json"),
+        Some(Err(_)) => false,
+        None => store::local_path(given).is_dir(),
+    }
+}
+
+/// Whether `a` and `b` name the same file or object.
+fn same_place(a: &Path, b: &Path) -> bool {
+    match (ObjectUrl::from_path(a), ObjectUrl::from_path(b)) {
+        (Some(Ok(a)), Some(Ok(b))) => a == b,
+        (None, None) => {
+            let (a, b) = (store::local_path(a), store::local_path(b));
+            match (FileId::of(&a), FileId::of(&b)) {
+                (Some(a), Some(b)) => a == b,
+                _ => resolve_existing_prefix(&a) == resolve_existing_prefix(&b),
+            }
+        }
+        _ => false,
     }
 }
 
 /// The reports `given` names: itself when it is a file or an object named `*.json`, else
-/// every `*.json` in the folder (not below it) or under the prefix, sorted by name.
-fn reports_under(given: &Path) -> Result<Vec<PathBuf>, String> {
+/// every `*.json` in the folder (not below it) or under the prefix, sorted by name, but
+/// the merge's own output `out`.
+fn reports_under(given: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, String> {
+    let not_out = |path: &Path| out.is_none_or(|out| !same_place(path, out));
     let is_json = |name: &str| name.to_ascii_lowercase().ends_with(".json");
     if let Some(url) = ObjectUrl::from_path(given) {
         let url = url?;
@@ -89,13 +124,15 @@ fn reports_under(given: &Path) -> Result<Vec<PathBuf>, String> {
             .filter(|rel| is_json(rel) && !rel.contains('/'))
             .collect();
         found.sort();
+        let found: Vec<PathBuf> = found
+            .into_iter()
+            .map(|rel| PathBuf::from(url.join(&rel).to_string()))
+            .filter(|path| not_out(path))
+            .collect();
         if found.is_empty() {
             return Err(format!("no reports (*.json) under {url}"));
         }
-        return Ok(found
-            .into_iter()
-            .map(|rel| PathBuf::from(url.join(&rel).to_string()))
-            .collect());
+        return Ok(found);
     }
     let local = store::local_path(given);
     if !local.is_dir() {
@@ -106,7 +143,7 @@ fn reports_under(given: &Path) -> Result<Vec<PathBuf>, String> {
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.is_file() && path.to_str().is_some_and(is_json))
+        .filter(|path| path.is_file() && path.to_str().is_some_and(is_json) && not_out(path))
         .collect();
     found.sort();
     if found.is_empty() {

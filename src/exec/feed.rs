@@ -193,6 +193,7 @@ mod tests {
             output: "out/x.png".into(),
             output_root: "out".into(),
             format: OutputFormat::Png,
+            key: Vec::new(),
         }
     }
 

@@ -6,9 +6,11 @@
 use std::path::Path;
 use std::time::Instant;
 
+use super::provenance::{Provenance, Standing};
 use super::{CommitGate, Job, lap};
 use crate::config::{ExistingOutput, Spec};
 use crate::failure::ErrorKind;
+use crate::fetch::FetchPolicy;
 use crate::outcome::{JobOutcome, Status};
 use crate::output::write_beneath;
 use crate::store::{self, ObjectUrl};
@@ -86,10 +88,36 @@ impl Destination<'_> {
         }
     }
 
+    /// The provenance of the output standing at its name, read back (see
+    /// [`super::provenance`]); `Err` when what stands there is a folder, a link or
+    /// another thing that is not an output file, or cannot be read.
+    pub fn standing_blocking(&self, policy: &FetchPolicy) -> Result<Option<Provenance>, Status> {
+        match self {
+            Destination::File { root, rel } => standing_file(&root.join(rel)),
+            Destination::Object { url, .. } => store::get_blocking(url, policy)
+                .map(|bytes| Provenance::find(&bytes))
+                .map_err(|e| write_failure(e.message)),
+        }
+    }
+
+    /// [`Destination::standing_blocking`] without blocking the calling task (async mode).
+    #[cfg(feature = "http")]
+    pub async fn standing(&self, spec: &Spec) -> Result<Option<Provenance>, Status> {
+        match self {
+            Destination::File { .. } => self.standing_blocking(&spec.fetch),
+            Destination::Object { url, .. } => store::get(url, &spec.fetch)
+                .await
+                .map(|bytes| Provenance::find(&bytes))
+                .map_err(|e| write_failure(e.message)),
+        }
+    }
+
     /// Puts `encoded` in place, if `gate` still allows it: a file written atomically (a
     /// temporary file renamed into place, never replacing one unless `--overwrite`), or an
     /// object in one create-only request (a replacing one with `--overwrite`). An output
-    /// that appeared meanwhile counts as existing.
+    /// that appeared meanwhile counts as existing, and is judged as one found at the
+    /// start would be (see [`taken_or`]). `bytes_out` counts what was written, nothing
+    /// for a failed write.
     pub fn commit(
         &self,
         job: &Job,
@@ -99,11 +127,11 @@ impl Destination<'_> {
         gate: &CommitGate,
     ) -> Result<(), Status> {
         let clock = Instant::now();
-        outcome.bytes_out = encoded.len() as u64;
-        let replace = spec.existing == ExistingOutput::Overwrite;
+        let written_len = encoded.len() as u64;
         // Only under `Identical` is an output that stands compared with this one.
         let wanted =
             (spec.existing == ExistingOutput::Identical).then(|| OutputDigest::of(&encoded));
+        let replace = spec.existing == ExistingOutput::Overwrite;
         match self {
             Destination::Object { url, .. } => {
                 if !gate.commit() {
@@ -113,9 +141,9 @@ impl Destination<'_> {
                     ));
                 }
                 let put = store::put_blocking(url, encoded, replace, &spec.fetch);
-                if let Err(status) = put_status(job, spec, put, outcome) {
+                if let Err(status) = put_status(job, put, outcome) {
                     let standing = || store::get_blocking(url, &spec.fetch).map_err(|e| e.message);
-                    return identical_or(status, spec, wanted, standing, outcome);
+                    return taken_or(status, job, spec, wanted, standing, outcome);
                 }
             }
             Destination::File { root, rel } => {
@@ -124,26 +152,29 @@ impl Destination<'_> {
                 if let Err(failure) = written {
                     outcome.output_unusable = failure.output_unusable;
                     let status = Status::failed(failure.kind, failure.message);
-                    if failure.kind != ErrorKind::OutputExists {
-                        return Err(status);
-                    }
                     let standing = || read_standing_file(&root.join(rel));
-                    return identical_or(status, spec, wanted, standing, outcome);
+                    return taken_or(status, job, spec, wanted, standing, outcome);
                 }
             }
         }
+        outcome.bytes_out = written_len;
         outcome.times.write_ms = lap(clock);
         Ok(())
     }
 }
 
-/// What an output that exists (or not) means under the policy.
-pub(super) fn existing_status(job: &Job, spec: &Spec, exists: bool) -> Result<(), Status> {
-    if !exists {
-        return Ok(());
-    }
+/// What an output that stands at the job's name means under the policy: `Ok` to go on
+/// and convert (it will be replaced, or compared), else the job's ending. Under
+/// `--skip-existing` its provenance (`standing` reads it) decides: skipped when it is
+/// this input's with these settings (or carries none: trusted, and said so), a conflict
+/// when it is another input's or of other settings.
+pub(super) fn existing_status(
+    job: &Job,
+    spec: &Spec,
+    standing: impl FnOnce() -> Result<Option<Provenance>, Status>,
+) -> Result<(), Status> {
     match spec.existing {
-        ExistingOutput::Skip => Err(Status::Skipped("output exists".into())),
+        ExistingOutput::Skip => Err(skip_or_conflict(job, spec, standing()?.as_ref())),
         ExistingOutput::Fail => Err(Status::failed(
             ErrorKind::OutputExists,
             format!(
@@ -153,6 +184,77 @@ pub(super) fn existing_status(job: &Job, spec: &Spec, exists: bool) -> Result<()
         )),
         ExistingOutput::Overwrite | ExistingOutput::Identical => Ok(()),
     }
+}
+
+/// The ending of a job under `--skip-existing` whose output stands with `found`.
+fn skip_or_conflict(job: &Job, spec: &Spec, found: Option<&Provenance>) -> Status {
+    let shown = job.output.display();
+    match Provenance::of(job, spec).compare(found) {
+        Standing::Same => Status::Skipped(SKIPPED_SAME.into()),
+        Standing::Unknown => Status::Skipped(SKIPPED_UNVERIFIED.into()),
+        Standing::OtherInput => Status::failed(
+            ErrorKind::OutputConflict,
+            format!(
+                "output {shown} was made from another input (the names changed since, as \
+                 files were added or removed); left alone: --overwrite replaces it"
+            ),
+        ),
+        Standing::OtherSettings(differences) => Status::failed(
+            ErrorKind::OutputConflict,
+            format!(
+                "output {shown} was made from this input with other settings ({}); left \
+                 alone: --overwrite replaces it",
+                differences.join(", ")
+            ),
+        ),
+    }
+}
+
+/// The skip reason of an output made from this input with these settings.
+pub const SKIPPED_SAME: &str = "output exists";
+
+/// The skip reason of an output that carries no provenance (made before imgpar wrote it,
+/// or by another tool): trusted as this input's, as imgpar always did, and counted apart.
+pub const SKIPPED_UNVERIFIED: &str =
+    "output exists (it carries no provenance: trusted as this input's)";
+
+/// The provenance of the file standing at `path`, never through a link.
+fn standing_file(path: &Path) -> Result<Option<Provenance>, Status> {
+    let conflict = |what: &str| {
+        Status::failed(
+            ErrorKind::OutputConflict,
+            format!(
+                "output {} is {what}, not an image file; left alone (move it away)",
+                path.display()
+            ),
+        )
+    };
+    let meta = match path.symlink_metadata() {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(write_failure(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    if meta.is_dir() {
+        return Err(conflict("a folder"));
+    }
+    if meta.file_type().is_symlink() {
+        return Err(conflict("a link"));
+    }
+    if !meta.is_file() {
+        return Err(conflict("a special file"));
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .and_then(|mut file| super::provenance::read_file(&mut file))
+        .map_err(|e| write_failure(format!("cannot read {}: {e}", path.display())))
 }
 
 /// What identifies an output's bytes (their length and 128-bit hash), to tell whether an
@@ -177,45 +279,66 @@ fn read_standing_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| e.to_string())
 }
 
-/// Under [`ExistingOutput::Identical`] (when `wanted` is the digest of what this job
-/// converted), a commit that found its output taken (`status`) ends converted when the
-/// output standing there (`standing` reads it) holds exactly those bytes; otherwise, and
-/// under every other policy, `status` stands.
-pub(super) fn identical_or(
+/// A commit that failed with `status`: when it found its name taken, the output that
+/// stands there (`standing` reads its bytes) is judged as one found at the start would
+/// be. Under [`ExistingOutput::Identical`] (`wanted`: the digest of what this job
+/// converted) the job ends converted when it holds exactly those bytes; under
+/// `--skip-existing` it is skipped when its provenance is this job's (another copy of
+/// the run won the race); otherwise `status` stands.
+pub(super) fn taken_or(
     status: Status,
+    job: &Job,
     spec: &Spec,
     wanted: Option<OutputDigest>,
     standing: impl FnOnce() -> Result<Vec<u8>, String>,
     outcome: &mut JobOutcome,
 ) -> Result<(), Status> {
-    let Some(wanted) = wanted else {
-        return Err(status);
-    };
-    if spec.existing != ExistingOutput::Identical
-        || status.error_kind() != Some(ErrorKind::OutputExists)
-    {
+    outcome.bytes_out = 0;
+    if status.error_kind() != Some(ErrorKind::OutputExists) {
         return Err(status);
     }
-    match standing() {
-        Ok(bytes) if OutputDigest::of(&bytes) == wanted => {
-            outcome.bytes_out = 0;
-            Ok(())
+    match spec.existing {
+        ExistingOutput::Skip => {
+            let found = standing().map_err(|e| {
+                Status::failed(
+                    ErrorKind::OutputExists,
+                    format!(
+                        "output {} appeared while it was converted and cannot be read \
+                         back: {e}",
+                        job.output.display()
+                    ),
+                )
+            })?;
+            Err(skip_or_conflict(
+                job,
+                spec,
+                Provenance::find(&found).as_ref(),
+            ))
         }
-        Ok(_) => Err(Status::failed(
-            ErrorKind::OutputExists,
-            "an output of that name already exists with other content; left alone",
-        )),
-        Err(e) => Err(Status::failed(
-            ErrorKind::OutputExists,
-            format!("an output of that name already exists and cannot be read back: {e}"),
-        )),
+        ExistingOutput::Identical => {
+            let Some(wanted) = wanted else {
+                return Err(status);
+            };
+            match standing() {
+                Ok(bytes) if OutputDigest::of(&bytes) == wanted => Ok(()),
+                Ok(_) => Err(Status::failed(
+                    ErrorKind::OutputExists,
+                    "an output of that name already exists with other content; left alone",
+                )),
+                Err(e) => Err(Status::failed(
+                    ErrorKind::OutputExists,
+                    format!("an output of that name already exists and cannot be read back: {e}"),
+                )),
+            }
+        }
+        ExistingOutput::Fail | ExistingOutput::Overwrite => Err(status),
     }
 }
 
-/// What a put's result means for the job.
+/// What a put's result means for the job: a taken name is an `OutputExists` failure for
+/// [`taken_or`] to judge.
 pub(super) fn put_status(
     job: &Job,
-    spec: &Spec,
     put: Result<(), store::PutFailure>,
     outcome: &mut JobOutcome,
 ) -> Result<(), Status> {
@@ -223,13 +346,13 @@ pub(super) fn put_status(
         Ok(()) => Ok(()),
         Err(store::PutFailure::Exists) => {
             outcome.bytes_out = 0;
-            if spec.existing == ExistingOutput::Identical {
-                return Err(Status::failed(
-                    ErrorKind::OutputExists,
-                    format!("output {} already exists", job.output.display()),
-                ));
-            }
-            existing_status(job, spec, true)
+            Err(Status::failed(
+                ErrorKind::OutputExists,
+                format!(
+                    "output {} already exists (use --overwrite or --skip-existing)",
+                    job.output.display()
+                ),
+            ))
         }
         Err(store::PutFailure::Failed {
             message,

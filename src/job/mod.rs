@@ -10,6 +10,7 @@ mod destination;
 mod gate;
 mod input;
 mod process;
+pub(crate) mod provenance;
 mod wire;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use crate::store::ObjectUrl;
 
 #[cfg(feature = "http")]
 pub use destination::Destination;
+pub use destination::SKIPPED_UNVERIFIED;
 pub use gate::CommitGate;
 pub use input::{Body, Obtained};
 pub(crate) use process::panic_text;
@@ -66,6 +68,11 @@ pub struct Job {
     pub output_root: PathBuf,
     /// The format the output is written in.
     pub format: OutputFormat,
+    /// The input's plan key: its path below the input folder it was found in, its name
+    /// when named directly, its URL, or its key below the bucket prefix. It names the
+    /// input in the provenance its output carries, so that a re-run from another working
+    /// folder still knows its own outputs (empty for a job made outside a plan).
+    pub key: Vec<u8>,
 }
 
 impl Job {

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use super::destination::existing_status;
 #[cfg(feature = "http")]
-use super::destination::{OutputDigest, identical_or, put_status};
+use super::destination::{OutputDigest, put_status, taken_or};
+use super::provenance::Provenance;
 use super::{Body, CommitGate, Job, Obtained};
 #[cfg(feature = "http")]
 use super::{Destination, lap};
@@ -34,8 +35,9 @@ pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
 pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcome {
     guarded(|outcome| {
         let destination = job.destination()?;
-        let exists = destination.exists_blocking(spec)?;
-        existing_status(job, spec, exists)?;
+        if destination.exists_blocking(spec)? {
+            existing_status(job, spec, || destination.standing_blocking(&spec.fetch))?;
+        }
         let obtained = job.input.obtain_blocking(spec);
         let encoded = encode_obtained(job, spec, obtained, outcome)?;
         destination.commit(job, encoded, spec, outcome, gate)
@@ -49,8 +51,8 @@ pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcom
 pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
     guarded(|outcome| {
         let destination = job.destination()?;
-        if !destination.is_object() {
-            existing_status(job, spec, destination.exists_blocking(spec)?)?;
+        if !destination.is_object() && destination.exists_blocking(spec)? {
+            existing_status(job, spec, || destination.standing_blocking(&spec.fetch))?;
         }
         let encoded = encode_obtained(job, spec, obtained, outcome)?;
         destination.commit(job, encoded, spec, outcome, &CommitGate::default())
@@ -106,14 +108,23 @@ pub async fn put_converted(
     bytes: Vec<u8>,
 ) -> JobOutcome {
     let clock = Instant::now();
-    outcome.bytes_out = bytes.len() as u64;
+    let written_len = bytes.len() as u64;
     let replace = spec.existing == ExistingOutput::Overwrite;
     let wanted = (spec.existing == ExistingOutput::Identical).then(|| OutputDigest::of(&bytes));
     let put = store::put(&url, bytes, replace, &spec.fetch).await;
-    let put = match put_status(job, spec, put, &mut outcome) {
-        Err(status) if spec.existing == ExistingOutput::Identical => {
+    let put = match put_status(job, put, &mut outcome) {
+        Err(status)
+            if matches!(
+                spec.existing,
+                ExistingOutput::Identical | ExistingOutput::Skip
+            ) =>
+        {
             let standing = store::get(&url, &spec.fetch).await.map_err(|e| e.message);
-            identical_or(status, spec, wanted, || standing, &mut outcome)
+            taken_or(status, job, spec, wanted, || standing, &mut outcome)
+        }
+        Ok(()) => {
+            outcome.bytes_out = written_len;
+            Ok(())
         }
         put => put,
     };
@@ -163,8 +174,15 @@ fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutco
 /// the policy says skip or fail (the create-only write settles a race either way).
 #[cfg(feature = "http")]
 pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Status> {
-    let exists = job.destination()?.exists(spec).await?;
-    existing_status(job, spec, exists)
+    let destination = job.destination()?;
+    if !destination.exists(spec).await? {
+        return Ok(());
+    }
+    let standing = match spec.existing {
+        ExistingOutput::Skip => destination.standing(spec).await,
+        _ => Ok(None),
+    };
+    existing_status(job, spec, || standing)
 }
 
 /// The CPU work on the content in hand: the pipeline.
@@ -186,7 +204,9 @@ fn encode_obtained(
             encode_body(Content::File { file, len }, hint, spec, job.format, outcome)
         }
     };
-    encoded.map_err(Status::Failed)
+    let provenance = Provenance::of(job, spec).line();
+    crate::image::encode::tag::insert(encoded.map_err(Status::Failed)?, job.format, &provenance)
+        .map_err(|e| Status::failed(ErrorKind::Internal, e))
 }
 
 pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {

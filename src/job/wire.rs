@@ -17,6 +17,9 @@ pub struct WireJob {
     output: Vec<u8>,
     output_root: Vec<u8>,
     format: OutputFormat,
+    /// Absent from messages of an older imgpar: no key then.
+    #[serde(default)]
+    key: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +41,7 @@ impl From<&Job> for WireJob {
             output: path_bytes(&job.output),
             output_root: path_bytes(&job.output_root),
             format: job.format,
+            key: job.key.clone(),
         }
     }
 }
@@ -54,6 +58,7 @@ impl From<WireJob> for Job {
             output: bytes_path(wire.output),
             output_root: bytes_path(wire.output_root),
             format: wire.format,
+            key: wire.key,
         }
     }
 }

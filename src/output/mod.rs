@@ -200,25 +200,33 @@ pub fn check_creatable(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes the temporary files a killed run left under `output` (imgpar's own prefix and
-/// suffix only) and returns how many it removed: those untouched for `age`, or all for
-/// zero. With zero, no other run may be writing into the folder (its files in flight would
-/// go too); a queue's workers, which share the folder, pass an age no live write reaches
-/// (a write takes milliseconds from its file's creation to its rename).
-pub fn remove_temp_files_older_than(output: &Path, age: std::time::Duration) -> usize {
+/// How long a temporary file of imgpar's must have gone untouched before a run starting
+/// in the same output takes it for a killed writer's leftover and removes it. A live
+/// write holds its temporary file for milliseconds (the bytes are encoded before the file
+/// is created, then written and renamed at once), and other runs may be writing into the
+/// same output at any time (the tasks of an array, queue workers, a second run started
+/// by hand): ten minutes is far past any live write and short enough that leftovers go
+/// on the next day's run. One rule for every run.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the temporary files killed runs left under `output` (imgpar's own prefix and
+/// suffix only, untouched for [`STALE_TEMP_AGE`]) and returns how many it removed. A file
+/// a live run is writing is never that old, so runs sharing an output never break each
+/// other.
+pub fn remove_stale_temp_files(output: &Path) -> usize {
     let stale = |entry: &walkdir::DirEntry| {
         entry
             .metadata()
             .ok()
             .and_then(|meta| meta.modified().ok())
             .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|elapsed| elapsed >= age)
+            .is_some_and(|elapsed| elapsed >= STALE_TEMP_AGE)
     };
     walkdir::WalkDir::new(output)
         .into_iter()
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_file() && is_temp_name(entry.file_name()))
-        .filter(|entry| age.is_zero() || stale(entry))
+        .filter(stale)
         .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
         .count()
 }

@@ -78,11 +78,11 @@ pub(super) fn refuse_replacing_inputs(
 /// What makes a file the same file whatever the path to it: its device and inode, links
 /// followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct FileId(u64, u64);
+pub(crate) struct FileId(u64, u64);
 
 impl FileId {
     /// The identity of the file at `path`, if something is there.
-    pub(super) fn of(path: &Path) -> Option<FileId> {
+    pub(crate) fn of(path: &Path) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).ok()?;
         Some(FileId(meta.dev(), meta.ino()))
@@ -107,7 +107,7 @@ pub(super) fn refuse_output_inside(input: &Path, output: &Path) -> Result<(), St
 }
 
 /// The absolute form of `path`, with links resolved as far as the path exists.
-fn resolve_existing_prefix(path: &Path) -> PathBuf {
+pub(crate) fn resolve_existing_prefix(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut existing = absolute.as_path();
     let mut rest = Vec::new();

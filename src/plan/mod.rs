@@ -19,6 +19,7 @@ use crate::fetch::FetchPolicy;
 use crate::image::formats;
 use crate::job::{Input, Job};
 use crate::shard::Shard;
+pub(crate) use guard::{FileId, resolve_existing_prefix};
 use kinds::InputKind;
 use names::{Claimants, Naming};
 use source::{Inputs, Item};
@@ -94,31 +95,40 @@ impl Planner {
         let takes = |key: &[u8]| shard.is_none_or(|shard| shard.takes(key));
         let mut counts: Option<PlanCounts> = None;
         let mut linked_inputs = false;
-        let naming = Naming::build(inputs.has_lists(), &mut |lists_only, visit| {
-            let mut counted = PlanCounts::default();
-            inputs.visit(lists_only, &mut |item| match item {
-                Item::Job {
-                    mut job,
-                    list,
-                    key,
-                    linked,
-                } => {
-                    linked_inputs |= linked;
-                    counted.whole += 1;
-                    counted.jobs += usize::from(takes(&key));
-                    visit(&mut job, list);
+        let standing_source = |job: &Job| -> Option<String> {
+            let destination = job.destination().ok()?;
+            let found = destination.standing_blocking(policy).ok()??;
+            Some(found.source)
+        };
+        let naming = Naming::build(
+            inputs.has_lists(),
+            &standing_source,
+            &mut |lists_only, visit| {
+                let mut counted = PlanCounts::default();
+                inputs.visit(lists_only, &mut |item| match item {
+                    Item::Job {
+                        mut job,
+                        list,
+                        key,
+                        linked,
+                    } => {
+                        linked_inputs |= linked;
+                        counted.whole += 1;
+                        counted.jobs += usize::from(takes(&key));
+                        visit(&mut job, list);
+                    }
+                    Item::Problem { key, .. } => {
+                        counted.whole += 1;
+                        counted.problems += usize::from(takes(&key));
+                    }
+                    Item::PassedOver { .. } => {}
+                })?;
+                if !lists_only && counts.is_none() {
+                    counts = Some(counted);
                 }
-                Item::Problem { key, .. } => {
-                    counted.whole += 1;
-                    counted.problems += usize::from(takes(&key));
-                }
-                Item::PassedOver { .. } => {}
-            })?;
-            if !lists_only && counts.is_none() {
-                counts = Some(counted);
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         let planner = Planner {
             inputs,
             naming,
@@ -225,6 +235,7 @@ fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: For
         output: output.join(output_name(rel, format)),
         output_root: output.to_path_buf(),
         format,
+        key: key_of(rel),
     }
 }
 

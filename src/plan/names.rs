@@ -7,6 +7,10 @@
 //!    (`0007-image.png`).
 //! 2. Files whose name was changed to fit the output format and that share their output
 //!    keep their full input name (`a.gif` and `a.png` give `a.gif.png` and `a.png`).
+//!    Except that a name once given stays with its input: when the shared output already
+//!    stands, made from one of the jobs that share it (its provenance says which), that
+//!    job keeps it and the others take their full input name (`a.gif` converted alone
+//!    wrote `a.png`; once `a.png` is added, it is `a.png.png`).
 //! 3. The first job to claim a path (compared without case) keeps it, jobs that keep
 //!    their input's own name first, then plan order; every later one gets `-2`, `-3`, ...
 //!    after its stem, skipping any path another job asked for or that must be a folder.
@@ -27,6 +31,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 use super::path_bytes;
 use super::source::ListLine;
 use crate::hashes::{HashCounts, HashLog};
+use crate::job::provenance::Provenance;
 use crate::job::{Input, Job};
 
 /// One pass over the plan: with `true`, the URL lists' jobs only; each job (with its
@@ -45,7 +50,14 @@ pub(super) struct Naming {
     contested: HashSet<u64>,
     /// The outputs rule 3 changed, by the job's [`Claimant`].
     resolved: HashMap<Claimant, PathBuf>,
+    /// Shared outputs (rule 2) that already stand, made from one of the jobs sharing
+    /// them: the hash of the output, and the provenance source of that job.
+    kept: HashMap<u64, String>,
 }
+
+/// The provenance source of the output standing at a job's name, if one stands there
+/// and carries one.
+pub(super) type StandingSource<'a> = dyn Fn(&Job) -> Option<String> + 'a;
 
 /// Which job claims a contested output: a hash of its input and of that output, and how
 /// many jobs with the same hash came before it in the plan. It names the job whatever
@@ -73,7 +85,11 @@ impl Claimants {
 impl Naming {
     /// Runs the passes the plan needs: the URL lists alone (when there are any), every
     /// job once, and again only when some names are shared.
-    pub fn build(has_lists: bool, pass: &mut Pass<'_>) -> Result<Naming, String> {
+    pub fn build(
+        has_lists: bool,
+        standing_source: &StandingSource<'_>,
+        pass: &mut Pass<'_>,
+    ) -> Result<Naming, String> {
         let mut naming = Naming::default();
         if has_lists {
             let mut listed = HashLog::default();
@@ -100,6 +116,7 @@ impl Naming {
             ..Claims::default()
         };
         if !naming.outputs_shared.is_empty() {
+            naming.kept = kept_names(&naming, standing_source, pass)?;
             pass(false, &mut |job, list| {
                 naming.number_listed(job, list);
                 let before = folded_hash(job.output_rel());
@@ -153,23 +170,49 @@ impl Naming {
 
     /// Rule 2, for a job past rule 1: whether it changed the name.
     fn keep_full_name(&self, job: &mut Job) -> bool {
-        if !self
-            .outputs_shared
-            .contains(&xxh3_64(&path_bytes(job.output_rel())))
-        {
+        let output = xxh3_64(&path_bytes(job.output_rel()));
+        if !self.outputs_shared.contains(&output) {
             return false;
         }
         let Some(mut full) = input_name(job) else {
             return false;
         };
-        if Some(full.as_os_str()) == job.output.file_name() {
-            return false;
+        match self.kept.get(&output) {
+            Some(owner) if *owner == Provenance::source_of(&job.key) => return false,
+            Some(_) => {}
+            None if Some(full.as_os_str()) == job.output.file_name() => return false,
+            None => {}
         }
         full.push(".");
         full.push(job.format.extension());
         job.output.set_file_name(full);
         true
     }
+}
+
+/// The shared outputs (rule 2) that already stand, made from one of the jobs that share
+/// them: one more pass, reading the provenance of each shared output once.
+fn kept_names(
+    naming: &Naming,
+    standing_source: &StandingSource<'_>,
+    pass: &mut Pass<'_>,
+) -> Result<HashMap<u64, String>, String> {
+    let mut standing: HashMap<u64, Option<String>> = HashMap::new();
+    let mut kept = HashMap::new();
+    pass(false, &mut |job, list| {
+        naming.number_listed(job, list);
+        let output = xxh3_64(&path_bytes(job.output_rel()));
+        if !naming.outputs_shared.contains(&output) {
+            return;
+        }
+        let source = standing
+            .entry(output)
+            .or_insert_with(|| standing_source(job));
+        if source.as_deref() == Some(Provenance::source_of(&job.key).as_str()) {
+            kept.insert(output, Provenance::source_of(&job.key));
+        }
+    })?;
+    Ok(kept)
 }
 
 /// Who claims which name (rule 3): every job's output after rules 1 and 2, and the

@@ -214,6 +214,7 @@ impl Inputs {
             let mut job = job_for(&name, &name, kind, &self.output, self.format);
             let url = url.to_string();
             let key = url.as_bytes().to_vec();
+            job.key.clone_from(&key);
             job.input = Input::Url(url);
             f(Item::Job {
                 job,

@@ -11,7 +11,7 @@ use crate::job::{Input, Job};
 /// The naming passes over `items` (jobs with their natural outputs, in plan order).
 fn naming_of(items: &[(Job, Option<ListLine>)]) -> Naming {
     let has_lists = items.iter().any(|(_, list)| list.is_some());
-    Naming::build(has_lists, &mut |lists_only, visit| {
+    Naming::build(has_lists, &|_| None, &mut |lists_only, visit| {
         for (job, list) in items {
             if !lists_only || list.is_some() {
                 visit(&mut job.clone(), *list);

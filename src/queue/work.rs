@@ -22,7 +22,7 @@ use crate::job::{Input, Job};
 use crate::outcome::JobOutcome;
 use crate::render::Observers;
 use crate::report::{Record, RunReport};
-use crate::run::prepare::prepare_output_shared;
+use crate::run::prepare::prepare_output;
 use crate::{FormatChoice, Run};
 
 /// How a worker runs: its own flags (the conversion settings come from the queue).
@@ -43,10 +43,6 @@ pub struct WorkSettings {
     /// The async mode's fetching.
     pub async_settings: AsyncSettings,
 }
-
-/// Temporary files older than this in the output are a killed writer's and are removed
-/// when a worker starts (the queue's other workers write there at the same time).
-const STALE_TEMP_FILES: Duration = Duration::from_secs(600);
 
 /// Works the queue at `address` until no image is pending or leased (or `cancel` is set),
 /// telling `observer` of each image as a run does. The report covers the images this
@@ -85,7 +81,7 @@ pub fn work(
         format: FormatChoice::Same,
         ..RunConfig::new(Vec::new(), queued.output_path())
     };
-    let warnings = prepare_output_shared(&config, &spec, STALE_TEMP_FILES)?;
+    let warnings = prepare_output(&config, &spec)?;
     runtime
         .block_on(retrying(settings.patience, || {
             broker.prepare_worker(settings.lease)

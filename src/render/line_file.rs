@@ -16,12 +16,18 @@ use crate::store::{self, ObjectUrl};
 pub(crate) struct LineFile {
     path: PathBuf,
     head: &'static str,
+    /// Written beside its place under a temporary name and renamed there by `finish`:
+    /// until then a file already at `path` stays as it was, and a file never finished
+    /// leaves nothing.
+    whole_or_nothing: bool,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
     out: Option<BufWriter<File>>,
+    /// The temporary name of a whole-or-nothing file (removed when dropped).
+    temp: Option<tempfile::TempPath>,
     /// The file was opened (or tried to be).
     opened: bool,
     items: usize,
@@ -35,7 +41,18 @@ impl LineFile {
         LineFile {
             path: path.to_path_buf(),
             head,
+            whole_or_nothing: false,
             state: Mutex::default(),
+        }
+    }
+
+    /// A file to be written at `path`, starting with the line `head`, that appears there
+    /// only when [`LineFile::finish`] succeeds (a merged report: a failed merge leaves a
+    /// file already there as it was).
+    pub fn whole_or_nothing(path: &Path, head: &'static str) -> LineFile {
+        LineFile {
+            whole_or_nothing: true,
+            ..LineFile::new(path, head)
         }
     }
 
@@ -68,6 +85,11 @@ impl LineFile {
         };
         let mut file = out.into_inner().map_err(|e| e.error().to_string())?;
         let Some(url) = ObjectUrl::from_path(&self.path) else {
+            if let Some(temp) = state.temp.take() {
+                file.sync_all().map_err(|e| e.to_string())?;
+                temp.persist(store::local_path(&self.path))
+                    .map_err(|e| format!("{}: {}", self.path.display(), e.error))?;
+            }
             return Ok(());
         };
         file.rewind()
@@ -86,6 +108,18 @@ impl LineFile {
         state.opened = true;
         let created = match ObjectUrl::from_path(&self.path) {
             Some(_) => tempfile::tempfile(),
+            None if self.whole_or_nothing => {
+                let local = store::local_path(&self.path);
+                let folder = local
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                crate::output::builder().tempfile_in(folder).map(|named| {
+                    let (file, temp) = named.into_parts();
+                    state.temp = Some(temp);
+                    file
+                })
+            }
             None => File::create(store::local_path(&self.path)),
         };
         match created {

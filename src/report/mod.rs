@@ -56,6 +56,10 @@ pub struct RunReport {
     pub failed: usize,
     /// Images skipped (their output existed, with `ExistingOutput::Skip`).
     pub skipped: usize,
+    /// Of those, images whose output carries no provenance (made by an older imgpar or
+    /// another tool), trusted as theirs.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_unverified: usize,
     /// Images never started because the run was interrupted or stopped.
     pub not_started: usize,
     /// The run was cancelled (Ctrl-C, SIGTERM, or the cancel flag).
@@ -68,6 +72,10 @@ pub struct RunReport {
     /// point were never planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs_cut: Option<String>,
+    /// Why the run could not go on at all (process mode's workers die before their first
+    /// image): `Run::execute` turns it into its error.
+    #[serde(skip)]
+    pub(crate) unworkable: Option<String>,
     /// Wall time of the run, from the first job handed out to the last one finished
     /// (monotonic clock).
     pub wall_s: f64,
@@ -184,10 +192,12 @@ impl RunReport {
             ok,
             failed,
             skipped,
+            skipped_unverified: totals.skipped_unverified,
             not_started: measures.planned.saturating_sub(totals.records),
             interrupted: measures.interrupted,
             stopped: None,
             inputs_cut: None,
+            unworkable: None,
             wall_s: wall,
             busy_s: busy_ms / 1e3,
             cpu_s: measures.cpu_s + workers_cpu_s,
@@ -219,6 +229,10 @@ impl RunReport {
     pub fn failures(&self) -> impl Iterator<Item = String> + '_ {
         self.failures_kept.iter().cloned()
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

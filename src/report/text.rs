@@ -58,6 +58,19 @@ impl RunReport {
             self.workers,
             if self.workers == 1 { "" } else { "s" }
         );
+        if self.skipped_unverified > 0 {
+            let _ = writeln!(
+                s,
+                "  skipped     {} whose output carries no provenance (made by an older imgpar \
+                 or another tool) trusted as {}",
+                count(self.skipped_unverified, "image"),
+                if self.skipped_unverified == 1 {
+                    "its own"
+                } else {
+                    "their own"
+                }
+            );
+        }
         if let Some(shard) = &self.shard {
             let _ = writeln!(
                 s,

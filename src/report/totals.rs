@@ -22,6 +22,8 @@ pub struct Totals {
     pub failed: usize,
     /// Images skipped.
     pub skipped: usize,
+    /// Of those, images skipped on an output that carries no provenance (trusted).
+    pub skipped_unverified: usize,
     /// Worker time over the records, in ms.
     pub busy_ms: f64,
     /// Bytes read or downloaded.
@@ -44,7 +46,12 @@ impl Totals {
         match record.status {
             Outcome::Ok => self.ok += 1,
             Outcome::Failed => self.failed += 1,
-            Outcome::Skipped => self.skipped += 1,
+            Outcome::Skipped => {
+                self.skipped += 1;
+                if record.error.as_deref() == Some(crate::job::SKIPPED_UNVERIFIED) {
+                    self.skipped_unverified += 1;
+                }
+            }
         }
         self.busy_ms += record.end_ms - record.start_ms;
         self.bytes_in += record.bytes_in;

@@ -19,6 +19,7 @@ use crate::{exec, output, plan, usage};
 
 mod dry_run;
 pub(crate) mod prepare;
+mod result_files;
 
 use dry_run::refused_by_name;
 pub use dry_run::{DryRun, DryRunItem, PlannedImage, PlannedProblem};
@@ -154,6 +155,7 @@ impl Run {
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
         let planner = self.planner()?;
+        result_files::refuse_clashes(config, &self.result_files).map_err(Error::ResultFile)?;
         let warnings = prepare_output(config, &self.spec).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
             let checked = match ObjectUrl::from_path(path) {
@@ -186,6 +188,9 @@ impl Run {
                     .unwrap_or_else(|_| Err("the plan's reader stopped unexpectedly".into()))
             },
         );
+        if let Some(why) = report.unworkable.take() {
+            return Err(Error::Workers(why));
+        }
         let summary = match streamed {
             Ok(summary) => summary,
             Err(e) => {
@@ -247,6 +252,7 @@ impl Run {
         let mut report = RunReport::new(measures, &collected.totals, collected.worker_processes);
         report.failures_kept = collected.failures;
         report.stopped = collected.stopped;
+        report.unworkable = collected.unworkable;
         report.concurrency = collected.concurrency;
         (report.passed_over, report.passed_over_files) = collected.passed_over;
         (report, produced)
@@ -272,6 +278,8 @@ impl Run {
     /// images or problems.
     pub fn dry_run_with(&self, f: &mut dyn FnMut(DryRunItem)) -> Result<DryRun, Error> {
         let planner = self.planner()?;
+        result_files::refuse_clashes(&self.config, &self.result_files)
+            .map_err(Error::ResultFile)?;
         let counts = planner.counts();
         let summary = planner
             .stream(self.taken_shard(), &mut |item| match item {

@@ -8,19 +8,11 @@ use crate::store::{self, ObjectUrl};
 /// Creates the output folder and proves it writable before any image is touched (for a
 /// bucket prefix: lists it, and puts a probe object twice, create-only, to prove that the
 /// credentials can write and that the store keeps create-only writes create-only), so an
-/// unusable output stops the run once instead of failing every image. Temporary files an
-/// earlier, killed run left there are removed. Returns what is worth a warning.
-pub(super) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
-    prepare_output_shared(config, spec, std::time::Duration::ZERO)
-}
-
-/// [`prepare_output`] for an output other processes may be writing into now: only
-/// temporary files untouched for `stale` are removed (all of them for zero).
-pub(crate) fn prepare_output_shared(
-    config: &RunConfig,
-    spec: &Spec,
-    stale: std::time::Duration,
-) -> Result<Vec<String>, String> {
+/// unusable output stops the run once instead of failing every image. Temporary files
+/// killed runs left there are removed once no live run can own them (see
+/// [`output::STALE_TEMP_AGE`]): other runs may be writing into the same output. Returns
+/// what is worth a warning.
+pub(crate) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
     let output = &config.output;
     if let Some(root) = ObjectUrl::from_path(output) {
         // Objects are written whole in one request: no folder, no temporary files. The
@@ -61,6 +53,6 @@ pub(crate) fn prepare_output_shared(
         .tempfile_in(output)
         .map(drop)
         .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
-    output::remove_temp_files_older_than(output, stale);
+    output::remove_stale_temp_files(output);
     Ok(Vec::new())
 }

@@ -69,6 +69,31 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// `bytes` of an output with the source hash of its provenance line blanked: what the
+/// bytes of two outputs of the same picture and settings share when their inputs differ
+/// (the same picture from two addresses, or under two names).
+pub fn without_source(bytes: &[u8]) -> Vec<u8> {
+    let mark = b"imgpar-provenance/1 source=";
+    let mut out = bytes.to_vec();
+    if let Some(at) = out.windows(mark.len()).position(|w| w == mark) {
+        let start = at + mark.len();
+        let end = out[start..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(start, |n| start + n);
+        out[start..end].fill(b'-');
+    }
+    out
+}
+
+/// [`all_bytes`] with each file's provenance source blanked (see [`without_source`]).
+pub fn all_pictures(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    all_bytes(dir)
+        .into_iter()
+        .map(|(rel, bytes)| (rel, without_source(&bytes)))
+        .collect()
+}
+
 /// Every file under `dir` with its bytes, sorted by relative path.
 pub fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files_under(dir)

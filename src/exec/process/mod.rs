@@ -8,7 +8,7 @@ mod protocol;
 pub(crate) mod serve;
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::JobFeed;
@@ -26,6 +26,12 @@ use protocol::{FromWorker, ToWorker};
 /// Jobs a worker holds at most: the one it runs and one queued behind it, so it never
 /// waits for imgpar between two images.
 const DEPTH: usize = 2;
+
+/// Worker processes that die before their first image, one after another with none
+/// starting in between, before the run gives up: the worker program cannot start (from an
+/// embedding program, say, whose `imgpar` is importable only through its own search
+/// path), and every image would fail the same way.
+const DEATHS_BEFORE_READY: usize = 3;
 
 /// How often a waiting slot looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(50);
@@ -56,6 +62,7 @@ pub fn run(
         events,
         cancel,
         program: crate::worker::own_command(),
+        deaths_before_ready: AtomicUsize::new(0),
     };
     std::thread::scope(|scope| {
         for id in 0..pool.workers {
@@ -77,6 +84,8 @@ struct Pool<'a> {
     events: &'a Collector<'a>,
     cancel: &'a AtomicBool,
     program: Result<OwnCommand, String>,
+    /// Workers that died before they said they were ready, since one last did.
+    deaths_before_ready: AtomicUsize,
 }
 
 impl Pool<'_> {
@@ -242,6 +251,7 @@ impl<'a> Slot<'a> {
         match live.process.receive(wait) {
             Received::Message(FromWorker::Ready) => {
                 live.startup_ms = Some(live.process.spawned.elapsed().as_secs_f64() * 1e3);
+                self.pool.deaths_before_ready.store(0, Ordering::Relaxed);
             }
             // Workers name a job by its index in the run.
             Received::Message(FromWorker::Started { index }) => {
@@ -292,6 +302,10 @@ impl<'a> Slot<'a> {
     /// once on a fresh worker (unless the run is stopping); jobs queued behind it go to the
     /// fresh worker as they are.
     fn worker_died(&mut self) {
+        let never_ready = self
+            .worker
+            .as_ref()
+            .is_some_and(|live| live.startup_ms.is_none());
         let Some(ended) = self.end_worker(End::Finish) else {
             return;
         };
@@ -301,6 +315,25 @@ impl<'a> Slot<'a> {
                 "worker ended before finishing its image",
             )
         });
+        if never_ready {
+            let deaths = self
+                .pool
+                .deaths_before_ready
+                .fetch_add(1, Ordering::Relaxed)
+                + 1;
+            if deaths >= DEATHS_BEFORE_READY {
+                // Not the images' fault: they are left unstarted, and the run ends in
+                // one error.
+                self.pool.events.unworkable(format!(
+                    "process mode cannot start its worker processes: {deaths} died before \
+                     their first image ({}); the other modes run in this process",
+                    cause.message
+                ));
+                self.stopping = true;
+                self.held.clear();
+                return;
+            }
+        }
         // The job it held: the one it began, or (not stopping) the first one it was sent,
         // since a worker that dies before it begins anything must not be restarted forever.
         let held_by_it = match self.held.front() {

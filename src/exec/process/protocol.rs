@@ -72,6 +72,7 @@ mod tests {
             output: "out/x.png".into(),
             output_root: "out".into(),
             format: OutputFormat::Png,
+            key: Vec::new(),
         };
         let mut pipe = Vec::new();
         send(&mut pipe, &ToWorker::Job(WireJob::from(&job))).unwrap();

@@ -1,6 +1,7 @@
 //! Gray pixels to file bytes: PNG (gray, or gray with alpha), JPEG (gray), WebP and AVIF.
 
 mod avif;
+pub(crate) mod tag;
 mod webp;
 
 use image::DynamicImage;

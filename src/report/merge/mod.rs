@@ -30,6 +30,10 @@ pub struct MergedReport {
     pub inconsistent: Vec<String>,
     /// Outputs written by more than one record (never the case for shards of one plan).
     pub duplicated_outputs: Vec<String>,
+    /// Merged reports (earlier merges' outputs) found in a folder or prefix read, and
+    /// passed over.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_passed_over: Vec<String>,
     /// Images in the whole plan.
     pub plan_images: usize,
     /// Records in all the reports.
@@ -85,6 +89,7 @@ pub fn merge(
     let mut totals = Totals::default();
     let mut outputs = OutputHashes::default();
     let mut images_reported = 0;
+    let mut merged_passed_over = Vec::new();
     for report in reports {
         let read = read_report(report, &mut |line, seen| {
             if let Some(output) = seen.output {
@@ -93,6 +98,17 @@ pub fn merge(
             images_reported += 1;
             records(line);
         })?;
+        let Some(read) = read else {
+            if report.listed {
+                merged_passed_over.push(report.name.clone());
+                continue;
+            }
+            return Err(format!(
+                "{} is a merged report (written by merge-reports), not a task's report; \
+                 merge the tasks' own reports",
+                report.name
+            ));
+        };
         totals.add(&read.totals);
         shards.push(MergedShard {
             report: report.name.clone(),
@@ -161,6 +177,7 @@ pub fn merge(
         duplicated_shards,
         inconsistent,
         duplicated_outputs,
+        merged_passed_over,
         plan_images,
         images_reported,
         ok: totals.ok,
@@ -208,11 +225,24 @@ impl MergedReport {
         for output in &self.duplicated_outputs {
             lines.push(format!("  written by more than one record: {output}"));
         }
+        for report in &self.merged_passed_over {
+            lines.push(format!(
+                "  passed over {report}: a merged report (an earlier merge's output)"
+            ));
+        }
         lines.push(if self.complete {
             "  complete: the shards add up to exactly the plan".to_string()
         } else {
+            let verdict =
+                if !self.duplicated_shards.is_empty() || !self.duplicated_outputs.is_empty() {
+                    "not complete: some of the plan is reported more than once"
+                } else if !self.inconsistent.is_empty() {
+                    "not complete: the reports are not all of one plan"
+                } else {
+                    "incomplete"
+                };
             format!(
-                "  incomplete: {} records for a plan of {}",
+                "  {verdict} ({} records for a plan of {})",
                 self.images_reported, self.plan_images
             )
         });

@@ -15,7 +15,13 @@ pub struct ReportInput {
     pub name: String,
     /// Opens the report for reading.
     pub open: Box<dyn Fn() -> Result<Box<dyn BufRead>, String>>,
+    /// It was found in a folder or under a prefix, not named: a merged report found so
+    /// (an earlier merge's output) is passed over instead of refused.
+    pub listed: bool,
 }
+
+/// The first bytes of a merged report (`merge-reports -o`), which says what it is.
+const MERGED_HEAD: &str = r#"{"format":"imgpar-merged-"#;
 
 /// What one report contributes besides its records.
 pub(super) struct ReadReport {
@@ -34,16 +40,20 @@ pub(super) struct Seen<'a> {
 }
 
 /// Reads `report`, handing each record (its text, and what the merge looks at) to `f`.
+/// `None` for a merged report (an earlier merge's output), whose records are not read.
 pub(super) fn read_report(
     report: &ReportInput,
     f: &mut dyn FnMut(&str, Seen<'_>),
-) -> Result<ReadReport, String> {
+) -> Result<Option<ReadReport>, String> {
     let name = &report.name;
     let not_a_report = |what: &str| format!("{name} is not an imgpar report: {what}");
     let unreadable = |e: std::io::Error| format!("cannot read the report {name}: {e}");
     let mut reader = (report.open)()?;
     let mut first = String::new();
     reader.read_line(&mut first).map_err(unreadable)?;
+    if first.starts_with(MERGED_HEAD) {
+        return Ok(None);
+    }
     let summary = if first.trim_end() == crate::render::REPORT_HEAD {
         read_streamed(name, reader.as_mut(), f)?
     } else {
@@ -63,7 +73,7 @@ pub(super) fn read_report(
         }
         whole
     };
-    read_summary(name, &summary)
+    read_summary(name, &summary).map(Some)
 }
 
 /// The records of a report written as its run went, line by line; returns its totals.

@@ -7,6 +7,7 @@ fn input(name: &str, text: String) -> ReportInput {
     ReportInput {
         name: name.into(),
         open: Box::new(move || Ok(Box::new(std::io::Cursor::new(text.clone().into_bytes())))),
+        listed: false,
     }
 }
 
