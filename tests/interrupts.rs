@@ -166,12 +166,21 @@ fn a_full_disk_stops_the_run_with_one_error_in_every_mode() {
     let planned = 17;
     for mode in modes() {
         let keep = scratch.path().join(format!("kept-{mode}"));
+        let report = scratch.path().join(format!("report-{mode}.json"));
         let ended = run_on_tmpfs(
             &scratch.path().join(format!("disk-{mode}")),
             "32k",
             false,
             &keep,
-            &[images.to_str().unwrap(), "--mode", mode, "-j", "2"],
+            &[
+                images.to_str().unwrap(),
+                "--mode",
+                mode,
+                "-j",
+                "2",
+                "--report",
+                report.to_str().unwrap(),
+            ],
         );
         let stderr = String::from_utf8_lossy(&ended.stderr);
         assert_eq!(ended.status.code(), Some(3), "{mode}: {stderr}");
@@ -191,6 +200,14 @@ fn a_full_disk_stops_the_run_with_one_error_in_every_mode() {
         assert!(failed <= 4, "{mode}: {failed} images failed: {stderr}");
         let written = all_whole(&keep);
         assert!(written + failed < planned, "{mode}: it did not stop early");
+        // The report counts the bytes that are on the disk, not those that did not fit.
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let on_disk: u64 = files_under(&keep)
+            .iter()
+            .map(|rel| std::fs::metadata(keep.join(rel)).unwrap().len())
+            .sum();
+        assert_eq!(report["bytes_out"].as_u64(), Some(on_disk), "{mode}");
     }
 }
 

@@ -300,3 +300,64 @@ fn merge_reports_takes_a_bucket_prefix_of_reports() {
         .code(2)
         .stderr(contains("no reports (*.json) under"));
 }
+
+#[test]
+fn merge_reports_never_deletes_or_replaces_a_report() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    pictures(&input);
+    let out = scratch.path().join("out");
+    let reports = scratch.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    for i in 0..3 {
+        shard(&input, &out, i, &reports.join(format!("r{i}.json")), &[]);
+    }
+    let merge = |args: &[&std::path::Path]| {
+        let mut command = imgpar();
+        command.arg("merge-reports").args(args);
+        command.assert()
+    };
+    // A failed merge leaves a merged report already there as it was.
+    let kept = scratch.path().join("all.json");
+    std::fs::write(&kept, b"an earlier merge").unwrap();
+    let bogus = scratch.path().join("bogus.json");
+    std::fs::write(&bogus, b"not a report").unwrap();
+    merge(&[&bogus, std::path::Path::new("-o"), &kept]).code(2);
+    assert_eq!(std::fs::read(&kept).unwrap(), b"an earlier merge");
+    // Into the folder it reads, twice: the second passes over the first's output.
+    let merged = reports.join("merged.json");
+    for _ in 0..2 {
+        merge(&[&reports, std::path::Path::new("-o"), &merged])
+            .code(0)
+            .stderr(contains("3 reports of 3 shards"))
+            .stderr(contains("complete: the shards add up to exactly the plan"));
+    }
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    assert_eq!(again["complete"], true);
+    // An earlier merged report under another name is passed over too, and said so.
+    std::fs::copy(&merged, reports.join("old-merge.json")).unwrap();
+    merge(&[&reports])
+        .code(0)
+        .stderr(contains("passed over"))
+        .stderr(contains("old-merge.json"));
+    // -o that is one of the reports read is refused before anything is read.
+    let r0 = std::fs::read(reports.join("r0.json")).unwrap();
+    merge(&[
+        &reports.join("r0.json"),
+        &reports.join("r1.json"),
+        std::path::Path::new("-o"),
+        &reports.join("r0.json"),
+    ])
+    .code(2)
+    .stderr(contains("is one of the reports to merge"));
+    assert_eq!(std::fs::read(reports.join("r0.json")).unwrap(), r0);
+    // Read from a folder, -o r0.json is passed over as the output, and no report is lost.
+    merge(&[
+        &reports,
+        std::path::Path::new("-o"),
+        &reports.join("r0.json"),
+    ])
+    .code(2);
+    assert_eq!(std::fs::read(reports.join("r0.json")).unwrap(), r0);
+}

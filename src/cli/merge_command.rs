@@ -92,6 +92,19 @@ fn is_listing(given: &Path) -> bool {
     }
 }
 
+/// Whether the report at `path` is a merged report (an earlier merge's output), by its
+/// first bytes.
+fn is_merged_report(path: &Path) -> bool {
+    let head = report::MERGED_HEAD.as_bytes();
+    if ObjectUrl::from_path(path).is_some() {
+        return store::read_result_file(path).is_ok_and(|bytes| bytes.starts_with(head));
+    }
+    let mut first = vec![0; head.len()];
+    std::fs::File::open(store::local_path(path))
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut first))
+        .is_ok_and(|()| first == head)
+}
+
 /// Whether `a` and `b` name the same file or object.
 fn same_place(a: &Path, b: &Path) -> bool {
     match (ObjectUrl::from_path(a), ObjectUrl::from_path(b)) {
@@ -111,7 +124,23 @@ fn same_place(a: &Path, b: &Path) -> bool {
 /// every `*.json` in the folder (not below it) or under the prefix, sorted by name, but
 /// the merge's own output `out`.
 fn reports_under(given: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, String> {
-    let not_out = |path: &Path| out.is_none_or(|out| !same_place(path, out));
+    let mut refused = None;
+    let mut not_out = |path: &Path| {
+        let Some(out) = out.filter(|out| same_place(path, out)) else {
+            return true;
+        };
+        // The merge's own output, found where it reads: an earlier merge's output is
+        // passed over (and replaced on success); a task's report is never replaced.
+        if !is_merged_report(path) {
+            refused = Some(format!(
+                "-o {} is one of the reports in {}: it would be replaced; write the merged \
+                 report elsewhere",
+                out.display(),
+                given.display()
+            ));
+        }
+        false
+    };
     let is_json = |name: &str| name.to_ascii_lowercase().ends_with(".json");
     if let Some(url) = ObjectUrl::from_path(given) {
         let url = url?;
@@ -129,6 +158,9 @@ fn reports_under(given: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Strin
             .map(|rel| PathBuf::from(url.join(&rel).to_string()))
             .filter(|path| not_out(path))
             .collect();
+        if let Some(refused) = refused {
+            return Err(refused);
+        }
         if found.is_empty() {
             return Err(format!("no reports (*.json) under {url}"));
         }
@@ -145,6 +177,9 @@ fn reports_under(given: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Strin
         .map(|entry| entry.path())
         .filter(|path| path.is_file() && path.to_str().is_some_and(is_json) && not_out(path))
         .collect();
+    if let Some(refused) = refused {
+        return Err(refused);
+    }
     found.sort();
     if found.is_empty() {
         return Err(format!("no reports (*.json) in {}", local.display()));

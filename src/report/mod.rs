@@ -11,6 +11,7 @@ mod totals;
 use serde::Serialize;
 
 pub use identity::PlanIdentity;
+pub(crate) use merge::MERGED_HEAD;
 pub use merge::{MergedReport, MergedShard, ReportInput, merge};
 pub use record::{Record, WorkerRecord};
 pub use totals::Totals;

@@ -21,7 +21,7 @@ pub struct ReportInput {
 }
 
 /// The first bytes of a merged report (`merge-reports -o`), which says what it is.
-const MERGED_HEAD: &str = r#"{"format":"imgpar-merged-"#;
+pub(crate) const MERGED_HEAD: &str = r#"{"format":"imgpar-merged-"#;
 
 /// What one report contributes besides its records.
 pub(super) struct ReadReport {
