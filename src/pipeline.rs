@@ -60,6 +60,22 @@ pub(crate) fn resized_body(
     outcome.times.decode_ms = lap(clock);
 
     let clock = Instant::now();
+    // The limit bounds what is made, too: `--upscale` to a huge box must not allocate it.
+    let planned = resize::geometry(decoded.full_size, spec);
+    let pixels = u64::from(planned.width) * u64::from(planned.height);
+    if spec.max_pixels != 0 && pixels > spec.max_pixels {
+        return Err(Failure::new(
+            ErrorKind::TooManyPixels,
+            format!(
+                "the output would be {}x{} ({:.1} MP), over the limit of {:.1} MP \
+                 (--max-pixels)",
+                planned.width,
+                planned.height,
+                pixels as f64 / 1e6,
+                spec.max_pixels as f64 / 1e6
+            ),
+        ));
+    }
     let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);

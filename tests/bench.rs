@@ -255,3 +255,55 @@ fn bench_warns_when_other_processes_hold_the_cores() {
         assert!((spread - (max - min) / median).abs() < 1e-9);
     }
 }
+
+#[test]
+fn bench_checks_its_out_folder_first_and_keeps_what_it_measured_when_interrupted() {
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("bench.txt");
+    std::fs::write(&file, "mine").unwrap();
+    let clock = std::time::Instant::now();
+    imgpar()
+        .args(["bench"])
+        .arg(fixtures("images"))
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--out takes a folder"));
+    assert!(
+        clock.elapsed() < std::time::Duration::from_secs(5),
+        "checked after the sweep"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"mine");
+
+    // Interrupted after the first point: its figures are written.
+    let out = scratch.path().join("bench");
+    let mut bench = std::process::Command::new(assert_cmd::cargo::cargo_bin("imgpar"))
+        .args(["bench"])
+        .arg(fixtures("images"))
+        .args(["--repeat", "3", "--warmup", "0", "-j", "1,2", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = bench.id();
+    let mut reader = std::io::BufReader::new(bench.stderr.take().unwrap());
+    let mut line = String::new();
+    // The first point's line, then Ctrl-C.
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0 {
+        if line.contains("bench: sequential with 1 worker") {
+            break;
+        }
+        line.clear();
+    }
+    signal(pid, libc::SIGINT);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = bench.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("bench: interrupted; the"), "{rest}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("bench.json")).unwrap()).unwrap();
+    assert!(!json["rows"].as_array().unwrap().is_empty());
+}

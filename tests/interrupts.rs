@@ -91,6 +91,53 @@ fn a_signal_in_any_mode_stops_cleanly_and_skip_existing_finishes_the_job() {
 }
 
 #[test]
+fn a_second_signal_says_so_and_closes_the_report() {
+    let scratch = tempfile::tempdir().unwrap();
+    let photos = photo_folder(scratch.path(), 40);
+    let out = scratch.path().join("out");
+    let report = scratch.path().join("report.json");
+    let imgpar = Command::new(assert_cmd::cargo::cargo_bin("imgpar"))
+        .arg(&photos)
+        .arg(&out)
+        .args([
+            "--mode",
+            "process",
+            "-j",
+            "2",
+            "--size",
+            "1024x1024",
+            "--report",
+        ])
+        .arg(&report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("an image is written", || outputs_so_far(&out) >= 1);
+    signal(imgpar.id(), libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(20));
+    signal(imgpar.id(), libc::SIGINT);
+    let ended = imgpar.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&ended.stderr);
+    assert_eq!(ended.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again: stopping at once"),
+        "{stderr}"
+    );
+    // The report is one JSON document whose counts say what ended.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let records = report["images"].as_array().unwrap().len() as u64;
+    let ended_counts = ["ok", "failed", "skipped"]
+        .iter()
+        .map(|k| report[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(records, ended_counts, "{report}");
+    assert_eq!(report["planned"], 40);
+    assert!(report["ended_at_once"].is_string(), "{report}");
+}
+
+#[test]
 fn a_temp_file_left_by_a_killed_run_is_removed_by_the_next_and_a_live_one_is_not() {
     let out = tempfile::tempdir().unwrap();
     let write = |name: &str, age_s: u64| {
@@ -127,11 +174,25 @@ fn run_on_tmpfs(
     keep: &Path,
     imgpar_args: &[&str],
 ) -> std::process::Output {
+    run_on_tmpfs_holding(mount, size, read_only, None, keep, imgpar_args)
+}
+
+/// [`run_on_tmpfs`] with the output holding a copy of `preload` before it turns
+/// read-only.
+fn run_on_tmpfs_holding(
+    mount: &Path,
+    size: &str,
+    read_only: bool,
+    preload: Option<&Path>,
+    keep: &Path,
+    imgpar_args: &[&str],
+) -> std::process::Output {
     std::fs::create_dir_all(mount).unwrap();
     let script = r#"
         set -e
         mount -t tmpfs -o size="$SIZE" tmpfs "$MNT"
         mkdir "$MNT/out"
+        if [ -n "$PRELOAD" ]; then cp -a "$PRELOAD"/. "$MNT/out"; fi
         if [ "$RO" = 1 ]; then mount -o remount,ro "$MNT"; fi
         set +e
         "$@" "$MNT/out"
@@ -154,6 +215,7 @@ fn run_on_tmpfs(
         .env("SIZE", size)
         .env("MNT", mount)
         .env("RO", if read_only { "1" } else { "0" })
+        .env("PRELOAD", preload.unwrap_or(Path::new("")))
         .env("KEEP", keep)
         .output()
         .expect("unshare (util-linux) runs")
@@ -231,6 +293,29 @@ fn a_read_only_output_stops_the_run_before_any_image() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(files_under(&keep).is_empty());
+}
+
+#[test]
+fn a_complete_read_only_output_can_be_checked_with_skip_existing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let images = fixtures("images");
+    let done = scratch.path().join("done");
+    run(&images, &done, &[]).success();
+    let keep = scratch.path().join("kept");
+    let ended = run_on_tmpfs_holding(
+        &scratch.path().join("disk"),
+        "4m",
+        true,
+        Some(&done),
+        &keep,
+        &[images.to_str().unwrap(), "--skip-existing"],
+    );
+    let stderr = String::from_utf8_lossy(&ended.stderr);
+    // Every image is skipped, nothing is written, and the folder's refusal of new files
+    // never comes up.
+    assert_eq!(ended.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("0 ok, 0 failed, 17 skipped"), "{stderr}");
+    assert!(!stderr.contains("at path"), "{stderr}");
 }
 
 #[test]

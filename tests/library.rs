@@ -187,7 +187,10 @@ fn images_named_through_a_pipe_convert_in_every_format() {
             let pipe = pipe.clone();
             std::thread::spawn(move || std::fs::write(&pipe, std::fs::read(source).unwrap()))
         };
-        let out = scratch.path().join(format!("out-{name}"));
+        // A folder named like an image is refused as an output (it looks like a file).
+        let out = scratch
+            .path()
+            .join(format!("out-{}", name.replace('.', "-")));
         let report = Run::new([&pipe], &out).execute().unwrap();
         writer.join().unwrap().unwrap();
         assert_eq!(
@@ -335,8 +338,10 @@ fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
         "{error}"
     );
     let attempts = std::fs::read_to_string(&started).unwrap().lines().count();
+    // Three deaths stop it; the other slot's workers already starting may die too (it
+    // was two a image, 80, before).
     assert!(
-        attempts <= 6,
+        attempts <= 10,
         "{attempts} workers were started for 40 images"
     );
     assert!(files_under(&out).is_empty());

@@ -54,8 +54,9 @@ fn progressive_twins_give_byte_identical_thumbnails_at_every_scale() {
         let out = convert(&input, &["--size", size]);
         for twin in ["je", "pil420", "pil444", "pil422r", "pilgray"] {
             // Twins are two inputs: their outputs' provenance names each its own.
-            let read =
-                |name: String| without_source(&std::fs::read(out.path().join(name)).unwrap());
+            let read = |name: String| {
+                imgpar::without_provenance(&std::fs::read(out.path().join(name)).unwrap())
+            };
             let baseline = read(format!("{twin}-baseline.jpg"));
             let progressive = read(format!("{twin}-progressive.jpg"));
             assert!(

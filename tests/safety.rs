@@ -274,7 +274,10 @@ fn an_unwritable_report_stops_the_run_before_any_image() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains("cannot write the"));
-        assert!(files_under(&out).is_empty(), "no image was written");
+        assert!(
+            !out.exists(),
+            "a run refused at the start left its output folder"
+        );
     }
     // A report inside the output folder, which the run creates, is fine.
     let fresh = scratch.path().join("fresh");
@@ -538,4 +541,29 @@ fn a_run_sharded_by_inherited_array_variables_says_so_even_when_quiet() {
             "imgpar: sharded by the environment: shard 0/4",
         ))
         .stderr(predicate::str::contains("SLURM_ARRAY_TASK_ID"));
+}
+
+#[test]
+fn names_too_long_for_the_filesystem_are_shortened_one_to_one() {
+    let (scratch, input) = scratch_with_input();
+    let long = "a".repeat(250);
+    copy("picture.gif", &input.join(format!("{long}.gif")));
+    copy("rgb8.png", &input.join(format!("{long}.png")));
+    let out = scratch.path().join("out");
+    run(&input, &out, &[])
+        .success()
+        .stderr(predicate::str::contains("2 ok, 0 failed"));
+    let names: Vec<String> = files_under(&out)
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.len() <= 255 && n.ends_with(".png")),
+        "{names:?}"
+    );
+    // A re-run finds the same names.
+    run(&input, &out, &["--skip-existing"])
+        .success()
+        .stderr(predicate::str::contains("0 ok, 0 failed, 2 skipped"));
 }

@@ -86,11 +86,67 @@ class Settings:
     speed: int = 8
 
     def __post_init__(self) -> None:
-        _imgpar.check_conversion(self.flags())
+        _check_types(self)
+        # The names Pillow users write: "JPEG", "jpg", "PNG".
+        fmt = self.format.lower()
+        object.__setattr__(self, "format", _FORMAT_NAMES.get(fmt, fmt))
+        object.__setattr__(self, "fit", self.fit.lower())
+        object.__setattr__(self, "filter", self.filter.lower())
+        try:
+            _imgpar.check_conversion(self.flags())
+        except RunError as error:
+            raise ValueError(error.message) from None
 
     def flags(self) -> List[str]:
         """These settings as the ``imgpar`` command's flags."""
         return _flags(dataclasses.asdict(self))
+
+
+_FORMAT_NAMES = {"jpg": "jpeg", "jpe": "jpeg", "jfif": "jpeg"}
+
+
+def _check_types(settings: "Settings") -> None:
+    """Raises ``TypeError`` naming the field whose value is not of its type."""
+
+    def wrong(name: str, what: str) -> None:
+        value = getattr(settings, name)
+        raise TypeError(f"Settings.{name} must be {what}, not {type(value).__name__} {value!r}")
+
+    for name in ("quality", "max_pixels", "speed"):
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            wrong(name, "an int")
+    for name in ("fit", "format", "filter"):
+        if not isinstance(getattr(settings, name), str):
+            wrong(name, "a str")
+    if not isinstance(settings.upscale, bool):
+        wrong("upscale", "True or False")
+    size = settings.size
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or any(side is not None and (isinstance(side, bool) or not isinstance(side, int)) for side in size)
+    ):
+        wrong("size", "a (width, height) pair of ints (or None for a free side)")
+
+
+def _data(data: Any) -> Any:
+    """The image's bytes as the native module takes them (bytes or bytearray as they are;
+    a memoryview or other buffer copied once)."""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    if isinstance(data, memoryview) or hasattr(data, "__buffer__"):
+        return memoryview(data).tobytes()
+    raise TypeError(f"data must be bytes, bytearray or a buffer, not {type(data).__name__}")
+
+
+def _converted(convert: Callable[..., Any], *args: Any) -> Any:
+    """Runs one conversion of the native module: its settings errors (``RunError``, the
+    command's usage errors) are ``ValueError``s here, as Python expects of bad values."""
+    try:
+        return convert(*args)
+    except RunError as error:
+        raise ValueError(error.message) from None
 
 
 def _settings(settings: Optional[Settings], conversion: Dict[str, Any]) -> List[str]:
@@ -110,7 +166,7 @@ def thumbnail(data: bytes, *, settings: Optional[Settings] = None, **conversion:
     Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
     ``format="png"``, ``quality=85``, ``filter="lanczos3"``, ``upscale=False``,
     ``max_pixels=100_000_000``, ``speed=8``). Raises ``ImageError`` for a bad image."""
-    return _imgpar.thumbnail(data, _settings(settings, conversion))
+    return _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
 
 
 def thumbnail_file(
@@ -119,7 +175,7 @@ def thumbnail_file(
     """``thumbnail`` of the file at ``path``, read as it decodes (a JPEG or PNG is never
     held whole): the memory follows the thumbnail, not the picture. The file's extension
     counts as in a batch (a ``.tga`` is read as TGA)."""
-    return _imgpar.thumbnail_file(os.fspath(path), _settings(settings, conversion))
+    return _converted(_imgpar.thumbnail_file, os.fspath(path), _settings(settings, conversion))
 
 
 def thumbnail_array(data: bytes, *, settings: Optional[Settings] = None, **conversion: Any):
@@ -128,8 +184,10 @@ def thumbnail_array(data: bytes, *, settings: Optional[Settings] = None, **conve
     ``thumbnail(data, format="png")`` gives. Needs NumPy."""
     import numpy
 
-    pixels, height, width, channels = _imgpar.thumbnail_pixels(
-        data, _settings(settings, conversion)
+    if "format" in conversion:
+        raise TypeError("thumbnail_array gives pixels, not a file: format= does not apply")
+    pixels, height, width, channels = _converted(
+        _imgpar.thumbnail_pixels, _data(data), _settings(settings, conversion)
     )
     array = numpy.frombuffer(pixels, dtype=numpy.uint8)
     shape = (height, width) if channels == 1 else (height, width, channels)

@@ -1,23 +1,29 @@
 import os
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, TypedDict, Union
+from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple, TypedDict, Union
 
 import numpy
+import numpy.typing
 from typing_extensions import Unpack
 
 __version__: str
 MODES: Tuple[str, ...]
 
 _Path = Union[str, "os.PathLike[str]"]
+_Data = Union[bytes, bytearray, memoryview]
 Size = Tuple[Optional[int], Optional[int]]
+Mode = Literal["sequential", "threaded", "async", "process"]
+Fit = Literal["contain", "cover", "fill"]
+Format = Literal["png", "jpeg", "jpg", "JPEG", "PNG", "webp", "webp-lossless", "avif", "same"]
+Filter = Literal["lanczos3", "catmull-rom", "bilinear", "box", "nearest"]
 
 class Conversion(TypedDict, total=False):
     """The keyword arguments of one conversion (those of ``Settings``)."""
 
     size: Size
-    fit: str
-    format: str
+    fit: Fit
+    format: Format
     quality: int
-    filter: str
+    filter: Filter
     upscale: bool
     max_pixels: int
     speed: int
@@ -34,10 +40,10 @@ class RunError(Exception):
 
 class Settings:
     size: Size
-    fit: str
-    format: str
+    fit: Fit
+    format: Format
     quality: int
-    filter: str
+    filter: Filter
     upscale: bool
     max_pixels: int
     speed: int
@@ -63,7 +69,7 @@ class Report:
     def to_dict(self) -> Dict[str, Any]: ...
 
 def thumbnail(
-    data: bytes,
+    data: _Data,
     *,
     settings: Optional[Settings] = ...,
     **conversion: Unpack[Conversion],
@@ -75,16 +81,16 @@ def thumbnail_file(
     **conversion: Unpack[Conversion],
 ) -> bytes: ...
 def thumbnail_array(
-    data: bytes,
+    data: _Data,
     *,
     settings: Optional[Settings] = ...,
     **conversion: Unpack[Conversion],
-) -> numpy.ndarray: ...
+) -> numpy.typing.NDArray[numpy.uint8]: ...
 def run(
     inputs: Union[_Path, Iterable[_Path]],
     output: _Path,
     *,
-    mode: str = ...,
+    mode: Mode = ...,
     jobs: Optional[int] = ...,
     shard: Optional[Union[str, Tuple[int, int]]] = ...,
     overwrite: bool = ...,

@@ -81,18 +81,48 @@ def test_a_missing_file_is_a_read_error():
     assert "no such file.png" in str(raised.value) or "No such file" in str(raised.value)
 
 
-def test_wrong_settings_raise_run_error_with_the_commands_words():
-    with pytest.raises(imgpar.RunError) as raised:
+def test_wrong_settings_raise_value_error_with_the_commands_words():
+    with pytest.raises(ValueError) as raised:
         imgpar.Settings(fit="stretch")
-    assert raised.value.code == 2
     assert "stretch" in str(raised.value) and "contain" in str(raised.value)
-    with pytest.raises(imgpar.RunError):
+    with pytest.raises(ValueError):
         imgpar.thumbnail(b"", quality=0)
-    with pytest.raises(imgpar.RunError) as same:
+    with pytest.raises(ValueError) as same:
         imgpar.thumbnail((IMAGES / "rgb8.png").read_bytes(), format="same")
     assert "name the format" in str(same.value)
     with pytest.raises(TypeError):
         imgpar.thumbnail(b"", sizes=(1, 1))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("upscale", "no"), ("quality", "85"), ("format", None), ("size", 256), ("max_pixels", 1.5)],
+)
+def test_settings_of_the_wrong_type_raise_type_error_naming_the_field(field, value):
+    with pytest.raises(TypeError) as raised:
+        imgpar.Settings(**{field: value})
+    assert f"Settings.{field}" in str(raised.value)
+    assert "unexpected argument" not in str(raised.value)
+
+
+def test_format_names_pillow_users_write_are_taken():
+    data = (IMAGES / "rgb8.png").read_bytes()
+    jpeg = imgpar.thumbnail(data, format="jpeg")
+    for name in ("JPEG", "jpg", "JPG", "Jpeg"):
+        assert imgpar.Settings(format=name).format == "jpeg"
+        assert imgpar.thumbnail(data, format=name) == jpeg
+    assert imgpar.Settings(format="PNG").format == "png"
+
+
+def test_any_buffer_is_taken_and_thumbnail_array_refuses_a_format():
+    data = (IMAGES / "rgb8.png").read_bytes()
+    expected = imgpar.thumbnail(data)
+    assert imgpar.thumbnail(bytearray(data)) == expected
+    assert imgpar.thumbnail(memoryview(data)) == expected
+    assert imgpar.thumbnail_array(memoryview(data)).shape == imgpar.thumbnail_array(data).shape
+    with pytest.raises(TypeError) as raised:
+        imgpar.thumbnail_array(data, format="jpeg")
+    assert "format" in str(raised.value)
 
 
 def test_settings_and_errors_pickle():

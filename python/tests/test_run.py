@@ -88,6 +88,32 @@ def test_existing_outputs_fail_skip_or_are_replaced(tmp_path):
     assert imgpar.run(IMAGES, tmp_path / "out", overwrite=True).ok == first.ok
 
 
+def test_two_runs_racing_with_skip_existing_fail_nothing(tmp_path):
+    # An engine's retried or speculative task: the same run twice at once.
+    src = tmp_path / "src"
+    src.mkdir()
+    picture = (IMAGES / "rgb8.png").read_bytes()
+    for i in range(60):
+        (src / f"p{i:02}.png").write_bytes(picture)
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        reports = [None, None]
+
+        def convert(slot):
+            reports[slot] = imgpar.run(src, out, skip_existing=True, jobs=2)
+
+        threads = [threading.Thread(target=convert, args=(slot,)) for slot in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for report in reports:
+            assert report.failed == 0, [r for r in report.images if r["status"] == "failed"]
+            assert report.exit_code == 0
+        assert sum(r.ok for r in reports) == 60, [(r.ok, r.skipped) for r in reports]
+        assert len(list(out.iterdir())) == 60
+
+
 def test_shards_split_the_plan(tmp_path):
     counts = [imgpar.run(IMAGES, tmp_path / f"s{i}", shard=(i, 3)).ok for i in range(3)]
     whole = imgpar.run(IMAGES, tmp_path / "all", no_shard=True).ok

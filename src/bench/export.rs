@@ -8,6 +8,21 @@ use super::BenchResult;
 use crate::render::Render;
 
 /// Writes the three files into `dir`, creating it if needed.
+/// Proves before the sweep that `dir` can take the files: it is (or can be made) a folder
+/// that takes new files. `--out` names a folder; an existing file there is refused.
+pub fn check_out(dir: &Path) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "--out {} is a file: --out takes a folder, where bench.csv, bench.json and \
+             speedup.svg are written",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::output::check_creatable(&dir.join("bench.json"))
+        .map_err(|e| format!("cannot write in --out: {e}"))
+}
+
 pub fn write_all(dir: &Path, result: &BenchResult) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let renderers: [&dyn Render<BenchResult>; 3] = [&BenchCsv, &BenchJson, &SpeedupPlot];

@@ -35,6 +35,8 @@ pub struct BenchConfig {
     pub out: Option<PathBuf>,
     /// Flags passed to every run (image and download settings).
     pub run_args: Vec<String>,
+    /// Flags passed to runs in async mode (`--concurrency`, `--per-host`).
+    pub async_args: Vec<String>,
     /// Flags passed to runs in process mode (worker limits).
     pub process_args: Vec<String>,
 }
@@ -145,6 +147,9 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
             "bench runs its inputs many times: save the URL list to a file".into(),
         ));
     }
+    if let Some(dir) = &config.out {
+        export::check_out(dir)?;
+    }
     let program = crate::worker::own_command()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let cores = crate::config::cores();
@@ -156,6 +161,39 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
         );
     }
     let mut measured: Vec<(Mode, usize, Vec<RunFigures>)> = Vec::new();
+    let swept = sweep(config, cancel, &program, scratch.path(), &mut measured);
+    if let Err(BenchError::Interrupted) = swept
+        && !measured.is_empty()
+        && let Some(dir) = &config.out
+    {
+        // What was measured before the interruption is kept, each point whole.
+        let result = summarise(config, cores, measured);
+        export::write_all(dir, &result)?;
+        eprintln!(
+            "bench: interrupted; the {} measured are in {}",
+            crate::report::count(result.rows.len(), "point"),
+            dir.display()
+        );
+        return Err(BenchError::Interrupted);
+    }
+    swept?;
+    let mut result = summarise(config, cores, measured);
+    result.load_average_before = load_average_before;
+    if let Some(dir) = &config.out {
+        export::write_all(dir, &result)?;
+    }
+    Ok(result)
+}
+
+/// Measures every point of the sweep into `measured`, in order; stops at the first
+/// interruption or failure.
+fn sweep(
+    config: &BenchConfig,
+    cancel: &AtomicBool,
+    program: &crate::worker::OwnCommand,
+    scratch: &std::path::Path,
+    measured: &mut Vec<(Mode, usize, Vec<RunFigures>)>,
+) -> Result<(), BenchError> {
     for &mode in &config.modes {
         let counts = match mode {
             Mode::Sequential => vec![1],
@@ -168,13 +206,12 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
                     return Err(BenchError::Interrupted);
                 }
                 // A run that fails while a Ctrl-C is winding the sweep down was interrupted.
-                let figures =
-                    run_once(&program, config, mode, workers, scratch.path()).map_err(|error| {
-                        match cancel.load(Ordering::Relaxed) {
-                            true => BenchError::Interrupted,
-                            false => error,
-                        }
-                    })?;
+                let figures = run_once(program, config, mode, workers, scratch).map_err(
+                    |error| match cancel.load(Ordering::Relaxed) {
+                        true => BenchError::Interrupted,
+                        false => error,
+                    },
+                )?;
                 if i >= config.warmup {
                     runs.push(figures);
                 }
@@ -195,12 +232,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
             measured.push((mode, workers, runs));
         }
     }
-    let mut result = summarise(config, cores, measured);
-    result.load_average_before = load_average_before;
-    if let Some(dir) = &config.out {
-        export::write_all(dir, &result)?;
-    }
-    Ok(result)
+    Ok(())
 }
 
 /// Runs imgpar once, into a fresh folder removed afterwards, and reads its report.
@@ -224,8 +256,14 @@ fn run_once(
         .arg(OsString::from("--report"))
         .arg(&report)
         .args(&config.run_args);
-    if mode == Mode::Process {
-        command.args(&config.process_args);
+    match mode {
+        Mode::Process => {
+            command.args(&config.process_args);
+        }
+        Mode::Async => {
+            command.args(&config.async_args);
+        }
+        Mode::Sequential | Mode::Threaded => {}
     }
     let busy_before = load::machine_busy_s();
     let output = command

@@ -10,15 +10,15 @@ impl BenchResult {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "imgpar bench: {} images{}, {} cores; median of {} runs after {} warm-up",
-            self.images,
+            "imgpar bench: {}{}, {} cores; median of {} after {} warm-up",
+            crate::report::count(self.images, "image"),
             if self.failed > 0 {
                 format!(" ({} fail in every run)", self.failed)
             } else {
                 String::new()
             },
             self.cores,
-            self.repeat,
+            crate::report::count(self.repeat, "run"),
             self.warmup
         );
         let _ = writeln!(

@@ -53,6 +53,7 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
         return dry_run(&run, &shown);
     }
     let files = run_files(&shown, workers);
+    close_on_second_signal(&files);
     run = checked_writable(run, &files);
     let progress = Progress::new(!shown.quiet);
     let mut observers: Vec<&dyn Observer> = vec![&progress];
@@ -97,20 +98,28 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stdout_open = true;
     let mut problems = Vec::new();
+    let mut verdicts: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let planned = run.dry_run_with(&mut |item| match item {
-        DryRunItem::Image(image) => match &plan_file {
-            Some(file) => file.image(&image),
-            None if stdout_open => {
-                let line = match &image.refused {
-                    Some(why) => writeln!(out, "{} -> refused: {why}", image.input),
-                    None => writeln!(out, "{} -> {}", image.input, image.output),
-                };
-                // A closed pipe (`| head`) ends the listing, not the plan.
-                stdout_open = line.is_ok();
+        DryRunItem::Image(image) => {
+            *verdicts.entry(image.verdict()).or_default() += 1;
+            match &plan_file {
+                Some(file) => file.image(&image),
+                None if stdout_open => {
+                    let line = match (&image.refused, &image.existing) {
+                        (Some(why), _) => writeln!(out, "{} -> refused: {why}", image.input),
+                        (None, Some(existing)) => {
+                            writeln!(out, "{} -> {} ({existing})", image.input, image.output)
+                        }
+                        (None, None) => writeln!(out, "{} -> {}", image.input, image.output),
+                    };
+                    // A closed pipe (`| head`) ends the listing, not the plan.
+                    stdout_open = line.is_ok();
+                }
+                None => {}
             }
-            None => {}
-        },
+        }
         DryRunItem::Problem(problem) => {
+            *verdicts.entry("fail").or_default() += 1;
             eprintln!("imgpar: {}: {}", problem.input, problem.error);
             problems.push(problem);
         }
@@ -137,8 +146,27 @@ fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {
                 s.index, s.count, s.plan_images, s.source
             )
         });
+        for note in &plan.notes {
+            eprintln!("imgpar: {note}");
+        }
+        let mut counts: Vec<String> = Vec::new();
+        for (verdict, words) in [
+            ("convert", "to convert"),
+            ("skip", "to skip (done)"),
+            ("replace", "to replace"),
+            ("fail", "would fail"),
+        ] {
+            if let Some(n) = verdicts.get(verdict) {
+                counts.push(format!("{n} {words}"));
+            }
+        }
+        let counts = if counts.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", counts.join(", "))
+        };
         eprintln!(
-            "imgpar: dry run: {} planned{shard}, nothing converted",
+            "imgpar: dry run: {} planned{shard}{counts}; nothing converted",
             report::count(plan.planned, "image")
         );
     }
@@ -154,7 +182,7 @@ pub(super) fn usage_error(message: &str) -> ExitCode {
 /// the run stopped early, if it did.
 pub(super) fn print_outcome(report: &RunReport, shown: &Presentation) {
     if !shown.quiet {
-        eprint!("{}", report.summary_text());
+        eprint!("{}", report.summary_text_for(shown.verbose));
     }
     for warning in &report.warnings {
         eprintln!("imgpar: warning: {warning}");
@@ -170,7 +198,9 @@ pub(super) fn print_outcome(report: &RunReport, shown: &Presentation) {
             "files passed over",
         );
     }
-    let failures: Vec<String> = report.failures().collect();
+    // Sorted by input, as the guide shows them (they are kept in the order they ended).
+    let mut failures: Vec<String> = report.failures().collect();
+    failures.sort();
     if !failures.is_empty() {
         eprintln!("failed:");
         for line in &failures {
@@ -210,22 +240,31 @@ fn print_more(all: usize, listed: usize, what: &str) {
 pub(super) fn run_files(
     shown: &Presentation,
     workers: usize,
-) -> Vec<(Box<dyn RunObserverFile>, PathBuf)> {
-    let mut files: Vec<(Box<dyn RunObserverFile>, PathBuf)> = Vec::new();
+) -> Vec<(Arc<dyn RunObserverFile>, PathBuf)> {
+    let mut files: Vec<(Arc<dyn RunObserverFile>, PathBuf)> = Vec::new();
     if let Some(path) = &shown.report {
-        files.push((Box::new(JsonReport::new(path)), path.clone()));
+        files.push((Arc::new(JsonReport::new(path)), path.clone()));
     }
     if let Some(path) = &shown.trace {
-        files.push((Box::new(ChromeTrace::new(path, workers)), path.clone()));
+        files.push((Arc::new(ChromeTrace::new(path, workers)), path.clone()));
     }
     if let Some(path) = &shown.timeline {
-        files.push((Box::new(Timeline::new(path)), path.clone()));
+        files.push((Arc::new(Timeline::new(path)), path.clone()));
     }
     files
 }
 
+/// Has each of `files` closed with what it holds if a second Ctrl-C ends the process at
+/// once (the command line's runs; a host program handles its own signals).
+pub(super) fn close_on_second_signal(files: &[(Arc<dyn RunObserverFile>, PathBuf)]) {
+    for (file, _) in files {
+        let file = Arc::clone(file);
+        super::entry::on_second_signal(Box::new(move || file.close_at_once()));
+    }
+}
+
 /// `run`, checking before it starts that each of `files` can be written.
-pub(super) fn checked_writable(mut run: Run, files: &[(Box<dyn RunObserverFile>, PathBuf)]) -> Run {
+pub(super) fn checked_writable(mut run: Run, files: &[(Arc<dyn RunObserverFile>, PathBuf)]) -> Run {
     for (file, path) in files {
         run = run.check_writable(file.name(), path);
     }
@@ -234,7 +273,7 @@ pub(super) fn checked_writable(mut run: Run, files: &[(Box<dyn RunObserverFile>,
 
 /// Finishes each of `files` with the run's report; `Err` says which could not be written.
 pub(super) fn finish_files(
-    files: &[(Box<dyn RunObserverFile>, PathBuf)],
+    files: &[(Arc<dyn RunObserverFile>, PathBuf)],
     report: &RunReport,
 ) -> Result<(), String> {
     for (file, _) in files {
@@ -245,11 +284,11 @@ pub(super) fn finish_files(
 }
 
 /// A [`RunFile`] that can also be handed over as a plain observer.
-pub(super) trait RunObserverFile: RunFile {
+pub(super) trait RunObserverFile: RunFile + Send + Sync {
     fn as_observer(&self) -> &dyn Observer;
 }
 
-impl<T: RunFile> RunObserverFile for T {
+impl<T: RunFile + Send + Sync> RunObserverFile for T {
     fn as_observer(&self) -> &dyn Observer {
         self
     }

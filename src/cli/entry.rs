@@ -77,20 +77,50 @@ fn ignore_file_size_signal() {
     }
 }
 
-/// A flag set by the first Ctrl-C or SIGTERM (the run then winds down); a second one ends
-/// the process at once with exit code 130.
+/// A flag set by the first Ctrl-C or SIGTERM (the run then winds down); a second one says
+/// so, closes the result files with what ended (see [`on_second_signal`]) and ends the
+/// process at once with exit code 130.
 fn cancel_on_signals() -> Arc<AtomicBool> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    use signal_hook::flag;
+    use std::sync::atomic::Ordering;
     let cancel = Arc::new(AtomicBool::new(false));
-    for signal in [SIGINT, SIGTERM] {
-        // Registration fails only for forbidden signals, which these are not.
-        let _ = flag::register_conditional_shutdown(
-            signal,
-            ExitCode::Interrupted.code(),
-            Arc::clone(&cancel),
-        );
-        let _ = flag::register(signal, Arc::clone(&cancel));
-    }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return cancel;
+    };
+    let flag = Arc::clone(&cancel);
+    let watcher = std::thread::Builder::new()
+        .name("imgpar-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if flag.swap(true, Ordering::SeqCst) {
+                    eprintln!(
+                        "imgpar: interrupted again: stopping at once, the images in progress \
+                         are not finished"
+                    );
+                    for hook in SECOND_SIGNAL
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .iter()
+                    {
+                        hook();
+                    }
+                    std::process::exit(ExitCode::Interrupted.code());
+                }
+            }
+        });
+    drop(watcher);
     cancel
+}
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+static SECOND_SIGNAL: std::sync::Mutex<Vec<Hook>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `hook` (closing a result file, say) when a second Ctrl-C or SIGTERM ends the
+/// process at once.
+pub(super) fn on_second_signal(hook: Hook) {
+    SECOND_SIGNAL
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(hook);
 }

@@ -69,9 +69,9 @@ pub struct FetchArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
     pub concurrency: Option<usize>,
 
-    /// With --mode async: downloads in flight at once from one host.
-    #[arg(long, default_value_t = AsyncSettings::default().per_host, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
-    pub per_host: usize,
+    /// With --mode async: downloads in flight at once from one host [default: 8].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
+    pub per_host: Option<usize>,
 
     /// Download attempts after the first, on connection errors, 5xx and 429 (with
     /// exponential backoff and jitter; Retry-After is honoured).
@@ -247,16 +247,35 @@ impl FetchArgs {
             concurrency: self
                 .concurrency
                 .unwrap_or(AsyncSettings::default().concurrency),
-            per_host: self.per_host,
+            per_host: self.per_host.unwrap_or(AsyncSettings::default().per_host),
             adaptive: self.concurrency.is_none(),
         }
     }
 
-    /// These settings as flags.
+    /// The flags only `--mode async` takes, when given: `--concurrency`, `--per-host`.
+    pub fn async_flags_given(&self) -> Option<&'static str> {
+        match (self.concurrency, self.per_host) {
+            (Some(_), _) => Some("--concurrency"),
+            (None, Some(_)) => Some("--per-host"),
+            (None, None) => None,
+        }
+    }
+
+    /// The async mode's settings as flags (relayed to async runs only).
+    pub fn async_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(concurrency) = self.concurrency {
+            args.extend(["--concurrency".into(), concurrency.to_string()]);
+        }
+        if let Some(per_host) = self.per_host {
+            args.extend(["--per-host".into(), per_host.to_string()]);
+        }
+        args
+    }
+
+    /// The download settings as flags (every mode takes them).
     pub fn to_args(&self) -> Vec<String> {
         let mut args = vec![
-            "--per-host".into(),
-            self.per_host.to_string(),
             "--retries".into(),
             self.retries.to_string(),
             "--max-download".into(),
@@ -266,9 +285,6 @@ impl FetchArgs {
             "--connect-timeout".into(),
             self.connect_timeout.to_string(),
         ];
-        if let Some(concurrency) = self.concurrency {
-            args.extend(["--concurrency".into(), concurrency.to_string()]);
-        }
         if let Some(agent) = &self.user_agent {
             args.extend(["--user-agent".into(), agent.clone()]);
         }

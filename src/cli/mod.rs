@@ -305,6 +305,14 @@ impl Cli {
         let mode = self.mode;
         let limits = self.workers.limits();
         let plan = self.plan;
+        if mode != Mode::Async
+            && let Some(flag) = plan.fetch.async_flags_given()
+        {
+            // As --timeout and --worker-memory in a mode that cannot honour them.
+            return Err(format!(
+                "{flag} needs --mode async: only it runs downloads (or reads) concurrently"
+            ));
+        }
         let mut inputs: Vec<PathBuf> = plan.paths.iter().map(|p| store::local_path(p)).collect();
         let output = inputs.pop().unwrap_or_default();
         let spec = plan.spec();
@@ -366,6 +374,7 @@ impl BenchArgs {
             warmup: self.warmup as usize,
             out: self.out,
             run_args,
+            async_args: self.fetch.async_args(),
             process_args: self.workers.to_args(),
         })
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::console::{Progress, print_outcome, run_files, usage_error};
+use super::console::{Progress, close_on_second_signal, print_outcome, run_files, usage_error};
 use super::groups::{Seconds, WorkerArgs};
 use super::{PlanArgs, Presentation, parse};
 use crate::config::{Mode, RunConfig, cores};
@@ -174,6 +174,7 @@ pub fn work(args: WorkArgs, cancel: Arc<AtomicBool>) -> ExitCode {
         ..Presentation::default()
     };
     let files = run_files(&shown, settings.jobs);
+    close_on_second_signal(&files);
     for (file, path) in &files {
         let checked = match ObjectUrl::from_path(path) {
             Some(_) => Ok(()),

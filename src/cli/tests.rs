@@ -11,6 +11,9 @@ fn settings_and_relay(args: &[&str]) -> ((RunConfig, Spec), Vec<String>) {
     ]);
     relay.extend(parsed.plan.image.to_args());
     relay.extend(parsed.plan.fetch.to_args());
+    if parsed.mode == Mode::Async {
+        relay.extend(parsed.plan.fetch.async_args());
+    }
     relay.extend(parsed.workers.to_args());
     let (run, spec, _) = parsed.into_config().unwrap();
     ((run, spec), relay)
@@ -41,10 +44,6 @@ fn bench_relays_every_setting_unchanged() {
         "3",
         "--max-pixels",
         "5000",
-        "--concurrency",
-        "5",
-        "--per-host",
-        "2",
         "--retries",
         "1",
         "--max-download",
@@ -62,6 +61,17 @@ fn bench_relays_every_setting_unchanged() {
         &["imgpar", "in", "out"][..],
         &every_flag[..],
         &["imgpar", "in", "out", "--width", "99"][..],
+        &[
+            "imgpar",
+            "in",
+            "out",
+            "--mode",
+            "async",
+            "--concurrency",
+            "5",
+            "--per-host",
+            "2",
+        ][..],
     ] {
         let ((run, spec), relay) = settings_and_relay(args);
         let relay: Vec<&str> = relay.iter().map(String::as_str).collect();

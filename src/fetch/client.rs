@@ -99,7 +99,7 @@ pub async fn fetch(
     let host = HostKey::of(&parsed);
     let mut interval = policy.per_host_interval;
     if policy.robots {
-        match robots::check(client, &parsed).await {
+        match robots::check(client, &parsed, policy).await {
             Ok(delay) => {
                 let delay = delay.map(|d| d.saturating_mul(policy.pace_shared_by));
                 interval = interval.max(delay);

@@ -48,6 +48,11 @@ pub struct FetchPolicy {
     /// turns of its own, so that together they keep the pace exactly.
     #[serde(default)]
     pub pace_slot: u32,
+    /// A folder the processes keeping this pace share, where the first to need a host's
+    /// robots.txt reads it and leaves what it says for the others (process mode), so that
+    /// a host is asked for its robots.txt once a run, not once a worker.
+    #[serde(default)]
+    pub robots_shared: Option<std::path::PathBuf>,
 }
 
 fn one() -> u32 {
@@ -94,6 +99,7 @@ impl Default for FetchPolicy {
             robots: false,
             pace_shared_by: 1,
             pace_slot: 0,
+            robots_shared: None,
         }
     }
 }

@@ -132,6 +132,23 @@ fn refuse_unread(extension: Option<&str>) -> Result<(), Failure> {
     }
 }
 
+/// Why a file whose first bytes are `head` (its first few kilobytes) and whose name ends
+/// in `extension` would be refused before decoding, as a run would say it; `None` when a
+/// decoder would take it (whether the data then decodes is not known).
+pub fn refusal_of(head: &[u8], extension: Option<&str>) -> Option<Failure> {
+    if let Err(refused) = refuse_unread(extension) {
+        return Some(refused);
+    }
+    if head.is_empty() {
+        return Some(Failure::new(ErrorKind::Read, "file is empty"));
+    }
+    match sniff(head, extension) {
+        Ok(_) => None,
+        Err(_) if let Some(Decoder::Tga) = hinted_decoder(extension) => None,
+        Err(refused) => Some(refused),
+    }
+}
+
 /// The decoder a file's extension names, if it names a format imgpar reads.
 fn hinted_decoder(extension: Option<&str>) -> Option<Decoder> {
     formats::by_extension(extension?)?.decoder()

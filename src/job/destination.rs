@@ -49,6 +49,16 @@ impl Job {
     }
 }
 
+impl Job {
+    /// What an output standing at its name means under `spec`'s policy (see
+    /// [`existing_status`]): `Ok` to convert anyway, else how the job would end. For a dry
+    /// run, which says what a run would do.
+    pub(crate) fn existing_outcome(&self, spec: &Spec) -> Result<(), Status> {
+        let destination = self.destination()?;
+        existing_status(self, spec, || destination.standing_blocking(&spec.fetch))
+    }
+}
+
 impl Destination<'_> {
     /// Whether it is an object (whose create-only put settles a race by itself).
     pub fn is_object(&self) -> bool {

@@ -209,6 +209,16 @@ pub fn check_creatable(path: &Path) -> Result<(), String> {
 /// on the next day's run. One rule for every run.
 pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Proves that the folder `folder` takes new files, by creating one of imgpar's temporary
+/// files there and removing it.
+pub fn check_folder_writable(folder: &Path) -> std::io::Result<()> {
+    let folder = dir::Dir::open(folder)?;
+    let (file, name) = create_temp(&folder)?;
+    drop(file);
+    folder.remove(&name);
+    Ok(())
+}
+
 /// Removes the temporary files killed runs left under `output` (imgpar's own prefix and
 /// suffix only, untouched for [`STALE_TEMP_AGE`]) and returns how many it removed. A file
 /// a live run is writing is never that old, so runs sharing an output never break each
@@ -241,6 +251,7 @@ const TEMP_SUFFIX: &str = ".tmp";
 
 /// The settings of imgpar's temporary files: its prefix and suffix, and the usual
 /// permissions of a new file.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn builder() -> tempfile::Builder<'static, 'static> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);

@@ -140,6 +140,11 @@ impl Planner {
         Ok(planner)
     }
 
+    /// What is worth telling about the inputs as given: an input given twice (read once).
+    pub fn notes(&self) -> &[String] {
+        &self.inputs.notes
+    }
+
     /// The plan's size, and the shard's.
     pub fn counts(&self) -> PlanCounts {
         self.counts
@@ -246,10 +251,14 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|ext| formats::keeps_extension(format, &ext.to_ascii_lowercase()));
-    if fits {
+    let named = if fits {
         rel.to_path_buf()
     } else {
         rel.with_extension(format.extension())
+    };
+    match named.file_name() {
+        Some(name) if name.len() > 255 => named.with_file_name(names::fit_name(name.to_owned())),
+        _ => named,
     }
 }
 

@@ -164,7 +164,7 @@ impl Naming {
         if self.listed_shared.contains(&listed_hash(list, job)) {
             let mut name = OsString::from(format!("{:04}-", list.line));
             name.push(job.output.file_name().unwrap_or_default());
-            job.output.set_file_name(name);
+            job.output.set_file_name(fit_name(name));
         }
     }
 
@@ -185,9 +185,39 @@ impl Naming {
         }
         full.push(".");
         full.push(job.format.extension());
-        job.output.set_file_name(full);
+        job.output.set_file_name(fit_name(full));
         true
     }
+}
+
+/// The longest file name most filesystems take, in bytes.
+const NAME_MAX: usize = 255;
+
+/// `name` as it fits a file name: itself when it is short enough, else its stem cut and
+/// a hash of the whole name put before its extension (`aaa…aaa-0123456789abcdef.png`),
+/// so that two long names stay two names.
+pub(super) fn fit_name(name: std::ffi::OsString) -> std::ffi::OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = name.as_bytes();
+    if bytes.len() <= NAME_MAX {
+        return name;
+    }
+    let hash = format!("-{:016x}", xxh3_64(bytes));
+    let (stem, extension) = match bytes.iter().rposition(|&b| b == b'.') {
+        Some(dot) if bytes.len() - dot <= 16 => (&bytes[..dot], &bytes[dot..]),
+        _ => (bytes, &b""[..]),
+    };
+    let mut keep = NAME_MAX - hash.len() - extension.len();
+    // Cut between characters when the name is text.
+    if let Ok(text) = std::str::from_utf8(stem) {
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+    }
+    let mut fitted = stem[..keep].to_vec();
+    fitted.extend_from_slice(hash.as_bytes());
+    fitted.extend_from_slice(extension);
+    std::ffi::OsString::from_vec(fitted)
 }
 
 /// The shared outputs (rule 2) that already stand, made from one of the jobs that share
@@ -274,7 +304,7 @@ impl Claims {
                     .map(|n| {
                         let mut name = stem.clone();
                         name.push(format!("-{n}.{extension}"));
-                        job.output.with_file_name(name)
+                        job.output.with_file_name(fit_name(name))
                     })
                     .find(|candidate| {
                         let rel = candidate

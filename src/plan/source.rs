@@ -66,6 +66,67 @@ pub(super) struct Inputs {
     policy: FetchPolicy,
     /// The URL list read from stdin, kept for the later passes.
     _stdin: Option<tempfile::NamedTempFile>,
+    /// Inputs given more than once (or a file given beside a folder that holds it), each
+    /// read once: what to tell the user.
+    pub notes: Vec<String>,
+}
+
+/// Drops the files named directly that a folder given too holds: the walk reads them, under
+/// their path in the folder (one conversion, one name).
+fn drop_files_inside_folders(sources: &mut Vec<Source>, notes: &mut Vec<String>) {
+    let folders: Vec<(PathBuf, PathBuf)> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::Folder(path) => Some((path.clone(), path.canonicalize().ok()?)),
+            _ => None,
+        })
+        .collect();
+    if folders.is_empty() {
+        return;
+    }
+    sources.retain(|source| {
+        let Source::Named { path, .. } = source else {
+            return true;
+        };
+        let Ok(real) = path.canonicalize() else {
+            return true;
+        };
+        match folders.iter().find(|(_, folder)| real.starts_with(folder)) {
+            Some((folder, _)) => {
+                notes.push(format!(
+                    "{} is inside the input folder {} given too: converted once, from the \
+                     folder",
+                    path.display(),
+                    folder.display()
+                ));
+                false
+            }
+            None => true,
+        }
+    });
+}
+
+/// Refuses `imgpar photo.jpg thumb.jpg` when `thumb.jpg` does not exist: imgpar writes
+/// into a folder, and a folder named like an image is not what was meant.
+fn refuse_a_file_name_as_output(sources: &[Source], output: &Path) -> Result<(), String> {
+    let [Source::Named { path, .. }] = sources else {
+        return Ok(());
+    };
+    if output.exists()
+        || ObjectUrl::from_path(output).is_some()
+        || kind_by_extension(output).is_none()
+    {
+        return Ok(());
+    }
+    let folder = output.with_extension("");
+    Err(format!(
+        "OUTPUT {} is named like an image, but imgpar writes its outputs into a folder (it \
+         would make a folder of that name); give a folder, such as `imgpar {} {}`, and the \
+         thumbnail is written inside it",
+        output.display(),
+        path.display(),
+        folder.display()
+    ))
 }
 
 impl Inputs {
@@ -80,6 +141,8 @@ impl Inputs {
         let output_object = ObjectUrl::from_path(output).transpose()?;
         let mut sources = Vec::new();
         let mut stdin = None;
+        let mut notes = Vec::new();
+        let mut seen: Vec<(FileId, &Path)> = Vec::new();
         for input in inputs {
             if let Some(prefix) = ObjectUrl::from_path(input) {
                 let prefix = prefix?;
@@ -100,6 +163,17 @@ impl Inputs {
             }
             let meta = std::fs::metadata(input)
                 .map_err(|e| format!("cannot read input {}: {e}", input.display()))?;
+            if let Some(id) = FileId::of(input) {
+                if let Some((_, first)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
+                    notes.push(format!(
+                        "{} is given twice (as {}): converted once",
+                        input.display(),
+                        first.display()
+                    ));
+                    continue;
+                }
+                seen.push((id, input));
+            }
             if meta.is_dir() {
                 if output_object.is_none() {
                     refuse_output_inside(input, output)?;
@@ -129,12 +203,15 @@ impl Inputs {
             check_list(list)?;
             sources.push(Source::List(list.clone()));
         }
+        drop_files_inside_folders(&mut sources, &mut notes);
+        refuse_a_file_name_as_output(&sources, output)?;
         Ok(Inputs {
             sources,
             output: output.to_path_buf(),
             format,
             policy: policy.clone(),
             _stdin: stdin,
+            notes,
         })
     }
 
@@ -285,6 +362,22 @@ impl Inputs {
 /// What the walk makes of an entry it could not read.
 fn walk_error(input: &Path, e: &walkdir::Error) -> Item {
     let path = e.path().unwrap_or(input).to_path_buf();
+    let loops = std::fs::metadata(&path).is_err_and(|e| e.raw_os_error() == Some(libc::ELOOP));
+    if loops {
+        // Links that lead to each other: no target at all, not a missing one.
+        if kind_by_extension(&path).is_none() {
+            return Item::PassedOver {
+                path,
+                reason: "a link loop",
+            };
+        }
+        let key = key_of(path.strip_prefix(input).unwrap_or(&path));
+        return Item::Problem {
+            path,
+            reason: "link loop: it leads back to itself through links".into(),
+            key,
+        };
+    }
     if is_link_to_nothing(&path) && kind_by_extension(&path).is_none() {
         // A broken link the walk would pass over anyway, had it a target.
         return Item::PassedOver {

@@ -52,7 +52,8 @@ impl FromStr for QueueAddress {
             (BrokerKind::Nats, rest)
         } else {
             return Err(format!(
-                "{text} is not a queue: write redis://HOST:PORT/NAME or nats://HOST:PORT/NAME"
+                "{text} is not a queue: write redis://HOST:PORT/NAME or nats://HOST:PORT/NAME \
+                 (to convert a folder named like a command, such as work, write it ./work)"
             ));
         };
         let Some((server, name)) = rest.split_once('/') else {

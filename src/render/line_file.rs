@@ -120,6 +120,14 @@ impl LineFile {
                     file
                 })
             }
+            // `-` is standard output, as `-` for an input is standard input.
+            None if self.path.as_os_str() == "-" => {
+                use std::os::fd::AsFd;
+                std::io::stdout()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .map(File::from)
+            }
             None => File::create(store::local_path(&self.path)),
         };
         match created {

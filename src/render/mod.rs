@@ -41,6 +41,11 @@ pub trait RunFile: Observer {
     /// Writes the end of the file (or the whole of it, for a file that cannot be written
     /// in pieces), or says why it could not be written.
     fn finish(&self, report: &RunReport) -> Result<(), String>;
+
+    /// The process is ending at once (a second Ctrl-C), with no report to come: ends the
+    /// file with what it holds, where its format can say that much. Does nothing by
+    /// default (a file drawn only at the end is not written).
+    fn close_at_once(&self) {}
 }
 
 /// Several observers told of every event, in order.
@@ -68,6 +73,9 @@ impl Observer for Observers<'_> {
 /// ```
 pub struct JsonReport {
     file: LineFile,
+    /// Images planned, and the records written by how they ended (ok, failed, skipped):
+    /// what a report closed at once says of itself.
+    counts: [std::sync::atomic::AtomicUsize; 4],
 }
 
 /// The first line of a report written as the run went.
@@ -80,6 +88,7 @@ impl JsonReport {
     pub fn new(path: &Path) -> JsonReport {
         JsonReport {
             file: LineFile::new(path, REPORT_HEAD),
+            counts: Default::default(),
         }
     }
 }
@@ -87,11 +96,21 @@ impl JsonReport {
 #[cfg(feature = "cli")]
 impl Observer for JsonReport {
     fn event(&self, event: Event<'_>) {
+        use std::sync::atomic::Ordering::Relaxed;
         match event {
-            Event::Planned { .. } => self.file.open(),
+            Event::Planned { images } => {
+                self.counts[0].store(images, Relaxed);
+                self.file.open();
+            }
             Event::Finished { record, .. } => {
                 let line = serde_json::to_string(record).expect("a record always serialises");
                 self.file.item(&line);
+                let ended = match record.status {
+                    crate::Outcome::Ok => 1,
+                    crate::Outcome::Failed => 2,
+                    crate::Outcome::Skipped => 3,
+                };
+                self.counts[ended].fetch_add(1, Relaxed);
             }
             Event::Started { .. } => {}
         }
@@ -113,6 +132,22 @@ impl RunFile for JsonReport {
             format!("],{rest}")
         };
         self.file.finish(&tail)
+    }
+
+    fn close_at_once(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let [planned, ok, failed, skipped] = self.counts.each_ref().map(|n| n.load(Relaxed));
+        let tail = serde_json::json!({
+            "interrupted": true,
+            "ended_at_once": "a second Ctrl-C or SIGTERM: the images in progress were not finished",
+            "planned": planned,
+            "ok": ok,
+            "failed": failed,
+            "skipped": skipped,
+            "not_started": planned.saturating_sub(ok + failed + skipped),
+        })
+        .to_string();
+        let _ = self.file.finish(&format!("],{}", &tail[1..]));
     }
 }
 
@@ -197,6 +232,10 @@ impl RunFile for ChromeTrace {
             self.file.item(&event.to_string());
         }
         self.file.finish("]}")
+    }
+
+    fn close_at_once(&self) {
+        let _ = self.file.finish("]}");
     }
 }
 

@@ -11,6 +11,7 @@ mod totals;
 use serde::Serialize;
 
 pub use identity::PlanIdentity;
+#[cfg(feature = "cli")]
 pub(crate) use merge::MERGED_HEAD;
 pub use merge::{MergedReport, MergedShard, ReportInput, merge};
 pub use record::{Record, WorkerRecord};
@@ -27,7 +28,8 @@ pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
-        format!("{n} {noun}s")
+        let ending = if noun.ends_with('s') { "es" } else { "s" };
+        format!("{n} {noun}{ending}")
     }
 }
 

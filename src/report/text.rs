@@ -8,7 +8,7 @@ impl RunReport {
     /// How many files the walk passed over and why, counted by reason, most common first
     /// (then alphabetically):
     /// `  passed over 3 files that are not images: 2 text, 1 a ZIP archive`.
-    fn passed_over_line(&self) -> Option<String> {
+    fn passed_over_line(&self, listed: bool) -> Option<String> {
         if self.passed_over == 0 {
             return None;
         }
@@ -25,14 +25,19 @@ impl RunReport {
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let why: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
         Some(format!(
-            "  passed over {} {}: {} (--verbose lists them)",
+            "  passed over {} {}: {} ({})",
             count(self.passed_over, "file"),
             if self.passed_over == 1 {
                 "that is not an image"
             } else {
                 "that are not images"
             },
-            why.join(", ")
+            why.join(", "),
+            if listed {
+                "listed below"
+            } else {
+                "--verbose lists them"
+            }
         ))
     }
 
@@ -45,14 +50,20 @@ impl RunReport {
 
     /// The human summary printed at the end of a run (without the failure list).
     pub fn summary_text(&self) -> String {
+        self.summary_text_for(false)
+    }
+
+    /// [`RunReport::summary_text`], for a reader who is also shown the files passed over
+    /// (`listed`: `--verbose`), so the summary does not point at a flag already given.
+    pub fn summary_text_for(&self, listed: bool) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "imgpar: {} ok, {} failed, {} skipped of {} images in {:.2} s ({} mode, {} worker{})",
+            "imgpar: {} ok, {} failed, {} skipped of {} in {:.2} s ({} mode, {} worker{})",
             self.ok,
             self.failed,
             self.skipped,
-            self.planned,
+            count(self.planned, "image"),
             self.wall_s,
             self.mode,
             self.workers,
@@ -89,7 +100,7 @@ impl RunReport {
                 count(self.not_started, "image")
             );
         }
-        if let Some(line) = self.passed_over_line() {
+        if let Some(line) = self.passed_over_line(listed) {
             let _ = writeln!(s, "{line}");
         }
         let _ = writeln!(
@@ -100,14 +111,19 @@ impl RunReport {
             self.bytes_in as f64 / 1e6,
             self.bytes_out as f64 / 1e6
         );
-        let _ = writeln!(
-            s,
-            "  busy        {:.2} s summed over workers; parallel efficiency {:.0}% (busy / ({} x {:.2} s wall))",
-            self.busy_s,
-            self.parallel_efficiency * 100.0,
-            self.workers,
-            self.wall_s
-        );
+        if self.ok + self.failed == 0 {
+            // Nothing was worked on: an efficiency would measure only the checks.
+            let _ = writeln!(s, "  busy        {:.2} s summed over workers", self.busy_s);
+        } else {
+            let _ = writeln!(
+                s,
+                "  busy        {:.2} s summed over workers; parallel efficiency {:.0}% (busy / ({} x {:.2} s wall))",
+                self.busy_s,
+                self.parallel_efficiency * 100.0,
+                self.workers,
+                self.wall_s
+            );
+        }
         if self.network_s > 0.0 {
             let _ = writeln!(
                 s,
@@ -152,8 +168,8 @@ impl RunReport {
         if !startups.is_empty() {
             let _ = writeln!(
                 s,
-                "  start-up    {} worker processes, {:.1} ms each on average from start to ready",
-                self.worker_processes.len(),
+                "  start-up    {}, {:.1} ms each on average from start to ready",
+                count(self.worker_processes.len(), "worker process"),
                 startups.iter().sum::<f64>() / startups.len() as f64
             );
         }

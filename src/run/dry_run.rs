@@ -3,6 +3,10 @@
 
 use serde::Serialize;
 
+use crate::config::Spec;
+use crate::image::{decode, formats};
+use crate::job::{Input, Job};
+use crate::outcome::Status;
 use crate::report::{PlanIdentity, ShardRecord};
 
 /// One item of a streamed dry run ([`crate::Run::dry_run_with`]).
@@ -31,6 +35,9 @@ pub struct DryRun {
     pub problems: Vec<PlannedProblem>,
     /// Files passed over as not images.
     pub passed_over: usize,
+    /// What is worth telling about the inputs as given (one given twice, read once).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One image of a [`DryRun`].
@@ -40,18 +47,59 @@ pub struct PlannedImage {
     pub input: String,
     /// Where its output would be written.
     pub output: String,
-    /// Why it will fail unread, when its name alone says so (a camera RAW file, a format
-    /// imgpar names but does not read); a file named like an image is read to know more.
+    /// Why it will fail before it is decoded: its name (a format imgpar names but does not
+    /// read) or, for a file, its first bytes (not an image, an unread format) say so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
+    /// What the run would do with an output already standing at its name (`skip`, `fail`
+    /// and why, `replace`), when one stands there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<String>,
 }
 
-/// Why an input named `name` fails unread, going by its extension alone.
-pub(super) fn refused_by_name(name: &str) -> Option<String> {
-    let extension = std::path::Path::new(name.rsplit('/').next()?)
-        .extension()?
-        .to_str()?;
-    crate::image::formats::by_extension(extension)?.refusal(extension)
+impl PlannedImage {
+    /// What the run would do with it, in a word: `convert`, `skip`, `fail` or `replace`.
+    pub fn verdict(&self) -> &'static str {
+        match (&self.refused, self.existing.as_deref()) {
+            (Some(_), _) => "fail",
+            (None, Some(existing)) if existing.starts_with("skip") => "skip",
+            (None, Some(existing)) if existing.starts_with("replace") => "replace",
+            (None, Some(_)) => "fail",
+            (None, None) => "convert",
+        }
+    }
+}
+
+/// Why the input of `job` fails before it is decoded: by its name, or for a local file by
+/// its first bytes, as the run would find.
+pub(super) fn refused(job: &Job) -> Option<String> {
+    let extension = job.input.extension();
+    if let Input::File(path) = &job.input {
+        let mut head = Vec::with_capacity(4096);
+        let read = std::fs::File::open(path).and_then(|file| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, 4096), &mut head)
+        });
+        return match read {
+            Ok(_) => decode::refusal_of(&head, extension).map(|f| f.message),
+            Err(e) => Some(format!("cannot read it: {e}")),
+        };
+    }
+    let extension = extension?;
+    formats::by_extension(extension)?.refusal(extension)
+}
+
+/// What the run would do with an output that stands at `job`'s name under `spec`, if one
+/// stands there.
+pub(super) fn existing(job: &Job, spec: &Spec) -> Option<String> {
+    let destination = job.destination().ok()?;
+    if !destination.exists_blocking(spec).ok()? {
+        return None;
+    }
+    Some(match job.existing_outcome(spec) {
+        Ok(()) => "replace: --overwrite".to_string(),
+        Err(Status::Skipped(_)) => "skip: made from this input with these settings".to_string(),
+        Err(status) => format!("fail: {}", status.reason().unwrap_or("")),
+    })
 }
 
 /// An input of a [`DryRun`] that already fails.

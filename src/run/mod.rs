@@ -21,8 +21,8 @@ mod dry_run;
 pub(crate) mod prepare;
 mod result_files;
 
-use dry_run::refused_by_name;
 pub use dry_run::{DryRun, DryRunItem, PlannedImage, PlannedProblem};
+use dry_run::{existing, refused};
 use prepare::prepare_output;
 
 /// A batch to run, built from defaults: every image under the inputs to a 256x256 gray
@@ -156,6 +156,7 @@ impl Run {
         let config = &self.config;
         let planner = self.planner()?;
         result_files::refuse_clashes(config, &self.result_files).map_err(Error::ResultFile)?;
+        let made_output = ObjectUrl::from_path(&config.output).is_none() && !config.output.exists();
         let warnings = prepare_output(config, &self.spec).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
             let checked = match ObjectUrl::from_path(path) {
@@ -163,9 +164,17 @@ impl Run {
                     store::probe_result_file(&url, &self.spec.fetch)
                         .map_err(|e| format!("at {url}: {e}"))
                 }),
+                None if path.as_os_str() == "-" => Ok(()),
                 None => output::check_creatable(path),
             };
-            checked.map_err(|e| Error::ResultFile(format!("cannot write the {what} {e}")))?;
+            if let Err(e) = checked {
+                if made_output {
+                    // A run refused at the start leaves nothing behind (the folder is
+                    // removed only while it is empty).
+                    let _ = std::fs::remove_dir(&config.output);
+                }
+                return Err(Error::ResultFile(format!("cannot write the {what} {e}")));
+            }
         }
         let counts = planner.counts();
         let planned = counts.jobs + counts.problems;
@@ -200,7 +209,7 @@ impl Run {
         };
         report.shard = self.shard_record(counts.whole, planned);
         report.plan = Some(self.identity(counts.whole, summary.digest));
-        report.warnings = warnings;
+        report.warnings = planner.notes().iter().cloned().chain(warnings).collect();
         Ok(report)
     }
 
@@ -280,13 +289,15 @@ impl Run {
         let planner = self.planner()?;
         result_files::refuse_clashes(&self.config, &self.result_files)
             .map_err(Error::ResultFile)?;
+        prepare::check_output_could_be_made(&self.config.output).map_err(Error::Output)?;
         let counts = planner.counts();
         let summary = planner
             .stream(self.taken_shard(), &mut |item| match item {
                 Planned::Job(job) => f(DryRunItem::Image(PlannedImage {
                     input: job.input.to_string(),
                     output: job.output.display().to_string(),
-                    refused: refused_by_name(&job.input.to_string()),
+                    refused: refused(&job),
+                    existing: existing(&job, &self.spec),
                 })),
                 Planned::Problem(path, reason) => f(DryRunItem::Problem(PlannedProblem {
                     input: path.display().to_string(),
@@ -303,6 +314,7 @@ impl Run {
             images: Vec::new(),
             problems: Vec::new(),
             passed_over: summary.passed_over,
+            notes: planner.notes().to_vec(),
         })
     }
 

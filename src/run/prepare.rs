@@ -49,10 +49,56 @@ pub(crate) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<Stri
     }
     std::fs::create_dir_all(output)
         .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
-    output::builder()
-        .tempfile_in(output)
-        .map(drop)
-        .map_err(|e| format!("output folder {} is not writable: {e}", output.display()))?;
+    if let Err(e) = output::check_folder_writable(output) {
+        // A finished output checked again with --skip-existing writes nothing: a folder
+        // that takes no files is an error only once an image needs writing (the first
+        // such write then stops the run, as a full disk does).
+        if spec.existing != crate::ExistingOutput::Skip {
+            return Err(format!(
+                "output folder {} is not writable: {e}",
+                output.display()
+            ));
+        }
+    }
     output::remove_stale_temp_files(output);
     Ok(Vec::new())
+}
+
+/// For a dry run: whether the output folder could be created and written, found without
+/// creating or writing anything (the nearest folder of it that exists takes new entries).
+/// A bucket prefix is not probed.
+pub(crate) fn check_output_could_be_made(output: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    if ObjectUrl::from_path(output).is_some() {
+        return Ok(());
+    }
+    let mut existing = output;
+    while existing.symlink_metadata().is_err() {
+        match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
+            _ => {
+                existing = std::path::Path::new(".");
+                break;
+            }
+        }
+    }
+    if !existing.is_dir() {
+        return Err(format!(
+            "cannot create output folder {}: {} is not a folder",
+            output.display(),
+            existing.display()
+        ));
+    }
+    let path = std::ffi::CString::new(existing.as_os_str().as_bytes())
+        .map_err(|_| format!("output folder {} has a NUL in its name", output.display()))?;
+    // SAFETY: `path` is a valid C string; access reads it and nothing else.
+    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return Err(format!(
+            "output folder {} cannot be written: {}: {}",
+            output.display(),
+            existing.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }

@@ -69,28 +69,13 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// `bytes` of an output with the source hash of its provenance line blanked: what the
-/// bytes of two outputs of the same picture and settings share when their inputs differ
-/// (the same picture from two addresses, or under two names).
-pub fn without_source(bytes: &[u8]) -> Vec<u8> {
-    let mark = b"imgpar-provenance/1 source=";
-    let mut out = bytes.to_vec();
-    if let Some(at) = out.windows(mark.len()).position(|w| w == mark) {
-        let start = at + mark.len();
-        let end = out[start..]
-            .iter()
-            .position(|&b| b == b' ')
-            .map_or(start, |n| start + n);
-        out[start..end].fill(b'-');
-    }
-    out
-}
-
-/// [`all_bytes`] with each file's provenance source blanked (see [`without_source`]).
+/// [`all_bytes`] without each file's provenance (`imgpar::without_provenance`): what two
+/// outputs of the same picture and settings share when their inputs differ (the same
+/// picture from two addresses, or under two names).
 pub fn all_pictures(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     all_bytes(dir)
         .into_iter()
-        .map(|(rel, bytes)| (rel, without_source(&bytes)))
+        .map(|(rel, bytes)| (rel, imgpar::without_provenance(&bytes)))
         .collect()
 }
 

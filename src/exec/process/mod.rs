@@ -49,9 +49,22 @@ pub fn run(
     cancel: &AtomicBool,
 ) {
     let workers = workers.min(jobs.total());
-    // Each worker process keeps its own pace per host: together they keep the rate.
+    // Each worker process keeps its own pace per host: together they keep the rate. What
+    // a host's robots.txt says is read by the first worker that needs it, for all.
+    let robots_shared = spec
+        .fetch
+        .robots
+        .then(|| {
+            tempfile::Builder::new()
+                .prefix("imgpar-robots-")
+                .tempdir()
+                .ok()
+        })
+        .flatten();
+    let mut fetch = spec.fetch.shared_by(workers);
+    fetch.robots_shared = robots_shared.as_ref().map(|dir| dir.path().to_path_buf());
     let spec = &Spec {
-        fetch: spec.fetch.shared_by(workers),
+        fetch,
         ..spec.clone()
     };
     let pool = Pool {

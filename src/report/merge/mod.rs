@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::{PlanIdentity, ShardRecord};
+#[cfg(feature = "cli")]
 pub(crate) use read::MERGED_HEAD;
 pub use read::ReportInput;
 use read::read_report;
