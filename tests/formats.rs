@@ -338,7 +338,7 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "passed over 4 files that are not images: 2 text, 1 a ZIP archive, 1 no image signature (--verbose lists them)",
+            "passed over 4 files that are not images: 2 text, 1 a ZIP archive, 1 no image signature (listed below)",
         ));
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     for (file, reason) in [
