@@ -113,9 +113,23 @@ fn existing_objects_are_failures_skips_or_replaced_as_asked(moto: &StoreServer) 
     assert_eq!(moto.get("photos", &first), b"kept");
     run(&["--skip-existing"])
         .success()
-        .stderr(predicates::str::contains("0 ok, 0 failed, 8 skipped"));
+        .stderr(predicates::str::contains("0 ok, 0 failed, 8 skipped"))
+        .stderr(predicates::str::contains(
+            "1 image whose output carries no provenance",
+        ));
     assert_eq!(moto.get("photos", &first), b"kept");
     run(&["--overwrite", "--mode", "async"]).success();
+    assert_eq!(moto.objects("photos", "out"), written);
+    // Outputs of other settings are never skipped as done, in a bucket as in a folder:
+    // each object's provenance is read back (its first and last bytes).
+    for mode in ["threaded", "async"] {
+        run(&["--size", "64x64", "--skip-existing", "--mode", mode])
+            .code(1)
+            .stderr(predicates::str::contains("0 ok, 8 failed"))
+            .stderr(predicates::str::contains(
+                "with other settings (size 64x64 (then 256x256))",
+            ));
+    }
     assert_eq!(moto.objects("photos", "out"), written);
 
     // Object reads are capped like downloads.

@@ -137,6 +137,35 @@ def test_a_run_that_cannot_start_raises_run_error(tmp_path):
     assert "cannot create output folder" in str(output.value)
 
 
+def test_process_mode_whose_workers_cannot_import_imgpar_stops_with_one_error(tmp_path):
+    # imgpar importable only through the caller's own sys.path: an interpreter without it
+    # installed, the package copied beside the script. Its workers (`python -m imgpar`)
+    # cannot import it and die before their first image.
+    import shutil
+
+    package = tmp_path / "lib" / "imgpar"
+    shutil.copytree(Path(imgpar.__file__).parent, package)
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    assert subprocess.run([base_python, "-c", "import imgpar"], capture_output=True).returncode != 0, (
+        "the base interpreter has imgpar installed: the test needs one without"
+    )
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(package.parent)!r})
+        import imgpar
+        try:
+            imgpar.run({str(IMAGES)!r}, {str(tmp_path / "out")!r}, mode="process", jobs=2)
+        except imgpar.RunError as error:
+            print("RunError", error.code, error.message)
+        """
+    )
+    done = subprocess.run([base_python, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("RunError 2 "), (done.stdout, done.stderr[-2000:])
+    assert "cannot start its worker processes" in done.stdout
+    assert not any((tmp_path / "out").rglob("*.png"))
+
+
 def _count(report):
     return report.ok
 

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use super::dead_hosts::{HostKey, per_host};
 
 /// Nanoseconds of the wall clock (shared by the processes of one machine).
-fn now_ns() -> u128 {
+pub fn now_ns() -> u128 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
@@ -73,4 +73,12 @@ pub fn pause(host: &HostKey, wait: Duration) {
     let until = now_ns() + wait.as_nanos();
     let next = hosts.entry(host.clone()).or_insert(until);
     *next = (*next).max(until);
+}
+
+/// No request to `host` from this process before `at_ns` (the wall clock's nanoseconds):
+/// a request another process sent (robots.txt) counts in the pace too.
+pub fn not_before(host: &HostKey, at_ns: u128) {
+    let mut hosts = hosts();
+    let next = hosts.entry(host.clone()).or_insert(at_ns);
+    *next = (*next).max(at_ns);
 }

@@ -77,10 +77,7 @@ pub async fn check(
             "{robots_url} could not be read ({reason}), so nothing on the host is fetched \
              (--robots)"
         )),
-        Rules::Parsed(robot) if robot.allowed(url.as_str()) => Ok(robot
-            .delay
-            .filter(|d| d.is_finite() && *d > 0.0)
-            .map(|d| Duration::from_secs_f32(d.min(60.0)))),
+        Rules::Parsed(robot) if robot.allowed(url.as_str()) => Ok(crawl_delay(robot)),
         Rules::Parsed(_) => Err(format!(
             "{robots_url} disallows {} for {AGENT}; not fetched (--robots)",
             url.path()
@@ -89,16 +86,40 @@ pub async fn check(
 }
 
 /// What `robots_url` says, read by this process or, with a shared folder, by whichever
-/// process of the run needed it first.
+/// process of the run needed it first; either way the host's next request waits the pace
+/// (or the Crawl-delay) after the robots.txt request.
 async fn read_once_a_run(
     client: &Client,
     url: &Url,
     robots_url: &str,
     policy: &FetchPolicy,
 ) -> Rules {
-    let Some(folder) = &policy.robots_shared else {
-        return read(client, url, robots_url, policy).await;
+    let text = match &policy.robots_shared {
+        None => answer_text(read_answer(client, url, robots_url, policy).await),
+        Some(folder) => shared_answer(folder, client, url, robots_url, policy).await,
     };
+    let (rules, asked_at) = rules_of(&text);
+    let slots = policy.pace_shared_by.max(1);
+    let rate = policy.per_host_interval.map(|interval| interval / slots);
+    let delay = match &rules {
+        Rules::Parsed(robot) => crawl_delay(robot),
+        _ => None,
+    };
+    if let Some(gap) = rate.max(delay) {
+        host_pace::not_before(&HostKey::of(url), asked_at + gap.as_nanos());
+    }
+    rules
+}
+
+/// The answer's text as the first worker to need it left it in `folder` (reading it
+/// first when this worker is that one).
+async fn shared_answer(
+    folder: &std::path::Path,
+    client: &Client,
+    url: &Url,
+    robots_url: &str,
+    policy: &FetchPolicy,
+) -> Vec<u8> {
     let stem = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(robots_url.as_bytes()));
     let answer = folder.join(format!("{stem}.answer"));
     let claimed = std::fs::OpenOptions::new()
@@ -107,78 +128,87 @@ async fn read_once_a_run(
         .open(folder.join(format!("{stem}.claim")))
         .is_ok();
     if claimed {
-        let (rules, text) = answered(read_answer(client, url, robots_url, policy).await);
+        let text = answer_text(read_answer(client, url, robots_url, policy).await);
         // Written whole under a temporary name, then renamed: a reader sees all or none.
         let temporary = folder.join(format!("{stem}.{}.tmp", std::process::id()));
-        if std::fs::write(&temporary, text).is_ok() {
+        if std::fs::write(&temporary, &text).is_ok() {
             let _ = std::fs::rename(&temporary, &answer);
         }
-        return rules;
+        return text;
     }
     // Another worker is reading it: wait for its answer, as long as it may take.
     let deadline = tokio::time::Instant::now() + ROBOTS_TIMEOUT + policy.connect_timeout;
     while tokio::time::Instant::now() < deadline {
         if let Ok(text) = std::fs::read(&answer) {
-            return rules_of(&text);
+            return text;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    read(client, url, robots_url, policy).await
+    answer_text(read_answer(client, url, robots_url, policy).await)
 }
 
-/// What a robots.txt request came to: its body, none (4xx), or why it could not be read.
-type Answer = Result<Option<Vec<u8>>, String>;
+/// What a robots.txt request came to: its body, none (4xx), or why it could not be read;
+/// and when it was sent (nanoseconds of the wall clock, which the processes of a machine
+/// share).
+type Answer = (Result<Option<Vec<u8>>, String>, u128);
 
-async fn read(client: &Client, url: &Url, robots_url: &str, policy: &FetchPolicy) -> Rules {
-    answered(read_answer(client, url, robots_url, policy).await).0
-}
-
-/// The rules of `answer`, and the answer as the text other workers read back.
-fn answered(answer: Answer) -> (Rules, Vec<u8>) {
-    let text = match &answer {
+/// An answer as the text workers leave each other: `at NS` on a line, then `all`,
+/// `nothing REASON` or `body ` and the body.
+fn answer_text((answer, asked_at): Answer) -> Vec<u8> {
+    let what = match answer {
         Err(reason) => format!("nothing {reason}").into_bytes(),
         Ok(None) => b"all".to_vec(),
-        Ok(Some(body)) => [&b"body "[..], body].concat(),
+        Ok(Some(body)) => [&b"body "[..], &body].concat(),
     };
-    (rules_of(&text), text)
+    [format!("at {asked_at}\n").as_bytes(), &what].concat()
 }
 
-/// The rules an answer's text says (see [`answered`]).
-fn rules_of(text: &[u8]) -> Rules {
-    if let Some(reason) = text.strip_prefix(b"nothing ") {
-        return Rules::Nothing(String::from_utf8_lossy(reason).into_owned());
-    }
-    match text.strip_prefix(b"body ") {
-        Some(body) => match Robot::new(AGENT, body) {
-            Ok(robot) => Rules::Parsed(Box::new(robot)),
-            // Not robots.txt at all: no rules in it.
-            Err(_) => Rules::All,
-        },
-        None => Rules::All,
-    }
+/// The rules an answer's text says (see [`answer_text`]), and when it was asked for.
+fn rules_of(text: &[u8]) -> (Rules, u128) {
+    let (first, what) = match text.iter().position(|&b| b == b'\n') {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (&b""[..], text),
+    };
+    let asked_at = std::str::from_utf8(first)
+        .ok()
+        .and_then(|line| line.strip_prefix("at "))
+        .and_then(|ns| ns.parse().ok())
+        .unwrap_or(0);
+    let rules = if let Some(reason) = what.strip_prefix(b"nothing ") {
+        Rules::Nothing(String::from_utf8_lossy(reason).into_owned())
+    } else {
+        match what.strip_prefix(b"body ") {
+            Some(body) => match Robot::new(AGENT, body) {
+                Ok(robot) => Rules::Parsed(Box::new(robot)),
+                // Not robots.txt at all: no rules in it.
+                Err(_) => Rules::All,
+            },
+            None => Rules::All,
+        }
+    };
+    (rules, asked_at)
 }
 
-/// Requests `robots_url` in its turn at the host of `url`, and books the host's next turn
-/// after it (the pace, or the Crawl-delay it sets).
+/// A robots.txt's Crawl-delay, if it sets a usable one (at most a minute).
+fn crawl_delay(robot: &Robot) -> Option<Duration> {
+    robot
+        .delay
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map(|d| Duration::from_secs_f32(d.min(60.0)))
+}
+
+/// Requests `robots_url` in its turn at the host of `url` (a request like the others).
 async fn read_answer(client: &Client, url: &Url, robots_url: &str, policy: &FetchPolicy) -> Answer {
-    let host = HostKey::of(url);
     let turns = host_pace::Turns {
         slot: policy.pace_slot,
         slots: policy.pace_shared_by,
     };
-    host_pace::wait_turn(&host, policy.per_host_interval, turns).await;
-    let answer = fetch_robots(client, robots_url).await;
-    if let Ok(Some(body)) = &answer
-        && let Ok(robot) = Robot::new(AGENT, body)
-        && let Some(delay) = robot.delay.filter(|d| d.is_finite() && *d > 0.0)
-    {
-        let delay = Duration::from_secs_f32(delay.min(60.0));
-        host_pace::pause(&host, delay.saturating_mul(policy.pace_shared_by));
-    }
-    answer
+    host_pace::wait_turn(&HostKey::of(url), policy.per_host_interval, turns).await;
+    let asked_at = host_pace::now_ns();
+    (fetch_robots(client, robots_url).await, asked_at)
 }
 
-async fn fetch_robots(client: &Client, robots_url: &str) -> Answer {
+async fn fetch_robots(client: &Client, robots_url: &str) -> Result<Option<Vec<u8>>, String> {
     let fetched = tokio::time::timeout(ROBOTS_TIMEOUT, async {
         let mut response = client
             .get(robots_url)

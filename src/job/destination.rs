@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::provenance::{Provenance, Standing};
+use super::provenance::{Provenance, SCANNED, Standing};
 use super::{CommitGate, Job, lap};
 use crate::config::{ExistingOutput, Spec};
 use crate::failure::ErrorKind;
@@ -104,7 +104,7 @@ impl Destination<'_> {
     pub fn standing_blocking(&self, policy: &FetchPolicy) -> Result<Option<Provenance>, Status> {
         match self {
             Destination::File { root, rel } => standing_file(&root.join(rel)),
-            Destination::Object { url, .. } => store::get_blocking(url, policy)
+            Destination::Object { url, .. } => store::get_ends_blocking(url, policy, SCANNED)
                 .map(|bytes| Provenance::find(&bytes))
                 .map_err(|e| write_failure(e.message)),
         }
@@ -115,7 +115,7 @@ impl Destination<'_> {
     pub async fn standing(&self, spec: &Spec) -> Result<Option<Provenance>, Status> {
         match self {
             Destination::File { .. } => self.standing_blocking(&spec.fetch),
-            Destination::Object { url, .. } => store::get(url, &spec.fetch)
+            Destination::Object { url, .. } => store::get_ends(url, &spec.fetch, SCANNED)
                 .await
                 .map(|bytes| Provenance::find(&bytes))
                 .map_err(|e| write_failure(e.message)),

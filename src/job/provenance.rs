@@ -23,9 +23,10 @@ pub fn without_provenance(output: &[u8]) -> Vec<u8> {
     crate::image::encode::tag::remove(output, MARK.as_bytes())
 }
 
-/// The bytes read from each end of a standing output to find its line: PNG and JPEG keep
-/// it in their first hundred bytes, WebP and AVIF at their end.
-const SCANNED: u64 = 16 * 1024;
+/// The bytes read from each end of a standing output (a file, or an object in one or two
+/// ranged requests) to find its line: PNG and JPEG keep it in their first hundred bytes,
+/// WebP and AVIF at their end.
+pub(crate) const SCANNED: u64 = 16 * 1024;
 
 /// What one output was made from.
 #[derive(Debug, Clone, PartialEq, Eq)]

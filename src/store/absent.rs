@@ -14,6 +14,21 @@ pub async fn get(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<u8>, Failu
 }
 
 /// Fails: this build has no object storage.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub async fn get_ends(url: &ObjectUrl, policy: &FetchPolicy, _: u64) -> Result<Vec<u8>, Failure> {
+    get_blocking(url, policy)
+}
+
+/// Fails: this build has no object storage.
+pub fn get_ends_blocking(
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+    _: u64,
+) -> Result<Vec<u8>, Failure> {
+    get_blocking(url, policy)
+}
+
+/// Fails: this build has no object storage.
 pub fn get_blocking(url: &ObjectUrl, _: &FetchPolicy) -> Result<Vec<u8>, Failure> {
     Err(Failure::new(
         ErrorKind::Unsupported,

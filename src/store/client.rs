@@ -248,6 +248,53 @@ pub async fn get(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<u8>, Failu
         .map_err(|reason| download(format!("cannot read {url}: {reason}")))
 }
 
+/// The first `n` bytes of the object at `url` and, when it is longer, its last `n`: where
+/// a file keeps a short line of its own (see `job/provenance.rs`), read in one or two
+/// requests whatever the object's size.
+pub async fn get_ends(url: &ObjectUrl, policy: &FetchPolicy, n: u64) -> Result<Vec<u8>, Failure> {
+    use object_store::{GetOptions, GetRange};
+    let (store, key) = (
+        store(url, policy).map_err(download)?,
+        key(url).map_err(download)?,
+    );
+    let work = async move {
+        let ranged = |range: GetRange| GetOptions {
+            range: Some(range),
+            ..GetOptions::default()
+        };
+        let head = store
+            .get_opts(&key, ranged(GetRange::Bounded(0..n)))
+            .await
+            .map_err(|e| describe(&e))?;
+        let size = head.meta.size;
+        let mut bytes = head.bytes().await.map_err(|e| describe(&e))?.to_vec();
+        if size > n {
+            let tail = store
+                .get_opts(&key, ranged(GetRange::Suffix(n.min(size - n))))
+                .await
+                .map_err(|e| describe(&e))?;
+            bytes.extend_from_slice(&tail.bytes().await.map_err(|e| describe(&e))?);
+        }
+        Ok(bytes)
+    };
+    on_runtime(work)
+        .await
+        .and_then(|read| read)
+        .map_err(|reason| download(format!("cannot read {url}: {reason}")))
+}
+
+/// [`get_ends`] from a thread that may block.
+pub fn get_ends_blocking(
+    url: &ObjectUrl,
+    policy: &FetchPolicy,
+    n: u64,
+) -> Result<Vec<u8>, Failure> {
+    let (url, policy) = (url.clone(), policy.clone());
+    block(async move { get_ends(&url, &policy, n).await })
+        .map_err(download)
+        .and_then(|read| read)
+}
+
 /// [`get`] from a thread that may block.
 pub fn get_blocking(url: &ObjectUrl, policy: &FetchPolicy) -> Result<Vec<u8>, Failure> {
     let (url, policy) = (url.clone(), policy.clone());
