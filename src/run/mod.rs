@@ -198,6 +198,10 @@ impl Run {
             },
         );
         if let Some(why) = report.unworkable.take() {
+            if made_output {
+                // Nothing was converted: the folder it made goes too (only while empty).
+                let _ = std::fs::remove_dir(&config.output);
+            }
             return Err(Error::Workers(why));
         }
         let summary = match streamed {
