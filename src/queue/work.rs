@@ -107,6 +107,10 @@ pub fn work(
         taker.work(sender, events, &ended)
     });
     worked.map_err(|e| format!("{address}: {e}"))?;
+    if let Some(why) = report.unworkable.take() {
+        // The images it held were never started: the broker gives them to other workers.
+        return Err(why);
+    }
     report.plan = Some(queued.plan.clone());
     report.warnings = warnings;
     Ok(report)
