@@ -201,6 +201,7 @@ fn the_report_goes_to_stdout_for_a_dash_and_failures_are_sorted() {
     std::fs::copy(fixtures("images/red.png"), input.join("ok.png")).unwrap();
     let out = scratch.path().join("out");
     let ran = imgpar()
+        .current_dir(scratch.path())
         .arg(&input)
         .arg(&out)
         .args(["--report", "-", "-j", "3"])
@@ -209,7 +210,10 @@ fn the_report_goes_to_stdout_for_a_dash_and_failures_are_sorted() {
     let stdout = &ran.get_output().stdout;
     let report: serde_json::Value = serde_json::from_slice(stdout).unwrap();
     assert_eq!(report["images"].as_array().unwrap().len(), 4);
-    assert!(!std::path::Path::new("-").exists());
+    assert!(
+        !scratch.path().join("-").exists(),
+        "a file named - was written"
+    );
     let stderr = String::from_utf8_lossy(&ran.get_output().stderr).to_string();
     let order: Vec<usize> = ["a.png:", "b.png:", "c.png:"]
         .iter()

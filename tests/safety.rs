@@ -567,3 +567,28 @@ fn names_too_long_for_the_filesystem_are_shortened_one_to_one() {
         .success()
         .stderr(predicate::str::contains("0 ok, 0 failed, 2 skipped"));
 }
+
+#[test]
+fn a_suffixed_name_stays_with_its_input_too() {
+    // `a.png` and `A.PNG` are one name to a filesystem that ignores case: one of them gets
+    // `-2`. Whichever had the plain name first keeps it when the other is added.
+    let (scratch, input) = scratch_with_input();
+    let out = scratch.path().join("out");
+    copy("rgb8.png", &input.join("a.png"));
+    run(&input, &out, &[]).success();
+    let first = std::fs::read(out.join("a.png")).unwrap();
+    copy("picture.gif", &input.join("A.PNG"));
+    run(&input, &out, &["--skip-existing"])
+        .success()
+        .stderr(predicate::str::contains(
+            "1 ok, 0 failed, 1 skipped of 2 images",
+        ));
+    assert_eq!(std::fs::read(out.join("a.png")).unwrap(), first);
+    let added = open(&out.join("A-2.png")).to_luma8();
+    let alone = convert(&input.join("A.PNG"), &[]);
+    assert_eq!(added, open(&alone.path().join("A.PNG")).to_luma8());
+    // Run again: the same names, nothing to do.
+    run(&input, &out, &["--skip-existing"])
+        .success()
+        .stderr(predicate::str::contains("0 ok, 0 failed, 2 skipped"));
+}

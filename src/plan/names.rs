@@ -14,6 +14,9 @@
 //! 3. The first job to claim a path (compared without case) keeps it, jobs that keep
 //!    their input's own name first, then plan order; every later one gets `-2`, `-3`, ...
 //!    after its stem, skipping any path another job asked for or that must be a folder.
+//!    Here too a name once given stays with its input: a contested job whose output
+//!    already stands, made from its input, under its name or one of the suffixed names
+//!    its group can reach, keeps that name, before the others are placed.
 //!
 //! The plan is never held: streaming passes over it gather 64-bit hashes of the names
 //! (8 bytes a job for each rule while it is decided, see [`crate::hashes`]), keep only the
@@ -137,7 +140,7 @@ impl Naming {
                     held.push((claimants.of(job), job.clone()));
                 }
             })?;
-            naming.resolved = claims.settle(held);
+            naming.resolved = claims.settle(held, standing_source);
         }
         naming.contested = contested;
         Ok(naming)
@@ -286,26 +289,31 @@ impl Claims {
 
     /// Rule 3 over the jobs whose path is contested (each with its claimant, in plan
     /// order), exactly: the names it changed, by claimant.
-    fn settle(&self, mut held: Vec<(Claimant, Job)>) -> HashMap<Claimant, PathBuf> {
+    fn settle(
+        &self,
+        mut held: Vec<(Claimant, Job)>,
+        standing_source: &StandingSource<'_>,
+    ) -> HashMap<Claimant, PathBuf> {
         // Stable: plan order within each group.
         held.sort_by_key(|(_, job)| !keeps_input_name(job));
         let mut given: HashSet<String> = HashSet::with_capacity(held.len());
         let mut resolved = HashMap::new();
+        let free = |path: &Path, given: &HashSet<String>| {
+            let key = key(path);
+            !given.contains(&key) && !self.folders.contains(xxh3_64(key.as_bytes()))
+        };
+        // A name once given stays with its input: an output that stands under one of the
+        // names a job could have, made from that job's input, goes to it first.
+        let kept =
+            self.kept_by_their_inputs(&held, standing_source, &free, &mut given, &mut resolved);
         for (claimant, job) in held {
-            let free = |path: &Path, given: &HashSet<String>| {
-                let key = key(path);
-                !given.contains(&key) && !self.folders.contains(xxh3_64(key.as_bytes()))
-            };
+            if kept.contains(&claimant) {
+                continue;
+            }
             let mut output = job.output.clone();
             if !free(job.output_rel(), &given) {
-                let stem = job.output.file_stem().unwrap_or_default().to_os_string();
-                let extension = job.format.extension();
-                output = (2u64..)
-                    .map(|n| {
-                        let mut name = stem.clone();
-                        name.push(format!("-{n}.{extension}"));
-                        job.output.with_file_name(fit_name(name))
-                    })
+                output = self
+                    .suffixed(&job)
                     .find(|candidate| {
                         let rel = candidate
                             .strip_prefix(&job.output_root)
@@ -319,6 +327,66 @@ impl Claims {
             given.insert(key(rel));
         }
         resolved
+    }
+
+    /// `job`'s output with `-2`, `-3`, ... after its stem.
+    fn suffixed<'j>(&self, job: &'j Job) -> impl Iterator<Item = PathBuf> + 'j {
+        let stem = job.output.file_stem().unwrap_or_default().to_os_string();
+        let extension = job.format.extension();
+        (2u64..).map(move |n| {
+            let mut name = stem.clone();
+            name.push(format!("-{n}.{extension}"));
+            job.output.with_file_name(fit_name(name))
+        })
+    }
+
+    /// The contested jobs whose output already stands, made from their own input, under
+    /// their natural name or one of the suffixed names their group can reach: each keeps
+    /// that name (marked given, and in `resolved` when suffixed). Reads the provenance of
+    /// those names (a group of k jobs: at most k + 1 names a job).
+    fn kept_by_their_inputs(
+        &self,
+        held: &[(Claimant, Job)],
+        standing_source: &StandingSource<'_>,
+        free: &dyn Fn(&Path, &HashSet<String>) -> bool,
+        given: &mut HashSet<String>,
+        resolved: &mut HashMap<Claimant, PathBuf>,
+    ) -> HashSet<Claimant> {
+        let mut group_sizes: HashMap<u64, usize> = HashMap::new();
+        for (_, job) in held {
+            *group_sizes
+                .entry(folded_hash(job.output_rel()))
+                .or_default() += 1;
+        }
+        let mut kept = HashSet::new();
+        for (claimant, job) in held {
+            let source = Provenance::source_of(&job.key);
+            let owns = |output: &Path| {
+                let mut candidate = job.clone();
+                candidate.output = output.to_path_buf();
+                standing_source(&candidate).as_deref() == Some(source.as_str())
+            };
+            let natural = job.output_rel();
+            if free(natural, given) && owns(&job.output) {
+                given.insert(key(natural));
+                kept.insert(*claimant);
+                continue;
+            }
+            let reach = group_sizes[&folded_hash(natural)];
+            for candidate in self.suffixed(job).take(reach) {
+                let rel = candidate
+                    .strip_prefix(&job.output_root)
+                    .unwrap_or(&candidate)
+                    .to_path_buf();
+                if self.wanted(folded_hash(&rel)) == 0 && free(&rel, given) && owns(&candidate) {
+                    given.insert(key(&rel));
+                    resolved.insert(*claimant, candidate);
+                    kept.insert(*claimant);
+                    break;
+                }
+            }
+        }
+        kept
     }
 }
 
