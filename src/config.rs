@@ -19,6 +19,17 @@ pub enum Fit {
     Fill,
 }
 
+impl Fit {
+    /// The name the user types for it (`--fit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Fit::Contain => "contain",
+            Fit::Cover => "cover",
+            Fit::Fill => "fill",
+        }
+    }
+}
+
 /// The resampling filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -33,6 +44,19 @@ pub enum Filter {
     Box,
     /// Nearest neighbour: no filtering.
     Nearest,
+}
+
+impl Filter {
+    /// The name the user types for it (`--filter`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Filter::Lanczos3 => "lanczos3",
+            Filter::CatmullRom => "catmull-rom",
+            Filter::Bilinear => "bilinear",
+            Filter::Box => "box",
+            Filter::Nearest => "nearest",
+        }
+    }
 }
 
 /// The format of the files imgpar writes.
@@ -321,5 +345,19 @@ mod mode_tests {
     #[test]
     fn every_mode_the_command_line_takes_is_in_mode_all() {
         assert_eq!(<Mode as clap::ValueEnum>::value_variants(), &Mode::ALL);
+    }
+
+    #[test]
+    fn fits_and_filters_are_named_as_the_command_line_names_them() {
+        use clap::ValueEnum;
+        for fit in super::Fit::value_variants() {
+            assert_eq!(fit.to_possible_value().unwrap().get_name(), fit.name());
+        }
+        for filter in super::Filter::value_variants() {
+            assert_eq!(
+                filter.to_possible_value().unwrap().get_name(),
+                filter.name()
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ mod common;
 #[path = "common/stores.rs"]
 mod stores;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{all_bytes, files_under, fixtures, imgpar, imgpar_unsharded};
 use predicates::prelude::PredicateBooleanExt;
@@ -50,8 +50,10 @@ fn shard(input: &Path, output: &Path, i: u32, report: &Path, extra: &[&str]) {
         .success();
 }
 
-#[test]
-fn merge_refuses_reports_of_another_plan_and_names_what_differs() {
+/// Twelve pictures converted as shards 0, 1 and 2 of 3 into one output, each shard's
+/// report `{prefix}{i}.json` in a folder of reports: the scratch folder, the input, the
+/// output and the reports' folder.
+fn three_shards_reported(prefix: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let scratch = tempfile::tempdir().unwrap();
     let input = scratch.path().join("in");
     pictures(&input);
@@ -59,8 +61,20 @@ fn merge_refuses_reports_of_another_plan_and_names_what_differs() {
     let reports = scratch.path().join("reports");
     std::fs::create_dir_all(&reports).unwrap();
     for i in 0..3 {
-        shard(&input, &out, i, &reports.join(format!("s{i}.json")), &[]);
+        shard(
+            &input,
+            &out,
+            i,
+            &reports.join(format!("{prefix}{i}.json")),
+            &[],
+        );
     }
+    (scratch, input, out, reports)
+}
+
+#[test]
+fn merge_refuses_reports_of_another_plan_and_names_what_differs() {
+    let (scratch, input, out, reports) = three_shards_reported("s");
     imgpar()
         .arg("merge-reports")
         .arg(&reports)
@@ -301,15 +315,7 @@ fn merge_reports_takes_a_bucket_prefix_of_reports() {
 
 #[test]
 fn merge_reports_never_deletes_or_replaces_a_report() {
-    let scratch = tempfile::tempdir().unwrap();
-    let input = scratch.path().join("in");
-    pictures(&input);
-    let out = scratch.path().join("out");
-    let reports = scratch.path().join("reports");
-    std::fs::create_dir_all(&reports).unwrap();
-    for i in 0..3 {
-        shard(&input, &out, i, &reports.join(format!("r{i}.json")), &[]);
-    }
+    let (scratch, _input, _out, reports) = three_shards_reported("r");
     let merge = |args: &[&std::path::Path]| {
         let mut command = imgpar();
         command.arg("merge-reports").args(args);

@@ -128,8 +128,8 @@ fn settings_text(spec: &Spec, format: OutputFormat) -> String {
         "size={}x{},fit={},filter={},upscale={},format={}",
         side(spec.width),
         side(spec.height),
-        format!("{:?}", spec.fit).to_lowercase(),
-        format!("{:?}", spec.filter).to_lowercase(),
+        spec.fit.name(),
+        spec.filter.name(),
         if spec.upscale { "yes" } else { "no" },
         format.extension(),
     );
