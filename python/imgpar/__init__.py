@@ -33,6 +33,7 @@ __all__ = [
     "thumbnail",
     "thumbnail_array",
     "thumbnail_file",
+    "without_provenance",
 ]
 
 # Process mode starts its workers as `python -m imgpar worker`: a fresh interpreter that
@@ -192,6 +193,13 @@ def thumbnail_array(data: bytes, *, settings: Optional[Settings] = None, **conve
     array = numpy.frombuffer(pixels, dtype=numpy.uint8)
     shape = (height, width) if channels == 1 else (height, width, channels)
     return array.reshape(shape)
+
+
+def without_provenance(output: bytes) -> bytes:
+    """``output`` (a file a run wrote) without the line that says what it was made from
+    (the hash of its input's name and its settings, which ``--skip-existing`` reads back):
+    the bytes ``thumbnail`` gives for the same picture and settings."""
+    return _imgpar.without_provenance(_data(output))
 
 
 @dataclasses.dataclass

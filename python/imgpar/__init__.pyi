@@ -86,6 +86,7 @@ def thumbnail_array(
     settings: Optional[Settings] = ...,
     **conversion: Unpack[Conversion],
 ) -> numpy.typing.NDArray[numpy.uint8]: ...
+def without_provenance(output: _Data) -> bytes: ...
 def run(
     inputs: Union[_Path, Iterable[_Path]],
     output: _Path,

@@ -17,6 +17,13 @@ pub fn check_conversion(py: Python<'_>, flags: Vec<String>) -> PyResult<()> {
     settings(py, &flags).map(|_| ())
 }
 
+/// `output` (a file a run wrote) without its provenance line: the bytes `thumbnail` gives
+/// for the same picture and settings (`imgpar::without_provenance`).
+#[pyfunction]
+pub fn without_provenance(py: Python<'_>, output: PyBackedBytes) -> Py<PyBytes> {
+    PyBytes::new(py, &imgpar::without_provenance(&output)).unbind()
+}
+
 /// The encoded thumbnail of `data` (bytes of any format imgpar reads).
 #[pyfunction]
 pub fn thumbnail(py: Python<'_>, data: PyBackedBytes, flags: Vec<String>) -> PyResult<Py<PyBytes>> {

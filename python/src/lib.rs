@@ -36,6 +36,7 @@ fn _imgpar(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(convert::thumbnail_file, module)?)?;
     module.add_function(wrap_pyfunction!(convert::thumbnail_pixels, module)?)?;
     module.add_function(wrap_pyfunction!(convert::check_conversion, module)?)?;
+    module.add_function(wrap_pyfunction!(convert::without_provenance, module)?)?;
     module.add_function(wrap_pyfunction!(run::run, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     let modes: Vec<&str> = imgpar::Mode::ALL

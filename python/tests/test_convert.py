@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import imgpar
-from conftest import BROKEN, FORMATS, IMAGES, cli_outputs, without_provenance
+from conftest import BROKEN, FORMATS, IMAGES, cli_outputs
 
 FLAGS = {"png": [], "jpeg": ["--quality", "70"], "webp": [], "webp-lossless": [], "avif": []}
 
@@ -19,7 +19,7 @@ def test_bytes_and_files_equal_what_the_command_writes(fmt, out):
     written = cli_outputs([IMAGES], out, "--format", fmt, *FLAGS[fmt])
     assert len(written) >= 15, "the fixtures convert"
     for path, written_bytes in written.items():
-        expected = without_provenance(written_bytes)
+        expected = imgpar.without_provenance(written_bytes)
         assert expected != written_bytes, "the command's outputs carry their provenance"
         data = path.read_bytes()
         assert imgpar.thumbnail(data, format=fmt, **options) == expected, path.name
@@ -32,7 +32,7 @@ def test_settings_other_than_the_defaults_mean_what_the_flags_mean(out):
     )
     settings = imgpar.Settings(size=(40, 30), fit="cover", filter="bilinear")
     for path, written_bytes in written.items():
-        expected = without_provenance(written_bytes)
+        expected = imgpar.without_provenance(written_bytes)
         assert imgpar.thumbnail(path.read_bytes(), settings=settings) == expected, path.name
         small = Image.open(io.BytesIO(expected))
         assert small.size == (40, 30)

@@ -27,6 +27,15 @@ def outputs(folder):
     }
 
 
+def copies(folder, fixture, count, suffix):
+    """`folder` made and filled with `count` copies of the fixture image `fixture`."""
+    folder.mkdir()
+    data = (IMAGES / fixture).read_bytes()
+    for i in range(count):
+        (folder / f"{i:03}{suffix}").write_bytes(data)
+    return folder
+
+
 def test_the_modes_are_the_commands():
     help_text = subprocess.run([imgpar_command(), "--help"], capture_output=True, text=True).stdout
     listed = help_text.split("--mode <MODE>")[1].split("\n\n      -")[0]
@@ -90,11 +99,7 @@ def test_existing_outputs_fail_skip_or_are_replaced(tmp_path):
 
 def test_two_runs_racing_with_skip_existing_fail_nothing(tmp_path):
     # An engine's retried or speculative task: the same run twice at once.
-    src = tmp_path / "src"
-    src.mkdir()
-    picture = (IMAGES / "rgb8.png").read_bytes()
-    for i in range(60):
-        (src / f"p{i:02}.png").write_bytes(picture)
+    src = copies(tmp_path / "src", "rgb8.png", 60, ".png")
     for attempt in range(3):
         out = tmp_path / f"out{attempt}"
         reports = [None, None]
@@ -218,11 +223,7 @@ def test_the_installed_command_converts(tmp_path):
 
 
 def test_ctrl_c_winds_the_run_down_and_raises_keyboard_interrupt(tmp_path):
-    many = tmp_path / "many"
-    many.mkdir()
-    data = (IMAGES / "baseline_444.jpg").read_bytes()
-    for i in range(400):
-        (many / f"{i}.jpg").write_bytes(data)
+    many = copies(tmp_path / "many", "baseline_444.jpg", 400, ".jpg")
     script = tmp_path / "interrupted.py"
     script.write_text(
         textwrap.dedent(

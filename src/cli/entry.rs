@@ -88,7 +88,7 @@ fn cancel_on_signals() -> Arc<AtomicBool> {
         return cancel;
     };
     let flag = Arc::clone(&cancel);
-    let watcher = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("imgpar-signals".into())
         .spawn(move || {
             for _ in signals.forever() {
@@ -107,8 +107,8 @@ fn cancel_on_signals() -> Arc<AtomicBool> {
                     std::process::exit(ExitCode::Interrupted.code());
                 }
             }
-        });
-    drop(watcher);
+        })
+        .expect("the system can start a thread");
     cancel
 }
 

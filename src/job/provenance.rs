@@ -85,7 +85,7 @@ impl Provenance {
     }
 
     /// How an output carrying `found` (or none) stands to this one.
-    pub fn compare(&self, found: Option<&Provenance>) -> Standing {
+    pub fn compare<'a>(&'a self, found: Option<&'a Provenance>) -> Standing {
         let Some(found) = found else {
             return Standing::Unknown;
         };
@@ -95,28 +95,26 @@ impl Provenance {
         if found.settings == self.settings {
             return Standing::Same;
         }
-        let pairs = |text: &str| -> Vec<(String, String)> {
+        let pairs = |text: &'a str| -> Vec<(&'a str, &'a str)> {
             text.split(',')
                 .filter_map(|pair| pair.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
         let (now, then) = (pairs(&self.settings), pairs(&found.settings));
-        let value = |list: &[(String, String)], name: &str| {
+        let value = |list: &[(&str, &'a str)], name: &str| {
             list.iter()
-                .find(|(k, _)| k == name)
-                .map_or("none".to_string(), |(_, v)| v.clone())
+                .find(|(k, _)| *k == name)
+                .map_or("none", |(_, v)| *v)
         };
-        let mut names: Vec<&String> = now.iter().chain(then.iter()).map(|(k, _)| k).collect();
-        names.dedup();
-        let mut differences: Vec<String> = Vec::new();
-        for name in names {
-            let (a, b) = (value(&now, name), value(&then, name));
-            let said = format!("{name} {a} (then {b})");
-            if a != b && !differences.contains(&said) {
-                differences.push(said);
-            }
-        }
+        // Each setting named once: this run's first, then any only the output has.
+        let names = now
+            .iter()
+            .chain(then.iter().filter(|(k, _)| value(&now, k) == "none"));
+        let differences = names
+            .map(|(name, _)| (name, value(&now, name), value(&then, name)))
+            .filter(|(_, a, b)| a != b)
+            .map(|(name, a, b)| format!("{name} {a} (then {b})"))
+            .collect();
         Standing::OtherSettings(differences)
     }
 }

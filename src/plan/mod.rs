@@ -109,12 +109,11 @@ impl Planner {
                     Item::Job {
                         mut job,
                         list,
-                        key,
                         linked,
                     } => {
                         linked_inputs |= linked;
                         counted.whole += 1;
-                        counted.jobs += usize::from(takes(&key));
+                        counted.jobs += usize::from(takes(&job.key));
                         visit(&mut job, list);
                     }
                     Item::Problem { key, .. } => {
@@ -164,16 +163,14 @@ impl Planner {
         let mut claimants = Claimants::default();
         let takes = |key: &[u8]| shard.is_none_or(|shard| shard.takes(key));
         self.inputs.visit(false, &mut |item| match item {
-            Item::Job {
-                mut job, key, list, ..
-            } => {
+            Item::Job { mut job, list, .. } => {
                 self.naming.name(&mut claimants, &mut job, list);
-                for field in [&key[..], &key_of(job.output_rel())[..]] {
+                for field in [&job.key[..], &key_of(job.output_rel())[..]] {
                     jobs_digest.update(field);
                     jobs_digest.update(&[0]);
                 }
                 summary.whole += 1;
-                if takes(&key) {
+                if takes(&job.key) {
                     job.index = summary.taken;
                     summary.taken += 1;
                     f(Planned::Job(job));
@@ -256,8 +253,11 @@ fn output_name(rel: &Path, format: OutputFormat) -> PathBuf {
     } else {
         rel.with_extension(format.extension())
     };
+    // Checked here, not left to `fit_name`: this runs for every job of every pass.
     match named.file_name() {
-        Some(name) if name.len() > 255 => named.with_file_name(names::fit_name(name.to_owned())),
+        Some(name) if name.len() > names::NAME_MAX => {
+            named.with_file_name(names::fit_name(name.to_owned()))
+        }
         _ => named,
     }
 }

@@ -194,7 +194,7 @@ impl Naming {
 }
 
 /// The longest file name most filesystems take, in bytes.
-const NAME_MAX: usize = 255;
+pub(super) const NAME_MAX: usize = 255;
 
 /// `name` as it fits a file name: itself when it is short enough, else its stem cut and
 /// a hash of the whole name put before its extension (`aaa…aaa-0123456789abcdef.png`),

@@ -49,7 +49,6 @@ pub(super) fn visit_prefix(
         job.input = Input::Object(prefix.clone());
         f(Item::Job {
             job,
-            key: super::key_of(&name),
             list: None,
             linked: false,
         });
@@ -100,7 +99,6 @@ fn plan_batch(
         job.input = Input::Object(url);
         f(Item::Job {
             job,
-            key: object.rel.as_bytes().to_vec(),
             list: None,
             linked: false,
         });

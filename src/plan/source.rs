@@ -25,11 +25,10 @@ pub(super) struct ListLine {
 
 /// One item of the plan, as a pass yields it.
 pub(super) enum Item {
-    /// An image to convert, with its natural output (before the plan-wide naming), its
-    /// plan key, and its list line for a URL.
+    /// An image to convert, with its natural output (before the plan-wide naming) and
+    /// its plan key (`Job::key`), and its list line for a URL.
     Job {
         job: Job,
-        key: Vec<u8>,
         list: Option<ListLine>,
         /// Its input file's path may go through a symbolic link (it is one, or lies in a
         /// linked folder, or was named directly), so that where it really is can differ
@@ -256,7 +255,6 @@ impl Inputs {
                 Source::Folder(path) => self.visit_folder(path, f),
                 Source::Named { path, name, kind } => f(Item::Job {
                     job: job_for(path, name, *kind, &self.output, self.format),
-                    key: key_of(name),
                     list: None,
                     linked: true,
                 }),
@@ -290,12 +288,10 @@ impl Inputs {
             let kind = kind_by_extension(&name).unwrap_or(InputKind::OTHER);
             let mut job = job_for(&name, &name, kind, &self.output, self.format);
             let url = url.to_string();
-            let key = url.as_bytes().to_vec();
-            job.key.clone_from(&key);
+            job.key = url.as_bytes().to_vec();
             job.input = Input::Url(url);
             f(Item::Job {
                 job,
-                key,
                 list: Some(ListLine { list, line }),
                 linked: false,
             });
@@ -345,7 +341,6 @@ impl Inputs {
                     let rel = path.strip_prefix(input).unwrap_or(path);
                     f(Item::Job {
                         job: job_for(path, rel, kind, &self.output, self.format),
-                        key: key_of(rel),
                         list: None,
                         linked: entry.path_is_symlink() || !linked_folders.is_empty(),
                     });

@@ -168,11 +168,7 @@ impl Run {
                 None => output::check_creatable(path),
             };
             if let Err(e) = checked {
-                if made_output {
-                    // A run refused at the start leaves nothing behind (the folder is
-                    // removed only while it is empty).
-                    let _ = std::fs::remove_dir(&config.output);
-                }
+                leave_no_folder(made_output, &config.output);
                 return Err(Error::ResultFile(format!("cannot write the {what} {e}")));
             }
         }
@@ -198,10 +194,7 @@ impl Run {
             },
         );
         if let Some(why) = report.unworkable.take() {
-            if made_output {
-                // Nothing was converted: the folder it made goes too (only while empty).
-                let _ = std::fs::remove_dir(&config.output);
-            }
+            leave_no_folder(made_output, &config.output);
             return Err(Error::Workers(why));
         }
         let summary = match streamed {
@@ -388,5 +381,13 @@ impl Run {
             plan_images: whole,
             shard_images: planned,
         })
+    }
+}
+
+/// A run that ends in an error before converting anything leaves nothing behind: the
+/// output folder it `made` is removed, and only while it is empty.
+fn leave_no_folder(made: bool, output: &std::path::Path) {
+    if made {
+        let _ = std::fs::remove_dir(output);
     }
 }
