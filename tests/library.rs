@@ -303,8 +303,9 @@ fn a_file_thumbnail_is_the_batch_output_of_that_file_for_every_fixture_and_forma
 fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
     // What a host program meets when its worker program cannot start (an interpreter
     // whose `imgpar` is importable only through the host's own search path): every
-    // worker dies before its first image. This test binary runs no other process-mode
-    // batch, so the setting stays its own.
+    // worker dies before its first image, some before imgpar has even sent them their
+    // settings (their input is closed first). This test binary runs no other
+    // process-mode batch, so the setting stays its own.
     let scratch = tempfile::tempdir().unwrap();
     let input = scratch.path().join("in");
     std::fs::create_dir_all(&input).unwrap();
@@ -317,7 +318,7 @@ fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
     }
     let started = scratch.path().join("started");
     let script = format!(
-        "echo started >> '{}'; echo 'No module named imgpar' >&2; exit 1",
+        "exec 0<&-; echo started >> '{}'; echo 'No module named imgpar' >&2; exit 1",
         started.display()
     );
     imgpar::worker::start_again_as(
@@ -343,6 +344,21 @@ fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
     assert!(
         attempts <= 10,
         "{attempts} workers were started for 40 images"
+    );
+    assert!(!out.exists(), "the run left the output folder it made");
+
+    // A worker program that is not there at all (an interpreter since removed) ends the
+    // same way: one error, not one failed image per image.
+    imgpar::worker::start_again_as(scratch.path().join("no-such-python"), Vec::new());
+    let error = Run::new([&input], &out)
+        .mode(Mode::Process)
+        .jobs(2)
+        .execute()
+        .unwrap_err();
+    assert!(matches!(error, imgpar::Error::Workers(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("cannot start a worker process"),
+        "{error}"
     );
     assert!(!out.exists(), "the run left the output folder it made");
 }

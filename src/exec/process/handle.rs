@@ -106,7 +106,9 @@ impl WorkerProcess {
             None => None,
         };
         if let Some(pipe) = stdin.as_mut() {
-            send(pipe, &ToWorker::Spec(spec.clone()))?;
+            // A worker that exited at once has closed its input: that is a death, read
+            // from its stdout and stderr like any other, not a failure to start it.
+            let _ = send(pipe, &ToWorker::Spec(spec.clone()));
         }
         Ok(WorkerProcess {
             child,

@@ -229,6 +229,9 @@ impl<'a> Slot<'a> {
                     });
                 }
                 Err(reason) => {
+                    if self.gave_up_after_death_before_ready(&reason) {
+                        return false;
+                    }
                     if let Some(held) = self.held.pop_front() {
                         self.fail(&held.job, Failure::new(ErrorKind::WorkerDied, reason));
                     }
@@ -328,24 +331,8 @@ impl<'a> Slot<'a> {
                 "worker ended before finishing its image",
             )
         });
-        if never_ready {
-            let deaths = self
-                .pool
-                .deaths_before_ready
-                .fetch_add(1, Ordering::Relaxed)
-                + 1;
-            if deaths >= DEATHS_BEFORE_READY {
-                // Not the images' fault: they are left unstarted, and the run ends in
-                // one error.
-                self.pool.events.unworkable(format!(
-                    "process mode cannot start its worker processes: {deaths} died before \
-                     their first image ({}); the other modes run in this process",
-                    cause.message
-                ));
-                self.stopping = true;
-                self.held.clear();
-                return;
-            }
+        if never_ready && self.gave_up_after_death_before_ready(&cause.message) {
+            return;
         }
         // The job it held: the one it began, or (not stopping) the first one it was sent,
         // since a worker that dies before it begins anything must not be restarted forever.
@@ -364,6 +351,27 @@ impl<'a> Slot<'a> {
             }
         }
         self.unsend_held();
+    }
+
+    /// Counts a worker that died (or could not be started) before its first image; after
+    /// [`DEATHS_BEFORE_READY`] in a row the run gives up: not the images' fault, so they are
+    /// left unstarted and the run ends in one error. True when it gave up.
+    fn gave_up_after_death_before_ready(&mut self, cause: &str) -> bool {
+        let deaths = self
+            .pool
+            .deaths_before_ready
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        if deaths < DEATHS_BEFORE_READY {
+            return false;
+        }
+        self.pool.events.unworkable(format!(
+            "process mode cannot start its worker processes: {deaths} died before their \
+             first image ({cause}); the other modes run in this process"
+        ));
+        self.stopping = true;
+        self.held.clear();
+        true
     }
 
     /// The run is stopping and this slot has no worker: jobs that never ran are left
