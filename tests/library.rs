@@ -326,18 +326,18 @@ fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
         vec!["-c".into(), script.into(), "sh".into()],
     );
     let out = scratch.path().join("out");
-    let error = Run::new([&input], &out)
-        .mode(Mode::Process)
-        .jobs(2)
-        .execute()
-        .unwrap_err();
-    assert!(matches!(error, imgpar::Error::Workers(_)), "{error:?}");
-    assert!(
-        error
-            .to_string()
-            .contains("cannot start its worker processes"),
-        "{error}"
-    );
+    // The run's one error, which must say `saying`; the output folder is left unmade.
+    let fails_saying = |saying: &str| {
+        let error = Run::new([&input], &out)
+            .mode(Mode::Process)
+            .jobs(2)
+            .execute()
+            .unwrap_err();
+        assert!(matches!(error, imgpar::Error::Workers(_)), "{error:?}");
+        assert!(error.to_string().contains(saying), "{error}");
+        assert!(!out.exists(), "the run left the output folder it made");
+    };
+    fails_saying("cannot start its worker processes");
     let attempts = std::fs::read_to_string(&started).unwrap().lines().count();
     // Three deaths stop it; the other slot's workers already starting may die too (it
     // was two a image, 80, before).
@@ -345,20 +345,9 @@ fn process_mode_whose_workers_cannot_start_stops_early_with_one_error() {
         attempts <= 10,
         "{attempts} workers were started for 40 images"
     );
-    assert!(!out.exists(), "the run left the output folder it made");
 
     // A worker program that is not there at all (an interpreter since removed) ends the
     // same way: one error, not one failed image per image.
     imgpar::worker::start_again_as(scratch.path().join("no-such-python"), Vec::new());
-    let error = Run::new([&input], &out)
-        .mode(Mode::Process)
-        .jobs(2)
-        .execute()
-        .unwrap_err();
-    assert!(matches!(error, imgpar::Error::Workers(_)), "{error:?}");
-    assert!(
-        error.to_string().contains("cannot start a worker process"),
-        "{error}"
-    );
-    assert!(!out.exists(), "the run left the output folder it made");
+    fails_saying("cannot start a worker process");
 }
