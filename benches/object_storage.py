@@ -6,7 +6,7 @@ loopback (moto) to the same server, against the same images from disk to disk.
 
 IMGPAR is the binary to time (target/release/imgpar); SRC_DIR a folder of images, taken
 in turn until there are N (default 500) under distinct names. The Python must have moto
-and boto3 (the venv tests/objects.rs installs). Each run writes to a fresh folder or
+and boto3 (the venv tests/it/sources_and_outputs/objects.rs installs). Each run writes to a fresh folder or
 prefix; the table gives the median wall time of REPEAT (default 3) runs of each.
 """
 

@@ -1,0 +1,13 @@
+//! Images and formats: what each format converts to, its variants, damaged and hostile
+//! files, pictures bigger than memory, the committed fixtures.
+
+mod convert;
+mod fixtures_reproducible;
+mod format_variants;
+mod formats;
+mod hostile;
+mod memory;
+mod pngsuite;
+mod progressive_jpeg;
+mod repro;
+mod tiff_layouts;

@@ -1,0 +1,7 @@
+//! Where images come from and go to: URL lists and their manners, object storage, and the
+//! safety of outputs.
+
+mod objects;
+mod politeness;
+mod safety;
+mod urls;
