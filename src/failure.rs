@@ -57,6 +57,11 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// Damaged or truncated image data ([`ErrorKind::Corrupt`]), saying `message`.
+    pub fn corrupt(message: impl Into<String>) -> Failure {
+        Failure::new(ErrorKind::Corrupt, message)
+    }
 }
 
 impl std::fmt::Display for Failure {
@@ -65,15 +70,4 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// A decoder's words are taken as damaged data unless said otherwise.
-impl From<String> for Failure {
-    fn from(message: String) -> Failure {
-        Failure::new(ErrorKind::Corrupt, message)
-    }
-}
-
-impl From<&str> for Failure {
-    fn from(message: &str) -> Failure {
-        Failure::new(ErrorKind::Corrupt, message)
-    }
-}
+impl std::error::Error for Failure {}

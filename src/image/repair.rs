@@ -97,11 +97,10 @@ pub(super) fn bmp_pixels_after_palette(bytes: &[u8]) -> Result<(), Failure> {
     };
     let table_end = 14 + header + 4 * colours;
     if offset < table_end {
-        return Err(format!(
+        return Err(Failure::corrupt(format!(
             "corrupt BMP: its pixel data offset ({offset}) points inside its header and \
              colour table, which end at byte {table_end}"
-        )
-        .into());
+        )));
     }
     Ok(())
 }

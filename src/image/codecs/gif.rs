@@ -37,9 +37,10 @@ pub(crate) fn decode_oversized_first_frame(
     let mut pixels = vec![0u8; decoder.buffer_size()];
     decoder
         .read_into_buffer(&mut pixels)
-        .map_err(|e| format!("corrupt or truncated GIF: {e}"))?;
-    let frame = RgbaImage::from_raw(width, height, pixels)
-        .ok_or("corrupt GIF: the first frame's data does not match its size")?;
+        .map_err(|e| Failure::corrupt(format!("corrupt or truncated GIF: {e}")))?;
+    let frame = RgbaImage::from_raw(width, height, pixels).ok_or_else(|| {
+        Failure::corrupt("corrupt GIF: the first frame's data does not match its size")
+    })?;
     let mut whole = RgbaImage::new(canvas.0, canvas.1);
     image::imageops::replace(&mut whole, &frame, i64::from(left), i64::from(top));
     Ok(Some(DynamicImage::ImageRgba8(whole)))

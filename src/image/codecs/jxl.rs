@@ -16,7 +16,7 @@ use crate::image::pixels::gray::to_gray;
 /// are capped by the same limit as a second line.
 pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
     let corrupt = |e: Box<dyn std::error::Error + Send + Sync>| {
-        Failure::from(format!("corrupt or truncated JPEG XL: {e}"))
+        Failure::corrupt(format!("corrupt or truncated JPEG XL: {e}"))
     };
     let mut builder = JxlImage::builder();
     if max_pixels != 0 {
@@ -32,7 +32,9 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
         image.image_header().size.height,
     );
     if image.num_loaded_keyframes() == 0 {
-        return Err("corrupt or truncated JPEG XL: no complete frame".into());
+        return Err(Failure::corrupt(
+            "corrupt or truncated JPEG XL: no complete frame",
+        ));
     }
     let format = image.pixel_format();
     let render = image.render_frame(0).map_err(corrupt)?;
@@ -52,7 +54,8 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
             ));
         }
     };
-    let pixels = pixels.ok_or("corrupt JPEG XL: the frame does not match its size")?;
+    let pixels = pixels
+        .ok_or_else(|| Failure::corrupt("corrupt JPEG XL: the frame does not match its size"))?;
     let decoded = to_gray(pixels);
     Ok(Decoded {
         full_size: (decoded.width(), decoded.height()),

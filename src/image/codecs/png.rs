@@ -68,7 +68,7 @@ pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Spec) -> Result<Decode
         shrink.push(y, x0, step, &gray);
     }
     if rows.next().is_some() {
-        return Err(Failure::from(
+        return Err(Failure::corrupt(
             "corrupt or truncated PNG: the image data ends early",
         ));
     }

@@ -124,7 +124,10 @@ fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Pla
             "out of memory decoding this WebP",
         ))
     } else {
-        Err(format!("corrupt or truncated WEBP: {}", status_text(status)).into())
+        Err(Failure::corrupt(format!(
+            "corrupt or truncated WEBP: {}",
+            status_text(status)
+        )))
     };
     // SAFETY: frees what WebPDecode allocated (a no-op when it allocated nothing).
     unsafe { ffi::WebPFreeDecBuffer(&mut config.output) };

@@ -65,7 +65,7 @@ fn libjpeg_luma<R: BufRead>(reader: R, spec: &Spec) -> Result<Option<Decoded>, F
         let filtered = ScanFilter::new(reader, Rc::clone(&choice));
         let decompress = decompressor()
             .from_reader(filtered)
-            .map_err(|e| format!("corrupt JPEG: {e}"))?;
+            .map_err(|e| Failure::corrupt(format!("corrupt JPEG: {e}")))?;
         decode_started(decompress, spec, &choice)
     })
 }
@@ -122,10 +122,13 @@ fn guarded(
             )),
             // libjpeg says "Input file read error" when its source runs dry (a file cut
             // short): it is the file, not the disk.
-            Ok(error) if error.code == ffi::JERR_FILE_READ => {
-                Err("corrupt or truncated JPEG: the data ends early".into())
-            }
-            Ok(error) => Err(format!("corrupt or truncated JPEG: {}", error.message).into()),
+            Ok(error) if error.code == ffi::JERR_FILE_READ => Err(Failure::corrupt(
+                "corrupt or truncated JPEG: the data ends early",
+            )),
+            Ok(error) => Err(Failure::corrupt(format!(
+                "corrupt or truncated JPEG: {}",
+                error.message
+            ))),
             Err(other) => resume_unwind(other),
         },
     }
@@ -175,7 +178,7 @@ fn decode_started<R: BufRead>(
         std::io::ErrorKind::OutOfMemory => {
             Failure::new(ErrorKind::OutOfMemory, "out of memory decoding this JPEG")
         }
-        _ => Failure::from(format!("corrupt or truncated JPEG: {e}")),
+        _ => Failure::corrupt(format!("corrupt or truncated JPEG: {e}")),
     };
     let mut started = decompress.grayscale().map_err(io_error)?;
     let size = (started.width() as u32, started.height() as u32);

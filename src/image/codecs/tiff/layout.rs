@@ -85,7 +85,7 @@ pub(crate) fn decode_planar(
     bytes: &[u8],
     max_pixels: u64,
 ) -> Result<Option<(DynamicImage, Orientation)>, Failure> {
-    let corrupt = |e: tiff::TiffError| format!("corrupt or truncated TIFF: {e}");
+    let corrupt = |e: tiff::TiffError| Failure::corrupt(format!("corrupt or truncated TIFF: {e}"));
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     crate::image::decoded::check_pixels(u64::from(width), u64::from(height), max_pixels)?;
@@ -102,7 +102,9 @@ pub(crate) fn decode_planar(
     let orientation = orientation_of(&mut decoder);
     let (chunk_w, chunk_h) = decoder.chunk_dimensions();
     if chunk_w == 0 || chunk_h == 0 {
-        return Err("corrupt TIFF: a strip or tile of zero size".into());
+        return Err(Failure::corrupt(
+            "corrupt TIFF: a strip or tile of zero size",
+        ));
     }
     let across = width.div_ceil(chunk_w);
     let per_plane = across * height.div_ceil(chunk_h);
@@ -125,13 +127,12 @@ pub(crate) fn decode_planar(
             let row = (chunk_w as usize).min(w - x0);
             let rows = (chunk_h as usize).min(h - y0);
             if values.len() < row * rows {
-                return Err(format!(
+                return Err(Failure::corrupt(format!(
                     "corrupt TIFF: strip or tile {chunk} of plane {plane} holds {} samples, \
                      {} expected",
                     values.len(),
                     row * rows
-                )
-                .into());
+                )));
             }
             for (dy, line) in values.chunks_exact(row).enumerate().take(h - y0) {
                 for (dx, &value) in line.iter().enumerate() {
