@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::job::{Input, Job};
-use crate::outcome::{JobOutcome, Outcome};
+use crate::outcome::{JobEnding, Outcome};
 use crate::report::{PassedOver, Record, Totals, WorkerRecord};
 
 /// Something that happened during a run, as an [`Observer`] sees it.
@@ -196,7 +196,7 @@ impl<'o> Collector<'o> {
     }
 
     /// `worker` finished `job` with `outcome` (a download, if any, was its first stage).
-    pub fn finished(&self, job: &Job, worker: usize, outcome: &JobOutcome) {
+    pub fn finished(&self, job: &Job, worker: usize, outcome: &JobEnding) {
         let end = self.now_ms();
         let start = self.started_at(job, end);
         let fetch = outcome
@@ -213,7 +213,7 @@ impl<'o> Collector<'o> {
         &self,
         job: &Job,
         worker: Option<usize>,
-        outcome: &JobOutcome,
+        outcome: &JobEnding,
         fetch: (f64, f64),
     ) {
         self.finished_after_fetch_at(job, worker, outcome, fetch, self.now_ms());
@@ -226,7 +226,7 @@ impl<'o> Collector<'o> {
         &self,
         job: &Job,
         worker: Option<usize>,
-        outcome: &JobOutcome,
+        outcome: &JobEnding,
         fetch: (f64, f64),
         end: f64,
     ) {
@@ -280,7 +280,7 @@ impl<'o> Collector<'o> {
         &self,
         job: &Job,
         worker: Option<usize>,
-        outcome: &JobOutcome,
+        outcome: &JobEnding,
         span: (f64, f64),
         fetch: Option<(f64, f64)>,
     ) {

@@ -49,19 +49,6 @@ impl ExitCode {
         }
     }
 
-    /// The code for a queue's state: not complete (some image pending, leased or without
-    /// its record), complete with failures, or complete and all done.
-    #[cfg(feature = "queue")]
-    pub fn of_queue(state: &crate::queue::QueueStatus) -> ExitCode {
-        if !state.complete {
-            ExitCode::Incomplete
-        } else if state.counts.failed > 0 {
-            ExitCode::SomeFailed
-        } else {
-            ExitCode::Ok
-        }
-    }
-
     /// The code for an error: a run that could not start or could not write its result
     /// files is a usage error (2); one image's failure (from [`crate::thumbnail`]) is a
     /// failed image (1).

@@ -2,6 +2,8 @@
 //! client every mode uses.
 
 #[cfg(feature = "http")]
+mod answer;
+#[cfg(feature = "http")]
 mod client;
 #[cfg(feature = "http")]
 mod dead_hosts;

@@ -20,7 +20,7 @@
 //! `bench` (`imgpar bench` and the SVG plots). With none, the image
 //! pipeline and the sequential, threaded and process runners.
 //!
-//! The flow is one way: settings -> plan -> exec (mode) -> `process_job` -> outcome ->
+//! The flow is one way: settings -> plan -> exec (mode) -> `convert_job` -> outcome ->
 //! report.
 //!
 //! imgpar runs on Unix systems (Linux, macOS, the BSDs): its outputs are written through
@@ -52,17 +52,18 @@ mod image;
 mod job;
 mod outcome;
 mod output;
+mod paths;
 mod pipeline;
 mod plan;
 #[cfg(feature = "queue")]
 pub mod queue;
 pub mod render;
 mod report;
+mod resource_usage;
 mod run;
 pub mod shard;
 mod store;
 mod thumbnail;
-mod usage;
 pub mod worker;
 
 pub use config::{
@@ -89,5 +90,5 @@ pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixe
 pub mod internals {
     pub use crate::image::formats::markdown_table as formats_table;
     pub use crate::image::{Decoded, decode, encode, gray, resize};
-    pub use crate::job::{Input, Job, process_job, quiet_panics_in_jobs};
+    pub use crate::job::{Input, Job, convert_job, quiet_panics_in_jobs};
 }

@@ -1,4 +1,6 @@
-//! How one image ended, as `process_job` returns it: its status and what it measured.
+//! How one image ended, as `convert_job` returns it: its status and what it measured.
+
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +9,7 @@ use crate::fetch::FetchInfo;
 
 /// How one image ended. Every planned image ends in exactly one of these.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Status {
+pub enum Ending {
     #[default]
     Ok,
     /// It failed, for this reason.
@@ -16,35 +18,35 @@ pub enum Status {
     Skipped(String),
 }
 
-impl Status {
+impl Ending {
     /// Which of the three endings it is, without the reason.
     pub fn outcome(&self) -> Outcome {
         match self {
-            Status::Ok => Outcome::Ok,
-            Status::Failed(_) => Outcome::Failed,
-            Status::Skipped(_) => Outcome::Skipped,
+            Ending::Ok => Outcome::Ok,
+            Ending::Failed(_) => Outcome::Failed,
+            Ending::Skipped(_) => Outcome::Skipped,
         }
     }
 
     /// The kind of failure, for a failure.
     pub fn error_kind(&self) -> Option<ErrorKind> {
         match self {
-            Status::Failed(failure) => Some(failure.kind),
+            Ending::Failed(failure) => Some(failure.kind),
             _ => None,
         }
     }
 
     /// A failure of `kind` saying `message`.
-    pub fn failed(kind: ErrorKind, message: impl Into<String>) -> Status {
-        Status::Failed(Failure::new(kind, message))
+    pub fn failed(kind: ErrorKind, message: impl Into<String>) -> Ending {
+        Ending::Failed(Failure::new(kind, message))
     }
 
     /// The reason for a failure or a skip.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Status::Ok => None,
-            Status::Failed(failure) => Some(&failure.message),
-            Status::Skipped(reason) => Some(reason),
+            Ending::Ok => None,
+            Ending::Failed(failure) => Some(&failure.message),
+            Ending::Skipped(reason) => Some(reason),
         }
     }
 }
@@ -66,10 +68,16 @@ pub struct StageTimes {
     pub write_ms: f64,
 }
 
-/// What `process_job` returns for one image: its status and what it measured.
+/// Milliseconds since `since`: how every stage of a job is timed ([`StageTimes`]).
+pub(crate) fn lap(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+/// What `convert_job` returns for one image: how it ended and what it measured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct JobOutcome {
-    pub status: Status,
+pub struct JobEnding {
+    /// How it ended, with the reason.
+    pub ending: Ending,
     /// Bytes read or downloaded.
     pub bytes_in: u64,
     /// Bytes written.
@@ -88,12 +96,12 @@ pub struct JobOutcome {
     pub output_unusable: bool,
 }
 
-impl JobOutcome {
+impl JobEnding {
     /// The outcome of an image that failed before anything was measured.
-    pub fn failed(failure: Failure) -> JobOutcome {
-        JobOutcome {
-            status: Status::Failed(failure),
-            ..JobOutcome::default()
+    pub fn failed(failure: Failure) -> JobEnding {
+        JobEnding {
+            ending: Ending::Failed(failure),
+            ..JobEnding::default()
         }
     }
 }

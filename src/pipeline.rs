@@ -3,6 +3,7 @@
 //! decode (to gray, shrunk where the decoder can), resize to the output geometry, encode.
 //! Getting the input and putting the output are the job's (see [`crate::job`]).
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use image::DynamicImage;
@@ -10,46 +11,54 @@ use image::DynamicImage;
 use crate::config::{OutputFormat, Spec};
 use crate::failure::{ErrorKind, Failure};
 use crate::image::{decode, encode, resize};
-use crate::outcome::JobOutcome;
+use crate::outcome::{JobEnding, lap};
 
-/// An input's content as the pipeline takes it: bytes (borrowed), or an open file of
-/// `len` bytes, read as it decodes (a large JPEG or PNG is never held whole).
-pub(crate) enum Content<'a> {
-    Bytes(&'a [u8]),
-    File { file: std::fs::File, len: u64 },
+/// An input's content: bytes in hand (the library caller's, borrowed; a download's or an
+/// object's, owned), or a file opened to be read as it decodes (so a large JPEG or PNG is
+/// never held whole in memory).
+pub enum Content<'a> {
+    /// The whole input, in memory.
+    Bytes(Cow<'a, [u8]>),
+    /// An open file of `len` bytes, not yet read.
+    File {
+        /// The file, at its start.
+        file: std::fs::File,
+        /// Its length in bytes.
+        len: u64,
+    },
 }
 
-/// Decodes `body` (its name's extension `hint`, if any, names formats that carry no
-/// signature or that imgpar refuses by name), resizes it as `spec` says and encodes it as
-/// `format`; records sizes, bytes in and stage times in `outcome` as it goes. A decode
+/// Converts one image's content: decodes it (its name's extension `hint`, if any, names
+/// formats that carry no signature or that imgpar refuses by name), resizes it as `spec`
+/// says and encodes it as `format`; records sizes, bytes in and stage times in `outcome` as it goes. A decode
 /// failure is the input's; a resize or encode failure is internal.
-pub(crate) fn encode_body(
-    body: Content<'_>,
+pub(crate) fn convert(
+    content: Content<'_>,
     hint: Option<&str>,
     spec: &Spec,
     format: OutputFormat,
-    outcome: &mut JobOutcome,
+    outcome: &mut JobEnding,
 ) -> Result<Vec<u8>, Failure> {
-    let resized = resized_body(body, hint, spec, outcome)?;
+    let resized = resized(content, hint, spec, outcome)?;
     let clock = Instant::now();
     let encoded = encode::encode(&resized, format, spec).map_err(internal)?;
     outcome.times.encode_ms = lap(clock);
     Ok(encoded)
 }
 
-/// The first two stages of [`encode_body`]: the thumbnail's pixels (gray, or gray and
-/// alpha), exactly those it encodes.
-pub(crate) fn resized_body(
-    body: Content<'_>,
+/// The first two stages of [`convert`]: the thumbnail's pixels (gray, or gray and alpha),
+/// exactly those it encodes.
+pub(crate) fn resized(
+    content: Content<'_>,
     hint: Option<&str>,
     spec: &Spec,
-    outcome: &mut JobOutcome,
+    outcome: &mut JobEnding,
 ) -> Result<DynamicImage, Failure> {
     let clock = Instant::now();
-    let decoded = match body {
+    let decoded = match content {
         Content::Bytes(bytes) => {
             outcome.bytes_in = bytes.len() as u64;
-            decode::decode_hinted(bytes, spec, hint)
+            decode::decode_hinted(&bytes, spec, hint)
         }
         Content::File { file, len } => {
             outcome.bytes_in = len;
@@ -84,9 +93,4 @@ pub(crate) fn resized_body(
 
 fn internal(message: String) -> Failure {
     Failure::new(ErrorKind::Internal, message)
-}
-
-/// Milliseconds since `since`: how every stage of a job is timed.
-pub(crate) fn lap(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1e3
 }

@@ -4,9 +4,9 @@
 use crate::config::{OutputFormat, Spec};
 use crate::error::Error;
 use crate::failure::{ErrorKind, Failure};
-use crate::job::{Body, Input};
-use crate::outcome::JobOutcome;
-use crate::pipeline::{Content, encode_body, resized_body};
+use crate::job::Input;
+use crate::outcome::JobEnding;
+use crate::pipeline::{self, Content};
 use image::DynamicImage;
 
 /// An encoded thumbnail and what it is.
@@ -37,7 +37,7 @@ pub struct Thumbnail {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn thumbnail(bytes: &[u8], spec: &Spec, format: OutputFormat) -> Result<Thumbnail, Error> {
-    thumbnail_of(|| Ok((Content::Bytes(bytes), None)), spec, format)
+    thumbnail_of(|| Ok((Content::Bytes(bytes.into()), None)), spec, format)
 }
 
 /// [`thumbnail`] of an image file, read as it decodes: a JPEG or PNG is never held whole
@@ -52,10 +52,7 @@ pub fn thumbnail_file(
     format: OutputFormat,
 ) -> Result<Thumbnail, Error> {
     let input = Input::File(path.to_path_buf());
-    let open = || match input.obtain_blocking(spec).body? {
-        Body::File { file, len } => Ok((Content::File { file, len }, input.extension())),
-        Body::Bytes(_) => Err(Failure::new(ErrorKind::Internal, "a file read as bytes")),
-    };
+    let open = || Ok((input.obtain_blocking(spec).body?, input.extension()));
     thumbnail_of(open, spec, format)
 }
 
@@ -76,8 +73,8 @@ pub struct Pixels {
 /// exactly these (alpha is kept where the input has it). Same errors as [`thumbnail`].
 pub fn thumbnail_pixels(bytes: &[u8], spec: &Spec) -> Result<Pixels, Error> {
     guarded(|| {
-        let mut outcome = JobOutcome::default();
-        let image = resized_body(Content::Bytes(bytes), None, spec, &mut outcome)?;
+        let mut outcome = JobEnding::default();
+        let image = pipeline::resized(Content::Bytes(bytes.into()), None, spec, &mut outcome)?;
         let channels = match &image {
             DynamicImage::ImageLuma8(_) => 1,
             DynamicImage::ImageLumaA8(_) => 2,
@@ -104,8 +101,8 @@ fn thumbnail_of<'a>(
 ) -> Result<Thumbnail, Error> {
     guarded(|| {
         let (content, hint) = content()?;
-        let mut outcome = JobOutcome::default();
-        let bytes = encode_body(content, hint, spec, format, &mut outcome)?;
+        let mut outcome = JobEnding::default();
+        let bytes = pipeline::convert(content, hint, spec, format, &mut outcome)?;
         let (Some(input_size), Some(size)) = (outcome.size_in, outcome.size_out) else {
             return Err(Failure::new(
                 ErrorKind::Internal,

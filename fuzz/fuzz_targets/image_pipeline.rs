@@ -1,4 +1,4 @@
-//! Feeds arbitrary bytes through the per-image work of `process_job` (decode, gray,
+//! Feeds arbitrary bytes through the per-image work of `convert_job` (decode, gray,
 //! resize, encode), without its panic guard, so that a panic in any stage is a find.
 #![no_main]
 

@@ -150,7 +150,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
     if let Some(dir) = &config.out {
         export::check_out(dir)?;
     }
-    let program = crate::worker::own_command()?;
+    let program = crate::exec::process::own_command::own_command()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let cores = crate::config::cores();
     let load_average_before = load::load_average();
@@ -190,7 +190,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
 fn sweep(
     config: &BenchConfig,
     cancel: &AtomicBool,
-    program: &crate::worker::OwnCommand,
+    program: &crate::exec::process::own_command::OwnCommand,
     scratch: &std::path::Path,
     measured: &mut Vec<(Mode, usize, Vec<RunFigures>)>,
 ) -> Result<(), BenchError> {
@@ -237,7 +237,7 @@ fn sweep(
 
 /// Runs imgpar once, into a fresh folder removed afterwards, and reads its report.
 fn run_once(
-    program: &crate::worker::OwnCommand,
+    program: &crate::exec::process::own_command::OwnCommand,
     config: &BenchConfig,
     mode: Mode,
     workers: usize,

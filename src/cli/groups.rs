@@ -3,13 +3,12 @@
 //! and back into flags (`to_args`) so that `bench` can hand the same settings to the runs
 //! it starts.
 
-use std::fmt;
 use std::time::Duration;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 
-use super::parse;
+use super::parse::{self, Bytes, Seconds};
 use crate::config::{AsyncSettings, Filter, Fit, FormatChoice, OutputFormat, Spec, WorkerLimits};
 use crate::fetch::FetchPolicy;
 
@@ -123,35 +122,6 @@ pub struct WorkerArgs {
     /// that needs more fails alone instead of exhausting the machine.
     #[arg(long, value_name = "SIZE", value_parser = parse::worker_memory)]
     pub worker_memory: Option<u64>,
-}
-
-/// A duration given in seconds, shown in seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Seconds(pub Duration);
-
-impl fmt::Display for Seconds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.as_secs_f64())
-    }
-}
-
-/// A byte count, shown with a binary suffix where it is exact (`64M`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bytes(pub u64);
-
-impl fmt::Display for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        match ["", "K", "M", "G", "T"]
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(i, _)| n != 0 && n.is_multiple_of(1u64 << (10 * i)))
-        {
-            Some((i, suffix)) => write!(f, "{}{suffix}", n >> (10 * i)),
-            None => write!(f, "{n}"),
-        }
-    }
 }
 
 /// Output format choices on the command line.

@@ -19,9 +19,10 @@ pub use console::convert;
 pub use docs::{print_completions, print_man};
 pub use embedded::{RunFailure, conversion_from_flags, run_from_flags};
 pub use entry::main_from;
-pub use groups::{Bytes, FetchArgs, FormatArg, ImageArgs, Seconds, WorkerArgs};
+pub use groups::{FetchArgs, FormatArg, ImageArgs, WorkerArgs};
 pub use merge_command::merge_reports;
 pub use parse::MIN_WORKER_MEMORY;
+pub use parse::{Bytes, Seconds};
 pub use queue_commands::{
     EnqueueArgs, StatusArgs, WorkArgs, enqueue, status as queue_status, work,
 };

@@ -1,6 +1,7 @@
 //! Parsers for flag values that clap has no parser for: sizes, seconds, byte counts and
 //! worker-count lists.
 
+use std::fmt;
 use std::time::Duration;
 
 pub use crate::config::MIN_WORKER_MEMORY;
@@ -33,7 +34,7 @@ pub fn rate(text: &str) -> Result<f64, String> {
     }
 }
 
-pub fn seconds(text: &str) -> Result<super::groups::Seconds, String> {
+pub fn seconds(text: &str) -> Result<Seconds, String> {
     let secs: f64 = text
         .trim()
         .parse()
@@ -43,12 +44,12 @@ pub fn seconds(text: &str) -> Result<super::groups::Seconds, String> {
             "expected seconds between 0 and 1000000, not `{text}`"
         ));
     }
-    Ok(super::groups::Seconds(Duration::from_secs_f64(secs)))
+    Ok(Seconds(Duration::from_secs_f64(secs)))
 }
 
 /// A size in bytes with an optional binary suffix: `512M`, `2G`, `65536`, `800K`.
-pub fn bytes(text: &str) -> Result<super::groups::Bytes, String> {
-    byte_count(text).map(super::groups::Bytes)
+pub fn bytes(text: &str) -> Result<Bytes, String> {
+    byte_count(text).map(Bytes)
 }
 
 fn byte_count(text: &str) -> Result<u64, String> {
@@ -110,6 +111,35 @@ pub fn worker_counts(text: &str) -> Result<Vec<usize>, String> {
     counts.sort_unstable();
     counts.dedup();
     Ok(counts)
+}
+
+/// A duration given in seconds, shown in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+/// A byte count, shown with a binary suffix where it is exact (`64M`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        match ["", "K", "M", "G", "T"]
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, _)| n != 0 && n.is_multiple_of(1u64 << (10 * i)))
+        {
+            Some((i, suffix)) => write!(f, "{}{suffix}", n >> (10 * i)),
+            None => write!(f, "{n}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::console::{Progress, close_on_second_signal, print_outcome, run_files, usage_error};
-use super::groups::{Seconds, WorkerArgs};
+use super::groups::WorkerArgs;
+use super::parse::Seconds;
 use super::{PlanArgs, Presentation, parse};
 use crate::config::{Mode, RunConfig, cores};
 use crate::events::Observer;
@@ -243,5 +244,5 @@ pub fn status(args: StatusArgs) -> ExitCode {
             return usage_error(&format!("cannot write the queue's report: {message}"));
         }
     }
-    ExitCode::of_queue(&state)
+    state.exit_code()
 }

@@ -21,7 +21,7 @@ use crate::events::Collector;
 use crate::failure::ErrorKind;
 use crate::fetch;
 use crate::job::{self, Converted, Input, Job, Obtained};
-use crate::outcome::{JobOutcome, Status};
+use crate::outcome::{Ending, JobEnding};
 use crate::store::ObjectUrl;
 
 /// An input whose bytes are in hand, waiting for a CPU worker.
@@ -36,7 +36,7 @@ struct Arrived {
 struct Upload {
     job: Job,
     worker: usize,
-    outcome: JobOutcome,
+    outcome: JobEnding,
     url: ObjectUrl,
     bytes: Vec<u8>,
     /// The input's download (or read) span, and when the worker was done with it.
@@ -122,7 +122,7 @@ fn cpu_worker(
             break;
         }
         events.started(&item.job, worker);
-        match job::process_obtained_to_put(&item.job, spec, item.obtained) {
+        match job::convert_obtained_for_upload(&item.job, spec, item.obtained) {
             Converted::Done(outcome) => {
                 events.finished_after_fetch(&item.job, Some(worker), &outcome, item.span)
             }
@@ -145,8 +145,8 @@ fn cpu_worker(
                     // lives; the image is still accounted for.
                     let upload = unsent.0;
                     let mut outcome = upload.outcome;
-                    outcome.status =
-                        Status::failed(ErrorKind::Internal, "the upload queue closed early");
+                    outcome.ending =
+                        Ending::failed(ErrorKind::Internal, "the upload queue closed early");
                     events.finished_after_fetch(&upload.job, Some(worker), &outcome, upload.span);
                 }
             }
@@ -241,7 +241,7 @@ async fn produce<'a>(
                 // The CPU pool's queue is full: the downloads are ahead of the work.
                 let cpu_full = sender.capacity() == 0;
                 if obtained.body.is_err() {
-                    let outcome = job::process_obtained(&job, spec, obtained);
+                    let outcome = job::convert_obtained(&job, spec, obtained);
                     events.finished_after_fetch(&job, None, &outcome, span);
                     return Some((!overloaded, cpu_full));
                 }
@@ -309,15 +309,15 @@ impl HostLimits {
     }
 }
 
-fn report_without_work(job: &Job, events: &Collector, status: Status) {
+fn report_without_work(job: &Job, events: &Collector, ending: Ending) {
     let now = events.now_ms();
-    let outcome = JobOutcome {
-        status,
-        ..JobOutcome::default()
+    let outcome = JobEnding {
+        ending,
+        ..JobEnding::default()
     };
     events.finished_after_fetch(job, None, &outcome, (now, now));
 }
 
 fn fail_unfetched(job: &Job, events: &Collector, reason: String) {
-    report_without_work(job, events, Status::failed(ErrorKind::Download, reason));
+    report_without_work(job, events, Ending::failed(ErrorKind::Download, reason));
 }

@@ -1,4 +1,4 @@
-//! Schedulers: they decide when and on which worker `process_job` runs for each job, and
+//! Schedulers: they decide when and on which worker `convert_job` runs for each job, and
 //! report to the [`Collector`]. They never decide what is done to an image, and never print.
 
 #[cfg(feature = "http")]

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use super::JobFeed;
 use crate::config::Spec;
 use crate::events::Collector;
-use crate::job::process_job;
+use crate::job::convert_job;
 
 /// Runs every job of the feed, in the order it hands them out, on this thread, as
 /// worker 0.
@@ -16,7 +16,7 @@ pub fn run(jobs: &JobFeed, spec: &Spec, events: &Collector, cancel: &AtomicBool)
             break;
         };
         events.started(&job, 0);
-        let outcome = process_job(&job, spec);
+        let outcome = convert_job(&job, spec);
         events.finished(&job, 0, &outcome);
     }
 }

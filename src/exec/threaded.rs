@@ -16,8 +16,8 @@ use super::JobFeed;
 use crate::config::Spec;
 use crate::events::Collector;
 use crate::failure::{ErrorKind, Failure};
-use crate::job::{CommitGate, Job, process_job_gated};
-use crate::outcome::JobOutcome;
+use crate::job::{CommitGate, Job, convert_job_gated};
+use crate::outcome::JobEnding;
 
 /// How often the coordinator looks at the stop request and the clock when no event comes.
 const TICK: Duration = Duration::from_millis(50);
@@ -43,8 +43,8 @@ pub fn run(
         stop: AtomicBool::new(false),
     });
     let (sender, notes) = mpsc::channel();
-    let mut slots: Vec<Slot> = (0..threads)
-        .map(|id| Slot::start(id, &shared, &sender))
+    let mut slots: Vec<ThreadSlot> = (0..threads)
+        .map(|id| ThreadSlot::start(id, &shared, &sender))
         .collect();
     while slots.iter().any(|slot| !slot.exited) {
         if events.must_stop(cancel) {
@@ -79,7 +79,7 @@ pub fn run(
                 {
                     events.finished(job, slot.id, &timed_out(limit));
                     slot.leave_behind();
-                    *slot = Slot::start(slot.id, &shared, &sender);
+                    *slot = ThreadSlot::start(slot.id, &shared, &sender);
                 }
             }
         }
@@ -103,12 +103,12 @@ struct Note {
 enum Event {
     /// The job began; the gate lets the coordinator give up on it before it writes.
     Started(Arc<Job>, Arc<CommitGate>),
-    Finished(Arc<Job>, Box<JobOutcome>),
+    Finished(Arc<Job>, Box<JobEnding>),
     Exited,
 }
 
 /// One worker position: the thread that fills it now and the job it runs.
-struct Slot {
+struct ThreadSlot {
     id: usize,
     /// Serial number of the current thread; notes from earlier threads are ignored.
     thread: u64,
@@ -118,8 +118,8 @@ struct Slot {
     exited: bool,
 }
 
-impl Slot {
-    fn start(id: usize, shared: &Arc<Shared>, sender: &mpsc::Sender<Note>) -> Slot {
+impl ThreadSlot {
+    fn start(id: usize, shared: &Arc<Shared>, sender: &mpsc::Sender<Note>) -> ThreadSlot {
         static SERIAL: AtomicUsize = AtomicUsize::new(0);
         let thread = SERIAL.fetch_add(1, Ordering::Relaxed) as u64;
         let leave = Arc::new(AtomicBool::new(false));
@@ -128,7 +128,7 @@ impl Slot {
             .name(format!("imgpar-worker-{id}"))
             .spawn(move || work(thread, &shared, &quit, &sender))
             .expect("the system can start a worker thread");
-        Slot {
+        ThreadSlot {
             id,
             thread,
             leave,
@@ -156,14 +156,14 @@ fn work(thread: u64, shared: &Shared, leave: &AtomicBool, sender: &mpsc::Sender<
         let job = Arc::new(job);
         let gate = Arc::new(CommitGate::default());
         send(Event::Started(Arc::clone(&job), Arc::clone(&gate)));
-        let outcome = process_job_gated(&job, &shared.spec, &gate);
+        let outcome = convert_job_gated(&job, &shared.spec, &gate);
         send(Event::Finished(job, Box::new(outcome)));
     }
     send(Event::Exited);
 }
 
-fn timed_out(limit: Duration) -> JobOutcome {
-    JobOutcome::failed(Failure::new(
+fn timed_out(limit: Duration) -> JobEnding {
+    JobEnding::failed(Failure::new(
         ErrorKind::Timeout,
         format!(
             "still running after {} s (--timeout); threaded mode cannot stop an image, so it \

@@ -7,12 +7,14 @@
 //! calling thread, for the modes whose workers block. (Built with the `http` feature.)
 
 use std::cell::RefCell;
-use std::time::Duration;
 
 use reqwest::{Client, StatusCode, Url};
 
+use super::answer::{
+    Problem, innermost, opted_out, request_problem, retry_after, unfollowed_redirect,
+};
 use super::dead_hosts::{self, HostKey};
-use super::policy::{BACKOFF_CAP, BACKOFF_START, FetchInfo, FetchPolicy};
+use super::policy::{FetchInfo, FetchPolicy, backoff};
 use super::resolve;
 use super::{host_pace, robots};
 
@@ -50,9 +52,6 @@ pub fn size_text(bytes: u64) -> String {
         b => format!("{b} bytes"),
     }
 }
-
-/// Longest wait a server's Retry-After is honoured for.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// A client carrying the policy's connection settings, shared by the downloads of a worker
 /// or a runtime. Fails only if the TLS set-up fails.
@@ -206,25 +205,6 @@ pub fn fetch_blocking(url: &str, policy: &FetchPolicy) -> Result<Fetched, FetchF
     })
 }
 
-/// Why one attempt failed, and whether another may help.
-enum Problem {
-    Transient {
-        reason: String,
-        /// What the server asked for (Retry-After), if anything.
-        wait: Option<Duration>,
-        /// The server said it is overloaded (429, 503): the whole host is to slow down.
-        slow_down: bool,
-    },
-    Final(String),
-    /// The server opted the image out (X-Robots-Tag).
-    OptedOut(String),
-    /// No connection could be made (refused, unreachable, TLS, a resolver that did not
-    /// answer): another attempt may help, and the host's run of such failures grows.
-    Unreachable(String),
-    /// The host's name does not exist: final, and the host's run of failures grows.
-    NoSuchHost(String),
-}
-
 async fn attempt(
     client: &Client,
     url: Url,
@@ -307,62 +287,6 @@ async fn attempt(
     Ok(body)
 }
 
-/// The `X-Robots-Tag` directive that opts an image out of imgpar's use, if any: `noai` or
-/// `noimageai`, for every agent or for `imgpar`. Each header value is a comma-separated
-/// list; an item `agent: directive` makes it and the items after it that agent's
-/// (`otherbot: noindex, nofollow`), as search engines read it.
-fn opted_out(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    const WITH_VALUE: [&str; 4] = [
-        "unavailable_after",
-        "max-snippet",
-        "max-image-preview",
-        "max-video-preview",
-    ];
-    for value in headers.get_all("x-robots-tag") {
-        let Ok(value) = value.to_str() else { continue };
-        let mut agent: Option<&str> = None;
-        for item in value.split(',').map(str::trim) {
-            let directive = match item.split_once(':') {
-                Some((name, rest))
-                    if !WITH_VALUE.contains(&name.trim().to_ascii_lowercase().as_str()) =>
-                {
-                    agent = Some(name.trim());
-                    rest.trim()
-                }
-                _ => item,
-            };
-            let ours = agent.is_none_or(|a| a.eq_ignore_ascii_case("imgpar"));
-            let opts_out = directive.eq_ignore_ascii_case("noai")
-                || directive.eq_ignore_ascii_case("noimageai");
-            if ours && opts_out {
-                return Some(match agent {
-                    Some(agent) => format!("{agent}: {directive}"),
-                    None => directive.to_string(),
-                });
-            }
-        }
-    }
-    None
-}
-
-/// Why a redirect that reached us was not followed, naming the scheme when it is not http(s).
-fn unfollowed_redirect(response: &reqwest::Response) -> String {
-    let location = response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match Url::parse(location).map(|url| url.scheme().to_string()) {
-        Ok(scheme) if !matches!(scheme.as_str(), "http" | "https") => {
-            format!("redirect refused: redirect to a {scheme}: URL refused")
-        }
-        _ => format!(
-            "redirect not followed: HTTP {} to {location:?}",
-            response.status()
-        ),
-    }
-}
-
 /// Parses `url` and accepts only http and https.
 fn checked_url(url: &str) -> Result<Url, String> {
     let parsed = Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
@@ -374,117 +298,9 @@ fn checked_url(url: &str) -> Result<Url, String> {
     }
 }
 
-fn request_problem(error: reqwest::Error) -> Problem {
-    let detail = innermost(&error);
-    if let Some(unresolved) = find_cause::<resolve::Unresolved>(&error) {
-        let reason = unresolved.to_string();
-        return if unresolved.permanent {
-            Problem::NoSuchHost(reason)
-        } else {
-            Problem::Unreachable(reason)
-        };
-    }
-    if error.is_redirect() {
-        Problem::Final(format!("redirect refused: {detail}"))
-    } else if error.is_connect() {
-        Problem::Unreachable(format!("cannot connect: {detail}"))
-    } else if error.is_timeout() {
-        Problem::Final(format!("timed out: {detail}"))
-    } else {
-        Problem::Transient {
-            reason: format!("request failed: {detail}"),
-            wait: None,
-            slow_down: false,
-        }
-    }
-}
-
-/// The deepest cause of an error, which is the one that says what happened
-/// ("Connection refused (os error 111)", "dns error: ...").
-fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}
-
-/// The first cause of type `T` in `error`'s chain.
-fn find_cause<'a, T: std::error::Error + 'static>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    let mut cause = Some(error);
-    while let Some(current) = cause {
-        if let Some(found) = current.downcast_ref::<T>() {
-            return Some(found);
-        }
-        cause = current.source();
-    }
-    None
-}
-
-/// Retry-After in seconds, capped; HTTP dates fall back to the usual backoff.
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
-}
-
-/// Wait before attempt `attempt + 1`: [`BACKOFF_START`] (250 ms) doubling per attempt,
-/// capped at [`BACKOFF_CAP`] (10 s), times a random factor between 0.5 and 1.5 so that many
-/// clients do not retry in step.
-fn backoff(attempt: u32) -> Duration {
-    let base = BACKOFF_START.saturating_mul(1 << (attempt.clamp(1, 10) - 1));
-    base.min(BACKOFF_CAP).mul_f64(0.5 + fastrand::f64())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        for attempt in 1..=10 {
-            let nominal = (250.0 * 2f64.powi(attempt as i32 - 1)).min(10_000.0);
-            let wait = backoff(attempt).as_secs_f64() * 1e3;
-            assert!(
-                wait >= nominal * 0.5 && wait <= nominal * 1.5,
-                "{attempt}: {wait}"
-            );
-        }
-    }
-
-    #[test]
-    fn opt_outs_are_read_for_every_agent_and_for_imgpar_only() {
-        let headers = |values: &[&str]| {
-            let mut map = reqwest::header::HeaderMap::new();
-            for value in values {
-                map.append("x-robots-tag", value.parse().unwrap());
-            }
-            map
-        };
-        assert_eq!(opted_out(&headers(&["noai"])).as_deref(), Some("noai"));
-        assert_eq!(
-            opted_out(&headers(&["noindex, NoImageAI"])).as_deref(),
-            Some("NoImageAI")
-        );
-        assert_eq!(
-            opted_out(&headers(&["googlebot: noindex", "imgpar: noai"])).as_deref(),
-            Some("imgpar: noai")
-        );
-        assert_eq!(opted_out(&headers(&["otherbot: noai, noimageai"])), None);
-        assert_eq!(opted_out(&headers(&["noindex, nofollow"])), None);
-        assert_eq!(
-            opted_out(&headers(&["max-image-preview: large, noai"])).as_deref(),
-            Some("noai")
-        );
-        assert_eq!(opted_out(&headers(&["otherbot: noindex, noai"])), None);
-        assert_eq!(
-            opted_out(&headers(&["otherbot: noindex, imgpar: noai"])).as_deref(),
-            Some("imgpar: noai")
-        );
-        assert_eq!(opted_out(&headers(&[])), None);
-    }
 
     #[test]
     fn only_http_and_https_are_fetched() {

@@ -114,3 +114,29 @@ pub struct FetchInfo {
     /// Bytes of body received in the last attempt.
     pub bytes: u64,
 }
+
+/// Wait before attempt `attempt + 1`: [`BACKOFF_START`] (250 ms) doubling per attempt,
+/// capped at [`BACKOFF_CAP`] (10 s), times a random factor between 0.5 and 1.5 so that many
+/// clients do not retry in step.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = BACKOFF_START.saturating_mul(1 << (attempt.clamp(1, 10) - 1));
+    base.min(BACKOFF_CAP).mul_f64(0.5 + fastrand::f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        for attempt in 1..=10 {
+            let nominal = (250.0 * 2f64.powi(attempt as i32 - 1)).min(10_000.0);
+            let wait = backoff(attempt).as_secs_f64() * 1e3;
+            assert!(
+                wait >= nominal * 0.5 && wait <= nominal * 1.5,
+                "{attempt}: {wait}"
+            );
+        }
+    }
+}

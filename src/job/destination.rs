@@ -11,7 +11,7 @@ use super::{CommitGate, Job, lap};
 use crate::config::{ExistingOutput, Spec};
 use crate::failure::ErrorKind;
 use crate::fetch::FetchPolicy;
-use crate::outcome::{JobOutcome, Status};
+use crate::outcome::{Ending, JobEnding};
 use crate::output::write_beneath;
 use crate::store::{self, ObjectUrl};
 
@@ -27,7 +27,7 @@ pub enum Destination<'a> {
 impl Job {
     /// Where its output goes, or the failure to report when it cannot go there (an output
     /// prefix that does not parse, an object name that is not UTF-8).
-    pub fn destination(&self) -> Result<Destination<'_>, Status> {
+    pub fn destination(&self) -> Result<Destination<'_>, Ending> {
         let failed = write_failure;
         let Some(root) = ObjectUrl::from_path(&self.output_root) else {
             return Ok(Destination::File {
@@ -53,7 +53,7 @@ impl Job {
     /// What an output standing at its name means under `spec`'s policy (see
     /// [`existing_status`]): `Ok` to convert anyway, else how the job would end. For a dry
     /// run, which says what a run would do.
-    pub(crate) fn existing_outcome(&self, spec: &Spec) -> Result<(), Status> {
+    pub(crate) fn existing_outcome(&self, spec: &Spec) -> Result<(), Ending> {
         let destination = self.destination()?;
         existing_status(self, spec, || destination.standing_blocking(&spec.fetch))
     }
@@ -68,7 +68,7 @@ impl Destination<'_> {
     /// Whether the output is there already, on this thread. For an object, the output
     /// prefix's listing (made once per process) says; with `--overwrite` it does not
     /// matter and is not asked.
-    pub fn exists_blocking(&self, spec: &Spec) -> Result<bool, Status> {
+    pub fn exists_blocking(&self, spec: &Spec) -> Result<bool, Ending> {
         match self.known(spec) {
             Ok(exists) => Ok(exists),
             Err((root, url)) => {
@@ -79,7 +79,7 @@ impl Destination<'_> {
 
     /// [`Destination::exists_blocking`] without blocking the calling task (async mode).
     #[cfg(feature = "http")]
-    pub async fn exists(&self, spec: &Spec) -> Result<bool, Status> {
+    pub async fn exists(&self, spec: &Spec) -> Result<bool, Ending> {
         match self.known(spec) {
             Ok(exists) => Ok(exists),
             Err((root, url)) => store::output_exists(root, url, &spec.fetch)
@@ -101,7 +101,7 @@ impl Destination<'_> {
     /// The provenance of the output standing at its name, read back (see
     /// [`super::provenance`]); `Err` when what stands there is a folder, a link or
     /// another thing that is not an output file, or cannot be read.
-    pub fn standing_blocking(&self, policy: &FetchPolicy) -> Result<Option<Provenance>, Status> {
+    pub fn standing_blocking(&self, policy: &FetchPolicy) -> Result<Option<Provenance>, Ending> {
         match self {
             Destination::File { root, rel } => standing_file(&root.join(rel)),
             Destination::Object { url, .. } => store::get_ends_blocking(url, policy, SCANNED)
@@ -112,7 +112,7 @@ impl Destination<'_> {
 
     /// [`Destination::standing_blocking`] without blocking the calling task (async mode).
     #[cfg(feature = "http")]
-    pub async fn standing(&self, spec: &Spec) -> Result<Option<Provenance>, Status> {
+    pub async fn standing(&self, spec: &Spec) -> Result<Option<Provenance>, Ending> {
         match self {
             Destination::File { .. } => self.standing_blocking(&spec.fetch),
             Destination::Object { url, .. } => store::get_ends(url, &spec.fetch, SCANNED)
@@ -133,9 +133,9 @@ impl Destination<'_> {
         job: &Job,
         encoded: Vec<u8>,
         spec: &Spec,
-        outcome: &mut JobOutcome,
+        outcome: &mut JobEnding,
         gate: &CommitGate,
-    ) -> Result<(), Status> {
+    ) -> Result<(), Ending> {
         let clock = Instant::now();
         let written_len = encoded.len() as u64;
         // Only under `Identical` is an output that stands compared with this one.
@@ -145,7 +145,7 @@ impl Destination<'_> {
         match self {
             Destination::Object { url, .. } => {
                 if !gate.commit() {
-                    return Err(Status::failed(
+                    return Err(Ending::failed(
                         ErrorKind::Write,
                         "abandoned before its output was written",
                     ));
@@ -161,7 +161,7 @@ impl Destination<'_> {
                 let written = write_beneath(root, rel, &encoded, replace, &may_commit);
                 if let Err(failure) = written {
                     outcome.output_unusable = failure.output_unusable;
-                    let status = Status::failed(failure.kind, failure.message);
+                    let status = Ending::failed(failure.kind, failure.message);
                     let standing = || read_standing_file(&root.join(rel));
                     return taken_or(status, job, spec, wanted, standing, outcome);
                 }
@@ -181,11 +181,11 @@ impl Destination<'_> {
 pub(super) fn existing_status(
     job: &Job,
     spec: &Spec,
-    standing: impl FnOnce() -> Result<Option<Provenance>, Status>,
-) -> Result<(), Status> {
+    standing: impl FnOnce() -> Result<Option<Provenance>, Ending>,
+) -> Result<(), Ending> {
     match spec.existing {
         ExistingOutput::Skip => Err(skip_or_conflict(job, spec, standing()?.as_ref())),
-        ExistingOutput::Fail => Err(Status::failed(
+        ExistingOutput::Fail => Err(Ending::failed(
             ErrorKind::OutputExists,
             format!(
                 "output {} already exists (use --overwrite or --skip-existing)",
@@ -197,19 +197,19 @@ pub(super) fn existing_status(
 }
 
 /// The ending of a job under `--skip-existing` whose output stands with `found`.
-fn skip_or_conflict(job: &Job, spec: &Spec, found: Option<&Provenance>) -> Status {
+fn skip_or_conflict(job: &Job, spec: &Spec, found: Option<&Provenance>) -> Ending {
     let shown = job.output.display();
     match Provenance::of(job, spec).compare(found) {
-        Standing::Same => Status::Skipped(SKIPPED_SAME.into()),
-        Standing::Unknown => Status::Skipped(SKIPPED_UNVERIFIED.into()),
-        Standing::OtherInput => Status::failed(
+        Standing::Same => Ending::Skipped(SKIPPED_SAME.into()),
+        Standing::Unknown => Ending::Skipped(SKIPPED_UNVERIFIED.into()),
+        Standing::OtherInput => Ending::failed(
             ErrorKind::OutputConflict,
             format!(
                 "output {shown} was made from another input (the names changed since, as \
                  files were added or removed); left alone: --overwrite replaces it"
             ),
         ),
-        Standing::OtherSettings(differences) => Status::failed(
+        Standing::OtherSettings(differences) => Ending::failed(
             ErrorKind::OutputConflict,
             format!(
                 "output {shown} was made from this input with other settings ({}); left \
@@ -229,9 +229,9 @@ pub const SKIPPED_UNVERIFIED: &str =
     "output exists (it carries no provenance: trusted as this input's)";
 
 /// The provenance of the file standing at `path`, never through a link.
-fn standing_file(path: &Path) -> Result<Option<Provenance>, Status> {
+fn standing_file(path: &Path) -> Result<Option<Provenance>, Ending> {
     let conflict = |what: &str| {
-        Status::failed(
+        Ending::failed(
             ErrorKind::OutputConflict,
             format!(
                 "output {} is {what}, not an image file; left alone (move it away)",
@@ -296,13 +296,13 @@ fn read_standing_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
 /// `--skip-existing` it is skipped when its provenance is this job's (another copy of
 /// the run won the race); otherwise `status` stands.
 pub(super) fn taken_or(
-    status: Status,
+    status: Ending,
     job: &Job,
     spec: &Spec,
     wanted: Option<OutputDigest>,
     standing: impl FnOnce() -> Result<Vec<u8>, String>,
-    outcome: &mut JobOutcome,
-) -> Result<(), Status> {
+    outcome: &mut JobEnding,
+) -> Result<(), Ending> {
     outcome.bytes_out = 0;
     if status.error_kind() != Some(ErrorKind::OutputExists) {
         return Err(status);
@@ -310,7 +310,7 @@ pub(super) fn taken_or(
     match spec.existing {
         ExistingOutput::Skip => {
             let found = standing().map_err(|e| {
-                Status::failed(
+                Ending::failed(
                     ErrorKind::OutputExists,
                     format!(
                         "output {} appeared while it was converted and cannot be read \
@@ -331,11 +331,11 @@ pub(super) fn taken_or(
             };
             match standing() {
                 Ok(bytes) if OutputDigest::of(&bytes) == wanted => Ok(()),
-                Ok(_) => Err(Status::failed(
+                Ok(_) => Err(Ending::failed(
                     ErrorKind::OutputExists,
                     "an output of that name already exists with other content; left alone",
                 )),
-                Err(e) => Err(Status::failed(
+                Err(e) => Err(Ending::failed(
                     ErrorKind::OutputExists,
                     format!("an output of that name already exists and cannot be read back: {e}"),
                 )),
@@ -350,13 +350,13 @@ pub(super) fn taken_or(
 pub(super) fn put_status(
     job: &Job,
     put: Result<(), store::PutFailure>,
-    outcome: &mut JobOutcome,
-) -> Result<(), Status> {
+    outcome: &mut JobEnding,
+) -> Result<(), Ending> {
     match put {
         Ok(()) => Ok(()),
         Err(store::PutFailure::Exists) => {
             outcome.bytes_out = 0;
-            Err(Status::failed(
+            Err(Ending::failed(
                 ErrorKind::OutputExists,
                 format!(
                     "output {} already exists (use --overwrite or --skip-existing)",
@@ -370,11 +370,11 @@ pub(super) fn put_status(
         }) => {
             outcome.bytes_out = 0;
             outcome.output_unusable = every_write;
-            Err(Status::failed(ErrorKind::Write, message))
+            Err(Ending::failed(ErrorKind::Write, message))
         }
     }
 }
 
-fn write_failure(message: String) -> Status {
-    Status::failed(ErrorKind::Write, message)
+fn write_failure(message: String) -> Ending {
+    Ending::failed(ErrorKind::Write, message)
 }

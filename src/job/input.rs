@@ -8,24 +8,16 @@ use super::{Input, lap};
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::fetch::FetchInfo;
+use crate::pipeline::Content;
 use crate::store;
 
 /// An input's content, or why it could not be had, with what getting it cost.
 pub struct Obtained {
-    pub body: Result<Body, Failure>,
+    pub body: Result<Content<'static>, Failure>,
     /// For a URL: status, attempts, bytes.
     pub fetch: Option<FetchInfo>,
     /// Milliseconds spent reading or downloading.
     pub ms: f64,
-}
-
-/// An input's content: bytes in hand (a download, an object), or a file opened to be read
-/// as it decodes (so a large JPEG or PNG is never held whole in memory).
-pub enum Body {
-    /// The whole input, in memory.
-    Bytes(Vec<u8>),
-    /// An open file of `len` bytes, not yet read.
-    File { file: std::fs::File, len: u64 },
 }
 
 impl Input {
@@ -88,18 +80,18 @@ impl Input {
 }
 
 /// Opens a file to be read as it decodes.
-pub(crate) fn open(path: &Path) -> std::io::Result<Body> {
+pub(crate) fn open(path: &Path) -> std::io::Result<Content<'static>> {
     with_length(std::fs::File::open(path)?)
 }
 
-fn with_length(file: std::fs::File) -> std::io::Result<Body> {
+fn with_length(file: std::fs::File) -> std::io::Result<Content<'static>> {
     let len = file.metadata()?.len();
-    Ok(Body::File { file, len })
+    Ok(Content::File { file, len })
 }
 
 impl Obtained {
     /// A file opened at `clock`.
-    fn read(result: std::io::Result<Body>, clock: Instant) -> Obtained {
+    fn read(result: std::io::Result<Content<'static>>, clock: Instant) -> Obtained {
         Obtained {
             body: result.map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}"))),
             fetch: None,
@@ -110,7 +102,7 @@ impl Obtained {
     /// An object read that began at `clock`.
     fn from_store(result: Result<Vec<u8>, Failure>, clock: Instant) -> Obtained {
         Obtained {
-            body: result.map(Body::Bytes),
+            body: result.map(|bytes| Content::Bytes(bytes.into())),
             fetch: None,
             ms: lap(clock),
         }
@@ -123,7 +115,7 @@ impl Obtained {
         clock: Instant,
     ) -> Obtained {
         let (body, info) = match result {
-            Ok(fetched) => (Ok(Body::Bytes(fetched.bytes)), fetched.info),
+            Ok(fetched) => (Ok(Content::Bytes(fetched.bytes.into())), fetched.info),
             Err(failure) => (
                 Err(Failure::new(failure.kind, failure.reason)),
                 failure.info,

@@ -1,15 +1,15 @@
-//! One image's work, the same in every mode: [`process_job`] gets the input's content
+//! One image's work, the same in every mode: [`convert_job`] gets the input's content
 //! ([`Input::obtain_blocking`]: reads the file, downloads the URL, gets the object), runs
 //! the [`crate::pipeline`] (decode, gray, resize, encode) and puts the output at its
 //! [`Destination`] (a file written atomically, or an object put create-only), and always
-//! returns exactly one [`JobOutcome`]. The async mode gets the content itself,
-//! concurrently ([`Input::obtain`]), and hands it to [`process_obtained`], which does the
+//! returns exactly one [`JobEnding`]. The async mode gets the content itself,
+//! concurrently ([`Input::obtain`]), and hands it to [`convert_obtained`], which does the
 //! rest the same way.
 
+mod convert;
 mod destination;
 mod gate;
 mod input;
-mod process;
 pub(crate) mod provenance;
 mod wire;
 
@@ -19,20 +19,18 @@ use std::path::{Path, PathBuf};
 use crate::config::OutputFormat;
 use crate::store::ObjectUrl;
 
+pub(crate) use convert::panic_text;
+#[cfg(feature = "http")]
+pub use convert::{
+    Converted, convert_obtained, convert_obtained_for_upload, existing_output_async, put_converted,
+};
+pub use convert::{convert_job, convert_job_gated, quiet_panics_in_jobs};
 #[cfg(feature = "http")]
 pub use destination::Destination;
 pub use destination::SKIPPED_UNVERIFIED;
 pub use gate::CommitGate;
-pub use input::{Body, Obtained};
-pub(crate) use process::panic_text;
-#[cfg(feature = "http")]
-pub use process::{
-    Converted, existing_output_async, process_obtained, process_obtained_to_put, put_converted,
-};
-pub use process::{process_job, process_job_gated, quiet_panics_in_jobs};
+pub use input::Obtained;
 pub use wire::WireJob;
-#[cfg(feature = "queue")]
-pub(crate) use wire::{bytes_path, path_bytes};
 
 /// Where one image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,4 +98,4 @@ impl Job {
     }
 }
 
-use crate::pipeline::lap;
+use crate::outcome::lap;

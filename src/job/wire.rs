@@ -1,6 +1,6 @@
 //! A job as JSON, for what crosses a process or a broker.
 
-use std::path::PathBuf;
+use crate::paths::{bytes_path, path_bytes};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,12 +34,12 @@ impl From<&Job> for WireJob {
         WireJob {
             index: job.index,
             input: match &job.input {
-                Input::File(path) => WireInput::File(path_bytes(path)),
+                Input::File(path) => WireInput::File(path_bytes(path).into_owned()),
                 Input::Url(url) => WireInput::Url(url.clone()),
                 Input::Object(url) => WireInput::Object(url.clone()),
             },
-            output: path_bytes(&job.output),
-            output_root: path_bytes(&job.output_root),
+            output: path_bytes(&job.output).into_owned(),
+            output_root: path_bytes(&job.output_root).into_owned(),
             format: job.format,
             key: job.key.clone(),
         }
@@ -61,14 +61,4 @@ impl From<WireJob> for Job {
             key: wire.key,
         }
     }
-}
-
-pub(crate) fn path_bytes(path: &std::path::Path) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes().to_vec()
-}
-
-pub(crate) fn bytes_path(bytes: Vec<u8>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt;
-    PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use super::source::Inputs;
 use crate::job::{Input, Job};
 use crate::store::ObjectUrl;
 
@@ -18,9 +17,11 @@ pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job, bool)) -> Result<()
 /// folder or named file inside it, or one whose path goes through a link into it
 /// (`linked_inputs`: the plan has inputs whose path may go through a link). So the plan
 /// is read again (twice: the inputs, then the outputs) only when the output folder exists
-/// and some input may be inside it.
-pub(super) fn refuse_replacing_inputs(
-    inputs: &Inputs,
+/// and some input may be inside it. `local_roots` are the input folders, files and URL
+/// lists on this machine; `lists` the URL lists among them.
+pub(super) fn refuse_replacing_inputs<'a>(
+    local_roots: impl Iterator<Item = &'a Path>,
+    lists: impl Iterator<Item = &'a Path>,
     output: &Path,
     linked_inputs: bool,
     each_job: &mut EachJob<'_>,
@@ -35,15 +36,12 @@ pub(super) fn refuse_replacing_inputs(
         path.canonicalize()
             .is_ok_and(|c| c.starts_with(&output_abs))
     };
-    let inside: Vec<&Path> = inputs
-        .local_roots()
-        .filter(|root| is_inside(root))
-        .collect();
+    let inside: Vec<&Path> = local_roots.filter(|root| is_inside(root)).collect();
     if inside.is_empty() && !linked_inputs {
         return Ok(());
     }
     let mut ids: HashMap<FileId, PathBuf> = HashMap::new();
-    for list in inputs.lists().filter(|list| is_inside(list)) {
+    for list in lists.filter(|list| is_inside(list)) {
         if let Some(id) = FileId::of(list) {
             ids.insert(id, list.to_path_buf());
         }

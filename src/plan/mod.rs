@@ -4,6 +4,7 @@
 //! in passes (the naming's, then the stream a run consumes), one item at a time.
 
 mod guard;
+mod item;
 mod kinds;
 mod names;
 #[cfg(test)]
@@ -18,11 +19,13 @@ use crate::config::{FormatChoice, OutputFormat};
 use crate::fetch::FetchPolicy;
 use crate::image::formats;
 use crate::job::{Input, Job};
+use crate::paths::path_bytes;
 use crate::shard::Shard;
 pub(crate) use guard::{FileId, resolve_existing_prefix};
+use item::Item;
 use kinds::InputKind;
 use names::{Claimants, Naming};
-use source::{Inputs, Item};
+use source::Inputs;
 
 /// One item of a streamed plan, in plan order.
 #[derive(Debug)]
@@ -133,7 +136,8 @@ impl Planner {
             naming,
             counts: counts.unwrap_or_default(),
         };
-        guard::refuse_replacing_inputs(&planner.inputs, output, linked_inputs, &mut |check| {
+        let (roots, lists) = (planner.inputs.local_roots(), planner.inputs.lists());
+        guard::refuse_replacing_inputs(roots, lists, output, linked_inputs, &mut |check| {
             planner.each_job(&mut |job, linked| check(job, linked))
         })?;
         Ok(planner)
@@ -218,12 +222,6 @@ impl Planner {
 /// A path's bytes, as its plan key.
 fn key_of(path: &Path) -> Vec<u8> {
     path_bytes(path).into_owned()
-}
-
-/// A path's bytes, borrowed.
-fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
-    use std::os::unix::ffi::OsStrExt;
-    std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
 }
 
 fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {

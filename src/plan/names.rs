@@ -31,11 +31,11 @@ use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use super::path_bytes;
-use super::source::ListLine;
+use super::item::ListLine;
 use crate::hashes::{HashCounts, HashLog};
 use crate::job::provenance::Provenance;
 use crate::job::{Input, Job};
+use crate::paths::path_bytes;
 
 /// One pass over the plan: with `true`, the URL lists' jobs only; each job (with its
 /// natural output and its list line) goes to the visitor, in plan order.

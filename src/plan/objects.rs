@@ -9,9 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::item::Item;
 use super::job_for;
 use super::kinds::{kind_by_content, kind_by_extension};
-use super::source::Item;
 use crate::config::FormatChoice;
 use crate::fetch::FetchPolicy;
 use crate::image::unsupported;

@@ -1,9 +1,9 @@
 use std::path::{Path, PathBuf};
 
 use super::guard::refuse_output_inside;
+use super::item::ListLine;
 use super::kinds::{InputKind, kind_by_extension};
 use super::names::{Claimants, Naming};
-use super::source::ListLine;
 use super::{job_for, names_reference, output_name, urls};
 use crate::config::{FormatChoice, OutputFormat};
 use crate::job::{Input, Job};

@@ -1,7 +1,10 @@
 //! The broker a queue lives on, behind one set of operations: what `enqueue`, `work` and
 //! `queue-status` ask of Redis and of NATS alike.
 
+use std::any::Any;
 use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
 
 use super::address::{BrokerKind, QueueAddress};
 use super::messages::QueueSettings;
@@ -18,30 +21,20 @@ pub struct Delivery {
     /// before it ended: killed, out of memory, crashed). Images taken but never started
     /// (held ready by a worker that died) do not count.
     pub starts: u64,
-    /// What the broker needs to renew, finish or release it.
-    pub handle: Handle,
+    /// What the broker that delivered it needs to renew, finish or release it (a Redis
+    /// stream entry's id, a JetStream message), known only to that broker.
+    pub handle: Box<dyn Any + Send + Sync>,
 }
 
-/// A delivery's handle on its broker.
-pub enum Handle {
-    /// The stream entry's id.
-    Redis(String),
-    /// The JetStream message (acknowledged through it).
-    Nats(Box<async_nats::jetstream::Message>),
-}
-
-impl Handle {
-    /// The stream entry's id, on Redis.
-    pub fn redis_entry(&self) -> Option<&str> {
-        match self {
-            Handle::Redis(entry) => Some(entry),
-            Handle::Nats(_) => None,
-        }
+impl Delivery {
+    /// The broker's handle on this delivery, if it is a `T` (a broker asks for its own).
+    pub fn handle_as<T: 'static>(&self) -> Option<&T> {
+        self.handle.downcast_ref()
     }
 }
 
 /// An image that ended, with what to record of it.
-pub struct Ended<'a> {
+pub struct FinishedImage<'a> {
     /// Its delivery.
     pub delivery: &'a Delivery,
     /// Its report record, as JSON.
@@ -63,42 +56,17 @@ pub struct QueueCounts {
     pub failed: u64,
 }
 
-/// A connected queue.
-pub enum Broker {
-    /// On Redis.
-    Redis(RedisQueue),
-    /// On NATS JetStream.
-    Nats(Box<NatsQueue>),
-}
-
-macro_rules! each_broker {
-    ($self:ident, $queue:ident => $call:expr) => {
-        match $self {
-            Broker::Redis($queue) => $call.await,
-            Broker::Nats($queue) => $call.await,
-        }
-    };
-}
-
-impl Broker {
-    /// Connects to the queue's broker, trying again with backoff for up to `patience`.
-    pub async fn connect(address: &QueueAddress, patience: Duration) -> Result<Broker, String> {
-        let (server, name) = (&address.server, &address.name);
-        let connected = retrying(patience, || async {
-            match address.kind {
-                BrokerKind::Redis => RedisQueue::connect(server, name).await.map(Broker::Redis),
-                BrokerKind::Nats => NatsQueue::connect(server, name)
-                    .await
-                    .map(|queue| Broker::Nats(Box::new(queue))),
-            }
-        })
-        .await;
-        connected.map_err(|e| format!("cannot reach the broker of {address}: {e}"))
-    }
+/// A queue on a broker: what `enqueue`, `work` and `queue-status` ask of it, whichever
+/// broker it is. A new broker is one file implementing this, a [`BrokerKind`] and a line
+/// in [`connect`]; the queue tests run on every broker.
+#[async_trait(?Send)]
+pub trait Broker: Send + Sync {
+    /// The plan's settings as the broker holds them, `None` when no plan was enqueued.
+    async fn settings_text(&self) -> Result<Option<String>, String>;
 
     /// The plan's settings, `None` when no plan was enqueued.
-    pub async fn settings(&self) -> Result<Option<QueueSettings>, String> {
-        let text = each_broker!(self, q => q.settings())?;
+    async fn settings(&self) -> Result<Option<QueueSettings>, String> {
+        let text = self.settings_text().await?;
         text.map(|text| {
             serde_json::from_str(&text)
                 .map_err(|e| format!("the queue's settings are not imgpar's: {e}"))
@@ -107,70 +75,63 @@ impl Broker {
     }
 
     /// Writes the plan's settings (and makes what the queue needs on the broker).
-    pub async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String> {
-        each_broker!(self, q => q.put_settings(settings))
-    }
+    async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String>;
 
     /// Readies this worker, whose leases last `lease`.
-    pub async fn prepare_worker(&self, lease: Duration) -> Result<(), String> {
-        each_broker!(self, q => q.prepare_worker(lease))
-    }
+    async fn prepare_worker(&self, lease: Duration) -> Result<(), String>;
 
     /// Publishes each `(id, message)` that is not pending, leased or done (converted or
     /// skipped); returns how many were published.
-    pub async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String> {
-        each_broker!(self, q => q.publish(batch))
-    }
+    async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String>;
 
     /// Takes up to `count` images (those whose lease ran out first), waiting up to `wait`.
-    pub async fn take(
+    async fn take(
         &self,
         count: usize,
         lease: Duration,
         wait: Duration,
-    ) -> Result<Vec<Delivery>, String> {
-        each_broker!(self, q => q.take(count, lease, wait))
-    }
+    ) -> Result<Vec<Delivery>, String>;
 
     /// Records that this worker is starting to convert each of `started`.
-    pub async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
-        each_broker!(self, q => q.started(started))
-    }
+    async fn started(&self, started: &[&Delivery]) -> Result<(), String>;
 
     /// Renews the leases of `held`.
-    pub async fn renew(&self, held: &[&Delivery]) -> Result<(), String> {
-        each_broker!(self, q => q.renew(held))
-    }
+    async fn renew(&self, held: &[&Delivery]) -> Result<(), String>;
 
     /// Records each image's outcome, then takes it off the queue.
-    pub async fn finish(&self, ended: &[Ended<'_>]) -> Result<(), String> {
-        each_broker!(self, q => q.finish(ended))
-    }
+    async fn finish(&self, ended: &[FinishedImage<'_>]) -> Result<(), String>;
 
     /// Gives an image back untried.
-    pub async fn release(&self, delivery: &Delivery) -> Result<(), String> {
-        each_broker!(self, q => q.release(delivery))
-    }
+    async fn release(&self, delivery: &Delivery) -> Result<(), String>;
 
     /// Images pending or leased.
-    pub async fn outstanding(&self) -> Result<u64, String> {
-        each_broker!(self, q => q.outstanding())
-    }
+    async fn outstanding(&self) -> Result<u64, String>;
 
     /// Pending, leased, done and failed.
-    pub async fn counts(&self) -> Result<QueueCounts, String> {
-        each_broker!(self, q => q.counts())
-    }
+    async fn counts(&self) -> Result<QueueCounts, String>;
 
     /// Every record of an image done, to `each` (in no particular order).
-    pub async fn records(&self, each: &mut dyn FnMut(&str)) -> Result<(), String> {
-        each_broker!(self, q => q.records(each))
-    }
+    async fn records(&self, each: &mut dyn for<'r> FnMut(&'r str)) -> Result<(), String>;
 
     /// Records an input that failed before it became an image, under `id`.
-    pub async fn record_problem(&self, id: &str, record: &str) -> Result<(), String> {
-        each_broker!(self, q => q.record_problem(id, record))
-    }
+    async fn record_problem(&self, id: &str, record: &str) -> Result<(), String>;
+}
+
+/// Connects to the queue's broker, trying again with backoff for up to `patience`.
+pub async fn connect(
+    address: &QueueAddress,
+    patience: Duration,
+) -> Result<Box<dyn Broker>, String> {
+    let (server, name) = (&address.server, &address.name);
+    let connected = retrying(patience, || async {
+        let broker: Box<dyn Broker> = match address.kind {
+            BrokerKind::Redis => Box::new(RedisQueue::connect(server, name).await?),
+            BrokerKind::Nats => Box::new(NatsQueue::connect(server, name).await?),
+        };
+        Ok(broker)
+    })
+    .await;
+    connected.map_err(|e| format!("cannot reach the broker of {address}: {e}"))
 }
 
 /// The longest one request to the broker is waited for (or the patience, if shorter, but

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::address::QueueAddress;
-use super::broker::{Broker, retrying};
+use super::broker::{self, retrying};
 use super::messages::{ImageMessage, QueueSettings, SETTINGS_FORMAT, problem_id};
 use crate::Run;
 use crate::plan::Planned;
@@ -36,14 +36,14 @@ pub struct Enqueued {
 /// leased or done in the queue are not published again; failed ones are.
 pub fn enqueue(address: &QueueAddress, run: &Run, patience: Duration) -> Result<Enqueued, String> {
     let runtime = super::runtime()?;
-    let broker = runtime.block_on(Broker::connect(address, patience))?;
+    let broker = runtime.block_on(broker::connect(address, patience))?;
     let (plan, planned) = run.plan_each(&mut |_| {}).map_err(|e| e.to_string())?;
     let settings = QueueSettings {
         format: SETTINGS_FORMAT.into(),
         plan: plan.clone(),
         planned,
         spec: run.spec_used().clone(),
-        output: crate::job::path_bytes(&run.config().output),
+        output: crate::paths::path_bytes(&run.config().output).into_owned(),
         unconditional_store: run.config().unconditional_store,
     };
     let held = runtime

@@ -35,7 +35,7 @@ pub struct QueueSettings {
 impl QueueSettings {
     /// The output folder or prefix.
     pub fn output_path(&self) -> PathBuf {
-        crate::job::bytes_path(self.output.clone())
+        crate::paths::bytes_path(self.output.clone())
     }
 }
 
@@ -61,13 +61,13 @@ impl ImageMessage {
 /// The id of the image written to `output`: output names are one-to-one over a plan, so
 /// an id stands for one image of it (32 hex digits: xxh3-128 of the name's bytes).
 pub fn image_id(output: &Path) -> String {
-    let bytes = crate::job::path_bytes(output);
+    let bytes = crate::paths::path_bytes(output);
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
 }
 
 /// The id of an input that failed before it became an image (`input` is its path).
 pub fn problem_id(input: &Path) -> String {
     let mut bytes = b"problem\0".to_vec();
-    bytes.extend(crate::job::path_bytes(input));
+    bytes.extend_from_slice(&crate::paths::path_bytes(input));
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
 }

@@ -17,7 +17,9 @@ use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, Storag
 use async_nats::jetstream::{self, AckKind, Context};
 use futures_util::StreamExt;
 
-use super::broker::{Delivery, Ended, Handle, QueueCounts};
+use async_trait::async_trait;
+
+use super::broker::{Broker, Delivery, FinishedImage, QueueCounts};
 use super::messages::QueueSettings;
 
 const CONSUMER: &str = "workers";
@@ -123,8 +125,80 @@ impl NatsQueue {
         })
     }
 
+    async fn starts_of(&self, id: &str) -> Result<u64, String> {
+        let starts = self.stream("starts").await?;
+        let subject = self.subject("starts", id);
+        let mut counts = starts.info_with_subjects(&subject).await.map_err(failed)?;
+        let mut n = 0;
+        while let Some(count) = counts.next().await {
+            let (name, count) = count.map_err(failed)?;
+            if name == subject {
+                n += count as u64;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn finish_one(&self, ended: &FinishedImage<'_>) -> Result<(), String> {
+        let delivery = ended.delivery;
+        self.write_record(&delivery.id, &ended.record, &ended.status)
+            .await?;
+        if let Some(message) = delivery.handle_as::<jetstream::Message>() {
+            // A server restarted since the delivery may not confirm its ack: the record
+            // is written, so a plain ack will do (if it is lost too, the image comes back
+            // after the lease and its standing output counts it converted).
+            let confirmed = tokio::time::timeout(ACK_WAIT, message.double_ack()).await;
+            if !matches!(confirmed, Ok(Ok(()))) {
+                message.ack().await.map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes image `id`'s record and marks: failed or not, and no starts outstanding
+    /// (the three at once).
+    async fn write_record(&self, id: &str, record: &str, status: &str) -> Result<(), String> {
+        let record = self.publish_one(self.subject("records", id), record.to_string());
+        let failure = async {
+            if status == "failed" {
+                self.publish_one(self.subject("failed", id), String::new())
+                    .await
+            } else {
+                self.purge("failed", id).await
+            }
+        };
+        let starts = self.purge("starts", id);
+        futures_util::future::try_join3(record, failure, starts)
+            .await
+            .map(drop)
+    }
+
+    /// Publishes `payload` on `subject` and waits for the stream's ack.
+    async fn publish_one(&self, subject: String, payload: String) -> Result<(), String> {
+        self.js
+            .publish(subject, payload.into())
+            .await
+            .map_err(failed)?
+            .await
+            .map(drop)
+            .map_err(failed)
+    }
+
+    async fn purge(&self, what: &'static str, id: &str) -> Result<(), String> {
+        let stream = self.stream(what).await?;
+        stream
+            .purge()
+            .filter(self.subject(what, id))
+            .await
+            .map(drop)
+            .map_err(failed)
+    }
+}
+
+#[async_trait(?Send)]
+impl Broker for NatsQueue {
     /// The settings, if a plan was enqueued.
-    pub async fn settings(&self) -> Result<Option<String>, String> {
+    async fn settings_text(&self) -> Result<Option<String>, String> {
         let plan = self.stream("plan").await?;
         match plan
             .get_last_raw_message_by_subject(&format!("imgpar.{}.plan", self.name))
@@ -137,7 +211,7 @@ impl NatsQueue {
     }
 
     /// Writes the settings and makes the streams and the consumer.
-    pub async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String> {
+    async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String> {
         let json = serde_json::to_vec(settings).map_err(failed)?;
         let _ = self.stream("plan").await?;
         for what in ["records", "failed", "starts"] {
@@ -160,7 +234,7 @@ impl NatsQueue {
 
     /// Readies a worker: the consumer's AckWait becomes `lease` (the last worker started
     /// sets it for all).
-    pub async fn prepare_worker(&self, lease: Duration) -> Result<(), String> {
+    async fn prepare_worker(&self, lease: Duration) -> Result<(), String> {
         let images = self.stream("images").await?;
         let config = self.consumer(lease).await?;
         if images.get_consumer::<pull::Config>(CONSUMER).await.is_err() {
@@ -172,7 +246,7 @@ impl NatsQueue {
     }
 
     /// Publishes each `(id, message)` not pending, leased or done; returns how many.
-    pub async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String> {
+    async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String> {
         let mut records = self.stream("records").await?;
         let any_records = records.info().await.map_err(failed)?.state.messages > 0;
         let done = futures_util::future::join_all(batch.iter().map(|(id, _)| {
@@ -223,7 +297,7 @@ impl NatsQueue {
 
     /// Takes up to `count` images, waiting up to `wait` for one (those whose AckWait ran
     /// out come back by themselves).
-    pub async fn take(
+    async fn take(
         &self,
         count: usize,
         _lease: Duration,
@@ -271,28 +345,14 @@ impl NatsQueue {
                 id,
                 message: String::from_utf8_lossy(&message.payload).into_owned(),
                 starts,
-                handle: Handle::Nats(Box::new(message)),
+                handle: Box::new(message),
             });
         }
         Ok(taken)
     }
 
-    async fn starts_of(&self, id: &str) -> Result<u64, String> {
-        let starts = self.stream("starts").await?;
-        let subject = self.subject("starts", id);
-        let mut counts = starts.info_with_subjects(&subject).await.map_err(failed)?;
-        let mut n = 0;
-        while let Some(count) = counts.next().await {
-            let (name, count) = count.map_err(failed)?;
-            if name == subject {
-                n += count as u64;
-            }
-        }
-        Ok(n)
-    }
-
     /// Counts a start of each of `started` (a message on its starts subject).
-    pub async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
+    async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
         let each = started
             .iter()
             .map(|delivery| self.publish_one(self.subject("starts", &delivery.id), String::new()));
@@ -300,9 +360,9 @@ impl NatsQueue {
     }
 
     /// Renews the leases of `held` (an in-progress ack each).
-    pub async fn renew(&self, held: &[&Delivery]) -> Result<(), String> {
+    async fn renew(&self, held: &[&Delivery]) -> Result<(), String> {
         for delivery in held {
-            if let Handle::Nats(message) = &delivery.handle {
+            if let Some(message) = delivery.handle_as::<jetstream::Message>() {
                 message.ack_with(AckKind::Progress).await.map_err(failed)?;
             }
         }
@@ -311,82 +371,27 @@ impl NatsQueue {
 
     /// Records each image's outcome, then acknowledges it (the server confirms the ack,
     /// which removes it from the work queue); the images at once.
-    pub async fn finish(&self, ended: &[Ended<'_>]) -> Result<(), String> {
+    async fn finish(&self, ended: &[FinishedImage<'_>]) -> Result<(), String> {
         let each = ended.iter().map(|ended| self.finish_one(ended));
         futures_util::future::try_join_all(each).await.map(drop)
     }
 
-    async fn finish_one(&self, ended: &Ended<'_>) -> Result<(), String> {
-        let delivery = ended.delivery;
-        self.write_record(&delivery.id, &ended.record, &ended.status)
-            .await?;
-        if let Handle::Nats(message) = &delivery.handle {
-            // A server restarted since the delivery may not confirm its ack: the record
-            // is written, so a plain ack will do (if it is lost too, the image comes back
-            // after the lease and its standing output counts it converted).
-            let confirmed = tokio::time::timeout(ACK_WAIT, message.double_ack()).await;
-            if !matches!(confirmed, Ok(Ok(()))) {
-                message.ack().await.map_err(failed)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes image `id`'s record and marks: failed or not, and no starts outstanding
-    /// (the three at once).
-    async fn write_record(&self, id: &str, record: &str, status: &str) -> Result<(), String> {
-        let record = self.publish_one(self.subject("records", id), record.to_string());
-        let failure = async {
-            if status == "failed" {
-                self.publish_one(self.subject("failed", id), String::new())
-                    .await
-            } else {
-                self.purge("failed", id).await
-            }
-        };
-        let starts = self.purge("starts", id);
-        futures_util::future::try_join3(record, failure, starts)
-            .await
-            .map(drop)
-    }
-
-    /// Publishes `payload` on `subject` and waits for the stream's ack.
-    async fn publish_one(&self, subject: String, payload: String) -> Result<(), String> {
-        self.js
-            .publish(subject, payload.into())
-            .await
-            .map_err(failed)?
-            .await
-            .map(drop)
-            .map_err(failed)
-    }
-
-    async fn purge(&self, what: &'static str, id: &str) -> Result<(), String> {
-        let stream = self.stream(what).await?;
-        stream
-            .purge()
-            .filter(self.subject(what, id))
-            .await
-            .map(drop)
-            .map_err(failed)
-    }
-
     /// Gives `delivery` back untried (a negative ack: redelivered at once).
-    pub async fn release(&self, delivery: &Delivery) -> Result<(), String> {
-        if let Handle::Nats(message) = &delivery.handle {
+    async fn release(&self, delivery: &Delivery) -> Result<(), String> {
+        if let Some(message) = delivery.handle_as::<jetstream::Message>() {
             message.ack_with(AckKind::Nak(None)).await.map_err(failed)?;
         }
         Ok(())
     }
 
     /// Images pending or leased (a work queue keeps a message until it is acknowledged).
-    pub async fn outstanding(&self) -> Result<u64, String> {
+    async fn outstanding(&self) -> Result<u64, String> {
         let mut images = self.stream("images").await?;
         Ok(images.info().await.map_err(failed)?.state.messages)
     }
 
     /// The counts of the queue.
-    pub async fn counts(&self) -> Result<QueueCounts, String> {
+    async fn counts(&self) -> Result<QueueCounts, String> {
         let outstanding = self.outstanding().await?;
         let images = self.stream("images").await?;
         let leased = match images.get_consumer::<pull::Config>(CONSUMER).await {
@@ -404,7 +409,7 @@ impl NatsQueue {
     }
 
     /// Hands every record to `each`, read through an ordered consumer.
-    pub async fn records(&self, each: &mut dyn FnMut(&str)) -> Result<(), String> {
+    async fn records(&self, each: &mut dyn for<'r> FnMut(&'r str)) -> Result<(), String> {
         let mut records = self.stream("records").await?;
         let mut left = records.info().await.map_err(failed)?.state.messages;
         if left == 0 {
@@ -429,7 +434,7 @@ impl NatsQueue {
     }
 
     /// Records the outcome of an input that failed before it became an image.
-    pub async fn record_problem(&self, id: &str, record: &str) -> Result<(), String> {
+    async fn record_problem(&self, id: &str, record: &str) -> Result<(), String> {
         self.write_record(id, record, "failed").await
     }
 }

@@ -15,7 +15,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use redis::{Value, cmd, pipe};
 
-use super::broker::{Delivery, Ended, Handle, QueueCounts};
+use async_trait::async_trait;
+
+use super::broker::{Broker, Delivery, FinishedImage, QueueCounts};
 use super::messages::QueueSettings;
 
 const GROUP: &str = "workers";
@@ -68,29 +70,6 @@ impl RedisQueue {
         format!("{}{what}", self.prefix)
     }
 
-    /// The settings, if a plan was enqueued.
-    pub async fn settings(&self) -> Result<Option<String>, String> {
-        let mut c = self.connection.clone();
-        cmd("GET")
-            .arg(self.key("settings"))
-            .query_async(&mut c)
-            .await
-            .map_err(failed)
-    }
-
-    /// Writes the settings and makes the stream and its group.
-    pub async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String> {
-        let mut c = self.connection.clone();
-        let json = serde_json::to_string(settings).map_err(|e| e.to_string())?;
-        cmd("SET")
-            .arg(self.key("settings"))
-            .arg(json)
-            .query_async::<()>(&mut c)
-            .await
-            .map_err(failed)?;
-        self.make_group().await
-    }
-
     async fn make_group(&self) -> Result<(), String> {
         let mut c = self.connection.clone();
         let made = cmd("XGROUP")
@@ -107,13 +86,123 @@ impl RedisQueue {
         }
     }
 
+    fn reclaim_due(&self) -> bool {
+        let mut last = self.reclaimed.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|at| at.elapsed() >= RECLAIM_EVERY);
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
+    }
+
+    /// Up to `count` entries whose lease (`lease`) ran out, claimed for this worker.
+    async fn reclaim(&self, count: usize, lease: Duration) -> Result<Vec<StreamId>, String> {
+        let mut c = self.connection.clone();
+        let stream = self.key("images");
+        let claimed: StreamAutoClaimReply = cmd("XAUTOCLAIM")
+            .arg(&stream)
+            .arg(GROUP)
+            .arg(&self.consumer)
+            .arg(lease.as_millis() as u64)
+            .arg("0-0")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut c)
+            .await
+            .map_err(failed)?;
+        let entries = claimed.claimed;
+        if !claimed.deleted_ids.is_empty() {
+            // Entries gone from the stream: nothing to take; drop their leases.
+            cmd("XACK")
+                .arg(&stream)
+                .arg(GROUP)
+                .arg(&claimed.deleted_ids)
+                .query_async::<()>(&mut c)
+                .await
+                .map_err(failed)?;
+        }
+        Ok(entries)
+    }
+
+    /// Claims this worker's own `entries` again with their idle time set to `idle_ms`:
+    /// 0 renews their leases, the most makes them look run out.
+    async fn claim_again(&self, entries: &[&str], idle_ms: u32) -> Result<(), String> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut c = self.connection.clone();
+        cmd("XCLAIM")
+            .arg(self.key("images"))
+            .arg(GROUP)
+            .arg(&self.consumer)
+            .arg(0)
+            .arg(entries)
+            .arg("IDLE")
+            .arg(idle_ms)
+            .arg("JUSTID")
+            .query_async::<Value>(&mut c)
+            .await
+            .map(drop)
+            .map_err(failed)
+    }
+
+    /// Adds to `p` the writes that record `record` as image `id`'s outcome (`status`).
+    fn add_record<'p>(
+        &self,
+        p: &'p mut redis::Pipeline,
+        id: &str,
+        record: &str,
+        status: &str,
+    ) -> &'p mut redis::Pipeline {
+        p.cmd("HSET")
+            .arg(self.key("records"))
+            .arg(id)
+            .arg(record)
+            .ignore()
+            .cmd("HSET")
+            .arg(self.key("outcomes"))
+            .arg(id)
+            .arg(status)
+            .ignore()
+            .cmd(if status == "failed" { "SADD" } else { "SREM" })
+            .arg(self.key("failed"))
+            .arg(id)
+            .ignore()
+    }
+}
+
+#[async_trait(?Send)]
+impl Broker for RedisQueue {
+    /// The settings, if a plan was enqueued.
+    async fn settings_text(&self) -> Result<Option<String>, String> {
+        let mut c = self.connection.clone();
+        cmd("GET")
+            .arg(self.key("settings"))
+            .query_async(&mut c)
+            .await
+            .map_err(failed)
+    }
+
+    /// Writes the settings and makes the stream and its group.
+    async fn put_settings(&self, settings: &QueueSettings) -> Result<(), String> {
+        let mut c = self.connection.clone();
+        let json = serde_json::to_string(settings).map_err(|e| e.to_string())?;
+        cmd("SET")
+            .arg(self.key("settings"))
+            .arg(json)
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(failed)?;
+        self.make_group().await
+    }
+
     /// Readies a worker: the group exists (a worker may start before the enqueue ends).
-    pub async fn prepare_worker(&self, _lease: Duration) -> Result<(), String> {
+    async fn prepare_worker(&self, _lease: Duration) -> Result<(), String> {
         self.make_group().await
     }
 
     /// Publishes each `(id, message)` not pending, leased or done; returns how many.
-    pub async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String> {
+    async fn publish(&self, batch: &[(String, String)]) -> Result<usize, String> {
         if batch.is_empty() {
             return Ok(0);
         }
@@ -135,7 +224,7 @@ impl RedisQueue {
 
     /// Takes up to `count` images: first those whose lease ran out, then new ones,
     /// waiting up to `wait` for one.
-    pub async fn take(
+    async fn take(
         &self,
         count: usize,
         lease: Duration,
@@ -184,13 +273,13 @@ impl RedisQueue {
                 id,
                 message,
                 starts: starts.unwrap_or(0),
-                handle: Handle::Redis(entry),
+                handle: Box::new(entry),
             })
             .collect())
     }
 
     /// Counts a start of each of `started`, in one request.
-    pub async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
+    async fn started(&self, started: &[&Delivery]) -> Result<(), String> {
         let mut c = self.connection.clone();
         let mut p = pipe();
         for delivery in started {
@@ -203,75 +292,18 @@ impl RedisQueue {
         p.query_async::<()>(&mut c).await.map_err(failed)
     }
 
-    fn reclaim_due(&self) -> bool {
-        let mut last = self.reclaimed.lock().unwrap_or_else(|p| p.into_inner());
-        let due = last.is_none_or(|at| at.elapsed() >= RECLAIM_EVERY);
-        if due {
-            *last = Some(std::time::Instant::now());
-        }
-        due
-    }
-
-    /// Up to `count` entries whose lease (`lease`) ran out, claimed for this worker.
-    async fn reclaim(&self, count: usize, lease: Duration) -> Result<Vec<StreamId>, String> {
-        let mut c = self.connection.clone();
-        let stream = self.key("images");
-        let claimed: StreamAutoClaimReply = cmd("XAUTOCLAIM")
-            .arg(&stream)
-            .arg(GROUP)
-            .arg(&self.consumer)
-            .arg(lease.as_millis() as u64)
-            .arg("0-0")
-            .arg("COUNT")
-            .arg(count)
-            .query_async(&mut c)
-            .await
-            .map_err(failed)?;
-        let entries = claimed.claimed;
-        if !claimed.deleted_ids.is_empty() {
-            // Entries gone from the stream: nothing to take; drop their leases.
-            cmd("XACK")
-                .arg(&stream)
-                .arg(GROUP)
-                .arg(&claimed.deleted_ids)
-                .query_async::<()>(&mut c)
-                .await
-                .map_err(failed)?;
-        }
-        Ok(entries)
-    }
-
     /// Renews the leases of `held`.
-    pub async fn renew(&self, held: &[&Delivery]) -> Result<(), String> {
-        let entries: Vec<&str> = held.iter().filter_map(|d| d.handle.redis_entry()).collect();
+    async fn renew(&self, held: &[&Delivery]) -> Result<(), String> {
+        let entries: Vec<&str> = held
+            .iter()
+            .filter_map(|d| d.handle_as::<String>().map(String::as_str))
+            .collect();
         self.claim_again(&entries, 0).await
-    }
-
-    /// Claims this worker's own `entries` again with their idle time set to `idle_ms`:
-    /// 0 renews their leases, the most makes them look run out.
-    async fn claim_again(&self, entries: &[&str], idle_ms: u32) -> Result<(), String> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let mut c = self.connection.clone();
-        cmd("XCLAIM")
-            .arg(self.key("images"))
-            .arg(GROUP)
-            .arg(&self.consumer)
-            .arg(0)
-            .arg(entries)
-            .arg("IDLE")
-            .arg(idle_ms)
-            .arg("JUSTID")
-            .query_async::<Value>(&mut c)
-            .await
-            .map(drop)
-            .map_err(failed)
     }
 
     /// Records each image's outcome (its record, and ok, failed or skipped) and removes it
     /// from the queue, all in one transaction.
-    pub async fn finish(&self, ended: &[Ended<'_>]) -> Result<(), String> {
+    async fn finish(&self, ended: &[FinishedImage<'_>]) -> Result<(), String> {
         let mut c = self.connection.clone();
         let mut p = pipe();
         p.atomic();
@@ -286,7 +318,7 @@ impl RedisQueue {
                 .arg(self.key("starts"))
                 .arg(id)
                 .ignore();
-            if let Some(entry) = ended.delivery.handle.redis_entry() {
+            if let Some(entry) = ended.delivery.handle_as::<String>() {
                 p.cmd("XACK")
                     .arg(self.key("images"))
                     .arg(GROUP)
@@ -303,13 +335,17 @@ impl RedisQueue {
 
     /// Gives `delivery` back untried: its lease is made to look run out, so that the next
     /// worker that asks takes it.
-    pub async fn release(&self, delivery: &Delivery) -> Result<(), String> {
-        let entries: Vec<&str> = delivery.handle.redis_entry().into_iter().collect();
+    async fn release(&self, delivery: &Delivery) -> Result<(), String> {
+        let entries: Vec<&str> = delivery
+            .handle_as::<String>()
+            .map(String::as_str)
+            .into_iter()
+            .collect();
         self.claim_again(&entries, u32::MAX).await
     }
 
     /// Images pending or leased.
-    pub async fn outstanding(&self) -> Result<u64, String> {
+    async fn outstanding(&self) -> Result<u64, String> {
         let mut c = self.connection.clone();
         cmd("SCARD")
             .arg(self.key("queued"))
@@ -319,7 +355,7 @@ impl RedisQueue {
     }
 
     /// The counts of the queue.
-    pub async fn counts(&self) -> Result<QueueCounts, String> {
+    async fn counts(&self) -> Result<QueueCounts, String> {
         let mut c = self.connection.clone();
         let outstanding = self.outstanding().await?;
         let pending: Value = cmd("XPENDING")
@@ -357,7 +393,7 @@ impl RedisQueue {
     }
 
     /// Hands every record to `each`, a page at a time.
-    pub async fn records(&self, each: &mut dyn FnMut(&str)) -> Result<(), String> {
+    async fn records(&self, each: &mut dyn for<'r> FnMut(&'r str)) -> Result<(), String> {
         let mut c = self.connection.clone();
         let mut cursor: u64 = 0;
         loop {
@@ -381,36 +417,12 @@ impl RedisQueue {
     }
 
     /// Records the outcome of an input that failed before it became an image.
-    pub async fn record_problem(&self, id: &str, record: &str) -> Result<(), String> {
+    async fn record_problem(&self, id: &str, record: &str) -> Result<(), String> {
         let mut c = self.connection.clone();
         self.add_record(pipe().atomic(), id, record, "failed")
             .query_async::<()>(&mut c)
             .await
             .map_err(failed)
-    }
-
-    /// Adds to `p` the writes that record `record` as image `id`'s outcome (`status`).
-    fn add_record<'p>(
-        &self,
-        p: &'p mut redis::Pipeline,
-        id: &str,
-        record: &str,
-        status: &str,
-    ) -> &'p mut redis::Pipeline {
-        p.cmd("HSET")
-            .arg(self.key("records"))
-            .arg(id)
-            .arg(record)
-            .ignore()
-            .cmd("HSET")
-            .arg(self.key("outcomes"))
-            .arg(id)
-            .arg(status)
-            .ignore()
-            .cmd(if status == "failed" { "SADD" } else { "SREM" })
-            .arg(self.key("failed"))
-            .arg(id)
-            .ignore()
     }
 }
 

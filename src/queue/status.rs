@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::address::QueueAddress;
-use super::broker::{Broker, QueueCounts, retrying};
+use super::broker::{self, QueueCounts, retrying};
 use crate::report::PlanIdentity;
 
 /// A queue's state.
@@ -25,6 +25,20 @@ pub struct QueueStatus {
     pub plan: PlanIdentity,
 }
 
+impl QueueStatus {
+    /// The exit code for this state: not complete (some image pending, leased or without
+    /// its record), complete with failures, or complete and all done.
+    pub fn exit_code(&self) -> crate::ExitCode {
+        if !self.complete {
+            crate::ExitCode::Incomplete
+        } else if self.counts.failed > 0 {
+            crate::ExitCode::SomeFailed
+        } else {
+            crate::ExitCode::Ok
+        }
+    }
+}
+
 /// The state of the queue at `address`; with `records`, each record done is handed to it
 /// too (and the counts of done and failed are those of the records read).
 pub fn status(
@@ -33,7 +47,7 @@ pub fn status(
     patience: Duration,
 ) -> Result<QueueStatus, String> {
     let runtime = super::runtime()?;
-    let broker = runtime.block_on(Broker::connect(address, patience))?;
+    let broker = runtime.block_on(broker::connect(address, patience))?;
     let in_queue = |e: String| format!("{address}: {e}");
     let settings = runtime
         .block_on(retrying(patience, || broker.settings()))

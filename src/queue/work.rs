@@ -19,7 +19,7 @@ use crate::events::{Collector, Event, Observer};
 use crate::exec::{JobFeed, WINDOW};
 use crate::failure::{ErrorKind, Failure};
 use crate::job::{Input, Job};
-use crate::outcome::JobOutcome;
+use crate::outcome::JobEnding;
 use crate::render::Observers;
 use crate::report::{Record, RunReport};
 use crate::run::prepare::prepare_output;
@@ -55,7 +55,7 @@ pub fn work(
     cancel: Arc<AtomicBool>,
 ) -> Result<RunReport, String> {
     let runtime = super::runtime()?;
-    let broker = runtime.block_on(Broker::connect(address, settings.patience))?;
+    let broker = runtime.block_on(broker::connect(address, settings.patience))?;
     let queued = runtime
         .block_on(retrying(settings.patience, || broker.settings()))
         .map_err(|e| format!("{address}: {e}"))?
@@ -95,7 +95,7 @@ pub fn work(
     let observers = Observers(vec![observer, &ends]);
     let taker = Taker {
         runtime: &runtime,
-        broker: &broker,
+        broker: broker.as_ref(),
         settings,
         capacity: capacity(settings).0,
         refill_at: capacity(settings).1,
@@ -157,10 +157,10 @@ impl Observer for Ends {
 /// The broker's side of a worker.
 struct Taker<'a> {
     runtime: &'a tokio::runtime::Runtime,
-    broker: &'a Broker,
+    broker: &'a dyn Broker,
     settings: &'a WorkSettings,
     capacity: usize,
-    /// Held images at or below which it takes more.
+    /// Outstanding images at or below which it takes more.
     refill_at: usize,
     cancel: &'a AtomicBool,
     /// The queue's output: a message putting its output elsewhere is refused.
@@ -169,7 +169,7 @@ struct Taker<'a> {
 
 /// The images a worker holds: handed to its executors, not yet ended.
 #[derive(Default)]
-struct Held {
+struct Outstanding {
     deliveries: HashMap<usize, Delivery>,
     started: HashSet<usize>,
     next_index: usize,
@@ -193,7 +193,7 @@ impl Taker<'_> {
         events: &Collector,
         ended: &Receiver<Happened>,
     ) -> Result<(), String> {
-        let mut held = Held::default();
+        let mut held = Outstanding::default();
         let renew_every = (self.settings.lease / 3).max(Duration::from_millis(200));
         let mut renewed = Instant::now();
         let outcome = loop {
@@ -257,7 +257,7 @@ impl Taker<'_> {
     fn accept(
         &self,
         delivery: Delivery,
-        held: &mut Held,
+        held: &mut Outstanding,
         events: &Collector,
     ) -> Result<Option<Job>, String> {
         let max = self.settings.max_deliveries;
@@ -293,7 +293,7 @@ impl Taker<'_> {
             }
             (job, reason) => (job, reason.unwrap_or_default()),
         };
-        let failure = JobOutcome::failed(Failure::new(ErrorKind::WorkerDied, reason));
+        let failure = JobEnding::failed(Failure::new(ErrorKind::WorkerDied, reason));
         let (input, output) = match job {
             Some(job) => (job.input, job.output),
             None => (Input::File(delivery.id.clone().into()), PathBuf::new()),
@@ -309,7 +309,7 @@ impl Taker<'_> {
     /// acknowledged in another.
     fn settle(
         &self,
-        held: &mut Held,
+        held: &mut Outstanding,
         first: Option<Happened>,
         happened: &Receiver<Happened>,
     ) -> Result<(), String> {
@@ -348,7 +348,7 @@ impl Taker<'_> {
         }
         let mut records = Vec::with_capacity(ended.len());
         for (delivery, record) in ended {
-            records.push(broker::Ended {
+            records.push(broker::FinishedImage {
                 delivery,
                 record: serde_json::to_string(record).map_err(|e| e.to_string())?,
                 status: record.status.to_string(),
@@ -359,7 +359,7 @@ impl Taker<'_> {
 
     /// After the last take: the images not started go back to the queue at once; those
     /// started are waited for and acknowledged.
-    fn wind_down(&self, mut held: Held, ended: &Receiver<Happened>) -> Result<(), String> {
+    fn wind_down(&self, mut held: Outstanding, ended: &Receiver<Happened>) -> Result<(), String> {
         let mut renewed = Instant::now();
         loop {
             self.settle(&mut held, None, ended)?;

@@ -78,16 +78,13 @@ pub struct JsonReport {
     counts: [std::sync::atomic::AtomicUsize; 4],
 }
 
-/// The first line of a report written as the run went.
-pub const REPORT_HEAD: &str = r#"{"format":"imgpar-report-2","images":["#;
-
 #[cfg(feature = "cli")]
 impl JsonReport {
     /// A report to be written at `path` (a file, or an object address: then it is kept in
     /// a temporary file and put at the end). Nothing is created before the run starts.
     pub fn new(path: &Path) -> JsonReport {
         JsonReport {
-            file: LineFile::new(path, REPORT_HEAD),
+            file: LineFile::new(path, crate::report::REPORT_HEAD),
             counts: Default::default(),
         }
     }

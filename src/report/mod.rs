@@ -1,5 +1,5 @@
 //! What a run did: the run's totals over the per-image records, and the JSON report.
-//! Nothing here measures; it adds up what the executors and `process_job` measured.
+//! Nothing here measures; it adds up what the executors and `convert_job` measured.
 
 mod identity;
 mod merge;
@@ -14,7 +14,7 @@ pub use identity::PlanIdentity;
 #[cfg(feature = "cli")]
 pub(crate) use merge::MERGED_HEAD;
 pub use merge::{MergedReport, MergedShard, ReportInput, merge};
-pub use record::{Record, WorkerRecord};
+pub use record::{REPORT_HEAD, Record, WorkerRecord};
 pub use totals::Totals;
 
 /// The sum of `values`, 0.0 when there are none (`Iterator::sum` gives -0.0, which the
@@ -82,7 +82,7 @@ pub struct RunReport {
     /// Wall time of the run, from the first job handed out to the last one finished
     /// (monotonic clock).
     pub wall_s: f64,
-    /// Time workers spent inside `process_job`, summed over workers.
+    /// Time workers spent inside `convert_job`, summed over workers.
     pub busy_s: f64,
     /// User plus system CPU time during the run: this process and its worker processes.
     pub cpu_s: f64,
@@ -245,13 +245,13 @@ mod tests {
     use super::*;
     use crate::failure::ErrorKind;
     use crate::job::Input;
-    use crate::outcome::{JobOutcome, Outcome, Status};
+    use crate::outcome::{Ending, JobEnding, Outcome};
 
-    fn record(status: Status, start: f64, end: f64) -> Record {
-        let outcome = JobOutcome {
-            status,
+    fn record(ending: Ending, start: f64, end: f64) -> Record {
+        let outcome = JobEnding {
+            ending,
             size_in: Some((1000, 1000)),
-            ..JobOutcome::default()
+            ..JobEnding::default()
         };
         Record::from_outcome(
             &Input::File("in".into()),
@@ -266,10 +266,10 @@ mod tests {
     #[test]
     fn totals_add_up() {
         let records = [
-            record(Status::Ok, 0.0, 500.0),
-            record(Status::Ok, 0.0, 500.0),
-            record(Status::failed(ErrorKind::Corrupt, "bad"), 500.0, 1000.0),
-            record(Status::Skipped("exists".into()), 1000.0, 1000.0),
+            record(Ending::Ok, 0.0, 500.0),
+            record(Ending::Ok, 0.0, 500.0),
+            record(Ending::failed(ErrorKind::Corrupt, "bad"), 500.0, 1000.0),
+            record(Ending::Skipped("exists".into()), 1000.0, 1000.0),
         ];
         let measures = RunMeasures {
             mode: "threaded",

@@ -6,7 +6,10 @@ use serde::Serialize;
 
 use crate::failure::ErrorKind;
 use crate::job::Input;
-use crate::outcome::{JobOutcome, Outcome, StageTimes};
+use crate::outcome::{JobEnding, Outcome, StageTimes};
+
+/// The first line of a report written as the run went: its records follow, one a line.
+pub const REPORT_HEAD: &str = r#"{"format":"imgpar-report-2","images":["#;
 
 /// One image in the JSON report.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -67,7 +70,7 @@ impl Record {
     pub fn from_outcome(
         input: &Input,
         output: &Path,
-        outcome: &JobOutcome,
+        outcome: &JobEnding,
         worker: Option<usize>,
         (start_ms, end_ms): (f64, f64),
         fetch: Option<(f64, f64)>,
@@ -83,9 +86,9 @@ impl Record {
             input_bytes,
             output: Some(output),
             output_bytes,
-            status: outcome.status.outcome(),
-            error: outcome.status.reason().map(str::to_string),
-            error_kind: outcome.status.error_kind(),
+            status: outcome.ending.outcome(),
+            error: outcome.ending.reason().map(str::to_string),
+            error_kind: outcome.ending.error_kind(),
             bytes_in: outcome.bytes_in,
             bytes_out: outcome.bytes_out,
             width_in: outcome.size_in.map(|s| s.0),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::config::Spec;
 use crate::image::{decode, formats};
 use crate::job::{Input, Job};
-use crate::outcome::Status;
+use crate::outcome::Ending;
 use crate::report::{PlanIdentity, ShardRecord};
 
 /// One item of a streamed dry run ([`crate::Run::dry_run_with`]).
@@ -97,7 +97,7 @@ pub(super) fn existing(job: &Job, spec: &Spec) -> Option<String> {
     }
     Some(match job.existing_outcome(spec) {
         Ok(()) => "replace: --overwrite".to_string(),
-        Err(Status::Skipped(_)) => "skip: made from this input with these settings".to_string(),
+        Err(Ending::Skipped(_)) => "skip: made from this input with these settings".to_string(),
         Err(status) => format!("fail: {}", status.reason().unwrap_or("")),
     })
 }

@@ -15,7 +15,7 @@ use crate::plan::{PlanSummary, Planned};
 use crate::report::{PlanIdentity, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
 use crate::store::{self, ObjectUrl};
-use crate::{exec, output, plan, usage};
+use crate::{exec, output, plan, resource_usage};
 
 mod dry_run;
 pub(crate) mod prepare;
@@ -227,7 +227,7 @@ impl Run {
         let config = &self.config;
         let events = Collector::new(observer);
         events.planned(planned.unwrap_or(0));
-        let (cpu_before, _) = usage::self_usage();
+        let (cpu_before, _) = resource_usage::self_usage();
         let (sender, receiver) = std::sync::mpsc::sync_channel(exec::WINDOW);
         let feed = Arc::new(feed(receiver, jobs));
         let (produced, workers) = std::thread::scope(|scope| {
@@ -243,7 +243,7 @@ impl Run {
             (produced, workers)
         });
         let wall_s = events.elapsed_s();
-        let (cpu_after, peak_rss_mib) = usage::self_usage();
+        let (cpu_after, peak_rss_mib) = resource_usage::self_usage();
 
         let collected = events.finish();
         let measures = RunMeasures {

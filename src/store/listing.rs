@@ -3,7 +3,7 @@
 use futures_util::StreamExt;
 use object_store::{ObjectMeta, ObjectStoreExt};
 
-use super::client::{CONCURRENT_REQUESTS, SNIFF_BYTES, block, describe, key, store};
+use super::connection::{CONCURRENT_REQUESTS, SNIFF_BYTES, block, describe, key, store};
 use super::url::ObjectUrl;
 use crate::fetch::FetchPolicy;
 
@@ -35,7 +35,7 @@ pub fn list_each(
     };
     let shown = url.to_string();
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<String, String>>(4096);
-    super::client::runtime()?.spawn(async move {
+    super::connection::runtime()?.spawn(async move {
         let mut stream = store.list(prefix.as_ref());
         while let Some(meta) = stream.next().await {
             let item = meta

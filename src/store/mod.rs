@@ -5,10 +5,12 @@
 #[cfg(not(feature = "cloud"))]
 mod absent;
 #[cfg(feature = "cloud")]
-mod client;
+mod connection;
 #[cfg(feature = "cloud")]
 mod listing;
 mod probe;
+#[cfg(feature = "cloud")]
+mod requests;
 #[cfg(feature = "cli")]
 mod upload;
 mod url;
@@ -16,10 +18,10 @@ mod url;
 #[cfg(not(feature = "cloud"))]
 pub use absent::*;
 #[cfg(feature = "cloud")]
-pub use client::*;
-#[cfg(feature = "cloud")]
 pub use listing::*;
 pub use probe::{CreateOnly, probe_result_file, probe_writes};
+#[cfg(feature = "cloud")]
+pub use requests::*;
 #[cfg(feature = "cli")]
 pub use upload::put_file_blocking;
 pub use url::ObjectUrl;

@@ -7,7 +7,7 @@ use std::io::Read;
 
 use object_store::{ObjectStoreExt, WriteMultipart};
 
-use super::client::{block, describe, key, store};
+use super::connection::{block, describe, key, store};
 use super::url::ObjectUrl;
 use crate::fetch::FetchPolicy;
 

@@ -43,7 +43,7 @@ pub enum Received {
 
 /// How a worker process ended, from the kernel's account of it.
 #[derive(Debug, Clone)]
-pub struct Ended {
+pub struct WorkerExit {
     /// `None` for a normal exit (code 0); else what happened, for the user:
     /// "worker killed by signal 9 (SIGKILL)", "worker exited with code 101", with the last
     /// thing it wrote on stderr.
@@ -59,7 +59,7 @@ impl WorkerProcess {
     /// killed by the kernel if imgpar dies, ignores Ctrl-C (imgpar tells it when to stop),
     /// and cannot map more than `limits.memory` bytes.
     pub fn spawn(
-        program: &crate::worker::OwnCommand,
+        program: &super::own_command::OwnCommand,
         spec: &Spec,
         limits: &WorkerLimits,
     ) -> io::Result<Self> {
@@ -143,13 +143,13 @@ impl WorkerProcess {
     }
 
     /// Closes the worker's input (it finishes what it was sent, then exits) and waits for it.
-    pub fn finish(mut self) -> Ended {
+    pub fn finish(mut self) -> WorkerExit {
         self.stdin = None;
         self.reap()
     }
 
     /// Kills the worker at once and waits for it.
-    pub fn kill(mut self) -> Ended {
+    pub fn kill(mut self) -> WorkerExit {
         // It can only fail if the process is already gone, which reaping then shows.
         let _ = self.child.kill();
         self.stdin = None;
@@ -158,7 +158,7 @@ impl WorkerProcess {
 
     /// Waits for the worker to end (it has closed its output, or was told to end) and
     /// collects its resource usage, so no zombie is left.
-    fn reap(mut self) -> Ended {
+    fn reap(mut self) -> WorkerExit {
         let pid = self.child.id() as libc::pid_t;
         let mut status = 0;
         // SAFETY: rusage is plain data the kernel fills in.
@@ -204,9 +204,9 @@ impl WorkerProcess {
         } else {
             death_cause(status, &stderr).map(|cause| explain_memory(cause, self.memory))
         };
-        Ended {
+        WorkerExit {
             cause,
-            cpu_s: crate::usage::cpu_seconds(&usage),
+            cpu_s: crate::resource_usage::cpu_seconds(&usage),
             // Linux reports ru_maxrss in KiB.
             peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
         }

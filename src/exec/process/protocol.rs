@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Spec;
 use crate::job::WireJob;
-use crate::outcome::JobOutcome;
+use crate::outcome::JobEnding;
 
 /// A message from imgpar to a worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ pub enum FromWorker {
     /// The worker began the job with this plan index.
     Started { index: usize },
     /// The worker ended the job with this plan index (its output, if any, is written).
-    Done { index: usize, outcome: JobOutcome },
+    Done { index: usize, outcome: JobEnding },
 }
 
 /// Writes one message as a line and flushes it, so the other side sees it at once.
@@ -76,13 +76,13 @@ mod tests {
         };
         let mut pipe = Vec::new();
         send(&mut pipe, &ToWorker::Job(WireJob::from(&job))).unwrap();
-        let outcome = JobOutcome {
-            status: crate::outcome::Status::failed(
+        let outcome = JobEnding {
+            ending: crate::outcome::Ending::failed(
                 crate::failure::ErrorKind::Corrupt,
                 "bad \"header\"",
             ),
             size_in: Some((3, 4)),
-            ..JobOutcome::default()
+            ..JobEnding::default()
         };
         send(
             &mut pipe,

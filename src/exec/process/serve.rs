@@ -1,5 +1,5 @@
 //! The child side of `--mode process`: a worker process reads the spec and then jobs from
-//! its stdin, runs each with `process_job`, and answers on its stdout. It runs its jobs one
+//! its stdin, runs each with `convert_job`, and answers on its stdout. It runs its jobs one
 //! at a time, in the order they arrive, and writes each output file itself.
 
 use std::collections::VecDeque;
@@ -8,7 +8,7 @@ use std::io::{self, BufReader, IsTerminal, Write};
 use std::os::fd::{AsFd, AsRawFd};
 
 use super::protocol::{FromWorker, ToWorker, receive, send};
-use crate::job::{Job, process_job};
+use crate::job::{Job, convert_job};
 
 /// Serves the parent until it closes the pipe (after the jobs already sent are done) or
 /// sends `Stop` (after the running job is done). Returns the process exit code: 0 when it
@@ -73,7 +73,7 @@ fn serve_on(stdin: io::Stdin, mut out: impl Write) -> io::Result<()> {
             continue;
         };
         send(&mut out, &FromWorker::Started { index: job.index })?;
-        let outcome = process_job(&job, &spec);
+        let outcome = convert_job(&job, &spec);
         send(
             &mut out,
             &FromWorker::Done {

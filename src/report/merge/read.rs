@@ -54,7 +54,7 @@ pub(super) fn read_report(
     if first.starts_with(MERGED_HEAD) {
         return Ok(None);
     }
-    let summary = if first.trim_end() == crate::render::REPORT_HEAD {
+    let summary = if first.trim_end() == crate::report::REPORT_HEAD {
         read_streamed(name, reader.as_mut(), f)?
     } else {
         let mut text = first;

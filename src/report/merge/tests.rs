@@ -24,7 +24,7 @@ fn merge(reports: &[(String, Value)]) -> Result<MergedReport, String> {
 fn streamed(report: &Value) -> String {
     let mut totals = report.clone();
     let images = totals.as_object_mut().unwrap().remove("images").unwrap();
-    let mut text = format!("{}\n", crate::render::REPORT_HEAD);
+    let mut text = format!("{}\n", crate::report::REPORT_HEAD);
     for (i, record) in images.as_array().unwrap().iter().enumerate() {
         text += &format!("{}{record}\n", if i == 0 { "" } else { "," });
     }

@@ -1,11 +1,11 @@
 //! The per-image work on one fixture, stage by stage and whole: decode (JPEG luma at full
-//! size and shrunk, PNG, WebP), resize, encode, and `process_job` end to end.
+//! size and shrunk, PNG, WebP), resize, encode, and `convert_job` end to end.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imgpar::internals::{Job, process_job};
+use imgpar::internals::{Job, convert_job};
 use imgpar::internals::{decode, encode, resize};
 use imgpar::{ExistingOutput, OutputFormat, Spec};
 
@@ -71,8 +71,8 @@ fn whole_job(c: &mut Criterion) {
         existing: ExistingOutput::Overwrite,
         ..Spec::default()
     };
-    c.bench_function("process_job jpeg 400x300 -> 256x192", |b| {
-        b.iter(|| process_job(black_box(&job), &spec))
+    c.bench_function("convert_job jpeg 400x300 -> 256x192", |b| {
+        b.iter(|| convert_job(black_box(&job), &spec))
     });
 }
 

@@ -11,28 +11,28 @@ use super::destination::existing_status;
 #[cfg(feature = "http")]
 use super::destination::{OutputDigest, put_status, taken_or};
 use super::provenance::Provenance;
-use super::{Body, CommitGate, Job, Obtained};
+use super::{CommitGate, Job, Obtained};
 #[cfg(feature = "http")]
 use super::{Destination, lap};
 #[cfg(feature = "http")]
 use crate::config::ExistingOutput;
 use crate::config::Spec;
 use crate::failure::ErrorKind;
-use crate::outcome::{JobOutcome, Status};
-use crate::pipeline::{Content, encode_body};
+use crate::outcome::{Ending, JobEnding};
+use crate::pipeline;
 #[cfg(feature = "http")]
 use crate::store::{self, ObjectUrl};
 
 /// Does the whole work for one image and says how it ended. Never panics and never leaves
 /// a partial file: a failure at any stage (including a panic in a decoder) becomes
-/// `Status::Failed` with a reason, and the output appears whole or not at all.
-pub fn process_job(job: &Job, spec: &Spec) -> JobOutcome {
-    process_job_gated(job, spec, &CommitGate::default())
+/// `Ending::Failed` with a reason, and the output appears whole or not at all.
+pub fn convert_job(job: &Job, spec: &Spec) -> JobEnding {
+    convert_job_gated(job, spec, &CommitGate::default())
 }
 
-/// [`process_job`] for a scheduler that may give up on the job: the output is put in place
+/// [`convert_job`] for a scheduler that may give up on the job: the output is put in place
 /// only if `gate` still allows it once the bytes are ready (else nothing is written).
-pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcome {
+pub fn convert_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobEnding {
     guarded(|outcome| {
         let destination = job.destination()?;
         if destination.exists_blocking(spec)? {
@@ -44,11 +44,11 @@ pub fn process_job_gated(job: &Job, spec: &Spec, gate: &CommitGate) -> JobOutcom
     })
 }
 
-/// The rest of [`process_job`] once the bytes are in hand (async mode), with the same
+/// The rest of [`convert_job`] once the bytes are in hand (async mode), with the same
 /// guarantees. The existing-output check is repeated for files: one may have appeared
 /// since (an object's create-only write makes the same check itself).
 #[cfg(feature = "http")]
-pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcome {
+pub fn convert_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobEnding {
     guarded(|outcome| {
         let destination = job.destination()?;
         if !destination.is_object() && destination.exists_blocking(spec)? {
@@ -65,22 +65,22 @@ pub fn process_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobOutcom
 #[cfg(feature = "http")]
 pub enum Converted {
     /// The job ended (written to a file, failed or skipped).
-    Done(JobOutcome),
+    Done(JobEnding),
     /// Converted; the encoded output is to be put at `url` with [`put_converted`].
     ToPut {
-        outcome: JobOutcome,
+        outcome: JobEnding,
         url: ObjectUrl,
         bytes: Vec<u8>,
     },
 }
 
-/// [`process_obtained`], except that an output object is handed back to be put
+/// [`convert_obtained`], except that an output object is handed back to be put
 /// asynchronously instead of being written on this thread.
 #[cfg(feature = "http")]
-pub fn process_obtained_to_put(job: &Job, spec: &Spec, obtained: Obtained) -> Converted {
+pub fn convert_obtained_for_upload(job: &Job, spec: &Spec, obtained: Obtained) -> Converted {
     let url = match job.destination() {
         Ok(Destination::Object { url, .. }) => url,
-        _ => return Converted::Done(process_obtained(job, spec, obtained)),
+        _ => return Converted::Done(convert_obtained(job, spec, obtained)),
     };
     let mut encoded = None;
     let outcome = guarded(|outcome| {
@@ -88,7 +88,7 @@ pub fn process_obtained_to_put(job: &Job, spec: &Spec, obtained: Obtained) -> Co
         Ok(())
     });
     match encoded {
-        Some(bytes) if outcome.status == Status::Ok => Converted::ToPut {
+        Some(bytes) if outcome.ending == Ending::Ok => Converted::ToPut {
             outcome,
             url,
             bytes,
@@ -103,10 +103,10 @@ pub fn process_obtained_to_put(job: &Job, spec: &Spec, obtained: Obtained) -> Co
 pub async fn put_converted(
     job: &Job,
     spec: &Spec,
-    mut outcome: JobOutcome,
+    mut outcome: JobEnding,
     url: ObjectUrl,
     bytes: Vec<u8>,
-) -> JobOutcome {
+) -> JobEnding {
     let clock = Instant::now();
     let written_len = bytes.len() as u64;
     let replace = spec.existing == ExistingOutput::Overwrite;
@@ -128,8 +128,8 @@ pub async fn put_converted(
         }
         put => put,
     };
-    outcome.status = match put {
-        Ok(()) => Status::Ok,
+    outcome.ending = match put {
+        Ok(()) => Ending::Ok,
         Err(status) => status,
     };
     outcome.times.write_ms = lap(clock);
@@ -153,15 +153,15 @@ pub fn quiet_panics_in_jobs() {
     }));
 }
 
-fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutcome {
-    let mut outcome = JobOutcome::default();
+fn guarded(work: impl FnOnce(&mut JobEnding) -> Result<(), Ending>) -> JobEnding {
+    let mut outcome = JobEnding::default();
     IN_JOB.with(|flag| flag.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| work(&mut outcome)));
     IN_JOB.with(|flag| flag.set(false));
-    outcome.status = match result {
-        Ok(Ok(())) => Status::Ok,
+    outcome.ending = match result {
+        Ok(Ok(())) => Ending::Ok,
         Ok(Err(status)) => status,
-        Err(panic) => Status::failed(
+        Err(panic) => Ending::failed(
             ErrorKind::Internal,
             format!("internal error (panic): {}", panic_text(&*panic)),
         ),
@@ -173,7 +173,7 @@ fn guarded(work: impl FnOnce(&mut JobOutcome) -> Result<(), Status>) -> JobOutco
 /// blocking the calling task): `Err` with the status to report when its output exists and
 /// the policy says skip or fail (the create-only write settles a race either way).
 #[cfg(feature = "http")]
-pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Status> {
+pub async fn existing_output_async(job: &Job, spec: &Spec) -> Result<(), Ending> {
     let destination = job.destination()?;
     if !destination.exists(spec).await? {
         return Ok(());
@@ -190,23 +190,19 @@ fn encode_obtained(
     job: &Job,
     spec: &Spec,
     obtained: Obtained,
-    outcome: &mut JobOutcome,
-) -> Result<Vec<u8>, Status> {
+    outcome: &mut JobEnding,
+) -> Result<Vec<u8>, Ending> {
     outcome.fetch = obtained.fetch;
     match obtained.fetch {
         Some(_) => outcome.times.fetch_ms = obtained.ms,
         None => outcome.times.read_ms = obtained.ms,
     }
     let hint = job.input.extension();
-    let encoded = match obtained.body.map_err(Status::Failed)? {
-        Body::Bytes(bytes) => encode_body(Content::Bytes(&bytes), hint, spec, job.format, outcome),
-        Body::File { file, len } => {
-            encode_body(Content::File { file, len }, hint, spec, job.format, outcome)
-        }
-    };
+    let content = obtained.body.map_err(Ending::Failed)?;
+    let encoded = pipeline::convert(content, hint, spec, job.format, outcome);
     let provenance = Provenance::of(job, spec).line();
-    crate::image::encode::tag::insert(encoded.map_err(Status::Failed)?, job.format, &provenance)
-        .map_err(|e| Status::failed(ErrorKind::Internal, e))
+    crate::image::encode::tag::insert(encoded.map_err(Ending::Failed)?, job.format, &provenance)
+        .map_err(|e| Ending::failed(ErrorKind::Internal, e))
 }
 
 pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
@@ -227,8 +223,8 @@ mod tests {
     fn a_panic_in_a_job_becomes_its_failure() {
         let outcome = guarded(|_| panic!("decoder bug"));
         assert_eq!(
-            outcome.status,
-            Status::failed(ErrorKind::Internal, "internal error (panic): decoder bug")
+            outcome.ending,
+            Ending::failed(ErrorKind::Internal, "internal error (panic): decoder bug")
         );
         // The thread is out of the job again: later panics are reported as usual.
         assert!(!IN_JOB.with(Cell::get));
