@@ -27,7 +27,7 @@ pub enum Event<'a> {
     Started {
         /// Where the image comes from.
         input: &'a Input,
-        /// The job's index (its [`Job::index`]).
+        /// The image's number in the run (0-based, in plan order).
         index: usize,
         /// The worker (0-based) that took it.
         worker: usize,
@@ -36,8 +36,8 @@ pub enum Event<'a> {
     Finished {
         /// The image's record, as it will appear in the report.
         record: &'a Record,
-        /// The job's index (its [`Job::index`]); `None` for an input that failed before
-        /// it became a job.
+        /// The image's number in the run (as in `Started`); `None` for an input that failed
+        /// before it became an image.
         index: Option<usize>,
         /// Images ended so far in this run, this one included.
         done: usize,
@@ -51,6 +51,17 @@ pub enum Event<'a> {
 pub trait Observer: Sync {
     /// Called once per event.
     fn event(&self, event: Event<'_>);
+}
+
+/// Several observers told of every event, in order.
+pub struct Observers<'a>(pub Vec<&'a dyn Observer>);
+
+impl Observer for Observers<'_> {
+    fn event(&self, event: Event<'_>) {
+        for observer in &self.0 {
+            observer.event(event);
+        }
+    }
 }
 
 /// An observer that ignores every event.

@@ -44,6 +44,7 @@ mod config;
 mod error;
 mod events;
 mod exec;
+#[cfg(feature = "cli")]
 mod exit;
 mod failure;
 mod fetch;
@@ -57,32 +58,42 @@ mod pipeline;
 mod plan;
 #[cfg(feature = "queue")]
 pub mod queue;
-pub mod render;
+#[cfg(any(feature = "cli", feature = "bench"))]
+mod render;
 mod report;
 mod resource_usage;
 mod run;
-pub mod shard;
+mod shard;
 mod store;
 mod thumbnail;
 pub mod worker;
 
+// One image.
+pub use job::provenance::without_provenance;
+pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixels};
+
+// What is done to an image, and how a batch runs.
 pub use config::{
     AsyncSettings, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
     UnconditionalStore, WorkerLimits,
 };
-pub use error::Error;
-pub use events::{Event, Observer, Unobserved};
-pub use exit::ExitCode;
-pub use failure::{ErrorKind, Failure};
 pub use fetch::{FetchInfo, FetchPolicy};
-pub use job::provenance::without_provenance;
+pub use shard::{Shard, ShardChoice};
+
+// A batch: the run, what it sees as it goes, and what it reports.
+pub use events::{Event, Observer, Observers, Unobserved};
+pub use job::Input;
 pub use outcome::{Outcome, StageTimes};
 pub use report::{
     MergedReport, MergedShard, PassedOver, Record, ReportInput, RunReport, ShardRecord,
     WorkerRecord, merge,
 };
 pub use run::{DryRun, DryRunItem, PlannedImage, PlannedProblem, Run};
-pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixels};
+pub use store::ObjectUrl;
+
+// What went wrong: a run that could not start, or one image.
+pub use error::Error;
+pub use failure::{ErrorKind, Failure};
 
 /// Not part of the API: the pieces imgpar's own binary, benches, examples and fuzz target
 /// reach into. They may change in any release.

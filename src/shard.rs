@@ -81,6 +81,31 @@ pub struct ShardChoice {
     pub source: String,
 }
 
+impl ShardChoice {
+    /// The shard the environment gives this task, read through `var` (a variable's value, if
+    /// set): `Ok(None)` when no engine's variables are set, an error naming the variable when
+    /// they are partial, not numbers or inconsistent, or when two engines' variables are set.
+    pub fn from_environment(
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<ShardChoice>, String> {
+        let mut found: Vec<ShardChoice> = Vec::new();
+        for engine in ENGINES {
+            if let Some(choice) = engine.read(&var)? {
+                found.push(choice);
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(format!(
+                "the environment names shards of several engines ({} and {}); say which with \
+                 --shard I/N, or --no-shard",
+                found[0].source, found[1].source
+            )),
+        }
+    }
+}
+
 /// The engines whose array tasks imgpar recognises, each with the variables that say the
 /// task's position and the array's size.
 const ENGINES: &[Engine] = &[
@@ -114,29 +139,6 @@ struct Engine {
     /// Slurm numbers tasks from a minimum in steps (`--array=1-15:2`).
     min: Option<&'static str>,
     step: Option<&'static str>,
-}
-
-/// The shard the environment gives this task, read through `var` (a variable's value, if
-/// set): `Ok(None)` when no engine's variables are set, an error naming the variable when
-/// they are partial, not numbers or inconsistent, or when two engines' variables are set.
-pub fn from_environment(
-    var: impl Fn(&str) -> Option<String>,
-) -> Result<Option<ShardChoice>, String> {
-    let mut found: Vec<ShardChoice> = Vec::new();
-    for engine in ENGINES {
-        if let Some(choice) = engine.read(&var)? {
-            found.push(choice);
-        }
-    }
-    match found.len() {
-        0 => Ok(None),
-        1 => Ok(found.pop()),
-        _ => Err(format!(
-            "the environment names shards of several engines ({} and {}); say which with \
-             --shard I/N, or --no-shard",
-            found[0].source, found[1].source
-        )),
-    }
 }
 
 impl Engine {
@@ -254,7 +256,7 @@ mod tests {
             ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_STEP", "2"),
         ];
-        let choice = from_environment(env(&vars)).unwrap().unwrap();
+        let choice = ShardChoice::from_environment(env(&vars)).unwrap().unwrap();
         assert_eq!(choice.shard, Shard { index: 3, count: 8 });
         assert!(
             choice.source.contains("SLURM_ARRAY_TASK_ID"),
@@ -271,26 +273,27 @@ mod tests {
             ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_STEP", "1"),
         ];
-        let error = from_environment(env(&vars)).unwrap_err();
+        let error = ShardChoice::from_environment(env(&vars)).unwrap_err();
         assert!(error.contains("--shard"), "{error}");
     }
 
     #[test]
     fn partial_or_broken_variables_name_the_variable() {
-        let error = from_environment(env(&[("JOB_COMPLETION_INDEX", "2")])).unwrap_err();
+        let error =
+            ShardChoice::from_environment(env(&[("JOB_COMPLETION_INDEX", "2")])).unwrap_err();
         assert!(error.contains("IMGPAR_SHARD_COUNT"), "{error}");
-        let error = from_environment(env(&[
+        let error = ShardChoice::from_environment(env(&[
             ("AWS_BATCH_JOB_ARRAY_INDEX", "two"),
             ("AWS_BATCH_JOB_ARRAY_SIZE", "4"),
         ]))
         .unwrap_err();
         assert!(error.contains("AWS_BATCH_JOB_ARRAY_INDEX"), "{error}");
-        let error = from_environment(env(&[
+        let error = ShardChoice::from_environment(env(&[
             ("AWS_BATCH_JOB_ARRAY_INDEX", "4"),
             ("AWS_BATCH_JOB_ARRAY_SIZE", "4"),
         ]))
         .unwrap_err();
         assert!(error.contains("4 of 4"), "{error}");
-        assert_eq!(from_environment(env(&[])), Ok(None));
+        assert_eq!(ShardChoice::from_environment(env(&[])), Ok(None));
     }
 }

@@ -27,7 +27,7 @@ pub fn of_error(py: Python<'_>, error: imgpar::Error) -> PyErr {
     match error {
         imgpar::Error::Image(failure) => image_error(py, &failure),
         other => {
-            let code = imgpar::ExitCode::of_error(&other).code();
+            let code = imgpar::cli::ExitCode::of_error(&other).code();
             run_error(py, other.to_string(), code)
         }
     }

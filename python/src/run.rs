@@ -71,7 +71,11 @@ pub fn run(
     let totals = serde_json::to_string(&report)
         .map_err(|e| run_error(py, format!("internal error: the report: {e}"), 70))?;
     let kept = std::mem::take(&mut *records.kept.lock().unwrap_or_else(|p| p.into_inner()));
-    Ok((totals, kept, imgpar::ExitCode::of_report(&report).code()))
+    Ok((
+        totals,
+        kept,
+        imgpar::cli::ExitCode::of_report(&report).code(),
+    ))
 }
 
 /// The observer the run reports to: keeps the records, calls `progress`.

@@ -12,9 +12,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Presentation;
 use crate::DryRunItem;
+use crate::events::Observers;
 use crate::events::{Event, Observer};
 use crate::exit::ExitCode;
-use crate::render::{ChromeTrace, JsonReport, Observers, PlanFile, RunFile, Timeline};
+use crate::render::{ChromeTrace, JsonReport, PlanFile, RunFile, Timeline};
 use crate::report::{self, RunReport};
 use crate::{Run, store};
 

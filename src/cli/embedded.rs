@@ -12,8 +12,8 @@ use super::console::{checked_writable, finish_files, run_files};
 use super::{Cli, FetchArgs, ImageArgs};
 use crate::config::{ExistingOutput, FormatChoice, Spec};
 use crate::events::Observer;
+use crate::events::Observers;
 use crate::exit::ExitCode;
-use crate::render::Observers;
 use crate::report::RunReport;
 use crate::run::Run;
 

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::exit::ExitCode;
 pub use console::convert;
 pub use docs::{print_completions, print_man};
 pub use embedded::{RunFailure, conversion_from_flags, run_from_flags};
@@ -29,7 +30,7 @@ pub use queue_commands::{
 
 use crate::bench::BenchConfig;
 use crate::config::{ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
-use crate::shard::{self, Shard, ShardChoice};
+use crate::shard::{Shard, ShardChoice};
 use crate::store;
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
@@ -332,7 +333,7 @@ impl Cli {
                     source: "--shard".into(),
                 }),
                 (None, true) => None,
-                (None, false) => shard::from_environment(|name| std::env::var(name).ok())?,
+                (None, false) => ShardChoice::from_environment(|name| std::env::var(name).ok())?,
             },
             unconditional_store: plan.unconditional_store,
         };

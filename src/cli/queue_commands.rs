@@ -14,9 +14,10 @@ use super::parse::Seconds;
 use super::{PlanArgs, Presentation, parse};
 use crate::config::{Mode, RunConfig, cores};
 use crate::events::Observer;
+use crate::events::Observers;
 use crate::exit::ExitCode;
 use crate::queue::{self, QueueAddress};
-use crate::render::{LineFile, Observers};
+use crate::render::LineFile;
 use crate::store::{self, ObjectUrl};
 use crate::{Run, report};
 

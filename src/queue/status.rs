@@ -28,13 +28,14 @@ pub struct QueueStatus {
 impl QueueStatus {
     /// The exit code for this state: not complete (some image pending, leased or without
     /// its record), complete with failures, or complete and all done.
-    pub fn exit_code(&self) -> crate::ExitCode {
+    #[cfg(feature = "cli")]
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
         if !self.complete {
-            crate::ExitCode::Incomplete
+            crate::exit::ExitCode::Incomplete
         } else if self.counts.failed > 0 {
-            crate::ExitCode::SomeFailed
+            crate::exit::ExitCode::SomeFailed
         } else {
-            crate::ExitCode::Ok
+            crate::exit::ExitCode::Ok
         }
     }
 }

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 #[cfg(feature = "cli")]
 use std::sync::Mutex;
 
+#[cfg(feature = "cli")]
 use crate::events::{Event, Observer};
 #[cfg(feature = "cli")]
-use crate::report::Record;
-use crate::report::RunReport;
+use crate::report::{Record, RunReport};
 #[cfg(feature = "cli")]
 pub(crate) use line_file::LineFile;
 
@@ -34,6 +34,7 @@ pub trait Render<T: ?Sized> {
 
 /// A file written from a run as it goes: each record as its image ends, then the end of
 /// the file from the run's report.
+#[cfg(feature = "cli")]
 pub trait RunFile: Observer {
     /// What it is, in a word for messages (`report`, `trace`, `timeline`).
     fn name(&self) -> &'static str;
@@ -46,17 +47,6 @@ pub trait RunFile: Observer {
     /// file with what it holds, where its format can say that much. Does nothing by
     /// default (a file drawn only at the end is not written).
     fn close_at_once(&self) {}
-}
-
-/// Several observers told of every event, in order.
-pub struct Observers<'a>(pub Vec<&'a dyn Observer>);
-
-impl Observer for Observers<'_> {
-    fn event(&self, event: Event<'_>) {
-        for observer in &self.0 {
-            observer.event(event);
-        }
-    }
 }
 
 #[cfg(feature = "cli")]

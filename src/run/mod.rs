@@ -122,7 +122,7 @@ impl Run {
         self
     }
 
-    /// Takes only `choice.shard` of the plan (see [`crate::shard`]): the outputs are named
+    /// Takes only `choice.shard` of the plan (see [`ShardChoice`]): the outputs are named
     /// as in the whole plan, and the report records the shard and what chose it.
     pub fn shard(mut self, choice: ShardChoice) -> Run {
         self.config.shard = Some(choice);
