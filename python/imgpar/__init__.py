@@ -14,9 +14,37 @@ import dataclasses
 import json
 import os
 import sys
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Literal,
+    Optional,
+    Tuple,
+    TypedDict,
+    Union,
+)
 
 from . import _imgpar
+
+if TYPE_CHECKING:
+    import numpy
+    import numpy.typing
+    from typing_extensions import Unpack
+
+# The package's types are written here once (``py.typed``): type checkers read this file;
+# the native module's are in ``_imgpar.pyi``.
+_Path = Union[str, "os.PathLike[str]"]
+_Data = Union[bytes, bytearray, memoryview]
+Size = Tuple[Optional[int], Optional[int]]
+Mode = Literal["sequential", "threaded", "async", "process"]
+Fit = Literal["contain", "cover", "fill"]
+Format = Literal["png", "jpeg", "jpg", "JPEG", "PNG", "webp", "webp-lossless", "avif", "same"]
+Filter = Literal["lanczos3", "catmull-rom", "bilinear", "box", "nearest"]
 
 __version__ = _imgpar.__version__
 
@@ -69,7 +97,17 @@ class RunError(Exception):
         return (type(self), (self.message, self.code))
 
 
-Size = Tuple[Optional[int], Optional[int]]
+class Conversion(TypedDict, total=False):
+    """The keyword arguments of one conversion (those of ``Settings``)."""
+
+    size: Size
+    fit: Fit
+    format: Format
+    quality: int
+    filter: Filter
+    upscale: bool
+    max_pixels: int
+    speed: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,10 +116,10 @@ class Settings:
     A plain dataclass: it pickles, so it crosses ``multiprocessing``, Ray and Dask."""
 
     size: Size = (256, 256)
-    fit: str = "contain"
-    format: str = "png"
+    fit: Fit = "contain"
+    format: Format = "png"
     quality: int = 85
-    filter: str = "lanczos3"
+    filter: Filter = "lanczos3"
     upscale: bool = False
     max_pixels: int = 100_000_000
     speed: int = 8
@@ -150,7 +188,7 @@ def _converted(convert: Callable[..., Any], *args: Any) -> Any:
         raise ValueError(error.message) from None
 
 
-def _settings(settings: Optional[Settings], conversion: Dict[str, Any]) -> List[str]:
+def _settings(settings: Optional[Settings], conversion: Mapping[str, Any]) -> List[str]:
     if settings is not None:
         if conversion:
             raise TypeError("give either settings= or keyword arguments, not both")
@@ -161,7 +199,9 @@ def _settings(settings: Optional[Settings], conversion: Dict[str, Any]) -> List[
     return Settings(**conversion).flags()
 
 
-def thumbnail(data: bytes, *, settings: Optional[Settings] = None, **conversion: Any) -> bytes:
+def thumbnail(
+    data: _Data, *, settings: Optional[Settings] = None, **conversion: Unpack[Conversion]
+) -> bytes:
     """The encoded thumbnail of ``data`` (the bytes of an image in any format imgpar
     reads): byte-identical to what ``imgpar`` writes for that file with the same flags.
     Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
@@ -171,7 +211,7 @@ def thumbnail(data: bytes, *, settings: Optional[Settings] = None, **conversion:
 
 
 def thumbnail_file(
-    path: Union[str, "os.PathLike[str]"], *, settings: Optional[Settings] = None, **conversion: Any
+    path: _Path, *, settings: Optional[Settings] = None, **conversion: Unpack[Conversion]
 ) -> bytes:
     """``thumbnail`` of the file at ``path``, read as it decodes (a JPEG or PNG is never
     held whole): the memory follows the thumbnail, not the picture. The file's extension
@@ -179,7 +219,9 @@ def thumbnail_file(
     return _converted(_imgpar.thumbnail_file, os.fspath(path), _settings(settings, conversion))
 
 
-def thumbnail_array(data: bytes, *, settings: Optional[Settings] = None, **conversion: Any):
+def thumbnail_array(
+    data: _Data, *, settings: Optional[Settings] = None, **conversion: Unpack[Conversion]
+) -> numpy.typing.NDArray[numpy.uint8]:
     """The thumbnail's pixels as a NumPy ``uint8`` array of shape ``(h, w)``, or
     ``(h, w, 2)`` (gray, alpha) when the input has alpha: exactly what decoding
     ``thumbnail(data, format="png")`` gives. Needs NumPy."""
@@ -195,7 +237,7 @@ def thumbnail_array(data: bytes, *, settings: Optional[Settings] = None, **conve
     return array.reshape(shape)
 
 
-def without_provenance(output: bytes) -> bytes:
+def without_provenance(output: _Data) -> bytes:
     """``output`` (a file a run wrote) without the line that says what it was made from
     (the hash of its input's name and its settings, which ``--skip-existing`` reads back):
     the bytes ``thumbnail`` gives for the same picture and settings."""
@@ -224,15 +266,15 @@ class Report:
 
 
 def run(
-    inputs: Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]],
-    output: Union[str, "os.PathLike[str]"],
+    inputs: Union[_Path, Iterable[_Path]],
+    output: _Path,
     *,
-    mode: str = "threaded",
+    mode: Mode = "threaded",
     jobs: Optional[int] = None,
     shard: Optional[Union[str, Tuple[int, int]]] = None,
     overwrite: bool = False,
     skip_existing: bool = False,
-    report: Optional[Union[str, "os.PathLike[str]"]] = None,
+    report: Optional[_Path] = None,
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     keep_images: bool = True,
     settings: Optional[Settings] = None,

@@ -1,6 +1,7 @@
 //! The Python package (`python/`): built with maturin and installed into a virtual
-//! environment under `target/` (maturin, pytest, NumPy and Pillow from PyPI on first
-//! use), then its pytest suite runs against the installed package, not the source tree.
+//! environment under `target/` (maturin, pytest, NumPy, Pillow and mypy from PyPI on
+//! first use), then its pytest suite runs against the installed package, not the source
+//! tree.
 //! The build shares this workspace's `target/` (dev profile, the image crates
 //! optimised), so it compiles only the bindings and the library again.
 
@@ -13,8 +14,14 @@ use std::process::Command;
 fn the_python_package_installs_and_its_tests_pass() {
     let python = common::python::python_with(
         "python-package-venv",
-        &["maturin>=1.9,<2", "pytest", "numpy", "pillow==13.0.0"],
-        "import maturin, pytest, numpy, PIL",
+        &[
+            "maturin>=1.9,<2",
+            "pytest",
+            "numpy",
+            "pillow==13.0.0",
+            "mypy>=1.7,<2",
+        ],
+        "import maturin, pytest, numpy, PIL, mypy",
     );
     let venv_bin = python.parent().expect("the venv's bin folder");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
