@@ -9,7 +9,7 @@ use crate::exit::ExitCode;
 use crate::plan::{FileId, resolve_existing_prefix};
 use crate::render::LineFile;
 use crate::report::ReportInput;
-use crate::store::{self, ObjectUrl};
+use crate::store::{self, Location};
 use crate::{fetch::FetchPolicy, report};
 
 /// Reads the reports (each a report file or object, or a folder or prefix holding them:
@@ -65,12 +65,11 @@ fn report_input(path: PathBuf, listed: bool) -> ReportInput {
     let shown = name.clone();
     let open = move || -> Result<Box<dyn BufRead>, String> {
         let failed = |e: String| format!("cannot read the report {shown}: {e}");
-        if ObjectUrl::from_path(&path).is_some() {
+        let Ok(Location::Local(local)) = Location::parse(&path) else {
             let bytes = store::read_result_file(&path).map_err(failed)?;
             return Ok(Box::new(std::io::Cursor::new(bytes)));
-        }
-        let file =
-            std::fs::File::open(store::local_path(&path)).map_err(|e| failed(e.to_string()))?;
+        };
+        let file = std::fs::File::open(local).map_err(|e| failed(e.to_string()))?;
         Ok(Box::new(std::io::BufReader::with_capacity(
             256 * 1024,
             file,
@@ -85,10 +84,10 @@ fn report_input(path: PathBuf, listed: bool) -> ReportInput {
 
 /// Whether `given` is a folder or prefix of reports (each is then found, not named).
 fn is_listing(given: &Path) -> bool {
-    match ObjectUrl::from_path(given) {
-        Some(Ok(url)) => !url.key.to_ascii_lowercase().ends_with(".json"),
-        Some(Err(_)) => false,
-        None => store::local_path(given).is_dir(),
+    match Location::parse(given) {
+        Ok(Location::Object(url, _)) => !url.key.to_ascii_lowercase().ends_with(".json"),
+        Ok(Location::Local(local)) => local.is_dir(),
+        Err(_) => false,
     }
 }
 
@@ -96,21 +95,20 @@ fn is_listing(given: &Path) -> bool {
 /// first bytes.
 fn is_merged_report(path: &Path) -> bool {
     let head = report::MERGED_HEAD.as_bytes();
-    if ObjectUrl::from_path(path).is_some() {
+    let Ok(Location::Local(local)) = Location::parse(path) else {
         return store::read_result_file(path).is_ok_and(|bytes| bytes.starts_with(head));
-    }
+    };
     let mut first = vec![0; head.len()];
-    std::fs::File::open(store::local_path(path))
+    std::fs::File::open(local)
         .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut first))
         .is_ok_and(|()| first == head)
 }
 
 /// Whether `a` and `b` name the same file or object.
 fn same_place(a: &Path, b: &Path) -> bool {
-    match (ObjectUrl::from_path(a), ObjectUrl::from_path(b)) {
-        (Some(Ok(a)), Some(Ok(b))) => a == b,
-        (None, None) => {
-            let (a, b) = (store::local_path(a), store::local_path(b));
+    match (Location::parse(a), Location::parse(b)) {
+        (Ok(Location::Object(a, _)), Ok(Location::Object(b, _))) => a == b,
+        (Ok(Location::Local(a)), Ok(Location::Local(b))) => {
             match (FileId::of(&a), FileId::of(&b)) {
                 (Some(a), Some(b)) => a == b,
                 _ => resolve_existing_prefix(&a) == resolve_existing_prefix(&b),
@@ -142,12 +140,12 @@ fn reports_under(given: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Strin
         false
     };
     let is_json = |name: &str| name.to_ascii_lowercase().ends_with(".json");
-    if let Some(url) = ObjectUrl::from_path(given) {
-        let url = url?;
+    let location = Location::parse(given)?;
+    if let Location::Object(url, _) = &location {
         if is_json(&url.key) {
             return Ok(vec![given.to_path_buf()]);
         }
-        let mut found: Vec<String> = store::list_blocking(&url, &FetchPolicy::default())?
+        let mut found: Vec<String> = store::list_blocking(url, &FetchPolicy::default())?
             .into_iter()
             .map(|listed| listed.rel)
             .filter(|rel| is_json(rel) && !rel.contains('/'))
@@ -166,11 +164,11 @@ fn reports_under(given: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Strin
         }
         return Ok(found);
     }
-    let local = store::local_path(given);
+    let local = location.path();
     if !local.is_dir() {
         return Ok(vec![given.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(&local)
+    let entries = std::fs::read_dir(local)
         .map_err(|e| format!("cannot read the folder of reports {}: {e}", local.display()))?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -18,7 +18,7 @@ use crate::events::Observers;
 use crate::exit::ExitCode;
 use crate::queue::{self, QueueAddress};
 use crate::render::LineFile;
-use crate::store::{self, ObjectUrl};
+use crate::store::{self, Location};
 use crate::{Run, report};
 
 /// `imgpar enqueue QUEUE INPUT... OUTPUT`: the conversion and input flags of a run.
@@ -106,11 +106,12 @@ pub struct StatusArgs {
 
 /// A local path made absolute (a bucket prefix or `-` left as it is).
 fn absolute(path: &Path) -> PathBuf {
-    let path = store::local_path(path);
-    if ObjectUrl::from_path(&path).is_some() || path == Path::new("-") {
-        return path;
+    match Location::parse(path) {
+        Ok(Location::Local(local)) if local != Path::new("-") => {
+            std::path::absolute(&local).unwrap_or(local)
+        }
+        _ => store::local_path(path),
     }
-    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// Plans the inputs and publishes the plan; exit 0 once it is in the queue, 2 when it
@@ -178,9 +179,9 @@ pub fn work(args: WorkArgs, cancel: Arc<AtomicBool>) -> ExitCode {
     let files = run_files(&shown, settings.jobs);
     close_on_second_signal(&files);
     for (file, path) in &files {
-        let checked = match ObjectUrl::from_path(path) {
-            Some(_) => Ok(()),
-            None => crate::output::check_creatable(path),
+        let checked = match Location::parse(path) {
+            Ok(Location::Local(_)) => crate::output::check_creatable(path),
+            Ok(Location::Object(..)) | Err(_) => Ok(()),
         };
         if let Err(e) = checked {
             return usage_error(&format!("cannot write the {} {e}", file.name()));

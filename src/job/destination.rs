@@ -13,7 +13,7 @@ use crate::failure::ErrorKind;
 use crate::fetch::FetchPolicy;
 use crate::outcome::{Ending, JobEnding};
 use crate::output::write_beneath;
-use crate::store::{self, ObjectUrl};
+use crate::store::{self, Location, ObjectUrl};
 
 /// Where one job's output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +29,12 @@ impl Job {
     /// prefix that does not parse, an object name that is not UTF-8).
     pub fn destination(&self) -> Result<Destination<'_>, Ending> {
         let failed = write_failure;
-        let Some(root) = ObjectUrl::from_path(&self.output_root) else {
+        let Location::Object(root, _) = Location::parse(&self.output_root).map_err(failed)? else {
             return Ok(Destination::File {
                 root: &self.output_root,
                 rel: self.output_rel(),
             });
         };
-        let root = root.map_err(failed)?;
         let rel = self.output_rel();
         let names: Option<Vec<&str>> = rel.iter().map(|part| part.to_str()).collect();
         let names = names.ok_or_else(|| {

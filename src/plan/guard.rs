@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::job::{Input, Job};
-use crate::store::ObjectUrl;
+use crate::store::Location;
 
 /// Visits every job of the whole plan, named, in plan order, with whether its input's
 /// path may go through a link.
@@ -22,13 +22,13 @@ pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job, bool)) -> Result<()
 pub(super) fn refuse_replacing_inputs<'a>(
     local_roots: impl Iterator<Item = &'a Path>,
     lists: impl Iterator<Item = &'a Path>,
-    output: &Path,
+    output: &Location,
     linked_inputs: bool,
     each_job: &mut EachJob<'_>,
 ) -> Result<(), String> {
-    if ObjectUrl::from_path(output).is_some() {
+    let Some(output) = output.local() else {
         return Ok(());
-    }
+    };
     let Ok(output_abs) = output.canonicalize() else {
         return Ok(()); // an output folder yet to be made holds no input
     };

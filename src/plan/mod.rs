@@ -21,6 +21,7 @@ use crate::image::formats;
 use crate::job::{Input, Job};
 use crate::paths::path_bytes;
 use crate::shard::Shard;
+use crate::store::Location;
 pub(crate) use guard::{FileId, resolve_existing_prefix};
 use item::Item;
 use kinds::InputKind;
@@ -89,7 +90,7 @@ impl Planner {
     pub fn new(
         inputs: &[PathBuf],
         url_lists: &[PathBuf],
-        output: &Path,
+        output: &Location,
         format: FormatChoice,
         shard: Option<Shard>,
         policy: &FetchPolicy,

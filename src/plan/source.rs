@@ -15,7 +15,7 @@ use super::{job_for, key_of, objects, urls};
 use crate::config::FormatChoice;
 use crate::fetch::FetchPolicy;
 use crate::job::Input;
-use crate::store::ObjectUrl;
+use crate::store::{Location, ObjectUrl};
 
 enum Source {
     Prefix(ObjectUrl),
@@ -32,7 +32,7 @@ enum Source {
 /// inside an input folder, no output prefix overlaps an input prefix.
 pub(super) struct Inputs {
     sources: Vec<Source>,
-    output: PathBuf,
+    output: Location,
     format: FormatChoice,
     policy: FetchPolicy,
     /// The URL list read from stdin, kept for the later passes.
@@ -79,14 +79,11 @@ fn drop_files_inside_folders(sources: &mut Vec<Source>, notes: &mut Vec<String>)
 
 /// Refuses `imgpar photo.jpg thumb.jpg` when `thumb.jpg` does not exist: imgpar writes
 /// into a folder, and a folder named like an image is not what was meant.
-fn refuse_a_file_name_as_output(sources: &[Source], output: &Path) -> Result<(), String> {
-    let [Source::Named { path, .. }] = sources else {
+fn refuse_a_file_name_as_output(sources: &[Source], output: &Location) -> Result<(), String> {
+    let ([Source::Named { path, .. }], Some(output)) = (sources, output.local()) else {
         return Ok(());
     };
-    if output.exists()
-        || ObjectUrl::from_path(output).is_some()
-        || kind_by_extension(output).is_none()
-    {
+    if output.exists() || kind_by_extension(output).is_none() {
         return Ok(());
     }
     let folder = output.with_extension("");
@@ -105,19 +102,18 @@ impl Inputs {
     pub fn resolve(
         inputs: &[PathBuf],
         url_lists: &[PathBuf],
-        output: &Path,
+        output: &Location,
         format: FormatChoice,
         policy: &FetchPolicy,
     ) -> Result<Inputs, String> {
-        let output_object = ObjectUrl::from_path(output).transpose()?;
+        let output_object = output.object();
         let mut sources = Vec::new();
         let mut stdin = None;
         let mut notes = Vec::new();
         let mut seen: Vec<(FileId, &Path)> = Vec::new();
         for input in inputs {
-            if let Some(prefix) = ObjectUrl::from_path(input) {
-                let prefix = prefix?;
-                if let Some(out) = output_object.as_ref().filter(|out| out.overlaps(&prefix)) {
+            if let Location::Object(prefix, _) = Location::parse(input)? {
+                if let Some(out) = output_object.filter(|out| out.overlaps(&prefix)) {
                     return Err(format!(
                         "output {out} overlaps input {prefix}: a re-run would take its own \
                          outputs as inputs; choose a prefix outside it"
@@ -146,7 +142,7 @@ impl Inputs {
                 seen.push((id, input));
             }
             if meta.is_dir() {
-                if output_object.is_none() {
+                if let Some(output) = output.local() {
                     refuse_output_inside(input, output)?;
                 }
                 sources.push(Source::Folder(input.clone()));
@@ -178,7 +174,7 @@ impl Inputs {
         refuse_a_file_name_as_output(&sources, output)?;
         Ok(Inputs {
             sources,
-            output: output.to_path_buf(),
+            output: output.clone(),
             format,
             policy: policy.clone(),
             _stdin: stdin,
@@ -222,11 +218,11 @@ impl Inputs {
                 }
                 _ if lists_only => {}
                 Source::Prefix(prefix) => {
-                    objects::visit_prefix(prefix, &self.output, self.format, &self.policy, f)?
+                    objects::visit_prefix(prefix, self.output.path(), self.format, &self.policy, f)?
                 }
                 Source::Folder(path) => self.visit_folder(path, f),
                 Source::Named { path, name, kind } => f(Item::Job {
-                    job: job_for(path, name, *kind, &self.output, self.format),
+                    job: job_for(path, name, *kind, self.output.path(), self.format),
                     list: None,
                     linked: true,
                 }),
@@ -258,7 +254,7 @@ impl Inputs {
             };
             let name = PathBuf::from(urls::name_for_url(url));
             let kind = kind_by_extension(&name).unwrap_or(InputKind::OTHER);
-            let mut job = job_for(&name, &name, kind, &self.output, self.format);
+            let mut job = job_for(&name, &name, kind, self.output.path(), self.format);
             let url = url.to_string();
             job.key = url.as_bytes().to_vec();
             job.input = Input::Url(url);
@@ -273,7 +269,7 @@ impl Inputs {
     fn visit_folder(&self, input: &Path, f: &mut dyn FnMut(Item)) {
         // Links are followed, so a link inside the input could lead into the output folder:
         // the walk never enters it, or each run would take the last run's outputs as inputs.
-        let output_id = FileId::of(&self.output);
+        let output_id = FileId::of(self.output.path());
         let walker = WalkDir::new(input)
             .follow_links(true)
             .sort_by_file_name()
@@ -312,7 +308,7 @@ impl Inputs {
                 Ok(kind) => {
                     let rel = path.strip_prefix(input).unwrap_or(path);
                     f(Item::Job {
-                        job: job_for(path, rel, kind, &self.output, self.format),
+                        job: job_for(path, rel, kind, self.output.path(), self.format),
                         list: None,
                         linked: entry.path_is_symlink() || !linked_folders.is_empty(),
                     });

@@ -23,6 +23,7 @@ use crate::job::{Input, Job};
 use crate::outcome::JobEnding;
 use crate::report::{Record, RunReport};
 use crate::run::prepare::prepare_output;
+use crate::store::Location;
 use crate::{FormatChoice, Run};
 
 /// How a worker runs: its own flags (the conversion settings come from the queue).
@@ -81,7 +82,7 @@ pub fn work(
         format: FormatChoice::Same,
         ..RunConfig::new(Vec::new(), queued.output_path())
     };
-    let warnings = prepare_output(&config, &spec)?;
+    let warnings = prepare_output(&Location::parse(&config.output)?, &config, &spec)?;
     runtime
         .block_on(retrying(settings.patience, || {
             broker.prepare_worker(settings.lease)

@@ -10,11 +10,13 @@ use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::store::{self, ObjectUrl};
+use crate::store::{self, Location};
 
 /// One file being written a line at a time (see the module's documentation).
 pub(crate) struct LineFile {
     path: PathBuf,
+    /// Where `path` is (read once): a local file, or an object put whole at the end.
+    location: Result<Location, String>,
     head: &'static str,
     /// Written beside its place under a temporary name and renamed there by `finish`:
     /// until then a file already at `path` stays as it was, and a file never finished
@@ -40,6 +42,7 @@ impl LineFile {
     pub fn new(path: &Path, head: &'static str) -> LineFile {
         LineFile {
             path: path.to_path_buf(),
+            location: Location::parse(path),
             head,
             whole_or_nothing: false,
             state: Mutex::default(),
@@ -84,17 +87,21 @@ impl LineFile {
             return Ok(());
         };
         let mut file = out.into_inner().map_err(|e| e.error().to_string())?;
-        let Some(url) = ObjectUrl::from_path(&self.path) else {
-            if let Some(temp) = state.temp.take() {
-                file.sync_all().map_err(|e| e.to_string())?;
-                temp.persist(store::local_path(&self.path))
-                    .map_err(|e| format!("{}: {}", self.path.display(), e.error))?;
+        let url = match &self.location {
+            Ok(Location::Local(local)) => {
+                if let Some(temp) = state.temp.take() {
+                    file.sync_all().map_err(|e| e.to_string())?;
+                    temp.persist(local)
+                        .map_err(|e| format!("{}: {}", self.path.display(), e.error))?;
+                }
+                return Ok(());
             }
-            return Ok(());
+            Ok(Location::Object(url, _)) => url,
+            Err(e) => return Err(e.clone()),
         };
         file.rewind()
             .map_err(|e| format!("cannot read back its temporary copy: {e}"))?;
-        store::put_file_blocking(&url?, file, &crate::fetch::FetchPolicy::default())
+        store::put_file_blocking(url, file, &crate::fetch::FetchPolicy::default())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -106,10 +113,9 @@ impl LineFile {
             return;
         }
         state.opened = true;
-        let created = match ObjectUrl::from_path(&self.path) {
-            Some(_) => tempfile::tempfile(),
-            None if self.whole_or_nothing => {
-                let local = store::local_path(&self.path);
+        let created = match &self.location {
+            Ok(Location::Object(..)) | Err(_) => tempfile::tempfile(),
+            Ok(Location::Local(local)) if self.whole_or_nothing => {
                 let folder = local
                     .parent()
                     .filter(|p| !p.as_os_str().is_empty())
@@ -121,14 +127,14 @@ impl LineFile {
                 })
             }
             // `-` is standard output, as `-` for an input is standard input.
-            None if self.path.as_os_str() == "-" => {
+            Ok(Location::Local(_)) if self.path.as_os_str() == "-" => {
                 use std::os::fd::AsFd;
                 std::io::stdout()
                     .as_fd()
                     .try_clone_to_owned()
                     .map(File::from)
             }
-            None => File::create(store::local_path(&self.path)),
+            Ok(Location::Local(local)) => File::create(local),
         };
         match created {
             Ok(file) => {

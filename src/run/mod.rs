@@ -14,7 +14,7 @@ use crate::exec::JobFeed;
 use crate::plan::{PlanSummary, Planned};
 use crate::report::{PlanIdentity, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
-use crate::store::{self, ObjectUrl};
+use crate::store::{self, Location};
 use crate::{exec, output, plan, resource_usage};
 
 mod dry_run;
@@ -154,18 +154,18 @@ impl Run {
     /// streamed to the workers as it is read: memory follows the workers, not the plan.
     pub fn execute_with(&self, observer: &dyn Observer) -> Result<RunReport, Error> {
         let config = &self.config;
-        let planner = self.planner()?;
-        result_files::refuse_clashes(config, &self.result_files).map_err(Error::ResultFile)?;
-        let made_output = ObjectUrl::from_path(&config.output).is_none() && !config.output.exists();
-        let warnings = prepare_output(config, &self.spec).map_err(Error::Output)?;
+        let (planner, output) = self.planner()?;
+        result_files::refuse_clashes(config, &output, &self.result_files)
+            .map_err(Error::ResultFile)?;
+        let made_output = output.local().is_some_and(|path| !path.exists());
+        let warnings = prepare_output(&output, config, &self.spec).map_err(Error::Output)?;
         for (what, path) in &self.result_files {
-            let checked = match ObjectUrl::from_path(path) {
-                Some(url) => url.and_then(|url| {
-                    store::probe_result_file(&url, &self.spec.fetch)
-                        .map_err(|e| format!("at {url}: {e}"))
-                }),
-                None if path.as_os_str() == "-" => Ok(()),
-                None => output::check_creatable(path),
+            let checked = match Location::parse(path) {
+                Ok(Location::Object(url, _)) => store::probe_result_file(&url, &self.spec.fetch)
+                    .map_err(|e| format!("at {url}: {e}")),
+                Ok(Location::Local(_)) if path.as_os_str() == "-" => Ok(()),
+                Ok(Location::Local(_)) => output::check_creatable(path),
+                Err(e) => Err(e),
             };
             if let Err(e) = checked {
                 leave_no_folder(made_output, &config.output);
@@ -205,7 +205,7 @@ impl Run {
             }
         };
         report.shard = self.shard_record(counts.whole, planned);
-        report.plan = Some(self.identity(counts.whole, summary.digest));
+        report.plan = Some(self.identity(&output, counts.whole, summary.digest));
         report.warnings = planner.notes().iter().cloned().chain(warnings).collect();
         Ok(report)
     }
@@ -283,10 +283,10 @@ impl Run {
     /// plan order; the returned [`DryRun`] has the plan's identity and counts, and no
     /// images or problems.
     pub fn dry_run_with(&self, f: &mut dyn FnMut(DryRunItem)) -> Result<DryRun, Error> {
-        let planner = self.planner()?;
-        result_files::refuse_clashes(&self.config, &self.result_files)
+        let (planner, output) = self.planner()?;
+        result_files::refuse_clashes(&self.config, &output, &self.result_files)
             .map_err(Error::ResultFile)?;
-        prepare::check_output_could_be_made(&self.config.output).map_err(Error::Output)?;
+        prepare::check_output_could_be_made(&output).map_err(Error::Output)?;
         let counts = planner.counts();
         let summary = planner
             .stream(self.taken_shard(), &mut |item| match item {
@@ -305,7 +305,7 @@ impl Run {
             .map_err(Error::Input)?;
         let planned = counts.jobs + counts.problems;
         Ok(DryRun {
-            plan: self.identity(counts.whole, summary.digest),
+            plan: self.identity(&output, counts.whole, summary.digest),
             shard: self.shard_record(counts.whole, planned),
             planned,
             images: Vec::new(),
@@ -323,12 +323,12 @@ impl Run {
         &self,
         f: &mut dyn FnMut(Planned),
     ) -> Result<(PlanIdentity, usize), Error> {
-        let planner = self.planner()?;
+        let (planner, output) = self.planner()?;
         let counts = planner.counts();
         let summary = planner
             .stream(self.taken_shard(), f)
             .map_err(Error::Input)?;
-        let identity = self.identity(counts.whole, summary.digest);
+        let identity = self.identity(&output, counts.whole, summary.digest);
         Ok((identity, counts.jobs + counts.problems))
     }
 
@@ -342,30 +342,32 @@ impl Run {
         self.config.shard.as_ref().map(|choice| choice.shard)
     }
 
-    fn planner(&self) -> Result<plan::Planner, Error> {
+    /// The plan, and the output it writes to (read once, here).
+    fn planner(&self) -> Result<(plan::Planner, Location), Error> {
         let config = &self.config;
         config.validate().map_err(Error::Settings)?;
-        plan::Planner::new(
+        let output = Location::parse(&config.output).map_err(Error::Input)?;
+        let planner = plan::Planner::new(
             &config.inputs,
             &config.url_lists,
-            &config.output,
+            &output,
             config.format,
             self.taken_shard(),
             &self.spec.fetch,
         )
-        .map_err(Error::Input)
+        .map_err(Error::Input)?;
+        Ok((planner, output))
     }
 
     /// The identity of the whole plan (`whole` items, `digest`), with this run's output
     /// and conversion settings.
-    fn identity(&self, whole: usize, digest: u128) -> PlanIdentity {
-        let output = &self.config.output;
-        let output = match ObjectUrl::from_path(output) {
-            Some(Ok(url)) => url.to_string(),
+    fn identity(&self, output: &Location, whole: usize, digest: u128) -> PlanIdentity {
+        let output = match output {
+            Location::Object(url, _) => url.to_string(),
             // Made absolute, so that tasks started in other folders agree.
-            _ => std::fs::canonicalize(output)
-                .or_else(|_| std::path::absolute(output))
-                .unwrap_or_else(|_| output.clone())
+            Location::Local(path) => std::fs::canonicalize(path)
+                .or_else(|_| std::path::absolute(path))
+                .unwrap_or_else(|_| path.clone())
                 .display()
                 .to_string(),
         };

@@ -3,7 +3,7 @@
 
 use crate::config::{RunConfig, Spec};
 use crate::output;
-use crate::store::{self, ObjectUrl};
+use crate::store::{self, Location, ObjectUrl};
 
 /// Creates the output folder and proves it writable before any image is touched (for a
 /// bucket prefix: lists it, and puts a probe object twice, create-only, to prove that the
@@ -12,41 +12,15 @@ use crate::store::{self, ObjectUrl};
 /// killed runs left there are removed once no live run can own them (see
 /// [`output::STALE_TEMP_AGE`]): other runs may be writing into the same output. Returns
 /// what is worth a warning.
-pub(crate) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<String>, String> {
-    let output = &config.output;
-    if let Some(root) = ObjectUrl::from_path(output) {
-        // Objects are written whole in one request: no folder, no temporary files. The
-        // prefix is listed once (what is there already is known from then on), which
-        // also proves the bucket reachable.
-        let root = root?;
-        let probe = root.join(".imgpar-probe");
-        store::output_exists_blocking(&root, &probe, &spec.fetch)
-            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
-        let (create_only, leftover) = store::probe_writes(&root, &spec.fetch)
-            .map_err(|e| format!("output {root} cannot be used: {e}"))?;
-        let mut warnings: Vec<String> = leftover.into_iter().collect();
-        let needs_create_only = spec.existing != crate::ExistingOutput::Overwrite;
-        if create_only == store::CreateOnly::Ignored && needs_create_only {
-            let ignored = format!(
-                "the store of {root} ignores create-only writes (If-None-Match): an object \
-                 written by a racing task can be replaced, and both tasks report it converted"
-            );
-            match config.unconditional_store {
-                crate::UnconditionalStore::Refuse => {
-                    return Err(format!(
-                        "{ignored}. Use a store that honours conditional writes, or go on with \
-                         --unconditional-store listing (existing outputs are then those the \
-                         listing at the start found)"
-                    ));
-                }
-                crate::UnconditionalStore::Listing => warnings.push(format!(
-                    "{ignored}; going on as --unconditional-store listing asks: existing \
-                     outputs are those the listing at the start found"
-                )),
-            }
-        }
-        return Ok(warnings);
-    }
+pub(crate) fn prepare_output(
+    output: &Location,
+    config: &RunConfig,
+    spec: &Spec,
+) -> Result<Vec<String>, String> {
+    let output = match output {
+        Location::Local(path) => path,
+        Location::Object(root, _) => return prepare_prefix(root, config, spec),
+    };
     std::fs::create_dir_all(output)
         .map_err(|e| format!("cannot create output folder {}: {e}", output.display()))?;
     if let Err(e) = output::check_folder_writable(output) {
@@ -64,14 +38,51 @@ pub(crate) fn prepare_output(config: &RunConfig, spec: &Spec) -> Result<Vec<Stri
     Ok(Vec::new())
 }
 
+/// [`prepare_output`] for a bucket prefix. Objects are written whole in one request: no
+/// folder, no temporary files. The prefix is listed once (what is there already is known
+/// from then on), which also proves the bucket reachable.
+fn prepare_prefix(
+    root: &ObjectUrl,
+    config: &RunConfig,
+    spec: &Spec,
+) -> Result<Vec<String>, String> {
+    let probe = root.join(".imgpar-probe");
+    store::output_exists_blocking(root, &probe, &spec.fetch)
+        .map_err(|e| format!("output {root} cannot be used: {e}"))?;
+    let (create_only, leftover) = store::probe_writes(root, &spec.fetch)
+        .map_err(|e| format!("output {root} cannot be used: {e}"))?;
+    let mut warnings: Vec<String> = leftover.into_iter().collect();
+    let needs_create_only = spec.existing != crate::ExistingOutput::Overwrite;
+    if create_only == store::CreateOnly::Ignored && needs_create_only {
+        let ignored = format!(
+            "the store of {root} ignores create-only writes (If-None-Match): an object \
+             written by a racing task can be replaced, and both tasks report it converted"
+        );
+        match config.unconditional_store {
+            crate::UnconditionalStore::Refuse => {
+                return Err(format!(
+                    "{ignored}. Use a store that honours conditional writes, or go on with \
+                     --unconditional-store listing (existing outputs are then those the \
+                     listing at the start found)"
+                ));
+            }
+            crate::UnconditionalStore::Listing => warnings.push(format!(
+                "{ignored}; going on as --unconditional-store listing asks: existing \
+                 outputs are those the listing at the start found"
+            )),
+        }
+    }
+    Ok(warnings)
+}
+
 /// For a dry run: whether the output folder could be created and written, found without
 /// creating or writing anything (the nearest folder of it that exists takes new entries).
 /// A bucket prefix is not probed.
-pub(crate) fn check_output_could_be_made(output: &std::path::Path) -> Result<(), String> {
+pub(crate) fn check_output_could_be_made(output: &Location) -> Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
-    if ObjectUrl::from_path(output).is_some() {
+    let Some(output) = output.local() else {
         return Ok(());
-    }
+    };
     let mut existing = output;
     while existing.symlink_metadata().is_err() {
         match existing.parent() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::RunConfig;
 use crate::plan::{FileId, resolve_existing_prefix};
-use crate::store::ObjectUrl;
+use crate::store::{Location, ObjectUrl};
 
 /// Where a file or folder is, compared as the same place whatever the path to it.
 enum Place {
@@ -20,11 +20,14 @@ enum Place {
 
 impl Place {
     fn of(path: &Path) -> Result<Place, String> {
-        match ObjectUrl::from_path(path) {
-            Some(url) => url.map(Place::Object),
-            None => Ok(Place::Local(resolve_existing_prefix(
-                &crate::store::local_path(path),
-            ))),
+        Ok(Place::at(&Location::parse(path)?))
+    }
+
+    /// Where `location` is, a local path resolved as far as it exists.
+    fn at(location: &Location) -> Place {
+        match location {
+            Location::Object(url, _) => Place::Object(url.clone()),
+            Location::Local(path) => Place::Local(resolve_existing_prefix(path)),
         }
     }
 
@@ -60,9 +63,10 @@ impl Place {
 /// output) is never a clash.
 pub(super) fn refuse_clashes(
     config: &RunConfig,
+    output: &Location,
     files: &[(String, PathBuf)],
 ) -> Result<(), String> {
-    let output = Place::of(&config.output)?;
+    let output = Place::at(output);
     let mut seen: Vec<(&str, &Path, Place)> = Vec::new();
     for (what, path) in files {
         if path.as_os_str() == "-" {

@@ -8,6 +8,7 @@ mod absent;
 mod connection;
 #[cfg(feature = "cloud")]
 mod listing;
+mod location;
 mod probe;
 #[cfg(feature = "cloud")]
 mod requests;
@@ -19,6 +20,7 @@ mod url;
 pub use absent::*;
 #[cfg(feature = "cloud")]
 pub use listing::*;
+pub use location::Location;
 pub use probe::{CreateOnly, probe_result_file, probe_writes};
 #[cfg(feature = "cloud")]
 pub use requests::*;
@@ -50,9 +52,13 @@ pub fn local_path(path: &std::path::Path) -> std::path::PathBuf {
 /// Writes a whole file the run produces besides images (a report, a trace) to `path`: a
 /// local file, replaced atomically, or an object, replaced in one request.
 pub fn write_result_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-    match ObjectUrl::from_path(path) {
-        Some(url) => replace_object(&url?, bytes.to_vec(), &crate::fetch::FetchPolicy::default()),
-        None => crate::output::write_atomic(&local_path(path), bytes, true).map_err(|e| e.message),
+    match Location::parse(path)? {
+        Location::Object(url, _) => {
+            replace_object(&url, bytes.to_vec(), &crate::fetch::FetchPolicy::default())
+        }
+        Location::Local(local) => {
+            crate::output::write_atomic(&local, bytes, true).map_err(|e| e.message)
+        }
     }
 }
 
@@ -73,11 +79,11 @@ pub(crate) fn replace_object(
 /// Reads a whole file given on the command line (a report to merge): a local file or an
 /// object.
 pub fn read_result_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    match ObjectUrl::from_path(path) {
-        Some(url) => {
+    match Location::parse(path)? {
+        Location::Object(url, _) => {
             let policy = crate::fetch::FetchPolicy::default();
-            get_blocking(&url?, &policy).map_err(|failure| failure.message)
+            get_blocking(&url, &policy).map_err(|failure| failure.message)
         }
-        None => std::fs::read(local_path(path)).map_err(|e| e.to_string()),
+        Location::Local(local) => std::fs::read(local).map_err(|e| e.to_string()),
     }
 }

@@ -61,8 +61,9 @@ impl ObjectUrl {
         }))
     }
 
-    /// [`ObjectUrl::parse`] of a path given on the command line or to the library.
-    pub fn from_path(path: &Path) -> Option<Result<ObjectUrl, String>> {
+    /// [`ObjectUrl::parse`] of a path given on the command line or to the library; read
+    /// through [`super::Location::parse`], the one place that asks.
+    pub(super) fn from_path(path: &Path) -> Option<Result<ObjectUrl, String>> {
         ObjectUrl::parse(path.to_str()?)
     }
 
