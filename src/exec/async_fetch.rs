@@ -20,9 +20,8 @@ use crate::config::{AsyncSettings, Spec};
 use crate::events::Collector;
 use crate::failure::ErrorKind;
 use crate::fetch;
-use crate::job::{self, Converted, Input, Job, Obtained};
+use crate::job::{self, Converted, Input, Job, Obtained, PendingCommit};
 use crate::outcome::{Ending, JobEnding};
-use crate::store::ObjectUrl;
 
 /// An input whose bytes are in hand, waiting for a CPU worker.
 struct Arrived {
@@ -32,13 +31,11 @@ struct Arrived {
     span: (f64, f64),
 }
 
-/// A converted image whose output object is still to be uploaded.
+/// A converted image whose output is still to be committed.
 struct Upload {
     job: Job,
     worker: usize,
-    outcome: JobEnding,
-    url: ObjectUrl,
-    bytes: Vec<u8>,
+    pending: PendingCommit,
     /// The input's download (or read) span, and when the worker was done with it.
     span: (f64, f64),
     cpu_end: f64,
@@ -126,17 +123,11 @@ fn cpu_worker(
             Converted::Done(outcome) => {
                 events.finished_after_fetch(&item.job, Some(worker), &outcome, item.span)
             }
-            Converted::ToPut {
-                outcome,
-                url,
-                bytes,
-            } => {
+            Converted::ToCommit(pending) => {
                 let upload = Upload {
                     job: item.job,
                     worker,
-                    outcome,
-                    url,
-                    bytes,
+                    pending,
                     span: item.span,
                     cpu_end: events.now_ms(),
                 };
@@ -144,9 +135,10 @@ fn cpu_worker(
                     // Only if the uploads ended early, which they do not while a worker
                     // lives; the image is still accounted for.
                     let upload = unsent.0;
-                    let mut outcome = upload.outcome;
-                    outcome.ending =
-                        Ending::failed(ErrorKind::Internal, "the upload queue closed early");
+                    let outcome = upload.pending.abandoned(Ending::failed(
+                        ErrorKind::Internal,
+                        "the upload queue closed early",
+                    ));
                     events.finished_after_fetch(&upload.job, Some(worker), &outcome, upload.span);
                 }
             }
@@ -167,9 +159,7 @@ async fn upload<'a>(
     });
     queued
         .for_each_concurrent(concurrency.max(1), |upload| async move {
-            let outcome =
-                job::put_converted(&upload.job, spec, upload.outcome, upload.url, upload.bytes)
-                    .await;
+            let outcome = job::commit_converted(&upload.job, spec, upload.pending).await;
             events.finished_after_fetch_at(
                 &upload.job,
                 Some(upload.worker),

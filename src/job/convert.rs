@@ -60,18 +60,34 @@ pub fn convert_obtained(job: &Job, spec: &Spec, obtained: Obtained) -> JobEnding
 }
 
 /// What the CPU half of an async-mode job hands on: its finished outcome, or an output
-/// object still to be put in its bucket (so that the CPU thread takes the next image while
-/// the upload runs).
+/// whose commit is to be awaited apart (a put into a bucket), so that the CPU thread takes
+/// the next image while it runs.
 #[cfg(feature = "http")]
 pub enum Converted {
     /// The job ended (written to a file, failed or skipped).
     Done(JobEnding),
-    /// Converted; the encoded output is to be put at `url` with [`put_converted`].
-    ToPut {
-        outcome: JobEnding,
-        url: ObjectUrl,
-        bytes: Vec<u8>,
-    },
+    /// Converted; its output is committed with [`commit_converted`].
+    ToCommit(PendingCommit),
+}
+
+/// An encoded output and where it goes, whose commit has not been made; what is done to
+/// it is the job's business, the executor only awaits [`commit_converted`].
+#[cfg(feature = "http")]
+pub struct PendingCommit {
+    outcome: JobEnding,
+    url: ObjectUrl,
+    bytes: Vec<u8>,
+}
+
+#[cfg(feature = "http")]
+impl PendingCommit {
+    /// How the job ends when its commit will not be made, for the reason `ending` says.
+    pub fn abandoned(self, ending: Ending) -> JobEnding {
+        JobEnding {
+            ending,
+            ..self.outcome
+        }
+    }
 }
 
 /// [`convert_obtained`], except that an output object is handed back to be put
@@ -88,25 +104,24 @@ pub fn convert_obtained_for_upload(job: &Job, spec: &Spec, obtained: Obtained) -
         Ok(())
     });
     match encoded {
-        Some(bytes) if outcome.ending == Ending::Ok => Converted::ToPut {
+        Some(bytes) if outcome.ending == Ending::Ok => Converted::ToCommit(PendingCommit {
             outcome,
             url,
             bytes,
-        },
+        }),
         _ => Converted::Done(outcome),
     }
 }
 
-/// Ends a [`Converted::ToPut`] job: the create-only (or, with `--overwrite`, replacing)
+/// Ends a [`Converted::ToCommit`] job: the create-only (or, with `--overwrite`, replacing)
 /// put of its output, awaited without blocking a thread.
 #[cfg(feature = "http")]
-pub async fn put_converted(
-    job: &Job,
-    spec: &Spec,
-    mut outcome: JobEnding,
-    url: ObjectUrl,
-    bytes: Vec<u8>,
-) -> JobEnding {
+pub async fn commit_converted(job: &Job, spec: &Spec, pending: PendingCommit) -> JobEnding {
+    let PendingCommit {
+        mut outcome,
+        url,
+        bytes,
+    } = pending;
     let clock = Instant::now();
     let written_len = bytes.len() as u64;
     let replace = spec.existing == ExistingOutput::Overwrite;

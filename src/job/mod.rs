@@ -22,7 +22,8 @@ use crate::store::ObjectUrl;
 pub(crate) use convert::panic_text;
 #[cfg(feature = "http")]
 pub use convert::{
-    Converted, convert_obtained, convert_obtained_for_upload, existing_output_async, put_converted,
+    Converted, PendingCommit, commit_converted, convert_obtained, convert_obtained_for_upload,
+    existing_output_async,
 };
 pub use convert::{convert_job, convert_job_gated, quiet_panics_in_jobs};
 #[cfg(feature = "http")]
