@@ -88,7 +88,7 @@ pub use report::{
     MergedReport, MergedShard, PassedOver, Record, ReportInput, RunReport, ShardRecord,
     WorkerRecord, merge,
 };
-pub use run::{DryRun, DryRunItem, PlannedImage, PlannedProblem, Run};
+pub use run::{DryRun, DryRunItem, Existing, ExistingAction, PlannedImage, PlannedProblem, Run};
 pub use store::ObjectUrl;
 
 // What went wrong: a run that could not start, or one image.

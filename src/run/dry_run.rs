@@ -51,22 +51,64 @@ pub struct PlannedImage {
     /// read) or, for a file, its first bytes (not an image, an unread format) say so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
-    /// What the run would do with an output already standing at its name (`skip`, `fail`
-    /// and why, `replace`), when one stands there.
+    /// What the run would do with an output already standing at its name, when one
+    /// stands there (in the plan file: `skip: why`, `fail: why`, `replace: why`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub existing: Option<String>,
+    pub existing: Option<Existing>,
 }
 
 impl PlannedImage {
     /// What the run would do with it, in a word: `convert`, `skip`, `fail` or `replace`.
     pub fn verdict(&self) -> &'static str {
-        match (&self.refused, self.existing.as_deref()) {
+        match (&self.refused, &self.existing) {
             (Some(_), _) => "fail",
-            (None, Some(existing)) if existing.starts_with("skip") => "skip",
-            (None, Some(existing)) if existing.starts_with("replace") => "replace",
-            (None, Some(_)) => "fail",
+            (None, Some(existing)) => existing.action.word(),
             (None, None) => "convert",
         }
+    }
+}
+
+/// What a run does with an output that already stands at an image's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingAction {
+    /// Leaves it and skips the image (`--skip-existing`, made from this input).
+    Skip,
+    /// Fails the image and leaves the output alone.
+    Fail,
+    /// Replaces it (`--overwrite`).
+    Replace,
+}
+
+impl ExistingAction {
+    /// The word the plan and the summary use.
+    pub fn word(self) -> &'static str {
+        match self {
+            ExistingAction::Skip => "skip",
+            ExistingAction::Fail => "fail",
+            ExistingAction::Replace => "replace",
+        }
+    }
+}
+
+/// An output standing at an image's name: what the run would do with it, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    /// What the run would do.
+    pub action: ExistingAction,
+    /// Why, in words.
+    pub why: String,
+}
+
+impl std::fmt::Display for Existing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.action.word(), self.why)
+    }
+}
+
+/// In the plan file, one string: `skip: made from this input with these settings`.
+impl Serialize for Existing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -90,16 +132,23 @@ pub(super) fn refused(job: &Job) -> Option<String> {
 
 /// What the run would do with an output that stands at `job`'s name under `spec`, if one
 /// stands there.
-pub(super) fn existing(job: &Job, spec: &Spec) -> Option<String> {
+pub(super) fn existing(job: &Job, spec: &Spec) -> Option<Existing> {
     let destination = job.destination().ok()?;
     if !destination.exists_blocking(spec).ok()? {
         return None;
     }
-    Some(match job.existing_outcome(spec) {
-        Ok(()) => "replace: --overwrite".to_string(),
-        Err(Ending::Skipped(_)) => "skip: made from this input with these settings".to_string(),
-        Err(status) => format!("fail: {}", status.reason().unwrap_or("")),
-    })
+    let (action, why) = match job.existing_outcome(spec) {
+        Ok(()) => (ExistingAction::Replace, "--overwrite".to_string()),
+        Err(Ending::Skipped(_)) => (
+            ExistingAction::Skip,
+            "made from this input with these settings".to_string(),
+        ),
+        Err(ending) => (
+            ExistingAction::Fail,
+            ending.reason().unwrap_or("").to_string(),
+        ),
+    };
+    Some(Existing { action, why })
 }
 
 /// An input of a [`DryRun`] that already fails.

@@ -21,7 +21,7 @@ mod dry_run;
 pub(crate) mod prepare;
 mod result_files;
 
-pub use dry_run::{DryRun, DryRunItem, PlannedImage, PlannedProblem};
+pub use dry_run::{DryRun, DryRunItem, Existing, ExistingAction, PlannedImage, PlannedProblem};
 use dry_run::{existing, refused};
 use prepare::prepare_output;
 
