@@ -27,5 +27,5 @@ pub enum Error {
     /// One image could not be converted (from [`crate::thumbnail`]): what kind of failure
     /// and what is wrong with it, as the report would say.
     #[error("{0}")]
-    Image(crate::Failure),
+    Image(crate::failure::Failure),
 }

@@ -6,10 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::address::{BrokerKind, QueueAddress};
 use super::messages::QueueSettings;
-use super::nats_queue::NatsQueue;
-use super::redis_queue::RedisQueue;
 
 /// An image taken from the queue and leased to this worker.
 pub struct Delivery {
@@ -57,8 +54,8 @@ pub struct QueueCounts {
 }
 
 /// A queue on a broker: what `enqueue`, `work` and `queue-status` ask of it, whichever
-/// broker it is. A new broker is one file implementing this, a [`BrokerKind`] and a line
-/// in [`connect`]; the queue tests run on every broker.
+/// broker it is. A new broker is one module implementing this, a [`super::BrokerKind`]
+/// and a line in `queue::connect`; the queue tests run on every broker.
 #[async_trait(?Send)]
 pub trait Broker: Send + Sync {
     /// The plan's settings as the broker holds them, `None` when no plan was enqueued.
@@ -115,23 +112,6 @@ pub trait Broker: Send + Sync {
 
     /// Records an input that failed before it became an image, under `id`.
     async fn record_problem(&self, id: &str, record: &str) -> Result<(), String>;
-}
-
-/// Connects to the queue's broker, trying again with backoff for up to `patience`.
-pub async fn connect(
-    address: &QueueAddress,
-    patience: Duration,
-) -> Result<Box<dyn Broker>, String> {
-    let (server, name) = (&address.server, &address.name);
-    let connected = retrying(patience, || async {
-        let broker: Box<dyn Broker> = match address.kind {
-            BrokerKind::Redis => Box::new(RedisQueue::connect(server, name).await?),
-            BrokerKind::Nats => Box::new(NatsQueue::connect(server, name).await?),
-        };
-        Ok(broker)
-    })
-    .await;
-    connected.map_err(|e| format!("cannot reach the broker of {address}: {e}"))
 }
 
 /// The longest one request to the broker is waited for (or the patience, if shorter, but

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use super::address::QueueAddress;
-use super::broker::{self, retrying};
+use super::broker::retrying;
 use super::messages::{ImageMessage, QueueSettings, SETTINGS_FORMAT, problem_id};
-use crate::Run;
 use crate::plan::Planned;
 use crate::report::{PlanIdentity, Record};
+use crate::run::Run;
 
 /// Messages published per request to the broker.
 const BATCH: usize = 256;
@@ -36,7 +36,7 @@ pub struct Enqueued {
 /// leased or done in the queue are not published again; failed ones are.
 pub fn enqueue(address: &QueueAddress, run: &Run, patience: Duration) -> Result<Enqueued, String> {
     let runtime = super::runtime()?;
-    let broker = runtime.block_on(broker::connect(address, patience))?;
+    let broker = runtime.block_on(super::connect(address, patience))?;
     let (plan, planned) = run.plan_each(&mut |_| {}).map_err(|e| e.to_string())?;
     let settings = QueueSettings {
         format: SETTINGS_FORMAT.into(),

@@ -17,11 +17,31 @@ mod redis_queue;
 mod status;
 mod work;
 
+use std::time::Duration;
+
+use broker::Broker;
+use nats_queue::NatsQueue;
+use redis_queue::RedisQueue;
+
 pub use address::{BrokerKind, QueueAddress};
 pub use broker::QueueCounts;
 pub use enqueue::{Enqueued, enqueue};
 pub use status::{QueueStatus, status};
 pub use work::{WorkSettings, work};
+
+/// Connects to the queue's broker, trying again with backoff for up to `patience`.
+async fn connect(address: &QueueAddress, patience: Duration) -> Result<Box<dyn Broker>, String> {
+    let (server, name) = (&address.server, &address.name);
+    let connected = broker::retrying(patience, || async {
+        let broker: Box<dyn Broker> = match address.kind {
+            BrokerKind::Redis => Box::new(RedisQueue::connect(server, name).await?),
+            BrokerKind::Nats => Box::new(NatsQueue::connect(server, name).await?),
+        };
+        Ok(broker)
+    })
+    .await;
+    connected.map_err(|e| format!("cannot reach the broker of {address}: {e}"))
+}
 
 /// The runtime the broker clients run on: one thread of its own, so that the workers'
 /// threads and the async mode's runtime never wait on it.

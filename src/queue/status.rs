@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::address::QueueAddress;
-use super::broker::{self, QueueCounts, retrying};
+use super::broker::{QueueCounts, retrying};
 use crate::report::PlanIdentity;
 
 /// A queue's state.
@@ -48,7 +48,7 @@ pub fn status(
     patience: Duration,
 ) -> Result<QueueStatus, String> {
     let runtime = super::runtime()?;
-    let broker = runtime.block_on(broker::connect(address, patience))?;
+    let broker = runtime.block_on(super::connect(address, patience))?;
     let in_queue = |e: String| format!("{address}: {e}");
     let settings = runtime
         .block_on(retrying(patience, || broker.settings()))

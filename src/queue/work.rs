@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::address::QueueAddress;
 use super::broker::{self, Broker, Delivery, retrying};
 use super::messages::{ImageMessage, SETTINGS_FORMAT};
+use crate::config::FormatChoice;
 use crate::config::{AsyncSettings, ExistingOutput, Mode, RunConfig, WorkerLimits};
 use crate::events::Observers;
 use crate::events::{Collector, Event, Observer};
@@ -22,9 +23,9 @@ use crate::failure::{ErrorKind, Failure};
 use crate::job::{Input, Job};
 use crate::outcome::JobEnding;
 use crate::report::{Record, RunReport};
+use crate::run::Run;
 use crate::run::prepare::prepare_output;
 use crate::store::Location;
-use crate::{FormatChoice, Run};
 
 /// How a worker runs: its own flags (the conversion settings come from the queue).
 #[derive(Debug, Clone)]
@@ -56,7 +57,7 @@ pub fn work(
     cancel: Arc<AtomicBool>,
 ) -> Result<RunReport, String> {
     let runtime = super::runtime()?;
-    let broker = runtime.block_on(broker::connect(address, settings.patience))?;
+    let broker = runtime.block_on(super::connect(address, settings.patience))?;
     let queued = runtime
         .block_on(retrying(settings.patience, || broker.settings()))
         .map_err(|e| format!("{address}: {e}"))?

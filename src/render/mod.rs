@@ -93,9 +93,9 @@ impl Observer for JsonReport {
                 let line = serde_json::to_string(record).expect("a record always serialises");
                 self.file.item(&line);
                 let ended = match record.status {
-                    crate::Outcome::Ok => 1,
-                    crate::Outcome::Failed => 2,
-                    crate::Outcome::Skipped => 3,
+                    crate::outcome::Outcome::Ok => 1,
+                    crate::outcome::Outcome::Failed => 2,
+                    crate::outcome::Outcome::Skipped => 3,
                 };
                 self.counts[ended].fetch_add(1, Relaxed);
             }

@@ -145,7 +145,7 @@ fn draw(
     }
     let failed: Vec<Rectangle<(f64, f64)>> = records
         .iter()
-        .filter(|r| r.status == crate::Outcome::Failed)
+        .filter(|r| r.status == crate::outcome::Outcome::Failed)
         .filter_map(|r| {
             let (y0, y1) = band(r.worker?);
             Some(Rectangle::new(

@@ -57,8 +57,8 @@ impl PlanIdentity {
     /// The settings of `spec` and `format` that decide what an output holds (not what to
     /// do with an existing output, nor how downloads are made: re-runs may change those).
     pub fn settings_of(
-        spec: &crate::Spec,
-        format: crate::FormatChoice,
+        spec: &crate::config::Spec,
+        format: crate::config::FormatChoice,
     ) -> BTreeMap<String, String> {
         let mut settings = BTreeMap::new();
         let fields = serde_json::to_value(spec).unwrap_or(Value::Null);
@@ -80,8 +80,8 @@ impl PlanIdentity {
             settings.insert(name.to_string(), value);
         }
         let format = match format {
-            crate::FormatChoice::Same => "same".to_string(),
-            crate::FormatChoice::Fixed(format) => format.extension().to_string(),
+            crate::config::FormatChoice::Same => "same".to_string(),
+            crate::config::FormatChoice::Fixed(format) => format.extension().to_string(),
         };
         settings.insert("format".into(), format);
         settings

@@ -27,7 +27,7 @@ pub(crate) fn prepare_output(
         // A finished output checked again with --skip-existing writes nothing: a folder
         // that takes no files is an error only once an image needs writing (the first
         // such write then stops the run, as a full disk does).
-        if spec.existing != crate::ExistingOutput::Skip {
+        if spec.existing != crate::config::ExistingOutput::Skip {
             return Err(format!(
                 "output folder {} is not writable: {e}",
                 output.display()
@@ -52,21 +52,21 @@ fn prepare_prefix(
     let (create_only, leftover) = store::probe_writes(root, &spec.fetch)
         .map_err(|e| format!("output {root} cannot be used: {e}"))?;
     let mut warnings: Vec<String> = leftover.into_iter().collect();
-    let needs_create_only = spec.existing != crate::ExistingOutput::Overwrite;
+    let needs_create_only = spec.existing != crate::config::ExistingOutput::Overwrite;
     if create_only == store::CreateOnly::Ignored && needs_create_only {
         let ignored = format!(
             "the store of {root} ignores create-only writes (If-None-Match): an object \
              written by a racing task can be replaced, and both tasks report it converted"
         );
         match config.unconditional_store {
-            crate::UnconditionalStore::Refuse => {
+            crate::config::UnconditionalStore::Refuse => {
                 return Err(format!(
                     "{ignored}. Use a store that honours conditional writes, or go on with \
                      --unconditional-store listing (existing outputs are then those the \
                      listing at the start found)"
                 ));
             }
-            crate::UnconditionalStore::Listing => warnings.push(format!(
+            crate::config::UnconditionalStore::Listing => warnings.push(format!(
                 "{ignored}; going on as --unconditional-store listing asks: existing \
                  outputs are those the listing at the start found"
             )),

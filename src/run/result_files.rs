@@ -117,7 +117,7 @@ fn has_output_extension(path: &Path) -> bool {
         return false;
     };
     let extension = extension.to_ascii_lowercase();
-    crate::OutputFormat::ALL
+    crate::config::OutputFormat::ALL
         .iter()
         .any(|format| crate::image::formats::keeps_extension(*format, &extension))
 }

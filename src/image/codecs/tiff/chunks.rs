@@ -30,7 +30,7 @@ pub(crate) fn reads(layout: &Layout) -> Result<(), String> {
     if !matches!(layout.compression, 1 | 5 | 8 | 32773 | 32946) {
         return Err(format!(
             "TIFF with {} compression on these samples is not supported",
-            crate::image::codecs::tiff::variants::compression_name(layout.compression)
+            compression_name(layout.compression)
         ));
     }
     match layout.predictor {
@@ -110,7 +110,7 @@ fn sample(row: &[u8], i: usize, bits: usize, little_endian: bool) -> u32 {
                 bytes.iter().fold(0, fold)
             }
         }
-        _ => crate::image::codecs::tiff::variants::bit_field(row, i * bits, bits as u16),
+        _ => bit_field(row, i * bits, bits as u16),
     }
 }
 
@@ -215,6 +215,36 @@ fn corrupt(detail: impl std::fmt::Display) -> Failure {
         ErrorKind::Corrupt,
         format!("corrupt or truncated TIFF: {detail}"),
     )
+}
+
+/// `bits` bits (up to 32) starting `at` bits into `bytes`, the highest bit first; bits
+/// past the end read as zero.
+pub(crate) fn bit_field(bytes: &[u8], at: usize, bits: u16) -> u32 {
+    let mut value = 0u32;
+    for bit in at..at + usize::from(bits) {
+        let byte = bytes.get(bit / 8).copied().unwrap_or(0);
+        value = (value << 1) | u32::from((byte >> (7 - bit % 8)) & 1);
+    }
+    value
+}
+
+/// The name of a TIFF compression, for the failure.
+pub(crate) fn compression_name(code: u16) -> String {
+    match code {
+        2 => "CCITT RLE (modified Huffman)".into(),
+        3 => "CCITT G3 on more than one bit a pixel".into(),
+        6 => "old-style JPEG".into(),
+        34712 => "JPEG 2000".into(),
+        34925 => "LZMA".into(),
+        50000 => "Zstandard".into(),
+        50001 => "WebP".into(),
+        34887 => "LERC".into(),
+        34892 => "lossy JPEG (DNG)".into(),
+        32908 | 32909 => "Pixar log".into(),
+        34661 | 34715 => "JBIG".into(),
+        34676 | 34677 => "LogLuv".into(),
+        _ => format!("unknown ({code})"),
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 use crate::failure::{ErrorKind, Failure};
+use crate::image::codecs::tiff::chunks::{bit_field, compression_name};
 use crate::image::decoded::check_pixels;
 use crate::image::pixels::gray::luma601;
 
@@ -212,17 +213,6 @@ pub(crate) fn unpack_rows(packed: &[u8], width: u32, height: u32, bits: u16) -> 
     values
 }
 
-/// `bits` bits (up to 32) starting `at` bits into `bytes`, the highest bit first; bits
-/// past the end read as zero.
-pub(crate) fn bit_field(bytes: &[u8], at: usize, bits: u16) -> u32 {
-    let mut value = 0u32;
-    for bit in at..at + usize::from(bits) {
-        let byte = bytes.get(bit / 8).copied().unwrap_or(0);
-        value = (value << 1) | u32::from((byte >> (7 - bit % 8)) & 1);
-    }
-    value
-}
-
 /// The name of a sample layout imgpar does not read, for the failure.
 fn variant_name(s: &Samples) -> String {
     let format = match s.format {
@@ -247,25 +237,6 @@ fn variant_name(s: &Samples) -> String {
         "TIFF with {}-bit {format}{colour} samples ({} per pixel) is not supported",
         s.bits, s.samples_per_pixel
     )
-}
-
-/// The name of a TIFF compression, for the failure.
-pub(crate) fn compression_name(code: u16) -> String {
-    match code {
-        2 => "CCITT RLE (modified Huffman)".into(),
-        3 => "CCITT G3 on more than one bit a pixel".into(),
-        6 => "old-style JPEG".into(),
-        34712 => "JPEG 2000".into(),
-        34925 => "LZMA".into(),
-        50000 => "Zstandard".into(),
-        50001 => "WebP".into(),
-        34887 => "LERC".into(),
-        34892 => "lossy JPEG (DNG)".into(),
-        32908 | 32909 => "Pixar log".into(),
-        34661 | 34715 => "JBIG".into(),
-        34676 | 34677 => "LogLuv".into(),
-        _ => format!("unknown ({code})"),
-    }
 }
 
 fn unsupported(message: impl Into<String>) -> Failure {

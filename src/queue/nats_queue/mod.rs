@@ -10,6 +10,8 @@
 //! (`imgpar.NAME.failed.ID`), `IMGPAR_NAME_STARTS` (`imgpar.NAME.starts.ID`),
 //! `IMGPAR_NAME_PLAN` (`imgpar.NAME.plan`).
 
+mod streams;
+
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{AckPolicy, pull};
@@ -61,137 +63,6 @@ impl NatsQueue {
             name: name.to_string(),
             streams: Default::default(),
         })
-    }
-
-    fn stream_name(&self, what: &str) -> String {
-        format!("IMGPAR_{}_{what}", self.name)
-    }
-
-    fn subject(&self, what: &str, id: &str) -> String {
-        format!("imgpar.{}.{what}.{id}", self.name)
-    }
-
-    fn keep_last(&self, what: &'static str, retention: RetentionPolicy) -> stream::Config {
-        stream::Config {
-            name: self.stream_name(&what.to_uppercase()),
-            subjects: vec![self.subject(what, "*")],
-            retention,
-            max_messages_per_subject: 1,
-            storage: StorageType::File,
-            ..Default::default()
-        }
-    }
-
-    /// The stream holding `what` (made if missing).
-    async fn stream(&self, what: &'static str) -> Result<stream::Stream, String> {
-        let known = {
-            let streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
-            streams.get(what).cloned()
-        };
-        if let Some(stream) = known {
-            return Ok(stream);
-        }
-        let config = match what {
-            "images" => stream::Config {
-                discard: DiscardPolicy::New,
-                discard_new_per_subject: true,
-                ..self.keep_last("images", RetentionPolicy::WorkQueue)
-            },
-            "plan" => stream::Config {
-                subjects: vec![format!("imgpar.{}.plan", self.name)],
-                ..self.keep_last("plan", RetentionPolicy::Limits)
-            },
-            "starts" => stream::Config {
-                max_messages_per_subject: 1000,
-                ..self.keep_last("starts", RetentionPolicy::Limits)
-            },
-            other => self.keep_last(other, RetentionPolicy::Limits),
-        };
-        let stream = self.js.get_or_create_stream(config).await.map_err(failed)?;
-        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
-        streams.insert(what, stream.clone());
-        Ok(stream)
-    }
-
-    async fn consumer(&self, lease: Duration) -> Result<pull::Config, String> {
-        let _ = self.stream("images").await?;
-        Ok(pull::Config {
-            durable_name: Some(CONSUMER.into()),
-            ack_policy: AckPolicy::Explicit,
-            ack_wait: lease,
-            max_deliver: -1,
-            max_ack_pending: 1_000_000,
-            ..Default::default()
-        })
-    }
-
-    async fn starts_of(&self, id: &str) -> Result<u64, String> {
-        let starts = self.stream("starts").await?;
-        let subject = self.subject("starts", id);
-        let mut counts = starts.info_with_subjects(&subject).await.map_err(failed)?;
-        let mut n = 0;
-        while let Some(count) = counts.next().await {
-            let (name, count) = count.map_err(failed)?;
-            if name == subject {
-                n += count as u64;
-            }
-        }
-        Ok(n)
-    }
-
-    async fn finish_one(&self, ended: &FinishedImage<'_>) -> Result<(), String> {
-        let delivery = ended.delivery;
-        self.write_record(&delivery.id, &ended.record, &ended.status)
-            .await?;
-        if let Some(message) = delivery.handle_as::<jetstream::Message>() {
-            // A server restarted since the delivery may not confirm its ack: the record
-            // is written, so a plain ack will do (if it is lost too, the image comes back
-            // after the lease and its standing output counts it converted).
-            let confirmed = tokio::time::timeout(ACK_WAIT, message.double_ack()).await;
-            if !matches!(confirmed, Ok(Ok(()))) {
-                message.ack().await.map_err(failed)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes image `id`'s record and marks: failed or not, and no starts outstanding
-    /// (the three at once).
-    async fn write_record(&self, id: &str, record: &str, status: &str) -> Result<(), String> {
-        let record = self.publish_one(self.subject("records", id), record.to_string());
-        let failure = async {
-            if status == "failed" {
-                self.publish_one(self.subject("failed", id), String::new())
-                    .await
-            } else {
-                self.purge("failed", id).await
-            }
-        };
-        let starts = self.purge("starts", id);
-        futures_util::future::try_join3(record, failure, starts)
-            .await
-            .map(drop)
-    }
-
-    /// Publishes `payload` on `subject` and waits for the stream's ack.
-    async fn publish_one(&self, subject: String, payload: String) -> Result<(), String> {
-        self.js
-            .publish(subject, payload.into())
-            .await
-            .map_err(failed)?
-            .await
-            .map(drop)
-            .map_err(failed)
-    }
-
-    async fn purge(&self, what: &'static str, id: &str) -> Result<(), String> {
-        let stream = self.stream(what).await?;
-        stream
-            .purge()
-            .filter(self.subject(what, id))
-            .await
-            .map(drop)
-            .map_err(failed)
     }
 }
 
