@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::console::usage_error;
 use crate::exit::ExitCode;
-use crate::plan::{FileId, resolve_existing_prefix};
+use crate::plan::Place;
 use crate::render::LineFile;
 use crate::report::ReportInput;
 use crate::store::{self, Location};
@@ -106,14 +106,8 @@ fn is_merged_report(path: &Path) -> bool {
 
 /// Whether `a` and `b` name the same file or object.
 fn same_place(a: &Path, b: &Path) -> bool {
-    match (Location::parse(a), Location::parse(b)) {
-        (Ok(Location::Object(a, _)), Ok(Location::Object(b, _))) => a == b,
-        (Ok(Location::Local(a)), Ok(Location::Local(b))) => {
-            match (FileId::of(&a), FileId::of(&b)) {
-                (Some(a), Some(b)) => a == b,
-                _ => resolve_existing_prefix(&a) == resolve_existing_prefix(&b),
-            }
-        }
+    match (Place::of(a), Place::of(b)) {
+        (Ok(a), Ok(b)) => a.same(&b),
         _ => false,
     }
 }

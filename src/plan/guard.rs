@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::job::{Input, Job};
-use crate::store::Location;
+use crate::store::{Location, ObjectUrl};
 
 /// Visits every job of the whole plan, named, in plan order, with whether its input's
 /// path may go through a link.
@@ -132,4 +132,55 @@ pub(crate) fn resolve_existing_prefix(path: &Path) -> PathBuf {
         }
     }
     resolved
+}
+
+/// Where a file or folder is, compared as the same place whatever the path to it.
+pub(crate) enum Place {
+    /// A local path, resolved as far as it exists.
+    Local(PathBuf),
+    /// An object, or a prefix of objects.
+    Object(ObjectUrl),
+}
+
+impl Place {
+    /// Where `path` (a local path or an object address) is.
+    pub(crate) fn of(path: &Path) -> Result<Place, String> {
+        Ok(Place::at(&Location::parse(path)?))
+    }
+
+    /// Where `location` is, a local path resolved as far as it exists.
+    pub(crate) fn at(location: &Location) -> Place {
+        match location {
+            Location::Object(url, _) => Place::Object(url.clone()),
+            Location::Local(path) => Place::Local(resolve_existing_prefix(path)),
+        }
+    }
+
+    /// Whether `self` is `other` or lies inside it.
+    pub(crate) fn within(&self, other: &Place) -> bool {
+        match (self, other) {
+            (Place::Local(a), Place::Local(b)) => a.starts_with(b),
+            (Place::Object(a), Place::Object(b)) => {
+                let outer = b.key.trim_end_matches('/');
+                a.scheme == b.scheme
+                    && a.bucket == b.bucket
+                    && (outer.is_empty()
+                        || a.key == outer
+                        || a.key.starts_with(&format!("{outer}/")))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `self` and `other` are the same file or object: the same address, or the
+    /// same file (the same resolved path, or the same device and inode).
+    pub(crate) fn same(&self, other: &Place) -> bool {
+        match (self, other) {
+            (Place::Local(a), Place::Local(b)) => {
+                a == b || FileId::of(a).is_some_and(|id| FileId::of(b) == Some(id))
+            }
+            (Place::Object(a), Place::Object(b)) => a == b,
+            _ => false,
+        }
+    }
 }

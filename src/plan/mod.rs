@@ -22,7 +22,7 @@ use crate::job::{Input, Job};
 use crate::paths::path_bytes;
 use crate::shard::Shard;
 use crate::store::Location;
-pub(crate) use guard::{FileId, resolve_existing_prefix};
+pub(crate) use guard::Place;
 use item::Item;
 use kinds::InputKind;
 use names::{Claimants, Naming};

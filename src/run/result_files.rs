@@ -9,54 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::RunConfig;
-use crate::plan::{FileId, resolve_existing_prefix};
-use crate::store::{Location, ObjectUrl};
-
-/// Where a file or folder is, compared as the same place whatever the path to it.
-enum Place {
-    Local(PathBuf),
-    Object(ObjectUrl),
-}
-
-impl Place {
-    fn of(path: &Path) -> Result<Place, String> {
-        Ok(Place::at(&Location::parse(path)?))
-    }
-
-    /// Where `location` is, a local path resolved as far as it exists.
-    fn at(location: &Location) -> Place {
-        match location {
-            Location::Object(url, _) => Place::Object(url.clone()),
-            Location::Local(path) => Place::Local(resolve_existing_prefix(path)),
-        }
-    }
-
-    /// Whether `self` is `other` or lies inside it.
-    fn within(&self, other: &Place) -> bool {
-        match (self, other) {
-            (Place::Local(a), Place::Local(b)) => a.starts_with(b),
-            (Place::Object(a), Place::Object(b)) => {
-                let outer = b.key.trim_end_matches('/');
-                a.scheme == b.scheme
-                    && a.bucket == b.bucket
-                    && (outer.is_empty()
-                        || a.key == outer
-                        || a.key.starts_with(&format!("{outer}/")))
-            }
-            _ => false,
-        }
-    }
-
-    fn same(&self, other: &Place) -> bool {
-        match (self, other) {
-            (Place::Local(a), Place::Local(b)) => {
-                a == b || FileId::of(a).is_some_and(|id| FileId::of(b) == Some(id))
-            }
-            (Place::Object(a), Place::Object(b)) => a == b,
-            _ => false,
-        }
-    }
-}
+use crate::plan::Place;
+use crate::store::Location;
 
 /// Refuses `files` (each with what it is, `report` say) that would replace or mix with
 /// what the run reads or writes; the error says which file and why. `-` (standard
