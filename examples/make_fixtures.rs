@@ -24,6 +24,7 @@ pub fn write_all(root: &Path) {
     write_images(&root.join("images"));
     write_orientation(&root.join("orientation"));
     write_broken(&root.join("broken"));
+    write_photos(&root.join("photos"));
 }
 
 /// A deterministic "photo": colour gradients, a disc and a bright block in the top-left
@@ -318,6 +319,43 @@ fn write_broken(dir: &Path) {
         b"<html><body>This is not a JPEG.</body></html>\n",
     );
     write(&dir.join("huge_header.png"), &huge_png_header());
+}
+
+/// What phones and cameras write: a HEIC as a phone stores it (512x512 tiles and a 320 px
+/// thumbnail, by `heifer`'s encoder), and a camera RAW reduced to what imgpar reads of one
+/// (a TIFF whose IFD0 says Orientation 6 and points at the camera's JPEG).
+fn write_photos(dir: &Path) {
+    let photo = scene(640, 480);
+    let options = heifer::EncodeOptions {
+        quality: 60,
+        max_threads: 1,
+    };
+    let heic = heifer::encode_rgb8(640, 480, photo.as_raw(), &options).unwrap();
+    write(&dir.join("phone.heic"), &heic);
+    let preview = jpeg(&scene(480, 320), SamplingFactor::R_4_2_0, false, None);
+    write(&dir.join("camera.nef"), &tiff_pointing_at(&preview, 6));
+}
+
+/// A little-endian TIFF whose IFD0 says it holds sensor data (PhotometricInterpretation
+/// CFA) and holds Orientation and JPEGInterchangeFormat(Length), followed by `jpeg`.
+fn tiff_pointing_at(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let entries: [(u16, u16, u32); 4] = [
+        (0x0106, 3, 32803),
+        (0x0112, 3, u32::from(orientation)),
+        (0x0201, 4, 8 + 2 + 4 * 12 + 4),
+        (0x0202, 4, jpeg.len() as u32),
+    ];
+    let mut out = b"II*\0\x08\0\0\0".to_vec();
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(jpeg);
+    out
 }
 
 /// A valid PNG signature and IHDR claiming 100000x100000 pixels, and nothing behind it.

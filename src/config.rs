@@ -146,6 +146,10 @@ pub struct Spec {
     pub existing: ExistingOutput,
     /// Images with more pixels than this fail before they are decoded; 0 lifts the limit.
     pub max_pixels: u64,
+    /// Whether a HEIF file's stored thumbnail stands for its picture when it is at least
+    /// as large as the output (the record then says so); `false` decodes the picture.
+    #[serde(default = "yes")]
+    pub embedded_thumbnails: bool,
     /// How inputs given as URLs are downloaded.
     pub fetch: FetchPolicy,
 }
@@ -162,6 +166,7 @@ impl Default for Spec {
             avif_speed: default_avif_speed(),
             existing: ExistingOutput::Fail,
             max_pixels: 100_000_000,
+            embedded_thumbnails: true,
             fetch: FetchPolicy::default(),
         }
     }
@@ -169,6 +174,10 @@ impl Default for Spec {
 
 fn default_avif_speed() -> u8 {
     8
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What a run writing to an object store does when the store ignores create-only writes

@@ -82,6 +82,7 @@ pub use shard::{Shard, ShardChoice};
 
 // A batch: the run, what it sees as it goes, and what it reports.
 pub use events::{Event, Observer, Observers, Unobserved};
+pub use image::DecodedFrom;
 pub use job::Input;
 pub use outcome::{Outcome, StageTimes};
 pub use report::{

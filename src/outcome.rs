@@ -86,6 +86,10 @@ pub struct JobEnding {
     pub size_in: Option<(u32, u32)>,
     /// Width and height of the output, once resized.
     pub size_out: Option<(u32, u32)>,
+    /// Whether the output was made from the picture or from a rendering its file stores
+    /// (then `size_in` is that rendering's size).
+    #[serde(default)]
+    pub decoded_from: crate::image::DecodedFrom,
     /// Milliseconds in each stage.
     pub times: StageTimes,
     /// How the download went, for a URL input.

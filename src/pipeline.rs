@@ -66,6 +66,7 @@ pub(crate) fn resized(
         }
     }?;
     outcome.size_in = Some(decoded.stored_size);
+    outcome.decoded_from = decoded.from;
     outcome.times.decode_ms = lap(clock);
 
     let clock = Instant::now();

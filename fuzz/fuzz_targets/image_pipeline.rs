@@ -4,6 +4,11 @@
 
 use imgpar::{OutputFormat, Spec};
 use imgpar::internals::{decode, encode, resize};
+
+/// The names a file's extension may give it: none, and those that change how its bytes are
+/// read (a TIFF named as a camera RAW is read for its preview; TGA has no signature; a
+/// `.dib` may lack its file header). The last byte chooses, so seeds keep their meaning.
+const HINTS: [Option<&str>; 5] = [None, Some("nef"), Some("dng"), Some("tga"), Some("dib")];
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -14,7 +19,8 @@ fuzz_target!(|bytes: &[u8]| {
         height: Some(64),
         ..Spec::default()
     };
-    let Ok(decoded) = decode::decode(bytes, &spec) else {
+    let hint = HINTS[usize::from(bytes.last().copied().unwrap_or(0)) % HINTS.len()];
+    let Ok(decoded) = decode::decode_hinted(bytes, &spec, hint) else {
         return;
     };
     let Ok(resized) = resize::resize(decoded.image, decoded.full_size, &spec) else {

@@ -108,6 +108,7 @@ class Conversion(TypedDict, total=False):
     upscale: bool
     max_pixels: int
     speed: int
+    embedded_thumbnails: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +124,8 @@ class Settings:
     upscale: bool = False
     max_pixels: int = 100_000_000
     speed: int = 8
+    # A HEIC's stored thumbnail stands for its picture when it is as large as the output.
+    embedded_thumbnails: bool = True
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -138,7 +141,9 @@ class Settings:
 
     def flags(self) -> List[str]:
         """These settings as the ``imgpar`` command's flags."""
-        return _flags(dataclasses.asdict(self))
+        options = dataclasses.asdict(self)
+        options["no_embedded_thumbnails"] = not options.pop("embedded_thumbnails")
+        return _flags(options)
 
 
 _FORMAT_NAMES = {"jpg": "jpeg", "jpe": "jpeg", "jfif": "jpeg"}
@@ -158,8 +163,9 @@ def _check_types(settings: "Settings") -> None:
     for name in ("fit", "format", "filter"):
         if not isinstance(getattr(settings, name), str):
             wrong(name, "a str")
-    if not isinstance(settings.upscale, bool):
-        wrong("upscale", "True or False")
+    for name in ("upscale", "embedded_thumbnails"):
+        if not isinstance(getattr(settings, name), bool):
+            wrong(name, "True or False")
     size = settings.size
     if (
         not isinstance(size, (tuple, list))
@@ -206,7 +212,8 @@ def thumbnail(
     reads): byte-identical to what ``imgpar`` writes for that file with the same flags.
     Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
     ``format="png"``, ``quality=85``, ``filter="lanczos3"``, ``upscale=False``,
-    ``max_pixels=100_000_000``, ``speed=8``). Raises ``ImageError`` for a bad image."""
+    ``max_pixels=100_000_000``, ``speed=8``, ``embedded_thumbnails=True``). Raises
+    ``ImageError`` for a bad image."""
     return _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
 
 
@@ -304,6 +311,9 @@ def run(
     if shard is not None:
         flags["shard"] = shard if isinstance(shard, str) else f"{shard[0]}/{shard[1]}"
     flags.update(overwrite=overwrite, skip_existing=skip_existing, report=report)
+    if "embedded_thumbnails" in flags:
+        # Settings' name for the command's --no-embedded-thumbnails.
+        flags["no_embedded_thumbnails"] = not flags.pop("embedded_thumbnails")
     if settings is not None:
         args += settings.flags()
     args += _flags(flags)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import imgpar
-from conftest import BROKEN, FORMATS, IMAGES, cli_outputs
+from conftest import BROKEN, FIXTURES, FORMATS, IMAGES, cli_outputs
 
 FLAGS = {"png": [], "jpeg": ["--quality", "70"], "webp": [], "webp-lossless": [], "avif": []}
 
@@ -36,6 +36,20 @@ def test_settings_other_than_the_defaults_mean_what_the_flags_mean(out):
         assert imgpar.thumbnail(path.read_bytes(), settings=settings) == expected, path.name
         small = Image.open(io.BytesIO(expected))
         assert small.size == (40, 30)
+
+
+@pytest.mark.parametrize("thumbnails", [True, False])
+def test_a_phones_heic_and_a_cameras_raw_give_the_commands_bytes(thumbnails, out):
+    flags = [] if thumbnails else ["--no-embedded-thumbnails"]
+    written = cli_outputs([FIXTURES / "photos"], out, "--format", "png", *flags)
+    assert sorted(path.name for path in written) == ["camera.nef", "phone.heic"]
+    for path, written_bytes in written.items():
+        expected = imgpar.without_provenance(written_bytes)
+        # Bytes carry no name: the RAW is known by its sensor data, the HEIC by its brand.
+        made = imgpar.thumbnail(path.read_bytes(), embedded_thumbnails=thumbnails)
+        assert made == expected, path.name
+        settings = imgpar.Settings(embedded_thumbnails=thumbnails)
+        assert imgpar.thumbnail_file(path, settings=settings) == expected, path.name
 
 
 @pytest.mark.parametrize("name", ["rgb8.png", "alpha.png", "cmyk.jpg", "picture.gif"])

@@ -54,6 +54,16 @@ def test_every_mode_writes_what_the_command_writes(mode, tmp_path):
     assert {r["status"] for r in report.images} == {"ok"}
 
 
+@pytest.mark.parametrize("thumbnails", [True, False])
+def test_records_say_when_a_stored_rendering_made_the_output(thumbnails, tmp_path):
+    photos = IMAGES.parent / "photos"
+    report = imgpar.run(photos, tmp_path / "out", embedded_thumbnails=thumbnails)
+    assert report.ok == 2
+    made_from = {Path(r["input"]).name: r.get("decoded_from") for r in report.images}
+    assert made_from["camera.nef"] == "embedded_preview"
+    assert made_from["phone.heic"] == ("embedded_thumbnail" if thumbnails else None)
+
+
 def test_the_report_file_and_the_report_agree(tmp_path):
     path = tmp_path / "report.json"
     report = imgpar.run([IMAGES], tmp_path / "out", report=path, size=(64, 64))

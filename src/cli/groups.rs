@@ -57,6 +57,11 @@ pub struct ImageArgs {
     /// Images with more pixels than this fail before decoding; 0 lifts the limit.
     #[arg(long, default_value_t = Spec::default().max_pixels, value_name = "PIXELS")]
     pub max_pixels: u64,
+
+    /// Decode a HEIC's full picture even when the file stores a thumbnail as large as the
+    /// output (by default that thumbnail is used, as libvips does, and the report says so).
+    #[arg(long)]
+    pub no_embedded_thumbnails: bool,
 }
 
 /// How downloads (and the async mode's reads) are made. Every default is the library's own
@@ -176,6 +181,9 @@ impl ImageArgs {
         }
         if self.upscale {
             args.push("--upscale".into());
+        }
+        if self.no_embedded_thumbnails {
+            args.push("--no-embedded-thumbnails".into());
         }
         args.extend([
             "--fit".into(),

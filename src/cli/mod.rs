@@ -280,6 +280,7 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
         avif_speed: image.speed,
         existing,
         max_pixels: image.max_pixels,
+        embedded_thumbnails: !image.no_embedded_thumbnails,
         fetch: fetch.policy(),
     }
 }

@@ -11,7 +11,7 @@ use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::generic;
 use crate::image::decoded::Decoded;
-use crate::image::formats::{self, Decoder, Reading, Sniffed};
+use crate::image::formats::{self, Decoder, Format, Sniffed};
 
 /// Decodes `bytes` into an upright gray image, refusing images over `spec.max_pixels`
 /// (0: no limit) before any pixel buffer is allocated. A JPEG, PNG or WebP is decoded already
@@ -22,16 +22,15 @@ pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
 }
 
 /// [`decode`], for a file whose name ends in `extension`: used for formats without a
-/// signature to sniff (TGA), to name the format of a file imgpar does not read, and to
-/// refuse camera RAW files (TIFF inside) unread; never to read an image as other than its
-/// bytes say.
+/// signature to sniff (TGA), to name the format of a file imgpar does not read, and to read
+/// a TIFF named as a camera RAW (CR2, NEF, ARW, DNG, ...) through its embedded preview;
+/// never to read an image as other than its bytes say (a JPEG named `.nef` is a JPEG).
 pub fn decode_hinted(
     bytes: &[u8],
     spec: &Spec,
     extension: Option<&str>,
 ) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
-    refuse_unread(extension)?;
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
@@ -47,12 +46,20 @@ pub fn decode_hinted(
     let decoder = match sniff(bytes, extension) {
         // TGA has no signature: its name alone says it is one.
         Err(_) if let Some(Decoder::Tga) = hinted_decoder(extension) => Decoder::Tga,
+        // Most RAWs are TIFFs inside: their name, or their sensor data, says so.
+        Ok(Decoder::Tiff)
+            if hinted_decoder(extension) == Some(Decoder::RawPreview)
+                || crate::image::codecs::raw::is_tiff_raw(bytes) =>
+        {
+            Decoder::RawPreview
+        }
         sniffed => sniffed?,
     };
     match decoder {
         Decoder::Jxl => crate::image::codecs::jxl::decode(bytes, max_pixels),
         Decoder::Jpeg2000 => crate::image::codecs::jpeg2000::decode(bytes, spec),
         Decoder::Avif => crate::image::codecs::avif::decode(bytes, max_pixels),
+        Decoder::Heif => crate::image::codecs::heif::decode(bytes, spec),
         Decoder::Pfm => {
             let image = crate::image::codecs::pfm::decode(bytes, max_pixels)?;
             Ok(gray_as_stored(image))
@@ -74,6 +81,7 @@ pub fn decode_hinted(
             generic::decode_generic(bytes, ImageFormat::Gif, max_pixels)
         }
         Decoder::Tiff => super::codecs::tiff::decode(bytes, max_pixels),
+        Decoder::RawPreview => crate::image::codecs::raw::decode(bytes, spec),
         Decoder::Png => {
             let repaired = crate::image::repair::png_transparent_gray_in_range(bytes);
             crate::image::codecs::png::decode(Cursor::new(&repaired[..]), spec)
@@ -119,26 +127,10 @@ pub fn decode_hinted(
     }
 }
 
-/// Refuses a file whose name says it is in a format imgpar refuses unread (camera RAW).
-fn refuse_unread(extension: Option<&str>) -> Result<(), Failure> {
-    let Some(extension) = extension else {
-        return Ok(());
-    };
-    match formats::by_extension(extension) {
-        Some(format) if matches!(format.reading, Reading::RefusedUnread) => {
-            Err(unsupported(format.refusal(extension).unwrap_or_default()))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Why a file whose first bytes are `head` (its first few kilobytes) and whose name ends
 /// in `extension` would be refused before decoding, as a run would say it; `None` when a
 /// decoder would take it (whether the data then decodes is not known).
 pub fn refusal_of(head: &[u8], extension: Option<&str>) -> Option<Failure> {
-    if let Err(refused) = refuse_unread(extension) {
-        return Some(refused);
-    }
     if head.is_empty() {
         return Some(Failure::new(ErrorKind::Read, "file is empty"));
     }
@@ -164,7 +156,6 @@ const FILE_BUFFER: usize = 64 << 10;
 /// [`decode`] takes them. A read error is a
 /// [`ErrorKind::Read`] failure.
 pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
-    refuse_unread(extension)?;
     let regular = file.metadata().is_ok_and(|m| m.is_file());
     let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
     if !regular {
@@ -212,7 +203,7 @@ fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<Decoder, Failure> {
     match formats::by_content(bytes) {
         Some(Sniffed::Known(format)) => match format.decoder() {
             Some(decoder) => Ok(decoder),
-            None => Err(unsupported(format.refusal("").unwrap_or_default())),
+            None => Err(unsupported(format.refusal().unwrap_or_default())),
         },
         Some(Sniffed::Unread(format)) => Err(unsupported(format!(
             "{} images are not supported",
@@ -222,8 +213,14 @@ fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<Decoder, Failure> {
                 .unwrap_or(&"this kind of")
                 .to_uppercase()
         ))),
-        None if let Some(refusal) = named.and_then(|f| f.refusal(extension.unwrap_or(""))) => {
-            Err(unsupported(refusal))
+        None if let Some(refusal) = named.and_then(Format::refusal) => Err(unsupported(refusal)),
+        None if named.and_then(Format::decoder) == Some(Decoder::RawPreview) => {
+            Err(unsupported(format!(
+                "camera RAW ({}) in a container imgpar does not know: its embedded preview \
+                 cannot be found; develop it first (with darktable, RawTherapee or the camera \
+                 maker's software)",
+                extension.unwrap_or_default().to_uppercase()
+            )))
         }
         None if crate::image::unsupported::looks_like_text(bytes) => {
             Err(unsupported("not an image: the file holds text"))

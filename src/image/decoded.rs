@@ -17,6 +17,23 @@ pub struct Decoded {
     /// Width and height of the whole image, upright. `image` may be smaller: a decoder
     /// that can shrink while decoding does so as far as `spec` allows.
     pub full_size: (u32, u32),
+    /// Whether the pixels are the picture's own or a smaller rendering the file carries.
+    pub from: DecodedFrom,
+}
+
+/// Where a decoded image's pixels came from: the picture itself, or a rendering of it
+/// stored in the file (the record says so, so a preview is never passed off as the
+/// picture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecodedFrom {
+    /// The picture's own data.
+    #[default]
+    Picture,
+    /// The thumbnail a HEIF file stores for its primary image.
+    EmbeddedThumbnail,
+    /// The JPEG preview a camera RAW file carries (the camera's own rendering).
+    EmbeddedPreview,
 }
 
 impl Decoded {
@@ -32,6 +49,7 @@ impl Decoded {
             image,
             stored_size,
             full_size: upright(stored_size, orientation),
+            from: DecodedFrom::Picture,
         }
     }
 
@@ -41,7 +59,13 @@ impl Decoded {
             full_size: (image.width(), image.height()),
             image,
             stored_size,
+            from: DecodedFrom::Picture,
         }
+    }
+
+    /// This image, its pixels having come `from` there.
+    pub(super) fn from(self, from: DecodedFrom) -> Decoded {
+        Decoded { from, ..self }
     }
 }
 

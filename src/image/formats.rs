@@ -51,10 +51,8 @@ pub enum Reading {
         /// How it is shrunk while decoding ("no" if it is decoded whole).
         shrunk: &'static str,
     },
-    /// Named and refused ("HEIC/HEIF files are not supported").
+    /// Named and refused ("PDF files are not supported").
     Refused,
-    /// Refused by its name, unread (camera RAW: TIFF inside, whose preview would be read).
-    RefusedUnread,
 }
 
 /// The decoders imgpar chooses between.
@@ -69,6 +67,10 @@ pub enum Decoder {
     Webp,
     /// `avif-parse` and `rav1d-safe`.
     Avif,
+    /// `heifer`, grids a tile at a time.
+    Heif,
+    /// A camera RAW's largest embedded JPEG, through the JPEG path.
+    RawPreview,
     /// `hayro-jpeg2000`, by resolution levels.
     Jpeg2000,
     /// `jxl-oxide`.
@@ -197,6 +199,17 @@ pub static FORMATS: &[Format] = &[
         notes: "8, 10 and 12 bit, any subsampling; alpha item kept; written by `ravif` (rav1e), `--quality`, `--speed`",
     },
     other(
+        "HEIC/HEIF",
+        &["heic", "heif", "hif"],
+        Signature::Own(crate::image::codecs::heif::is_heif),
+        read(
+            Decoder::Heif,
+            "`heifer` (pure Rust)",
+            "grids a tile at a time into a box average",
+        ),
+        "the primary image (not depth or gain maps), `clap`/`irot`/`imir` applied, 8-12 bit, alpha; the stored thumbnail when it is as large as the output (`--no-embedded-thumbnails` to refuse it)",
+    ),
+    other(
         "JPEG XL",
         &["jxl"],
         Signature::Own(crate::image::codecs::jxl::is_jxl),
@@ -309,11 +322,6 @@ pub static FORMATS: &[Format] = &[
     refused("Photoshop (PSD)", &["psd", "psb"], Signature::Own(is_psd)),
     refused("PDF", &["pdf"], Signature::Own(is_pdf)),
     refused(
-        "HEIC/HEIF",
-        &["heic", "heif", "hif"],
-        Signature::Own(is_heif),
-    ),
-    refused(
         "JPEG XR",
         &["jxr", "wdp", "hdp"],
         Signature::Own(is_jpeg_xr),
@@ -338,11 +346,15 @@ pub static FORMATS: &[Format] = &[
             "3fr", "arw", "cr2", "cr3", "crw", "dcr", "dng", "erf", "iiq", "kdc", "mrw", "nef",
             "nrw", "orf", "pef", "raf", "raw", "rw2", "rwl", "sr2", "srf", "srw", "x3f",
         ],
-        signature: Signature::Extension,
-        reading: Reading::RefusedUnread,
+        signature: Signature::Own(crate::image::codecs::raw::is_raw_container),
+        reading: read(
+            Decoder::RawPreview,
+            "imgpar's container walk, then the JPEG path",
+            "as the JPEG it holds",
+        ),
         written_as: None,
         same_writes: OutputFormat::Png,
-        notes: "refused by name, unread: most are TIFF inside, and read as TIFF would give their small preview",
+        notes: "the largest JPEG preview the camera stored, turned by the RAW's orientation (the record says so); a file with none, or with one smaller than the output, fails; TIFF-based RAWs (CR2, NEF, ARW, DNG, ...) are known by their name, the others (CR3, CRW, RAF, MRW, ORF, RW2) by their bytes",
     },
 ];
 
@@ -356,20 +368,15 @@ impl Format {
     pub fn decoder(&self) -> Option<Decoder> {
         match self.reading {
             Reading::Read { decoder, .. } => Some(decoder),
-            Reading::Refused | Reading::RefusedUnread => None,
+            Reading::Refused => None,
         }
     }
 
     /// Why a file in this format fails, if imgpar does not read it.
-    pub fn refusal(&self, extension: &str) -> Option<String> {
+    pub fn refusal(&self) -> Option<String> {
         match self.reading {
             Reading::Read { .. } => None,
             Reading::Refused => Some(format!("{} files are not supported", self.name)),
-            Reading::RefusedUnread => Some(format!(
-                "camera RAW files ({}) are not supported: develop them to TIFF or JPEG first \
-                 (with darktable, RawTherapee or the camera maker's software)",
-                extension.to_uppercase()
-            )),
         }
     }
 }
@@ -443,13 +450,6 @@ fn is_pdf(head: &[u8]) -> bool {
     head.starts_with(b"%PDF-")
 }
 
-fn is_heif(head: &[u8]) -> bool {
-    matches!(
-        head.get(4..12),
-        Some(b"ftypheic" | b"ftypheix" | b"ftyphevc" | b"ftypmif1" | b"ftypmsf1")
-    )
-}
-
 fn is_jpeg_xr(head: &[u8]) -> bool {
     head.starts_with(b"II\xBC\x01")
 }
@@ -477,7 +477,7 @@ pub fn markdown_table() -> String {
     for format in FORMATS {
         let (by, shrunk) = match &format.reading {
             Reading::Read { by, shrunk, .. } => (*by, *shrunk),
-            Reading::Refused | Reading::RefusedUnread => ("no", ""),
+            Reading::Refused => ("no", ""),
         };
         let written = match format.written_as {
             Some(OutputFormat::Webp) => "`webp`, `webp-lossless`".to_string(),
@@ -538,8 +538,12 @@ mod tests {
         assert_eq!(name(b"\x89PNG\r\n\x1a\n"), Some("PNG"));
         assert_eq!(name(b"II\x2B\0\x08\0\0\0"), Some("TIFF, BigTIFF"));
         assert_eq!(name(b"hello"), None);
-        let raw = by_extension("Cr2").and_then(|f| f.refusal("Cr2")).unwrap();
-        assert!(raw.contains("(CR2)"));
+        assert_eq!(name(b"FUJIFILMCCD-RAW 0201"), Some("camera RAW"));
+        assert_eq!(by_extension("Cr2").map(|f| f.name), Some("camera RAW"));
+        assert_eq!(
+            by_extension("psd").and_then(Format::refusal).as_deref(),
+            Some("Photoshop (PSD) files are not supported")
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 mod codecs;
 pub mod decode;
 mod decoded;
-pub use decoded::Decoded;
+pub use decoded::{Decoded, DecodedFrom};
 pub mod encode;
 mod fields;
 pub mod formats;

@@ -140,6 +140,9 @@ fn settings_text(spec: &Spec, format: OutputFormat) -> String {
     if format == OutputFormat::WebpLossless {
         text.push_str(",lossless=yes");
     }
+    if !spec.embedded_thumbnails {
+        text.push_str(",embedded-thumbnails=no");
+    }
     text
 }
 

@@ -63,6 +63,13 @@ pub struct RunReport {
     /// another tool), trusted as theirs.
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped_unverified: usize,
+    /// Of the images converted, those made from the thumbnail their HEIF file stores
+    /// rather than from the picture.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub from_thumbnails: usize,
+    /// Of the images converted, those made from the JPEG preview their camera RAW stores.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub from_previews: usize,
     /// Images never started because the run was interrupted or stopped.
     pub not_started: usize,
     /// The run was cancelled (Ctrl-C, SIGTERM, or the cancel flag).
@@ -196,6 +203,8 @@ impl RunReport {
             failed,
             skipped,
             skipped_unverified: totals.skipped_unverified,
+            from_thumbnails: totals.from_thumbnails,
+            from_previews: totals.from_previews,
             not_started: measures.planned.saturating_sub(totals.records),
             interrupted: measures.interrupted,
             stopped: None,

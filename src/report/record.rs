@@ -43,6 +43,11 @@ pub struct Record {
     pub width_out: Option<u32>,
     /// Height of the output.
     pub height_out: Option<u32>,
+    /// Present when the output was made not from the picture but from a rendering its file
+    /// stores: `embedded_thumbnail` (a HEIF thumbnail) or `embedded_preview` (a camera
+    /// RAW's JPEG). `width_in` and `height_in` are then that rendering's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<crate::image::DecodedFrom>,
     /// Milliseconds from the run's start (monotonic clock) to when a worker took the image.
     pub start_ms: f64,
     /// Milliseconds from the run's start to when the worker finished it.
@@ -95,6 +100,8 @@ impl Record {
             height_in: outcome.size_in.map(|s| s.1),
             width_out: outcome.size_out.map(|s| s.0),
             height_out: outcome.size_out.map(|s| s.1),
+            decoded_from: Some(outcome.decoded_from)
+                .filter(|from| *from != crate::image::DecodedFrom::Picture),
             start_ms,
             end_ms,
             worker,
@@ -124,6 +131,7 @@ impl Record {
             height_in: None,
             width_out: None,
             height_out: None,
+            decoded_from: None,
             start_ms: 0.0,
             end_ms: 0.0,
             worker: None,

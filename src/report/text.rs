@@ -82,6 +82,21 @@ impl RunReport {
                 }
             );
         }
+        if self.from_thumbnails > 0 {
+            let _ = writeln!(
+                s,
+                "  thumbnails  {} made from the thumbnail its HEIC stores, not the picture \
+                 (--no-embedded-thumbnails decodes the pictures)",
+                count(self.from_thumbnails, "image"),
+            );
+        }
+        if self.from_previews > 0 {
+            let _ = writeln!(
+                s,
+                "  previews    {} made from the JPEG preview its camera RAW stores",
+                count(self.from_previews, "image"),
+            );
+        }
         if let Some(shard) = &self.shard {
             let _ = writeln!(
                 s,

@@ -6,6 +6,7 @@
 
 use super::Record;
 use super::spans::{covered, merged, overlap};
+use crate::image::DecodedFrom;
 use crate::outcome::Outcome;
 
 /// Spans kept before the settled part of the timeline is folded in.
@@ -24,6 +25,10 @@ pub struct Totals {
     pub skipped: usize,
     /// Of those, images skipped on an output that carries no provenance (trusted).
     pub skipped_unverified: usize,
+    /// Images converted from the thumbnail their HEIF file stores, not from the picture.
+    pub from_thumbnails: usize,
+    /// Images converted from the JPEG preview their camera RAW stores.
+    pub from_previews: usize,
     /// Worker time over the records, in ms.
     pub busy_ms: f64,
     /// Bytes read or downloaded.
@@ -44,7 +49,14 @@ impl Totals {
     pub fn add(&mut self, record: &Record) {
         self.records += 1;
         match record.status {
-            Outcome::Ok => self.ok += 1,
+            Outcome::Ok => {
+                self.ok += 1;
+                match record.decoded_from {
+                    Some(DecodedFrom::EmbeddedThumbnail) => self.from_thumbnails += 1,
+                    Some(DecodedFrom::EmbeddedPreview) => self.from_previews += 1,
+                    Some(DecodedFrom::Picture) | None => {}
+                }
+            }
             Outcome::Failed => self.failed += 1,
             Outcome::Skipped => {
                 self.skipped += 1;

@@ -127,7 +127,7 @@ pub(super) fn refused(job: &Job) -> Option<String> {
         };
     }
     let extension = extension?;
-    formats::by_extension(extension)?.refusal(extension)
+    formats::by_extension(extension)?.refusal()
 }
 
 /// What the run would do with an output that stands at `job`'s name under `spec`, if one

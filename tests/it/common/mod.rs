@@ -3,6 +3,7 @@
 
 #[cfg(feature = "queue")]
 pub mod brokers;
+pub mod debian;
 pub mod python;
 #[cfg(feature = "cloud")]
 pub mod stores;
@@ -224,6 +225,11 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         ((self.0 >> 33) % n.max(1) as u64) as usize
     }
+}
+
+/// The JSON report written at `path`.
+pub fn report_at(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// The record of the one image whose input ends with `suffix`.

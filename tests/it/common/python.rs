@@ -70,3 +70,56 @@ pub fn run_pillow(script: &str, args: &[&Path]) {
         .expect("Pillow's Python runs");
     assert!(ran.success(), "the Pillow script failed:\n{script}");
 }
+
+/// libheif (through pillow-heif, which also encodes HEIC with x265) and LibRaw (through
+/// rawpy), with numpy: the references for the photo formats, independent of imgpar's
+/// decoders.
+pub fn photo_tools() -> PathBuf {
+    python_with(
+        "photo-venv",
+        &[
+            "pillow==13.0.0",
+            "pillow-heif==1.9.0",
+            "rawpy==0.28.0",
+            "numpy==2.4.6",
+        ],
+        "import pillow_heif, rawpy, numpy",
+    )
+}
+
+/// Runs `tests/it/images/photo_reference.py` (HEIC and RAW references, see its docstring)
+/// in the photo tools' Python with `args`, asserting that it succeeded; returns what it
+/// printed.
+pub fn photo_reference(args: &[&std::ffi::OsStr]) -> String {
+    let ran = Command::new(photo_tools())
+        .arg("-c")
+        .arg(include_str!("../images/photo_reference.py"))
+        .args(args)
+        .output()
+        .expect("the photo tools' Python runs");
+    assert!(
+        ran.status.success(),
+        "photo_reference.py {args:?} failed: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    String::from_utf8(ran.stdout).expect("the script prints UTF-8")
+}
+
+/// What `photo_reference.py`'s compare commands print: each output's PSNR against its
+/// reference, and its size.
+pub fn photo_scores(
+    args: &[&std::ffi::OsStr],
+) -> std::collections::BTreeMap<String, (f64, (u64, u64))> {
+    let json: serde_json::Value = serde_json::from_str(&photo_reference(args)).unwrap();
+    json.as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, score)| {
+            let size = (
+                score["size"][0].as_u64().unwrap(),
+                score["size"][1].as_u64().unwrap(),
+            );
+            (name.clone(), (score["psnr"].as_f64().unwrap(), size))
+        })
+        .collect()
+}

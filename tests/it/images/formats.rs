@@ -267,13 +267,18 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
     let tiff = std::fs::read(fixtures("images/picture.tiff")).unwrap();
     // (file, bytes, the reason it fails with)
     let named: [(&str, Vec<u8>, &str); 7] = [
-        // A camera RAW file is TIFF inside: refused by name, never read as its preview.
+        // A camera RAW file is TIFF inside: read for the JPEG preview it stores, never as
+        // the TIFF's own (small) image; this one stores none.
         (
             "holiday.nef",
             tiff.clone(),
-            "camera RAW files (NEF) are not supported",
+            "camera RAW without an embedded JPEG preview imgpar can read",
         ),
-        ("scan.dng", tiff, "camera RAW files (DNG) are not supported"),
+        (
+            "scan.dng",
+            tiff,
+            "camera RAW without an embedded JPEG preview",
+        ),
         // A JPEG 2000 file that stops after its first boxes fails as damaged.
         (
             "map.jp2",
@@ -295,7 +300,7 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
             b"gimp xcf v011\0".to_vec(),
             "GIMP (XCF) files are not supported",
         ),
-        // No extension: known by its first bytes.
+        // No extension: known by its first bytes (a HEIC's file type box and nothing more).
         (
             "still",
             {
@@ -303,7 +308,7 @@ fn every_file_named_or_shaped_like_an_image_gets_one_record_and_the_rest_are_cou
                 heic.extend(b"ftypheic\0\0\0\0mif1heic");
                 heic
             },
-            "HEIC/HEIF files are not supported",
+            "corrupt or truncated HEIF",
         ),
     ];
     for (name, bytes, _) in &named {

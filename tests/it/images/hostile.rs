@@ -1,4 +1,5 @@
-//! Hostile input: hundreds of damaged copies of the fixtures, size bombs in every format,
+//! Hostile input: hundreds of damaged copies of the fixtures (a phone's HEIC and a camera's
+//! RAW among them), size bombs in every format,
 //! files that are not what their names say. Every image ends in exactly one outcome, the
 //! same in every mode; nothing panics, nothing hangs, nothing is written for a failure, and
 //! no output is lost.
@@ -24,6 +25,8 @@ fn damaged_variants() -> Vec<(String, Vec<u8>)> {
         .map(|rel| fixtures("images").join(rel))
         .collect();
     sources.push(fixtures("orientation/orientation_6.jpg"));
+    sources.push(fixtures("photos/phone.heic"));
+    sources.push(fixtures("photos/camera.nef"));
     let mut variants = Vec::new();
     for (seed, source) in sources.iter().enumerate() {
         let bytes = std::fs::read(source).unwrap();
@@ -364,14 +367,18 @@ fn files_of_other_kinds_fail_by_name_and_misnamed_images_convert() {
     let mut heic = vec![0, 0, 0, 0x18];
     heic.extend(b"ftypheic\0\0\0\0mif1heic");
     heic.extend([0u8; 64]);
-    let others: [(&str, Vec<u8>, &str); 4] = [
+    let mut jxr = b"II\xBC\x01".to_vec();
+    jxr.extend([0u8; 64]);
+    let others: [(&str, Vec<u8>, &str); 5] = [
         ("layers.psd", b"8BPS\0\x01\0\0\0\0\0\0\0\x03".to_vec(), "Photoshop (PSD) files are not supported"),
         (
             "drawing.svg",
             b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>".to_vec(),
             "SVG (vector image) files are not supported",
         ),
-        ("phone.heic", heic, "HEIC/HEIF files are not supported"),
+        ("photo.jxr", jxr, "JPEG XR files are not supported"),
+        // Read now, and this one is only a header: it fails as a HEIF, by its bytes.
+        ("phone.heic", heic, "corrupt or truncated HEIF"),
         ("random.jpg", (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect(), "not a recognised image format"),
     ];
     for (name, bytes, _) in &others {
@@ -391,7 +398,7 @@ fn files_of_other_kinds_fail_by_name_and_misnamed_images_convert() {
         .arg(&out)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("2 ok, 6 failed"))
+        .stderr(predicate::str::contains("2 ok, 7 failed"))
         .stderr(predicate::str::contains(
             "scan.pdf: PDF files are not supported",
         ))

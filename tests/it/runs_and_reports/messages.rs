@@ -28,8 +28,10 @@ fn a_dry_run_marks_files_refused_by_their_name() {
     let scratch = tempfile::tempdir().unwrap();
     let input = scratch.path().join("in");
     std::fs::create_dir_all(&input).unwrap();
-    std::fs::copy(fixtures("images/red.png"), input.join("shot.NEF")).unwrap();
+    std::fs::write(input.join("drawing.PCX"), b"\x0a\x05\x01\x08 not read").unwrap();
     std::fs::copy(fixtures("images/red.png"), input.join("red.png")).unwrap();
+    // What a file holds decides: a PNG named as a camera RAW is converted as a PNG.
+    std::fs::copy(fixtures("images/red.png"), input.join("shot.NEF")).unwrap();
     let shown = imgpar()
         .arg(&input)
         .arg(scratch.path().join("out"))
@@ -38,11 +40,13 @@ fn a_dry_run_marks_files_refused_by_their_name() {
         .code(0);
     let stdout = String::from_utf8_lossy(&shown.get_output().stdout).to_string();
     assert!(
-        stdout.contains("shot.NEF -> refused: camera RAW files (NEF)"),
+        stdout.contains("drawing.PCX -> refused: PCX files are not supported"),
         "{stdout}"
     );
     assert!(stdout.contains("red.png -> "), "{stdout}");
-    assert!(!stdout.contains("shot.png"), "{stdout}");
+    assert!(stdout.contains("shot.NEF -> "), "{stdout}");
+    assert!(stdout.contains("shot.png"), "{stdout}");
+    assert!(!stdout.contains("drawing.png"), "{stdout}");
 }
 
 #[test]

@@ -38,27 +38,50 @@ pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
     decode_luma_from(std::io::Cursor::new(bytes), spec)
 }
 
+/// [`decode_luma`] turned upright by `orientation` instead of the file's own EXIF
+/// orientation: a camera RAW's preview, which the RAW's orientation governs.
+pub(crate) fn decode_luma_turned(
+    bytes: &[u8],
+    spec: &Spec,
+    orientation: Orientation,
+) -> Result<Option<Decoded>, Failure> {
+    luma_from(std::io::Cursor::new(bytes), spec, Some(orientation))
+}
+
 /// [`decode_luma`] on a JPEG read from `reader` as it decodes: a baseline JPEG is never held
 /// whole, neither its bytes nor its pixels (rows are box-shrunk as they come, see
 /// [`BoxShrink`]); a progressive one holds the coefficients of its luma that the scale
 /// reads (see [`progressive`]), or, when that reader is unsure of it, goes to libjpeg,
 /// which holds every coefficient.
 pub(crate) fn decode_luma_from<R: BufRead + Seek>(
-    mut reader: R,
+    reader: R,
     spec: &Spec,
 ) -> Result<Option<Decoded>, Failure> {
-    if let Some(decoded) = progressive_luma(&mut reader, spec)? {
+    luma_from(reader, spec, None)
+}
+
+/// [`decode_luma_from`], turned by `turn` when given, else by the file's EXIF orientation.
+fn luma_from<R: BufRead + Seek>(
+    mut reader: R,
+    spec: &Spec,
+    turn: Option<Orientation>,
+) -> Result<Option<Decoded>, Failure> {
+    if let Some(decoded) = progressive_luma(&mut reader, spec, turn)? {
         return Ok(Some(decoded));
     }
     reader
         .rewind()
         .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
-    libjpeg_luma(reader, spec)
+    libjpeg_luma(reader, spec, turn)
 }
 
 /// [`decode_luma_from`] through libjpeg, the scans a gray thumbnail never reads left out
 /// (see [`scans`]).
-fn libjpeg_luma<R: BufRead>(reader: R, spec: &Spec) -> Result<Option<Decoded>, Failure> {
+fn libjpeg_luma<R: BufRead>(
+    reader: R,
+    spec: &Spec,
+    turn: Option<Orientation>,
+) -> Result<Option<Decoded>, Failure> {
     guarded(|| {
         // The scans the thumbnail needs are chosen once the header says the scale.
         let choice = Choice::new(Cell::new(Keep::Everything));
@@ -66,7 +89,7 @@ fn libjpeg_luma<R: BufRead>(reader: R, spec: &Spec) -> Result<Option<Decoded>, F
         let decompress = decompressor()
             .from_reader(filtered)
             .map_err(|e| Failure::corrupt(format!("corrupt JPEG: {e}")))?;
-        decode_started(decompress, spec, &choice)
+        decode_started(decompress, spec, &choice, turn)
     })
 }
 
@@ -74,17 +97,22 @@ fn libjpeg_luma<R: BufRead>(reader: R, spec: &Spec) -> Result<Option<Decoded>, F
 /// alone (see [`progressive`]): the same pixels libjpeg gives, without its coefficients of
 /// every component. `Ok(None)` for every other file, and for any this reader is unsure of:
 /// the caller reads it again from its start with libjpeg.
-fn progressive_luma<R: BufRead>(reader: &mut R, spec: &Spec) -> Result<Option<Decoded>, Failure> {
+fn progressive_luma<R: BufRead>(
+    reader: &mut R,
+    spec: &Spec,
+    turn: Option<Orientation>,
+) -> Result<Option<Decoded>, Failure> {
     let Some((header, decoder)) = progressive::read_header(reader) else {
         return Ok(None);
     };
+    let orientation = turn.unwrap_or(header.orientation);
     check_pixels(
         u64::from(header.width),
         u64::from(header.height),
         spec.max_pixels,
     )?;
     let stored = (header.width, header.height);
-    let reduction = resize::reduction_allowed(upright(stored, header.orientation), spec);
+    let reduction = resize::reduction_allowed(upright(stored, orientation), spec);
     let eighths = 8u32.div_ceil(reduction.min(8));
     let Some(luma) = decoder.decode(reader, eighths) else {
         return Ok(None);
@@ -97,11 +125,7 @@ fn progressive_luma<R: BufRead>(reader: &mut R, spec: &Spec) -> Result<Option<De
         shrink.push(y, 0, 1, row);
         y += 1;
     });
-    Ok(Some(Decoded::turned(
-        shrink.finish(),
-        header.orientation,
-        stored,
-    )))
+    Ok(Some(Decoded::turned(shrink.finish(), orientation, stored)))
 }
 
 /// Runs a libjpeg decode, turning its fatal errors (which unwind out of the C code with a
@@ -143,6 +167,7 @@ fn decode_started<R: BufRead>(
     mut decompress: Decompress<R>,
     spec: &Spec,
     choice: &Choice,
+    turn: Option<Orientation>,
 ) -> Result<Option<Decoded>, Failure> {
     let (width, height) = decompress.size();
     check_pixels(width as u64, height as u64, spec.max_pixels)?;
@@ -152,12 +177,14 @@ fn decode_started<R: BufRead>(
     ) {
         return Ok(None);
     }
-    let orientation = decompress
-        .markers()
-        .filter(|marker| marker.marker == Marker::APP(1))
-        .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = turn.unwrap_or_else(|| {
+        decompress
+            .markers()
+            .filter(|marker| marker.marker == Marker::APP(1))
+            .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
+            .and_then(Orientation::from_exif_chunk)
+            .unwrap_or(Orientation::NoTransforms)
+    });
     let stored = (width as u32, height as u32);
     let full = upright(stored, orientation);
     let reduction = resize::reduction_allowed(full, spec);

@@ -89,8 +89,8 @@ type Answers = (
 );
 
 fn both(bytes: &[u8], spec: &Spec) -> Answers {
-    let ours = progressive_luma(&mut Cursor::new(bytes), spec);
-    let theirs = libjpeg_luma(Cursor::new(bytes), spec);
+    let ours = progressive_luma(&mut Cursor::new(bytes), spec, None);
+    let theirs = libjpeg_luma(Cursor::new(bytes), spec, None);
     (ours, theirs)
 }
 

@@ -1,0 +1,43 @@
+//! Programs the tests take from Debian's packages (redis-server, ExifTool), installed with
+//! apt-get on first use when the machine lacks them. A test that cannot install one fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// `program`, installed from Debian's `package` if `program version_arg` does not run.
+/// Installs run under a file lock, so tests running at once install it once.
+pub fn program(program: &str, package: &str, version_arg: &str) -> PathBuf {
+    let runs = || {
+        Command::new(program)
+            .arg(version_arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let lock_at = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{package}-install"));
+    let _lock = crate::common::python::install_lock(&lock_at);
+    if !runs() {
+        let apt = |args: &[&str]| {
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(Stdio::null())
+                .status()
+                .unwrap_or_else(|e| panic!("apt-get runs (tests install {package} with it): {e}"))
+        };
+        assert!(apt(&["update", "-qq"]).success(), "apt-get update failed");
+        assert!(
+            apt(&["install", "-y", "-qq", package]).success(),
+            "apt-get install {package} failed"
+        );
+        assert!(runs(), "{package} installed but `{program}` does not run");
+    }
+    PathBuf::from(program)
+}
+
+/// ExifTool: it writes previews into RAW files and extracts them again, independently of
+/// imgpar's reader.
+pub fn exiftool() -> PathBuf {
+    program("exiftool", "libimage-exiftool-perl", "-ver")
+}
