@@ -54,30 +54,27 @@ impl PlanIdentity {
         }
     }
 
-    /// The settings of `spec` and `format` that decide what an output holds (not what to
-    /// do with an existing output, nor how downloads are made: re-runs may change those).
+    /// The settings of `spec` and `format` that decide what an output holds: every field of
+    /// the conversion but what to do with an existing output and how downloads are made
+    /// (re-runs may change those), so a field added to `Spec` is part of the identity unless
+    /// it is named here as a policy.
     pub fn settings_of(
         spec: &crate::config::Spec,
         format: crate::config::FormatChoice,
     ) -> BTreeMap<String, String> {
+        const POLICIES: [&str; 2] = ["existing", "fetch"];
         let mut settings = BTreeMap::new();
         let fields = serde_json::to_value(spec).unwrap_or(Value::Null);
-        for name in [
-            "width",
-            "height",
-            "fit",
-            "upscale",
-            "filter",
-            "quality",
-            "avif_speed",
-            "max_pixels",
-        ] {
-            let value = match fields.get(name) {
-                Some(Value::String(text)) => text.clone(),
-                Some(other) => other.to_string(),
-                None => "none".into(),
+        for (name, value) in fields.as_object().into_iter().flatten() {
+            if POLICIES.contains(&name.as_str()) {
+                continue;
+            }
+            let value = match value {
+                Value::String(text) => text.clone(),
+                Value::Null => "none".into(),
+                other => other.to_string(),
             };
-            settings.insert(name.to_string(), value);
+            settings.insert(name.clone(), value);
         }
         let format = match format {
             crate::config::FormatChoice::Same => "same".to_string(),
@@ -163,5 +160,39 @@ mod tests {
             let differences = other.differences(&reference).join("; ");
             assert!(differences.contains(said), "{differences}");
         }
+    }
+
+    #[test]
+    fn every_setting_that_decides_the_bytes_is_in_the_identity_and_no_policy_is() {
+        use crate::config::{ExistingOutput, FormatChoice, Spec};
+        let spec = Spec::default();
+        let settings = PlanIdentity::settings_of(&spec, FormatChoice::Same);
+        for name in [
+            "width",
+            "fit",
+            "quality",
+            "max_pixels",
+            "embedded_thumbnails",
+            "format",
+        ] {
+            assert!(settings.contains_key(name), "{name}: {settings:?}");
+        }
+        assert!(!settings.contains_key("existing") && !settings.contains_key("fetch"));
+        let full_pictures = Spec {
+            embedded_thumbnails: false,
+            ..Spec::default()
+        };
+        assert_ne!(
+            PlanIdentity::settings_of(&full_pictures, FormatChoice::Same),
+            settings
+        );
+        let skipping = Spec {
+            existing: ExistingOutput::Skip,
+            ..Spec::default()
+        };
+        assert_eq!(
+            PlanIdentity::settings_of(&skipping, FormatChoice::Same),
+            settings
+        );
     }
 }
