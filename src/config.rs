@@ -150,6 +150,9 @@ pub struct Spec {
     /// as large as the output (the record then says so); `false` decodes the picture.
     #[serde(default = "yes")]
     pub embedded_thumbnails: bool,
+    /// What transparent pixels are laid on in an output format without alpha (JPEG).
+    #[serde(default)]
+    pub background: Background,
     /// How inputs given as URLs are downloaded.
     pub fetch: FetchPolicy,
 }
@@ -167,6 +170,7 @@ impl Default for Spec {
             existing: ExistingOutput::Fail,
             max_pixels: 100_000_000,
             embedded_thumbnails: true,
+            background: Background::default(),
             fetch: FetchPolicy::default(),
         }
     }
@@ -178,6 +182,68 @@ fn default_avif_speed() -> u8 {
 
 fn yes() -> bool {
     true
+}
+
+/// A colour that transparent pixels are laid on when the output format has no alpha
+/// (JPEG): white by default, as a page, a file browser or an image viewer shows
+/// transparency; written `#rrggbb` in settings, reports and provenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Background(pub [u8; 3]);
+
+impl Default for Background {
+    fn default() -> Self {
+        Background([255, 255, 255])
+    }
+}
+
+impl Background {
+    /// `white`, `black`, `gray` (or `grey`), `#rgb` or `#rrggbb` (the `#` may be left out).
+    pub fn parse(text: &str) -> Result<Background, String> {
+        let bad =
+            || format!("expected a colour (white, black, gray, #rgb or #rrggbb), not `{text}`");
+        let named = match text.trim().to_ascii_lowercase().as_str() {
+            "white" => Some([255, 255, 255]),
+            "black" => Some([0, 0, 0]),
+            "gray" | "grey" => Some([128, 128, 128]),
+            _ => None,
+        };
+        if let Some(rgb) = named {
+            return Ok(Background(rgb));
+        }
+        let hex = text.trim().trim_start_matches('#');
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let digit = |i: usize| u8::from_str_radix(&hex[i..i + 1], 16).map_err(|_| bad());
+        match hex.len() {
+            3 => Ok(Background([digit(0)? * 17, digit(1)? * 17, digit(2)? * 17])),
+            6 => {
+                let pair = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+                Ok(Background([pair(0)?, pair(2)?, pair(4)?]))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The colour as BT.601 luma, as a gray output shows it.
+    pub fn luma(self) -> u8 {
+        crate::image::pixels::gray::luma601(self.0[0], self.0[1], self.0[2])
+    }
+}
+
+impl From<Background> for String {
+    fn from(background: Background) -> String {
+        let [r, g, b] = background.0;
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+impl TryFrom<String> for Background {
+    type Error = String;
+    fn try_from(text: String) -> Result<Background, String> {
+        Background::parse(&text)
+    }
 }
 
 /// What a run writing to an object store does when the store ignores create-only writes

@@ -74,8 +74,8 @@ pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixe
 
 // What is done to an image, and how a batch runs.
 pub use config::{
-    AsyncSettings, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat, RunConfig, Spec,
-    UnconditionalStore, WorkerLimits,
+    AsyncSettings, Background, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat,
+    RunConfig, Spec, UnconditionalStore, WorkerLimits,
 };
 pub use fetch::{FetchInfo, FetchPolicy};
 pub use shard::{Shard, ShardChoice};

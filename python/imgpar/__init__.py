@@ -109,6 +109,7 @@ class Conversion(TypedDict, total=False):
     max_pixels: int
     speed: int
     embedded_thumbnails: bool
+    background: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +127,8 @@ class Settings:
     speed: int = 8
     # A HEIC's stored thumbnail stands for its picture when it is as large as the output.
     embedded_thumbnails: bool = True
+    # What transparent pixels are laid on in a JPEG: white, black, gray, #rgb or #rrggbb.
+    background: str = "white"
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -160,7 +163,7 @@ def _check_types(settings: "Settings") -> None:
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, int):
             wrong(name, "an int")
-    for name in ("fit", "format", "filter"):
+    for name in ("fit", "format", "filter", "background"):
         if not isinstance(getattr(settings, name), str):
             wrong(name, "a str")
     for name in ("upscale", "embedded_thumbnails"):
@@ -212,8 +215,8 @@ def thumbnail(
     reads): byte-identical to what ``imgpar`` writes for that file with the same flags.
     Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
     ``format="png"``, ``quality=85``, ``filter="lanczos3"``, ``upscale=False``,
-    ``max_pixels=100_000_000``, ``speed=8``, ``embedded_thumbnails=True``). Raises
-    ``ImageError`` for a bad image."""
+    ``max_pixels=100_000_000``, ``speed=8``, ``embedded_thumbnails=True``,
+    ``background="white"``). Raises ``ImageError`` for a bad image."""
     return _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
 
 

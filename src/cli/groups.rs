@@ -9,7 +9,9 @@ use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 
 use super::parse::{self, Bytes, Seconds};
-use crate::config::{AsyncSettings, Filter, Fit, FormatChoice, OutputFormat, Spec, WorkerLimits};
+use crate::config::{
+    AsyncSettings, Background, Filter, Fit, FormatChoice, OutputFormat, Spec, WorkerLimits,
+};
 use crate::fetch::FetchPolicy;
 
 /// What to do to each image. Every default is the library's own (`Spec::default()`).
@@ -57,6 +59,11 @@ pub struct ImageArgs {
     /// Images with more pixels than this fail before decoding; 0 lifts the limit.
     #[arg(long, default_value_t = Spec::default().max_pixels, value_name = "PIXELS")]
     pub max_pixels: u64,
+
+    /// What transparent pixels are laid on in a JPEG, which has no alpha: white, black,
+    /// gray, #rgb or #rrggbb.
+    #[arg(long, value_name = "COLOR", default_value = "white", value_parser = Background::parse)]
+    pub background: Background,
 
     /// Decode a HEIC's full picture even when the file stores a thumbnail as large as the
     /// output (by default that thumbnail is used, as libvips does, and the report says so).
@@ -198,6 +205,8 @@ impl ImageArgs {
             self.speed.to_string(),
             "--max-pixels".into(),
             self.max_pixels.to_string(),
+            "--background".into(),
+            String::from(self.background),
         ]);
         args
     }

@@ -281,6 +281,7 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
         existing,
         max_pixels: image.max_pixels,
         embedded_thumbnails: !image.no_embedded_thumbnails,
+        background: image.background,
         fetch: fetch.policy(),
     }
 }

@@ -143,6 +143,10 @@ fn settings_text(spec: &Spec, format: OutputFormat) -> String {
     if !spec.embedded_thumbnails {
         text.push_str(",embedded-thumbnails=no");
     }
+    // Said only when it is not the default, so that outputs of the default keep their line.
+    if format == OutputFormat::Jpeg && spec.background != crate::config::Background::default() {
+        text.push_str(&format!(",background={}", String::from(spec.background)));
+    }
     text
 }
 
@@ -204,5 +208,25 @@ mod tests {
             resized.compare(Some(&found)),
             Standing::OtherSettings(vec!["size 64x256 (then 256x256)".into()])
         );
+    }
+
+    #[test]
+    fn a_jpegs_background_is_said_only_when_it_is_not_the_default() {
+        let jpeg = job("a.png", OutputFormat::Jpeg);
+        let default = Provenance::of(&jpeg, &Spec::default());
+        assert!(!default.settings.contains("background"), "{default:?}");
+        let black = Spec {
+            background: crate::config::Background([0, 0, 0]),
+            ..Spec::default()
+        };
+        let laid = Provenance::of(&jpeg, &black);
+        assert!(laid.settings.ends_with(",background=#000000"), "{laid:?}");
+        assert_eq!(
+            laid.compare(Some(&default)),
+            Standing::OtherSettings(vec!["background #000000 (then none)".into()])
+        );
+        // A PNG keeps its alpha: the background does not decide its bytes.
+        let png = Provenance::of(&job("a.png", OutputFormat::Png), &black);
+        assert!(!png.settings.contains("background"), "{png:?}");
     }
 }

@@ -105,14 +105,51 @@ fn jpeg_cmyk_and_16_bit_inputs_agree_with_the_8_bit_png() {
 }
 
 #[test]
-fn alpha_is_kept_in_png_and_dropped_in_jpeg() {
-    let png = convert(&fixtures("images/alpha.png"), &[]);
+fn alpha_is_kept_in_png_and_laid_on_the_background_in_jpeg_white_unless_told() {
+    let picture = fixtures("images/alpha.png");
+    let png = convert(&picture, &[]);
     let image = open(&png.path().join("alpha.png"));
     assert_eq!(image.color(), ColorType::La8);
     let centre = image.to_luma_alpha8().get_pixel(128, 96).0;
     assert_eq!(centre[1], 0, "the transparent hole stays transparent");
-    let jpeg = convert(&fixtures("images/alpha.png"), &["--format", "jpeg"]);
-    assert_eq!(open(&jpeg.path().join("alpha.jpg")).color(), ColorType::L8);
+    // The hole, as a JPEG (no alpha): the background's gray, compared with Pillow laying
+    // the picture on the same colour.
+    for (args, colour, hole) in [
+        (&[][..], "#ffffff", 255),
+        (&["--background", "black"][..], "#000000", 0),
+        (&["--background", "#4080c0"][..], "#4080c0", 117),
+    ] {
+        let jpeg = convert(
+            &picture,
+            &[&["--format", "jpeg", "--quality", "95"][..], args].concat(),
+        );
+        let output = jpeg.path().join("alpha.jpg");
+        let written = open(&output);
+        assert_eq!(written.color(), ColorType::L8);
+        let at = written.to_luma8().get_pixel(128, 96).0[0];
+        assert!(
+            at.abs_diff(hole) <= 3,
+            "{args:?}: the hole is {at}, not {hole}"
+        );
+        let printed = common::python::photo_reference(&[
+            "flatten-compare".as_ref(),
+            picture.as_os_str(),
+            output.as_os_str(),
+            colour.as_ref(),
+        ]);
+        let psnr: f64 = printed.trim().parse().unwrap();
+        assert!(
+            psnr >= 35.0,
+            "{args:?}: {psnr:.1} dB from Pillow's picture on {colour}"
+        );
+    }
+    imgpar()
+        .arg(&picture)
+        .arg(png.path().join("refused"))
+        .args(["--background", "#12"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("expected a colour"));
 }
 
 #[test]

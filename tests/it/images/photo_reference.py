@@ -11,6 +11,9 @@ Pillow for camera RAW previews.
         --thumbnail, against libheif's decode of the file's thumbnail
     python photo_reference.py raw-preview FILE.jpg [ORIENTATION]
         writes a 1600x1067 photo-like JPEG (with an EXIF Orientation of its own if given)
+    python photo_reference.py flatten-compare PICTURE OUTPUT COLOR
+        prints the PSNR (dB) of OUTPUT (a gray JPEG) against PICTURE (an image with alpha)
+        laid on COLOR (#rrggbb) by Pillow, in gray, resized to the output's size
     python photo_reference.py raw-compare EXIFTOOL IN OUT
         the same JSON, against the largest JPEG ExifTool extracts from each file
         (PreviewImage or JpgFromRaw; the file itself when it is a JPEG), turned by the
@@ -173,6 +176,15 @@ def raw_reference(exiftool):
     return reference_of
 
 
+def flatten_compare(picture, output, colour):
+    rgba = Image.open(picture).convert("RGBA")
+    laid = Image.new("RGBA", rgba.size, colour)
+    laid.alpha_composite(rgba)
+    mine = Image.open(output).convert("L")
+    reference = laid.convert("L").resize(mine.size, Image.LANCZOS)
+    print(json.dumps(psnr(mine, reference)))
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "heic-make":
@@ -181,6 +193,8 @@ if __name__ == "__main__":
         score_outputs(args[0], args[1], heic_reference("--thumbnail" in args))
     elif command == "raw-preview":
         raw_preview(args[0], int(args[1]) if len(args) > 1 else None)
+    elif command == "flatten-compare":
+        flatten_compare(*args)
     elif command == "raw-compare":
         score_outputs(args[1], args[2], raw_reference(args[0]))
     else:
