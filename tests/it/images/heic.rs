@@ -222,9 +222,19 @@ fn mean_luma(rgb: &[u8]) -> f64 {
     sum / (rgb.len() / 3) as f64
 }
 
+/// What a grid file holds besides its grid.
+#[derive(Clone, Copy, PartialEq)]
+enum Besides {
+    Nothing,
+    /// The same tiles again as the grid's alpha plane.
+    AlphaPlane,
+    /// One tile as the primary item, declared a thumbnail of the grid (an inconsistent file).
+    PrimaryThumbnail,
+}
+
 /// A `columns` x `rows` grid of one tile coded once (by heifer's encoder), as phones write
-/// their photos; with `alpha`, the same tiles again as the grid's alpha plane.
-fn repeated_grid(columns: u16, rows: u16, alpha: bool) -> Vec<u8> {
+/// their photos, with what `besides` says.
+fn repeated_grid(columns: u16, rows: u16, besides: Besides) -> Vec<u8> {
     use heifer::heifer_isobmff::HeifFile;
     use heifer::heifer_isobmff::writer::{ALPHA_URN, HeifWriter, ImageSpec};
 
@@ -262,10 +272,19 @@ fn repeated_grid(columns: u16, rows: u16, alpha: bool) -> Vec<u8> {
     let picture = tiles(&mut writer);
     let grid = writer.add_grid(rows, columns, width, height, &picture, None, None);
     writer.set_primary(grid);
-    if alpha {
-        let planes = tiles(&mut writer);
-        let plane = writer.add_grid(rows, columns, width, height, &planes, None, Some(ALPHA_URN));
-        writer.add_reference(*b"auxl", plane, &[grid]);
+    match besides {
+        Besides::Nothing => {}
+        Besides::AlphaPlane => {
+            let planes = tiles(&mut writer);
+            let plane =
+                writer.add_grid(rows, columns, width, height, &planes, None, Some(ALPHA_URN));
+            writer.add_reference(*b"auxl", plane, &[grid]);
+        }
+        Besides::PrimaryThumbnail => {
+            let small = writer.add_image(&ImageSpec::new(512, 512, config.clone(), &slices));
+            writer.add_reference(*b"thmb", small, &[grid]);
+            writer.set_primary(small);
+        }
     }
     writer.finish()
 }
@@ -276,9 +295,17 @@ fn a_126_megapixel_heic_grid_converts_in_a_worker_capped_at_128_mib() {
     let input = scratch.path().join("in");
     std::fs::create_dir(&input).unwrap();
     // 24 x 20 tiles: 12288 x 10240, 126 MP (500 MB as 8-bit RGBA).
-    std::fs::write(input.join("grid.heic"), repeated_grid(24, 20, false)).unwrap();
+    std::fs::write(
+        input.join("grid.heic"),
+        repeated_grid(24, 20, Besides::Nothing),
+    )
+    .unwrap();
     // The same with an alpha plane: decoded whole, it cannot fit, and says which limit.
-    std::fs::write(input.join("grid-alpha.heic"), repeated_grid(24, 20, true)).unwrap();
+    std::fs::write(
+        input.join("grid-alpha.heic"),
+        repeated_grid(24, 20, Besides::AlphaPlane),
+    )
+    .unwrap();
     let out = scratch.path().join("out");
     let report_path = scratch.path().join("report.json");
     imgpar()
@@ -310,4 +337,28 @@ fn a_126_megapixel_heic_grid_converts_in_a_worker_capped_at_128_mib() {
     assert_eq!(record["status"], "failed", "{record}");
     let error = record["error"].as_str().unwrap();
     assert!(error.contains("--worker-memory 128 MiB"), "{error}");
+}
+
+#[test]
+fn a_primary_item_declared_a_thumbnail_gives_the_picture_it_stands_for_as_libheif_does() {
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    // The primary item is one 512x512 tile, declared a thumbnail of a 1024x512 grid.
+    std::fs::write(
+        input.join("inconsistent.heic"),
+        repeated_grid(2, 1, Besides::PrimaryThumbnail),
+    )
+    .unwrap();
+    let out = scratch.path().join("out");
+    imgpar()
+        .arg(&input)
+        .arg(&out)
+        .arg("--no-embedded-thumbnails")
+        .assert()
+        .success();
+    let scores = scores(&input, &out, false);
+    let (psnr, size) = scores["inconsistent.heic"];
+    assert_eq!(size, (256, 128), "the 1024x512 grid, not the 512x512 tile");
+    assert!(psnr >= 35.0, "{psnr:.1} dB from libheif's picture");
 }

@@ -14,7 +14,7 @@ mod layout;
 mod thumbnail;
 mod tiles;
 
-use heifer::heifer_isobmff::HeifFile;
+use heifer::heifer_isobmff::{HeifFile, ItemId};
 
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
@@ -36,30 +36,59 @@ pub(crate) fn is_heif(head: &[u8]) -> bool {
 /// more than `spec.max_pixels` from the container's sizes before any pixel is decoded.
 pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     let file = HeifFile::parse(bytes).map_err(|e| failure(heifer::Error::Container(e)))?;
-    let layout = Layout::of(&file, file.primary_id).map_err(failure)?;
+    let picture = picture_item(&file);
+    let layout = Layout::of(&file, picture).map_err(failure)?;
     let stored = layout.cropped_size();
     check_pixels(u64::from(stored.0), u64::from(stored.1), spec.max_pixels)?;
     if spec.embedded_thumbnails
-        && let Some(decoded) = thumbnail::decode(&file, &layout, spec)
+        && let Some(decoded) = thumbnail::decode(&file, picture, &layout, spec)
     {
         return Ok(decoded);
     }
-    if let Some(decoded) = tiles::decode(&file, &layout, spec).map_err(failure)? {
+    if let Some(decoded) = tiles::decode(&file, picture, &layout, spec).map_err(failure)? {
         return Ok(decoded);
     }
-    whole(bytes, spec)
+    whole(bytes, &file, picture, spec)
 }
 
-/// The primary image decoded whole at 8 bits, its transforms applied by `heifer`.
-fn whole(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+/// The item that is the picture: the primary item, unless the file declares that item a
+/// thumbnail of another image (an inconsistent file; libheif shows the other image too):
+/// then that image, which the thumbnail stands for.
+fn picture_item(file: &HeifFile<'_>) -> ItemId {
+    match file.referenced_items(file.primary_id, b"thmb") {
+        [master, ..] if Layout::of(file, *master).is_ok() => *master,
+        _ => file.primary_id,
+    }
+}
+
+/// Item `picture` decoded whole at 8 bits, its transforms applied by `heifer`.
+fn whole(
+    bytes: &[u8],
+    file: &HeifFile<'_>,
+    picture: ItemId,
+    spec: &Spec,
+) -> Result<Decoded, Failure> {
     let options = heifer::Options {
         // imgpar runs an image per worker; a picture's tiles are not spread over threads.
         max_threads: 1,
         max_pixels: spec.max_pixels,
     };
-    let picture = heifer::decode_rgba8(bytes, &options).map_err(failure)?;
-    let size = (picture.width, picture.height);
-    let gray = gray_of(size, picture.data, picture.has_alpha)
+    let (size, rgba, has_alpha) = if picture == file.primary_id {
+        let decoded = heifer::decode_rgba8(bytes, &options).map_err(failure)?;
+        (
+            (decoded.width, decoded.height),
+            decoded.data,
+            decoded.has_alpha,
+        )
+    } else {
+        let decoded = heifer::decode_item(file, picture, 0).map_err(failure)?;
+        (
+            (decoded.width, decoded.height),
+            decoded.to_rgba8(),
+            decoded.has_alpha,
+        )
+    };
+    let gray = gray_of(size, rgba, has_alpha)
         .ok_or_else(|| Failure::corrupt("HEIF: the decoded picture has the wrong size"))?;
     Ok(Decoded::whole(gray, size))
 }

@@ -3,16 +3,22 @@
 //! and shows the same picture (the same aspect ratio once turned), as libvips does. The
 //! record says so. `--no-embedded-thumbnails` decodes the full picture always.
 
-use heifer::heifer_isobmff::HeifFile;
+use heifer::heifer_isobmff::{HeifFile, ItemId};
 
 use super::layout::Layout;
 use crate::config::Spec;
 use crate::image::decoded::{Decoded, DecodedFrom};
 use crate::image::pixels::resize::geometry;
 
-/// The primary image's smallest thumbnail that is large enough for `spec`'s output,
-/// decoded, or `None` (none is, none decodes, or it is not the same picture).
-pub(super) fn decode(file: &HeifFile<'_>, primary: &Layout, spec: &Spec) -> Option<Decoded> {
+/// The smallest thumbnail of item `picture` (laid out as `primary`) that is large enough
+/// for `spec`'s output, decoded, or `None` (none is, none decodes, or it is not the same
+/// picture).
+pub(super) fn decode(
+    file: &HeifFile<'_>,
+    picture: ItemId,
+    primary: &Layout,
+    spec: &Spec,
+) -> Option<Decoded> {
     if primary.crop_after_turn {
         return None;
     }
@@ -27,8 +33,8 @@ pub(super) fn decode(file: &HeifFile<'_>, primary: &Layout, spec: &Spec) -> Opti
     // A thumbnail of the picture's shape stands for it at `width / full.0` pixels a
     // picture pixel: enough when that is at least the output's scale.
     let large_enough = |size: (u32, u32)| f64::from(size.0) >= f64::from(full.0) * scale - 0.5;
-    let mut candidates: Vec<(u64, Layout, heifer::heifer_isobmff::ItemId)> = file
-        .referencing_items(file.primary_id, b"thmb")
+    let mut candidates: Vec<(u64, Layout, ItemId)> = file
+        .referencing_items(picture, b"thmb")
         .into_iter()
         .filter_map(|id| {
             let layout = Layout::of(file, id).ok()?;

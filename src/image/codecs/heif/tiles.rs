@@ -14,15 +14,15 @@ use crate::image::pixels::gray::luma601;
 use crate::image::pixels::resize::reduction_allowed;
 use crate::image::pixels::shrink::BoxShrink;
 
-/// The primary grid of `file` decoded tile by tile, or `None` when it is not a grid this
+/// Item `id` of `file`, a grid, decoded tile by tile, or `None` when it is not a grid this
 /// reads (a coded image, an overlay; a grid with an alpha plane or with tiles that carry
 /// transforms of their own): the caller decodes those whole.
 pub(super) fn decode(
     file: &HeifFile<'_>,
+    id: ItemId,
     layout: &Layout,
     spec: &Spec,
 ) -> Result<Option<Decoded>, heifer::Error> {
-    let id = file.primary_id;
     if file.item(id)?.item_type.0 != *b"grid" || layout.crop_after_turn || has_alpha(file, id)? {
         return Ok(None);
     }
