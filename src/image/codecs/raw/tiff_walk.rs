@@ -132,12 +132,7 @@ impl Walker<'_> {
 
     fn read_entries(&mut self, entries: &[Entry], ifd: Ifd, ifd0: bool) {
         let bytes = self.bytes;
-        let one = |tag: u16| {
-            entries
-                .iter()
-                .find(|e| e.tag == tag)
-                .and_then(|e| values(bytes, e, ifd).first().copied())
-        };
+        let one = |tag: u16| first_value(bytes, entries, tag, ifd);
         if ifd0 {
             self.walked.orientation = self.walked.orientation.or(one(0x0112).map(|v| v as u16));
             if let Some(make) = entries.iter().find(|e| e.tag == 0x010F) {
@@ -290,12 +285,7 @@ impl Walker<'_> {
             return;
         };
         let bytes = self.bytes;
-        let one = |tag: u16| {
-            entries
-                .iter()
-                .find(|e| e.tag == tag)
-                .and_then(|e| values(bytes, e, ifd).first().copied())
-        };
+        let one = |tag: u16| first_value(bytes, &entries, tag, ifd);
         match vendor {
             Vendor::Nikon => {
                 if let Some(at) = one(0x0011) {
@@ -363,6 +353,13 @@ fn entries(bytes: &[u8], start: u64, order: Order) -> Option<(u16, Vec<Entry>)> 
         })
         .collect();
     Some((count, entries))
+}
+
+/// The first value of the entry tagged `tag` among `entries`, when it is a SHORT, a LONG or
+/// an IFD offset.
+fn first_value(bytes: &[u8], entries: &[Entry], tag: u16, ifd: Ifd) -> Option<u32> {
+    let entry = entries.iter().find(|e| e.tag == tag)?;
+    values(bytes, entry, ifd).first().copied()
 }
 
 /// An entry's values, when they are SHORTs, LONGs or IFD offsets (at most 64).
