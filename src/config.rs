@@ -153,6 +153,10 @@ pub struct Spec {
     /// What transparent pixels are laid on in an output format without alpha (JPEG).
     #[serde(default)]
     pub background: Background,
+    /// Thumbnails in colour, converted to sRGB (an embedded ICC profile applied); `false`
+    /// makes them gray (an input whose profile is not sRGB is first rendered in sRGB).
+    #[serde(default)]
+    pub color: bool,
     /// How inputs given as URLs are downloaded.
     pub fetch: FetchPolicy,
 }
@@ -171,6 +175,7 @@ impl Default for Spec {
             max_pixels: 100_000_000,
             embedded_thumbnails: true,
             background: Background::default(),
+            color: false,
             fetch: FetchPolicy::default(),
         }
     }

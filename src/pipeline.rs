@@ -1,6 +1,7 @@
 //! The one pipeline every image goes through, whichever mode runs it and whether it comes
 //! from a batch or from the library's [`crate::thumbnail`] / [`crate::thumbnail_file`]:
-//! decode (to gray, shrunk where the decoder can), resize to the output geometry, encode.
+//! decode (to gray or colour, shrunk where the decoder can), resize to the output
+//! geometry, bring to sRGB (a picture with an ICC profile), encode.
 //! Getting the input and putting the output are the job's (see [`crate::job`]).
 
 use std::borrow::Cow;
@@ -10,6 +11,7 @@ use image::DynamicImage;
 
 use crate::config::{OutputFormat, Spec};
 use crate::failure::{ErrorKind, Failure};
+use crate::image::pixels::profile;
 use crate::image::{decode, encode, resize};
 use crate::outcome::{JobEnding, lap};
 
@@ -46,8 +48,8 @@ pub(crate) fn convert(
     Ok(encoded)
 }
 
-/// The first two stages of [`convert`]: the thumbnail's pixels (gray, or gray and alpha),
-/// exactly those it encodes.
+/// The first two stages of [`convert`]: the thumbnail's pixels (gray or colour, with alpha
+/// where it has some), in sRGB, exactly those it encodes.
 pub(crate) fn resized(
     content: Content<'_>,
     hint: Option<&str>,
@@ -86,10 +88,28 @@ pub(crate) fn resized(
             ),
         ));
     }
-    let resized = resize::resize(decoded.image, decoded.full_size, spec).map_err(internal)?;
+    let image = in_srgb(decoded.image, decoded.icc.as_deref(), spec);
+    let resized = resize::resize(image, decoded.full_size, spec).map_err(internal)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);
     Ok(resized)
+}
+
+/// Decoded pixels in sRGB, in the tone `spec` asks for: brought from the profile `icc`
+/// describes them in (on the decoder's shrunk pixels, before the final filter, as a
+/// managed full decode would be), then turned gray when gray was asked for and the profile
+/// alone made them colour.
+fn in_srgb(image: DynamicImage, icc: Option<&[u8]>, spec: &Spec) -> DynamicImage {
+    let managed = match icc {
+        Some(icc) => profile::to_srgb(image, icc),
+        None => image,
+    };
+    match managed {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) if !spec.color => {
+            crate::image::pixels::gray::to_gray(managed)
+        }
+        managed => managed,
+    }
 }
 
 fn internal(message: String) -> Failure {

@@ -56,14 +56,15 @@ pub fn thumbnail_file(
     thumbnail_of(open, spec, format)
 }
 
-/// A thumbnail's pixels before encoding: gray, or gray and alpha interleaved.
+/// A thumbnail's pixels before encoding: gray, gray and alpha, RGB or RGBA, interleaved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pixels {
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// 1 (gray) or 2 (gray, then alpha, per pixel).
+    /// 1 (gray), 2 (gray, then alpha), 3 (red, green, blue: sRGB) or 4 (RGB, then alpha),
+    /// per pixel.
     pub channels: u8,
     /// The rows top to bottom, each `width * channels` bytes.
     pub data: Vec<u8>,
@@ -78,6 +79,8 @@ pub fn thumbnail_pixels(bytes: &[u8], spec: &Spec) -> Result<Pixels, Error> {
         let channels = match &image {
             DynamicImage::ImageLuma8(_) => 1,
             DynamicImage::ImageLumaA8(_) => 2,
+            DynamicImage::ImageRgb8(_) => 3,
+            DynamicImage::ImageRgba8(_) => 4,
             other => {
                 return Err(Failure::new(
                     ErrorKind::Internal,

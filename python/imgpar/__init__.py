@@ -110,6 +110,7 @@ class Conversion(TypedDict, total=False):
     speed: int
     embedded_thumbnails: bool
     background: str
+    color: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +130,8 @@ class Settings:
     embedded_thumbnails: bool = True
     # What transparent pixels are laid on in a JPEG: white, black, gray, #rgb or #rrggbb.
     background: str = "white"
+    # Colour thumbnails in sRGB (an embedded ICC profile applied); gray when False.
+    color: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -166,7 +169,7 @@ def _check_types(settings: "Settings") -> None:
     for name in ("fit", "format", "filter", "background"):
         if not isinstance(getattr(settings, name), str):
             wrong(name, "a str")
-    for name in ("upscale", "embedded_thumbnails"):
+    for name in ("upscale", "embedded_thumbnails", "color"):
         if not isinstance(getattr(settings, name), bool):
             wrong(name, "True or False")
     size = settings.size
@@ -216,7 +219,7 @@ def thumbnail(
     Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
     ``format="png"``, ``quality=85``, ``filter="lanczos3"``, ``upscale=False``,
     ``max_pixels=100_000_000``, ``speed=8``, ``embedded_thumbnails=True``,
-    ``background="white"``). Raises ``ImageError`` for a bad image."""
+    ``background="white"``, ``color=False``). Raises ``ImageError`` for a bad image."""
     return _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
 
 
@@ -233,8 +236,10 @@ def thumbnail_array(
     data: _Data, *, settings: Optional[Settings] = None, **conversion: Unpack[Conversion]
 ) -> numpy.typing.NDArray[numpy.uint8]:
     """The thumbnail's pixels as a NumPy ``uint8`` array of shape ``(h, w)``, or
-    ``(h, w, 2)`` (gray, alpha) when the input has alpha: exactly what decoding
-    ``thumbnail(data, format="png")`` gives. Needs NumPy."""
+    ``(h, w, 2)`` (gray, alpha) when the input has alpha; with ``color=True``, ``(h, w,
+    3)`` (RGB, sRGB) or ``(h, w, 4)`` (RGBA) for a colour picture (a gray one stays
+    ``(h, w)``): exactly what decoding ``thumbnail(data, format="png")`` gives. Needs
+    NumPy."""
     import numpy
 
     if "format" in conversion:

@@ -28,14 +28,16 @@ def test_bytes_and_files_equal_what_the_command_writes(fmt, out):
 
 def test_settings_other_than_the_defaults_mean_what_the_flags_mean(out):
     written = cli_outputs(
-        [IMAGES], out, "--format", "png", "--size", "40x30", "--fit", "cover", "--filter", "bilinear"
+        [IMAGES], out, "--format", "png", "--size", "40x30", "--fit", "cover", "--filter", "bilinear", "--color"
     )
-    settings = imgpar.Settings(size=(40, 30), fit="cover", filter="bilinear")
+    settings = imgpar.Settings(size=(40, 30), fit="cover", filter="bilinear", color=True)
     for path, written_bytes in written.items():
         expected = imgpar.without_provenance(written_bytes)
         assert imgpar.thumbnail(path.read_bytes(), settings=settings) == expected, path.name
         small = Image.open(io.BytesIO(expected))
         assert small.size == (40, 30)
+        assert small.mode in (("L",) if path.name.startswith("gray") else ("RGB", "RGBA", "L")), path.name
+    assert any(Image.open(io.BytesIO(b)).mode == "RGB" for b in written.values()), "colour kept"
 
 
 @pytest.mark.parametrize("thumbnails", [True, False])
@@ -52,14 +54,22 @@ def test_a_phones_heic_and_a_cameras_raw_give_the_commands_bytes(thumbnails, out
         assert imgpar.thumbnail_file(path, settings=settings) == expected, path.name
 
 
-@pytest.mark.parametrize("name", ["rgb8.png", "alpha.png", "cmyk.jpg", "picture.gif"])
-def test_the_array_is_the_decoded_png(name):
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize("name", ["rgb8.png", "alpha.png", "cmyk.jpg", "picture.gif", "gray.jpg"])
+def test_the_array_is_the_decoded_png(name, color):
     data = (IMAGES / name).read_bytes()
-    array = imgpar.thumbnail_array(data, size=(64, 64))
-    decoded = numpy.asarray(Image.open(io.BytesIO(imgpar.thumbnail(data, size=(64, 64)))))
+    array = imgpar.thumbnail_array(data, size=(64, 64), color=color)
+    decoded = numpy.asarray(Image.open(io.BytesIO(imgpar.thumbnail(data, size=(64, 64), color=color))))
     assert array.dtype == numpy.uint8
     assert array.shape == decoded.shape
-    assert array.ndim == (3 if name == "alpha.png" else 2)
+    channels = {
+        (False, "alpha.png"): 2,
+        (True, "alpha.png"): 4,
+        (True, "rgb8.png"): 3,
+        (True, "cmyk.jpg"): 3,
+        (True, "picture.gif"): 3,
+    }.get((color, name), 1)
+    assert array.shape[2:] == (() if channels == 1 else (channels,)), array.shape
     assert numpy.array_equal(array, decoded)
     array[0, 0] = 0  # the array is the caller's to change
 

@@ -65,6 +65,12 @@ pub struct ImageArgs {
     #[arg(long, value_name = "COLOR", default_value = "white", value_parser = Background::parse)]
     pub background: Background,
 
+    /// Thumbnails in colour, in sRGB: an embedded ICC profile (Display P3, Adobe RGB, a
+    /// CMYK print profile) is applied; an untagged image is taken as sRGB. Without it
+    /// thumbnails are gray.
+    #[arg(long)]
+    pub color: bool,
+
     /// Decode a HEIC's full picture even when the file stores a thumbnail as large as the
     /// output (by default that thumbnail is used, as libvips does, and the report says so).
     #[arg(long)]
@@ -191,6 +197,9 @@ impl ImageArgs {
         }
         if self.no_embedded_thumbnails {
             args.push("--no-embedded-thumbnails".into());
+        }
+        if self.color {
+            args.push("--color".into());
         }
         args.extend([
             "--fit".into(),

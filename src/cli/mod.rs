@@ -282,6 +282,7 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
         max_pixels: image.max_pixels,
         embedded_thumbnails: !image.no_embedded_thumbnails,
         background: image.background,
+        color: image.color,
         fetch: fetch.policy(),
     }
 }

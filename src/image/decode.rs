@@ -1,5 +1,6 @@
-//! Bytes in, an upright 8-bit gray image out: format sniffing, the pixel limit, the
-//! choice of decoder (JPEG and WebP have their own), and EXIF orientation.
+//! Bytes in, an upright 8-bit image out in the tone asked for (gray, or colour with its ICC
+//! profile): format sniffing, the pixel limit, the choice of decoder (JPEG and WebP have
+//! their own), and EXIF orientation.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read, Seek};
@@ -12,8 +13,9 @@ use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::generic;
 use crate::image::decoded::Decoded;
 use crate::image::formats::{self, Decoder, Format, Sniffed};
+use crate::image::pixels::color::Tone;
 
-/// Decodes `bytes` into an upright gray image, refusing images over `spec.max_pixels`
+/// Decodes `bytes` into an upright image in the tone `spec` asks for, refusing images over `spec.max_pixels`
 /// (0: no limit) before any pixel buffer is allocated. A JPEG, PNG or WebP is decoded already
 /// shrunk as far as [`crate::image::pixels::resize::reduction_allowed`] permits for `spec`. The error says
 /// what is wrong with the file in words a user can act on.
@@ -56,31 +58,31 @@ pub fn decode_hinted(
         sniffed => sniffed?,
     };
     match decoder {
-        Decoder::Jxl => crate::image::codecs::jxl::decode(bytes, max_pixels),
+        Decoder::Jxl => crate::image::codecs::jxl::decode(bytes, spec),
         Decoder::Jpeg2000 => crate::image::codecs::jpeg2000::decode(bytes, spec),
-        Decoder::Avif => crate::image::codecs::avif::decode(bytes, max_pixels),
+        Decoder::Avif => crate::image::codecs::avif::decode(bytes, spec),
         Decoder::Heif => crate::image::codecs::heif::decode(bytes, spec),
         Decoder::Pfm => {
             let image = crate::image::codecs::pfm::decode(bytes, max_pixels)?;
-            Ok(gray_as_stored(image))
+            Ok(as_stored(image, spec))
         }
         Decoder::Jpeg => match crate::image::codecs::jpeg::decode_luma(bytes, spec)? {
             Some(decoded) => Ok(decoded),
-            None => generic::decode_generic(bytes, ImageFormat::Jpeg, max_pixels),
+            None => generic::decode_generic(bytes, ImageFormat::Jpeg, spec),
         },
         Decoder::Webp => match crate::image::codecs::webp::decode_luma(bytes, spec)? {
             Some(decoded) => Ok(decoded),
-            None => generic::decode_generic(bytes, ImageFormat::WebP, max_pixels),
+            None => generic::decode_generic(bytes, ImageFormat::WebP, spec),
         },
         Decoder::Gif => {
             if let Some(image) =
                 crate::image::codecs::gif::decode_oversized_first_frame(bytes, max_pixels)?
             {
-                return Ok(gray_as_stored(image));
+                return Ok(as_stored(image, spec));
             }
-            generic::decode_generic(bytes, ImageFormat::Gif, max_pixels)
+            generic::decode_generic(bytes, ImageFormat::Gif, spec)
         }
-        Decoder::Tiff => super::codecs::tiff::decode(bytes, max_pixels),
+        Decoder::Tiff => super::codecs::tiff::decode(bytes, spec),
         Decoder::RawPreview => crate::image::codecs::raw::decode(bytes, spec),
         Decoder::Png => {
             let repaired = crate::image::repair::png_transparent_gray_in_range(bytes);
@@ -90,21 +92,21 @@ pub fn decode_hinted(
             let bytes = crate::image::codecs::bmp::lenient(bytes);
             crate::image::repair::bmp_pixels_after_palette(&bytes)?;
             match crate::image::codecs::bmp::decode_rle(&bytes, max_pixels)? {
-                Some(image) => Ok(gray_as_stored(image)),
-                None => generic::decode_generic(&bytes, ImageFormat::Bmp, max_pixels),
+                Some(image) => Ok(as_stored(image, spec)),
+                None => generic::decode_generic(&bytes, ImageFormat::Bmp, spec),
             }
         }
         Decoder::Tga => {
             let format = ImageFormat::Tga;
-            let whole = || generic::decode_full(bytes, format, max_pixels).map(|(image, _)| image);
+            let whole = || generic::decode_full(bytes, format, max_pixels).map(|p| p.image);
             match crate::image::codecs::tga::decode(bytes, max_pixels, whole)? {
-                Some(image) => Ok(gray_as_stored(image)),
-                None => generic::decode_generic(bytes, format, max_pixels),
+                Some(image) => Ok(as_stored(image, spec)),
+                None => generic::decode_generic(bytes, format, spec),
             }
         }
         Decoder::Dds => {
             let image = crate::image::codecs::dds::decode(bytes, max_pixels)?;
-            Ok(gray_as_stored(image))
+            Ok(as_stored(image, spec))
         }
         Decoder::Ico => {
             let format = ImageFormat::Ico;
@@ -113,17 +115,17 @@ pub fn decode_hinted(
                 true => generic::decode_generic(
                     &crate::image::codecs::ico::cursor_as_icon(&icon),
                     format,
-                    max_pixels,
+                    spec,
                 ),
-                false => generic::decode_generic(&icon, format, max_pixels),
+                false => generic::decode_generic(&icon, format, spec),
             }
         }
         Decoder::Qoi => generic::decode_generic(
             &crate::image::repair::qoi_with_end_marker(bytes),
             ImageFormat::Qoi,
-            max_pixels,
+            spec,
         ),
-        Decoder::ImageCrate(format) => generic::decode_generic(bytes, format, max_pixels),
+        Decoder::ImageCrate(format) => generic::decode_generic(bytes, format, spec),
     }
 }
 
@@ -235,9 +237,10 @@ fn unsupported(message: impl Into<String>) -> Failure {
     Failure::new(ErrorKind::Unsupported, message)
 }
 
-/// A picture its decoder already turned upright (or that has no orientation), in gray,
-/// its stored size its own.
-fn gray_as_stored(image: image::DynamicImage) -> Decoded {
+/// A picture its decoder already turned upright (or that has no orientation), untagged,
+/// in the tone `spec` asks for, its stored size its own.
+fn as_stored(image: image::DynamicImage, spec: &Spec) -> Decoded {
     let size = (image.width(), image.height());
-    generic::upright_gray(image, Orientation::NoTransforms, size)
+    let tone = Tone::for_picture(spec, None);
+    generic::upright(image, Orientation::NoTransforms, size, tone)
 }

@@ -6,12 +6,16 @@ use image::metadata::Orientation;
 
 use crate::failure::{ErrorKind, Failure};
 
-/// A decoded image: luma (`ImageLuma8`) or luma with alpha (`ImageLumaA8`), with its EXIF
-/// orientation already applied.
+/// A decoded image, 8 bits a sample, with its EXIF orientation already applied: gray or
+/// gray with alpha (a gray thumbnail, or a gray picture), or RGB or RGBA (a colour picture
+/// decoded in colour).
 #[derive(Debug)]
 pub struct Decoded {
-    /// The pixels: gray, or gray with alpha.
+    /// The pixels: gray, gray with alpha, RGB or RGBA.
     pub image: DynamicImage,
+    /// The ICC profile the pixels are in, when it is not sRGB (they are brought to sRGB
+    /// once resized); `None`: they are sRGB already.
+    pub icc: Option<Vec<u8>>,
     /// Width and height as stored in the file, before orientation.
     pub stored_size: (u32, u32),
     /// Width and height of the whole image, upright. `image` may be smaller: a decoder
@@ -47,6 +51,7 @@ impl Decoded {
         image.apply_orientation(orientation);
         Decoded {
             image,
+            icc: None,
             stored_size,
             full_size: upright(stored_size, orientation),
             from: DecodedFrom::Picture,
@@ -58,9 +63,18 @@ impl Decoded {
         Decoded {
             full_size: (image.width(), image.height()),
             image,
+            icc: None,
             stored_size,
             from: DecodedFrom::Picture,
         }
+    }
+
+    /// This image, its pixels in the colour space `icc` describes: kept only when the
+    /// pixels are in colour (or gray that a gray profile describes) and the profile is
+    /// not sRGB's, so that sRGB pictures are never touched.
+    pub(super) fn in_profile(self, icc: Option<Vec<u8>>) -> Decoded {
+        let icc = icc.filter(|icc| crate::image::pixels::profile::needs_managing(icc));
+        Decoded { icc, ..self }
     }
 
     /// This image, its pixels having come `from` there.

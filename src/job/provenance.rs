@@ -143,6 +143,9 @@ fn settings_text(spec: &Spec, format: OutputFormat) -> String {
     if !spec.embedded_thumbnails {
         text.push_str(",embedded-thumbnails=no");
     }
+    if spec.color {
+        text.push_str(",color=srgb");
+    }
     // Said only when it is not the default, so that outputs of the default keep their line.
     if format == OutputFormat::Jpeg && spec.background != crate::config::Background::default() {
         text.push_str(&format!(",background={}", String::from(spec.background)));

@@ -2,6 +2,7 @@
 //! files, pictures bigger than memory, the committed fixtures.
 
 mod camera_raw;
+mod colour;
 mod convert;
 mod fixtures_reproducible;
 mod format_variants;

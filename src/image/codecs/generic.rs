@@ -1,45 +1,63 @@
 //! Formats the `image` crate reads as they are (and the fallback of the decoders that put
 //! some of its variants right): decoded whole in their own colour type, the pixel limit
-//! checked from the header first, then turned gray and upright.
+//! checked from the header first, then turned to the tone asked for and upright.
 
 use std::io::Cursor;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
+use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
-use crate::image::pixels::gray::to_gray;
+use crate::image::pixels::color::Tone;
 
-/// Decodes any format the `image` crate reads, then reduces it to gray.
+/// Decodes any format the `image` crate reads, then reduces it to the tone `spec` asks
+/// for (its embedded ICC profile deciding too, see [`Tone::for_picture`]).
 pub(crate) fn decode_generic(
     bytes: &[u8],
     format: ImageFormat,
-    max_pixels: u64,
+    spec: &Spec,
 ) -> Result<Decoded, Failure> {
-    let (image, orientation) = decode_full(bytes, format, max_pixels)?;
+    let Picture {
+        image,
+        orientation,
+        icc,
+    } = decode_full(bytes, format, spec.max_pixels)?;
     let size = (image.width(), image.height());
-    Ok(upright_gray(image, orientation, size))
+    let tone = Tone::for_picture(spec, icc.as_deref());
+    Ok(upright(image, orientation, size, tone).in_profile(icc))
 }
 
-/// `image` in gray, turned upright.
-pub(crate) fn upright_gray(
+/// `image` in `tone`, turned upright.
+pub(crate) fn upright(
     image: DynamicImage,
     orientation: Orientation,
     stored_size: (u32, u32),
+    tone: Tone,
 ) -> Decoded {
-    let mut image = to_gray(image);
+    let mut image = tone.of(image);
     image.apply_orientation(orientation);
     Decoded::whole(image, stored_size)
 }
 
+/// A picture as the `image` crate decodes it.
+pub(crate) struct Picture {
+    /// In its own colour type.
+    pub(crate) image: DynamicImage,
+    /// Its EXIF orientation, not applied.
+    pub(crate) orientation: Orientation,
+    /// Its embedded ICC profile.
+    pub(crate) icc: Option<Vec<u8>>,
+}
+
 /// Decodes any format the `image` crate reads, in its own colour type, with its EXIF
-/// orientation (not applied).
+/// orientation (not applied) and ICC profile.
 pub(crate) fn decode_full(
     bytes: &[u8],
     format: ImageFormat,
     max_pixels: u64,
-) -> Result<(DynamicImage, Orientation), Failure> {
+) -> Result<Picture, Failure> {
     let name = format
         .extensions_str()
         .first()
@@ -77,8 +95,13 @@ pub(crate) fn decode_full(
     let (width, height) = decoder.dimensions();
     check_pixels(u64::from(width), u64::from(height), max_pixels)?;
     let orientation = crate::image::decoded::orientation_of(&mut decoder);
-    let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    Ok((decoded, orientation))
+    let icc = decoder.icc_profile().ok().flatten();
+    let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    Ok(Picture {
+        image,
+        orientation,
+        icc,
+    })
 }
 
 /// The size a BMP (bitmap header), QOI or farbfeld file claims, read straight from the

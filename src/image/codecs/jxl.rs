@@ -1,20 +1,24 @@
 //! JPEG XL through `jxl-oxide` (pure Rust): the first keyframe, rendered in the colour
 //! encoding the decoder picks for display (sRGB unless the file says otherwise), with its
-//! orientation applied, as 8-bit samples; then gray as for any other image.
+//! orientation applied, as 8-bit samples, with the ICC profile of what it rendered; then
+//! in the tone asked for as any other image.
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageBuffer};
 use jxl_oxide::{AllocTracker, JxlImage, PixelFormat};
 
+use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
-use crate::image::decoded::{Decoded, DecodedFrom, check_pixels};
-use crate::image::pixels::gray::to_gray;
+use crate::image::decoded::{Decoded, check_pixels};
+use crate::image::pixels::color::Tone;
 
-/// Decodes a JPEG XL codestream or container to gray, refusing images over `max_pixels`
+/// Decodes a JPEG XL codestream or container in the tone `spec` asks for, refusing images
+/// over `spec.max_pixels`
 /// (0: no limit) from the header, before any frame is decoded; the decoder's allocations
 /// are capped by the same limit as a second line.
-pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+    let max_pixels = spec.max_pixels;
     let corrupt = |e: Box<dyn std::error::Error + Send + Sync>| {
         Failure::corrupt(format!("corrupt or truncated JPEG XL: {e}"))
     };
@@ -56,13 +60,9 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
     };
     let pixels = pixels
         .ok_or_else(|| Failure::corrupt("corrupt JPEG XL: the frame does not match its size"))?;
-    let decoded = to_gray(pixels);
-    Ok(Decoded {
-        full_size: (decoded.width(), decoded.height()),
-        image: decoded,
-        stored_size: stored,
-        from: DecodedFrom::Picture,
-    })
+    let icc = Some(image.rendered_icc());
+    let tone = Tone::for_picture(spec, icc.as_deref());
+    Ok(Decoded::whole(tone.of(pixels), stored).in_profile(icc))
 }
 
 /// Whether `bytes` start like a JPEG XL file: a bare codestream (`FF 0A`) or the ISO BMFF

@@ -1,5 +1,5 @@
 //! PNG read a row at a time from a stream (the `png` crate's `next_row`): each row goes
-//! to gray as it is decoded and into a [`BoxShrink`], so neither the file nor the full
+//! to gray (or stays in colour, 8 bits a sample) as it is decoded and into a [`BoxShrink`], so neither the file nor the full
 //! picture is ever held. Interlaced files give their rows pass by pass; they are
 //! accumulated into the shrunk image's sums, which grow with the output, not the picture.
 
@@ -11,10 +11,13 @@ use png::{BitDepth, ColorType, Decoder, Limits, Transformations};
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels, upright};
+use crate::image::pixels::color::Tone;
 use crate::image::pixels::gray::luma601;
 use crate::image::pixels::shrink::{BoxShrink, adam7_rows};
 
-/// Decodes the PNG that `reader` yields to upright gray (or gray with alpha), shrunk by a
+/// Decodes the PNG that `reader` yields to upright gray, or to colour in
+/// [`Tone::Color`] (gray pictures stay gray; alpha kept where it is not opaque; the iCCP
+/// profile kept), shrunk by a
 /// box average as rows arrive by as much as [`crate::image::pixels::resize::reduction_allowed`] permits
 /// for `spec`. Gray conversion is the same as for a PNG decoded whole (BT.601 luma,
 /// 16-bit samples rounded to 8). The caller repairs what needs it first (a low-bit gray
@@ -45,13 +48,19 @@ pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Spec) -> Result<Decode
             Orientation::from_exif_chunk(tiff)
         })
         .unwrap_or(Orientation::NoTransforms);
+    let icc = info.icc_profile.as_deref().map(<[u8]>::to_vec);
+    let tone = Tone::for_picture(spec, icc.as_deref());
     let full = upright(stored, orientation);
     let factor = crate::image::pixels::resize::reduction_allowed(full, spec);
     let (colour, depth) = reader.output_color_type();
     let samples = colour.samples();
     let wide = depth == BitDepth::Sixteen;
     let alpha = matches!(colour, ColorType::GrayscaleAlpha | ColorType::Rgba);
-    let channels = if alpha { 2 } else { 1 };
+    let channels = match tone {
+        Tone::Color => samples,
+        Tone::Gray if alpha => 2,
+        Tone::Gray => 1,
+    };
     let mut shrink = BoxShrink::new(stored, factor, channels, !interlaced);
     let mut rows: Box<dyn Iterator<Item = (u32, u32, u32)>> = if interlaced {
         Box::new(adam7_rows(stored.0, stored.1))
@@ -63,16 +72,32 @@ pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Spec) -> Result<Decode
         let Some((y, x0, step)) = rows.next() else {
             break;
         };
-        gray.clear();
-        to_gray_row(row.data(), samples, wide, alpha, &mut gray);
-        shrink.push(y, x0, step, &gray);
+        let pixels = match (tone, wide) {
+            (Tone::Color, false) => row.data(),
+            (Tone::Color, true) => {
+                gray.clear();
+                gray.extend(row.data().chunks_exact(2).map(narrow));
+                &gray
+            }
+            (Tone::Gray, _) => {
+                gray.clear();
+                to_gray_row(row.data(), samples, wide, alpha, &mut gray);
+                &gray
+            }
+        };
+        shrink.push(y, x0, step, pixels);
     }
     if rows.next().is_some() {
         return Err(Failure::corrupt(
             "corrupt or truncated PNG: the image data ends early",
         ));
     }
-    Ok(Decoded::turned(shrink.finish(), orientation, stored))
+    Ok(Decoded::turned(shrink.finish(), orientation, stored).in_profile(icc))
+}
+
+/// A 16-bit sample (big-endian) to 8 bits, as the `image` crate rounds it.
+fn narrow(sample: &[u8]) -> u8 {
+    ((u32::from(u16::from_be_bytes([sample[0], sample[1]])) + 128) / 257) as u8
 }
 
 /// One decoded row (`samples` channels of 8 or 16 bits, after expansion) as gray, or gray
@@ -100,8 +125,6 @@ fn to_gray_row(data: &[u8], samples: usize, wide: bool, alpha: bool, out: &mut V
         }
         return;
     }
-    // 16 bits to 8 as the `image` crate rounds them.
-    let narrow = |p: &[u8]| ((u32::from(u16::from_be_bytes([p[0], p[1]])) + 128) / 257) as u8;
     for pixel in data.chunks_exact(2 * samples) {
         let value = |i: usize| narrow(&pixel[2 * i..2 * i + 2]);
         let gray = if samples >= 3 {

@@ -1,20 +1,23 @@
 //! WebP through libwebp (C, compiled by the `cc` crate): its decoder is about 2.5 times as
 //! fast as the pure-Rust one on photos, it shrinks while decoding, and it hands over the
-//! luma plane directly. Animated files are left to the generic path (first frame).
+//! luma plane directly (gray) or RGB(A) already scaled (colour). Animated files are left to
+//! the generic path (first frame).
 
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageFormat, ImageReader};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageDecoder, ImageFormat, ImageReader};
 use libwebp_sys as ffi;
 
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
-use crate::image::decoded::{Decoded, DecodedFrom, check_pixels, upright};
+use crate::image::decoded::{Decoded, check_pixels, upright};
+use crate::image::pixels::color::{Tone, to_color};
 use crate::image::pixels::resize;
 
-/// Decodes a still WebP to gray (with alpha when it has some that is not opaque), upright,
-/// shrunk while decoding by the factor `spec` allows. `Ok(None)` hands the file to the
+/// Decodes a still WebP to gray, or to RGB in colour (with alpha when it has some that is
+/// not opaque), upright, shrunk while decoding by the factor `spec` allows, its ICC profile
+/// kept. `Ok(None)` hands the file to the
 /// generic path: animated, or a header libwebp does not take (the generic path then says
 /// what is wrong).
 pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
@@ -26,24 +29,24 @@ pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
     }
     let stored = (features.width as u32, features.height as u32);
     check_pixels(u64::from(stored.0), u64::from(stored.1), spec.max_pixels)?;
-    let orientation = ImageReader::with_format(Cursor::new(bytes), ImageFormat::WebP)
+    let (orientation, icc) = ImageReader::with_format(Cursor::new(bytes), ImageFormat::WebP)
         .into_decoder()
         .ok()
-        .map_or(Orientation::NoTransforms, |mut decoder| {
-            crate::image::decoded::orientation_of(&mut decoder)
+        .map_or((Orientation::NoTransforms, None), |mut decoder| {
+            let orientation = crate::image::decoded::orientation_of(&mut decoder);
+            (orientation, decoder.icc_profile().ok().flatten())
         });
     let full = upright(stored, orientation);
     let factor = resize::reduction_allowed(full, spec);
     let target = (stored.0.div_ceil(factor), stored.1.div_ceil(factor));
-    let planes = decode_planes(bytes, target, features.has_alpha != 0)?;
-    let mut image = planes.into_image();
-    image.apply_orientation(orientation);
-    Ok(Some(Decoded {
-        image,
-        stored_size: stored,
-        full_size: full,
-        from: DecodedFrom::Picture,
-    }))
+    let with_alpha = features.has_alpha != 0;
+    let image = match Tone::for_picture(spec, icc.as_deref()) {
+        Tone::Gray => decode_planes(bytes, target, with_alpha)?.into_image(),
+        Tone::Color => to_color(decode_rgb(bytes, target, with_alpha)?),
+    };
+    Ok(Some(
+        Decoded::turned(image, orientation, stored).in_profile(icc),
+    ))
 }
 
 fn features(bytes: &[u8]) -> Option<ffi::WebPBitstreamFeatures> {
@@ -93,6 +96,58 @@ impl Planes {
 /// and keeps the Y plane, stretched from WebP's limited range (16-235) to full range, and
 /// the A plane.
 fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Planes, Failure> {
+    let mode = if with_alpha {
+        ffi::WEBP_CSP_MODE::MODE_YUVA
+    } else {
+        ffi::WEBP_CSP_MODE::MODE_YUV
+    };
+    // SAFETY: after a successful decode into a YUV mode the YUVA member is the live one,
+    // and its planes hold `height` rows of `stride` bytes (at least `width` used).
+    decode_into(bytes, size, mode, |output| unsafe {
+        copy_planes(output, with_alpha)
+    })
+}
+
+/// Decodes to RGB (or RGBA) at `size`, libwebp's own conversion and rescaling.
+fn decode_rgb(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<DynamicImage, Failure> {
+    let (mode, channels) = if with_alpha {
+        (ffi::WEBP_CSP_MODE::MODE_RGBA, 4)
+    } else {
+        (ffi::WEBP_CSP_MODE::MODE_RGB, 3)
+    };
+    decode_into(bytes, size, mode, |output| {
+        let (width, height) = (output.width as usize, output.height as usize);
+        // SAFETY: after a successful decode into an RGB mode the RGBA member is the live
+        // one, `height` rows of `stride` bytes, `width * channels` of them used.
+        let rgba = unsafe { output.u.RGBA };
+        let mut pixels = Vec::with_capacity(width * height * channels);
+        for row in 0..height {
+            // SAFETY: as above, inside the buffer libwebp allocated.
+            let line = unsafe {
+                std::slice::from_raw_parts(
+                    rgba.rgba.add(row * rgba.stride as usize),
+                    width * channels,
+                )
+            };
+            pixels.extend_from_slice(line);
+        }
+        let (w, h) = (width as u32, height as u32);
+        let sized = "a pixel's bytes each";
+        match channels {
+            4 => DynamicImage::ImageRgba8(image::RgbaImage::from_raw(w, h, pixels).expect(sized)),
+            _ => DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, pixels).expect(sized)),
+        }
+    })
+}
+
+/// Decodes into libwebp's own buffer in `mode` at `size` (rescaled when it differs from
+/// the stored size), hands it to `copy` and frees it.
+fn decode_into<T>(
+    bytes: &[u8],
+    size: (u32, u32),
+    mode: ffi::WEBP_CSP_MODE,
+    copy: impl FnOnce(&ffi::WebPDecBuffer) -> T,
+) -> Result<T, Failure> {
     // SAFETY: a plain C struct; WebPInitDecoderConfig sets it up before use.
     let mut config: ffi::WebPDecoderConfig = unsafe { std::mem::zeroed() };
     // SAFETY: `config` is a valid, writable WebPDecoderConfig.
@@ -107,18 +162,12 @@ fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Pla
         config.options.scaled_width = size.0 as i32;
         config.options.scaled_height = size.1 as i32;
     }
-    config.output.colorspace = if with_alpha {
-        ffi::WEBP_CSP_MODE::MODE_YUVA
-    } else {
-        ffi::WEBP_CSP_MODE::MODE_YUV
-    };
+    config.output.colorspace = mode;
     // SAFETY: `bytes` outlives the call; libwebp allocates the output buffer itself and
     // records it in `config.output`, which is freed below on every path.
     let status = unsafe { ffi::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
-    let planes = if status == ffi::VP8StatusCode::VP8_STATUS_OK {
-        // SAFETY: after a successful decode into a YUV mode the YUVA member is the live one,
-        // and its planes hold `height` rows of `stride` bytes (at least `width` used).
-        Ok(unsafe { copy_planes(&config.output, with_alpha) })
+    let decoded = if status == ffi::VP8StatusCode::VP8_STATUS_OK {
+        Ok(copy(&config.output))
     } else if status == ffi::VP8StatusCode::VP8_STATUS_OUT_OF_MEMORY {
         Err(Failure::new(
             ErrorKind::OutOfMemory,
@@ -132,7 +181,7 @@ fn decode_planes(bytes: &[u8], size: (u32, u32), with_alpha: bool) -> Result<Pla
     };
     // SAFETY: frees what WebPDecode allocated (a no-op when it allocated nothing).
     unsafe { ffi::WebPFreeDecBuffer(&mut config.output) };
-    planes
+    decoded
 }
 
 /// # Safety

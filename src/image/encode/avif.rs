@@ -1,11 +1,12 @@
-//! Gray pixels to AVIF through `ravif` (the rav1e AV1 encoder, pure Rust, its assembly and
-//! threads off). The gray goes straight into the luma plane at full range, with neutral
-//! chroma (AVIF readers do not all take monochrome AV1), so it decodes back as gray.
+//! Pixels to AVIF through `ravif` (the rav1e AV1 encoder, pure Rust, its assembly and
+//! threads off). Gray goes straight into the luma plane at full range, with neutral
+//! chroma (AVIF readers do not all take monochrome AV1), so it decodes back as gray; RGB
+//! goes through ravif's own YCbCr conversion.
 
 use image::DynamicImage;
 use ravif::{BitDepth, Encoder, MatrixCoefficients, PixelRange};
 
-/// Encodes a gray or gray-with-alpha image as AVIF at `quality` (1-100) and `speed` (1,
+/// Encodes a gray, gray-with-alpha, RGB or RGBA image as AVIF at `quality` (1-100) and `speed` (1,
 /// slowest and smallest, to 10, fastest). Alpha is kept.
 pub(crate) fn encode(image: &DynamicImage, quality: u8, speed: u8) -> Result<Vec<u8>, String> {
     let (width, height) = (image.width() as usize, image.height() as usize);
@@ -45,6 +46,22 @@ pub(crate) fn encode(image: &DynamicImage, quality: u8, speed: u8) -> Result<Vec
             PixelRange::Full,
             MatrixCoefficients::BT601,
         ),
+        DynamicImage::ImageRgb8(rgb) => {
+            let pixels: Vec<ravif::RGB8> = rgb
+                .as_raw()
+                .chunks_exact(3)
+                .map(|p| ravif::RGB8::new(p[0], p[1], p[2]))
+                .collect();
+            encoder.encode_rgb(ravif::Img::new(&pixels[..], width, height))
+        }
+        DynamicImage::ImageRgba8(rgba) => {
+            let pixels: Vec<ravif::RGBA8> = rgba
+                .as_raw()
+                .chunks_exact(4)
+                .map(|p| ravif::RGBA8::new(p[0], p[1], p[2], p[3]))
+                .collect();
+            encoder.encode_rgba(ravif::Img::new(&pixels[..], width, height))
+        }
         other => {
             return Err(format!(
                 "internal: cannot write {:?} as AVIF",

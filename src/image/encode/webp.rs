@@ -1,4 +1,4 @@
-//! Gray pixels to WebP through libwebp's encoder (already built for decoding). WebP has no
+//! Pixels to WebP through libwebp's encoder (already built for decoding). WebP has no
 //! gray mode: each gray value is written as the colour with equal red, green and blue,
 //! which decodes back to the same gray (lossless) or close to it (lossy, neutral chroma).
 
@@ -8,7 +8,7 @@ use libwebp_sys as ffi;
 /// The largest side WebP can store.
 const MAX_SIDE: u32 = 16383;
 
-/// Encodes a gray or gray-with-alpha image as WebP: lossy at `quality` (0-100), or
+/// Encodes a gray, gray-with-alpha, RGB or RGBA image as WebP: lossy at `quality` (0-100), or
 /// lossless when `quality` is `None`, which keeps every gray and alpha value exactly.
 pub(crate) fn encode(image: &DynamicImage, quality: Option<u8>) -> Result<Vec<u8>, String> {
     let (width, height) = (image.width(), image.height());
@@ -17,7 +17,7 @@ pub(crate) fn encode(image: &DynamicImage, quality: Option<u8>) -> Result<Vec<u8
             "{width}x{height} is too large for WebP ({MAX_SIDE} pixels a side at most); use --format png"
         ));
     }
-    let (pixels, channels): (Vec<u8>, usize) = match image {
+    let (pixels, channels): (std::borrow::Cow<[u8]>, usize) = match image {
         DynamicImage::ImageLuma8(gray) => (gray.as_raw().iter().flat_map(|&v| [v; 3]).collect(), 3),
         DynamicImage::ImageLumaA8(la) => (
             la.as_raw()
@@ -26,6 +26,8 @@ pub(crate) fn encode(image: &DynamicImage, quality: Option<u8>) -> Result<Vec<u8
                 .collect(),
             4,
         ),
+        DynamicImage::ImageRgb8(rgb) => (rgb.as_raw().into(), 3),
+        DynamicImage::ImageRgba8(rgba) => (rgba.as_raw().into(), 4),
         other => {
             return Err(format!(
                 "internal: cannot write {:?} as WebP",

@@ -28,10 +28,16 @@ pub fn to_gray(image: DynamicImage) -> DynamicImage {
     drop_opaque_alpha(gray)
 }
 
-/// Linear-light float pixels to gray by a fixed rule, no tone mapping: each channel
-/// clipped to 0..1 (brighter than diffuse white is white), encoded with the sRGB transfer
-/// curve, rounded to 8 bits, then BT.601 luma as for any other image.
+/// Linear-light float pixels to gray by a fixed rule, no tone mapping: the 8-bit sRGB of
+/// [`float_to_srgb8`], then BT.601 luma as for any other image.
 fn float_to_gray(image: DynamicImage) -> DynamicImage {
+    DynamicImage::ImageLumaA8(rgba_to_luma_alpha(&float_to_srgb8(image)))
+}
+
+/// Linear-light float pixels to 8-bit sRGB by a fixed rule, no tone mapping: each channel
+/// clipped to 0..1 (brighter than diffuse white is white), encoded with the sRGB transfer
+/// curve, rounded to 8 bits. The one rule for every floating-point input, gray or colour.
+pub(crate) fn float_to_srgb8(image: DynamicImage) -> RgbaImage {
     let encode = linear_to_srgb8;
     let rgba = image.into_rgba32f();
     let (width, height) = rgba.dimensions();
@@ -46,8 +52,7 @@ fn float_to_gray(image: DynamicImage) -> DynamicImage {
             ]
         })
         .collect();
-    let rgba8 = RgbaImage::from_raw(width, height, pixels).expect("four bytes per pixel");
-    DynamicImage::ImageLumaA8(rgba_to_luma_alpha(&rgba8))
+    RgbaImage::from_raw(width, height, pixels).expect("four bytes per pixel")
 }
 
 /// A linear-light value to 8-bit sRGB: clipped to 0..1 (NaN is black), the sRGB transfer
@@ -81,9 +86,19 @@ fn rgba_to_luma_alpha(rgba: &RgbaImage) -> GrayAlphaImage {
 }
 
 /// An alpha channel that is 255 everywhere carries nothing: drop it so the output is plain
-/// gray, smaller and faster to write.
-fn drop_opaque_alpha(image: DynamicImage) -> DynamicImage {
+/// gray (or plain RGB), smaller and faster to write.
+pub(crate) fn drop_opaque_alpha(image: DynamicImage) -> DynamicImage {
     match image {
+        DynamicImage::ImageRgba8(rgba) if rgba.as_raw().chunks_exact(4).all(|p| p[3] == 255) => {
+            let rgb = rgba
+                .as_raw()
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            DynamicImage::ImageRgb8(
+                RgbImage::from_raw(rgba.width(), rgba.height(), rgb).expect("three bytes a pixel"),
+            )
+        }
         DynamicImage::ImageLumaA8(la) if la.as_raw().chunks_exact(2).all(|p| p[1] == 255) => {
             let luma = la.as_raw().chunks_exact(2).map(|p| p[0]).collect();
             DynamicImage::ImageLuma8(

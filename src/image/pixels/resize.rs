@@ -2,7 +2,7 @@
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::{DynamicImage, GrayAlphaImage, GrayImage};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 use crate::config::{Filter, Fit, Spec};
 
@@ -109,11 +109,11 @@ fn algorithm(filter: Filter) -> ResizeAlg {
     }
 }
 
-/// Resizes a gray (`ImageLuma8`) or gray-with-alpha (`ImageLumaA8`) image as `spec` says
+/// Resizes a gray, gray-with-alpha, RGB or RGBA image (8 bits a sample) as `spec` says
 /// for an image of `full` pixels: `image` is that image, or that image already shrunk by
 /// the decoder (see [`reduction_allowed`]), and the output size and crop are those of the
 /// full image either way. Alpha is resampled premultiplied, so transparent pixels do not
-/// bleed their gray.
+/// bleed their colour.
 pub fn resize(image: DynamicImage, full: (u32, u32), spec: &Spec) -> Result<DynamicImage, String> {
     let source = (image.width(), image.height());
     let mut geometry = geometry(full, spec);
@@ -130,6 +130,8 @@ pub fn resize(image: DynamicImage, full: (u32, u32), spec: &Spec) -> Result<Dyna
     let pixel_type = match &image {
         DynamicImage::ImageLuma8(_) => PixelType::U8,
         DynamicImage::ImageLumaA8(_) => PixelType::U8x2,
+        DynamicImage::ImageRgb8(_) => PixelType::U8x3,
+        DynamicImage::ImageRgba8(_) => PixelType::U8x4,
         other => return Err(format!("internal: cannot resize {:?}", other.color())),
     };
     let src = ImageRef::new(source.0, source.1, image.as_bytes(), pixel_type)
@@ -143,13 +145,14 @@ pub fn resize(image: DynamicImage, full: (u32, u32), spec: &Spec) -> Result<Dyna
         .resize(&src, &mut dst, &options)
         .map_err(|e| format!("resize failed: {e}"))?;
     let (w, h, pixels) = (dst.width(), dst.height(), dst.into_vec());
+    let sized = "the resizer returns a pixel's bytes for each pixel";
     Ok(match pixel_type {
-        PixelType::U8 => DynamicImage::ImageLuma8(
-            GrayImage::from_raw(w, h, pixels).expect("resizer returns w*h bytes"),
-        ),
-        _ => DynamicImage::ImageLumaA8(
-            GrayAlphaImage::from_raw(w, h, pixels).expect("resizer returns 2*w*h bytes"),
-        ),
+        PixelType::U8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).expect(sized)),
+        PixelType::U8x2 => {
+            DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(w, h, pixels).expect(sized))
+        }
+        PixelType::U8x3 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).expect(sized)),
+        _ => DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, pixels).expect(sized)),
     })
 }
 

@@ -3,28 +3,30 @@
 //! held whole. What is held is the shrunk image plus one row of sums (rows in order), or
 //! the shrunk image's sums (rows out of order, as an interlaced PNG gives them).
 
-use image::{DynamicImage, GrayAlphaImage, GrayImage};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
-use crate::image::pixels::gray::to_gray;
+use crate::image::pixels::gray::drop_opaque_alpha;
 
-/// Accumulates a `width` x `height` gray or gray-with-alpha picture, pixel rows at a time,
+/// Accumulates a `width` x `height` gray, gray-with-alpha, RGB or RGBA picture, pixel rows
+/// at a time,
 /// into its box average shrunk about `factor` times on each side: the shrunk image has
 /// `ceil(width / factor)` x `ceil(height / factor)` pixels, and each is the mean of the
 /// picture's pixels that fall in it when the shrunk grid is laid evenly over the whole
 /// picture (blocks of `factor` or `factor - 1` pixels a side; so the shrunk image covers
 /// exactly the picture, and resizing it as if it were the picture puts every edge where
-/// it belongs). With alpha, gray is averaged weighted by alpha (premultiplied), so
-/// transparent pixels do not bleed their gray. Factor 1 copies the pixels as they are.
+/// it belongs). With alpha, gray (or colour) is averaged weighted by alpha (premultiplied),
+/// so transparent pixels do not bleed their colour. Factor 1 copies the pixels as they are.
 pub(crate) struct BoxShrink {
     source: (u32, u32),
     size: (u32, u32),
-    /// 1 for gray, 2 for gray with alpha.
+    /// 1 for gray, 2 for gray with alpha, 3 for RGB, 4 for RGBA.
     channels: usize,
     /// Rows arrive top to bottom (one band of sums is held), or in any order (all held).
     in_order: bool,
     /// Shrunk column `c` covers picture columns `columns[c]..columns[c + 1]`.
     columns: Vec<u32>,
-    /// Per shrunk pixel: sum of gray (times alpha, with alpha), then sum of alpha.
+    /// Per shrunk pixel: sum of each colour channel (times alpha, with alpha), then sum of
+    /// alpha.
     sums: Vec<u32>,
     /// The shrunk row the band of sums belongs to (rows in order).
     band: u32,
@@ -45,7 +47,7 @@ fn cell_of(p: u32, cells: u32, length: u32) -> u32 {
 
 impl BoxShrink {
     /// Ready for the rows of a `source`-sized picture with `channels` (1: gray, 2: gray and
-    /// alpha) bytes per pixel. `in_order`: every row comes once, top to bottom.
+    /// alpha, 3: RGB, 4: RGBA) bytes per pixel. `in_order`: every row comes once, top to bottom.
     pub(crate) fn new(source: (u32, u32), factor: u32, channels: usize, in_order: bool) -> Self {
         let factor = factor.max(1);
         let size = (source.0.div_ceil(factor), source.1.div_ceil(factor));
@@ -142,7 +144,19 @@ impl BoxShrink {
                     sum[1] += alpha;
                 }
             }
-            // Every `step`-th pixel from `x0` (an Adam7 pass): the cell moves on as x does.
+            // RGB, every pixel of a row: a cell at a time.
+            (3, 1, 0) => {
+                for (sum, bounds) in sums.chunks_exact_mut(3).zip(cells) {
+                    let end = (3 * bounds[1] as usize).min(row.len());
+                    for pixel in row[(3 * bounds[0] as usize).min(end)..end].chunks_exact(3) {
+                        sum[0] += u32::from(pixel[0]);
+                        sum[1] += u32::from(pixel[1]);
+                        sum[2] += u32::from(pixel[2]);
+                    }
+                }
+            }
+            // Every `step`-th pixel from `x0` (an Adam7 pass), or colour with alpha: the cell
+            // moves on as x does.
             _ => {
                 let mut cell = cell_of(x0, self.size.0, self.source.0) as usize;
                 for (i, pixel) in row.chunks_exact(channels).enumerate() {
@@ -150,13 +164,7 @@ impl BoxShrink {
                     while x >= self.columns[cell + 1] {
                         cell += 1;
                     }
-                    if channels == 1 {
-                        sums[cell] += u32::from(pixel[0]);
-                    } else {
-                        let alpha = u32::from(pixel[1]);
-                        sums[2 * cell] += u32::from(pixel[0]) * alpha;
-                        sums[2 * cell + 1] += alpha;
-                    }
+                    add(&mut sums[channels * cell..channels * (cell + 1)], pixel);
                 }
             }
         }
@@ -184,17 +192,27 @@ impl BoxShrink {
             .zip(pixels.chunks_exact_mut(self.channels));
         for ((sum, pixel), bounds) in cells.zip(self.columns.windows(2)) {
             let count = rows * (bounds[1] - bounds[0]);
-            if let [weighted, alpha] = *sum {
-                let (weighted, alpha) = (u64::from(weighted), u64::from(alpha));
-                pixel[0] = (weighted + alpha / 2).checked_div(alpha).unwrap_or(0) as u8;
-                pixel[1] = ((alpha + u64::from(count / 2)) / u64::from(count)) as u8;
+            let has_alpha = self.channels.is_multiple_of(2);
+            if has_alpha {
+                let (colour, alpha) = sum.split_at(self.channels - 1);
+                let alpha = u64::from(alpha[0]);
+                for (value, &weighted) in pixel.iter_mut().zip(colour) {
+                    *value = (u64::from(weighted) + alpha / 2)
+                        .checked_div(alpha)
+                        .unwrap_or(0) as u8;
+                }
+                pixel[self.channels - 1] =
+                    ((alpha + u64::from(count / 2)) / u64::from(count)) as u8;
             } else {
-                pixel[0] = ((sum[0] + count / 2) / count) as u8;
+                for (value, &total) in pixel.iter_mut().zip(sum) {
+                    *value = ((total + count / 2) / count) as u8;
+                }
             }
         }
     }
 
-    /// The shrunk image: gray, or gray with alpha when some pixel is not opaque.
+    /// The shrunk image in the layout its rows had, alpha dropped when every pixel is
+    /// opaque.
     pub(crate) fn finish(mut self) -> DynamicImage {
         if self.size != self.source {
             if self.in_order {
@@ -208,17 +226,36 @@ impl BoxShrink {
             }
         }
         let (width, height) = self.size;
-        let image = if self.channels == 1 {
-            DynamicImage::ImageLuma8(
-                GrayImage::from_raw(width, height, self.pixels).expect("one byte per pixel"),
-            )
-        } else {
-            DynamicImage::ImageLumaA8(
-                GrayAlphaImage::from_raw(width, height, self.pixels).expect("two bytes per pixel"),
-            )
+        let pixels = self.pixels;
+        let sized = "a pixel's bytes each";
+        let image = match self.channels {
+            1 => DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, pixels).expect(sized)),
+            2 => DynamicImage::ImageLumaA8(
+                GrayAlphaImage::from_raw(width, height, pixels).expect(sized),
+            ),
+            3 => DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, pixels).expect(sized)),
+            _ => DynamicImage::ImageRgba8(RgbaImage::from_raw(width, height, pixels).expect(sized)),
         };
-        to_gray(image)
+        drop_opaque_alpha(image)
     }
+}
+
+/// Adds one pixel to its cell's sums: each channel; with alpha (an even count of
+/// channels), the colour channels weighted by alpha, then alpha.
+#[inline]
+fn add(sum: &mut [u32], pixel: &[u8]) {
+    if pixel.len() % 2 == 1 {
+        for (total, &value) in sum.iter_mut().zip(pixel) {
+            *total += u32::from(value);
+        }
+        return;
+    }
+    let (colour, alpha) = pixel.split_at(pixel.len() - 1);
+    let alpha = u32::from(alpha[0]);
+    for (total, &value) in sum.iter_mut().zip(colour) {
+        *total += u32::from(value) * alpha;
+    }
+    sum[pixel.len() - 1] += alpha;
 }
 
 /// The rows of an Adam7-interlaced picture in the order a PNG stores them: for each

@@ -91,15 +91,33 @@ pub fn photo_tools() -> PathBuf {
 /// in the photo tools' Python with `args`, asserting that it succeeded; returns what it
 /// printed.
 pub fn photo_reference(args: &[&std::ffi::OsStr]) -> String {
+    reference_script(
+        "photo_reference.py",
+        include_str!("../images/photo_reference.py"),
+        args,
+    )
+}
+
+/// Runs `tests/it/images/colour_reference.py` (Pillow's colour-managed renderings, see its
+/// docstring) as [`photo_reference`] runs its script.
+pub fn colour_reference(args: &[&std::ffi::OsStr]) -> String {
+    reference_script(
+        "colour_reference.py",
+        include_str!("../images/colour_reference.py"),
+        args,
+    )
+}
+
+fn reference_script(name: &str, script: &str, args: &[&std::ffi::OsStr]) -> String {
     let ran = Command::new(photo_tools())
         .arg("-c")
-        .arg(include_str!("../images/photo_reference.py"))
+        .arg(script)
         .args(args)
         .output()
         .expect("the photo tools' Python runs");
     assert!(
         ran.status.success(),
-        "photo_reference.py {args:?} failed: {}",
+        "{name} {args:?} failed: {}",
         String::from_utf8_lossy(&ran.stderr)
     );
     String::from_utf8(ran.stdout).expect("the script prints UTF-8")

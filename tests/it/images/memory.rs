@@ -1,7 +1,8 @@
 //! Memory that follows the output, not the picture: a 100-megapixel PNG, a 100-megapixel
 //! baseline JPEG and the same JPEG progressive convert in a worker process whose address
 //! space is capped at 128 MiB (the PNG's pixels alone are 300 MB, the progressive JPEG's
-//! coefficients, which libjpeg would hold, 300 MB), and the thumbnails are the picture.
+//! coefficients, which libjpeg would hold, 300 MB), and the thumbnails are the picture;
+//! the PNG and the baseline JPEG in colour too.
 
 use crate::common;
 
@@ -163,4 +164,34 @@ fn hundred_megapixel_png_and_jpegs_convert_in_a_worker_capped_at_128_mib() {
         from_jpeg, from_progressive,
         "baseline and progressive thumbnails differ"
     );
+
+    // In colour, the PNG and the baseline JPEG within the same cap (a progressive JPEG in
+    // colour goes through libjpeg, which holds every coefficient: not this test's).
+    let colour_input = scratch.path().join("colour-in");
+    std::fs::create_dir(&colour_input).unwrap();
+    for name in ["scan-png.png", "scan-jpeg.jpg"] {
+        std::fs::hard_link(input.join(name), colour_input.join(name)).unwrap();
+    }
+    let colour_out = scratch.path().join("colour-out");
+    imgpar()
+        .arg(&colour_input)
+        .arg(&colour_out)
+        .args(["--mode", "process", "-j", "1", "--worker-memory", "128M"])
+        .args(["--format", "png", "--color"])
+        .assert()
+        .success();
+    for name in ["scan-png.png", "scan-jpeg.png"] {
+        let thumbnail = open(&colour_out.join(name)).to_rgb8();
+        assert_eq!(thumbnail.dimensions(), (256, 256), "{name}");
+        // BT.601 luma, as the picture's mean is (the `image` crate's own gray is BT.709).
+        let mean = thumbnail
+            .pixels()
+            .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
+            .sum::<f64>()
+            / f64::from(256 * 256);
+        assert!(
+            (mean - expected).abs() < 3.0,
+            "{name} in colour: mean {mean:.1}, picture {expected:.1}"
+        );
+    }
 }

@@ -7,11 +7,13 @@
 
 mod props;
 
-use image::{DynamicImage, GrayAlphaImage, GrayImage};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 use rav1d_safe::{ColorRange, Decoder, Frame, MatrixCoefficients, PixelLayout, Planes, Settings};
 
+use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
+use crate::image::pixels::color::Tone;
 use crate::image::pixels::gray::luma601;
 
 /// Whether `bytes` start like an AVIF file: an ISO base media file whose file type box
@@ -34,9 +36,12 @@ pub(crate) fn is_avif(bytes: &[u8]) -> bool {
         .any(|(i, brand)| i != 1 && matches!(brand, b"avif" | b"avis"))
 }
 
-/// Decodes the primary item of an AVIF file (and its alpha item) to gray, refusing more
-/// than `max_pixels` from the AV1 sequence header, before decoding.
-pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
+/// Decodes the primary item of an AVIF file (and its alpha item) in the tone `spec` (and
+/// the item's ICC profile) asks for, refusing more than `spec.max_pixels` from the AV1
+/// sequence header, before decoding. Colour is converted from YCbCr with the frame's own
+/// matrix and range, chroma taken from the nearest sample.
+pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+    let max_pixels = spec.max_pixels;
     if !boxes_fit(bytes) {
         return Err(corrupt(
             "a box runs past the end of the box or file holding it",
@@ -47,25 +52,109 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
     let (width, height) = (header.max_frame_width.get(), header.max_frame_height.get());
     check_pixels(u64::from(width), u64::from(height), max_pixels)?;
     let limit = u32::try_from(max_pixels).unwrap_or(u32::MAX);
-    let colour = Planes8::of(&decode_av1(&data.primary_item, limit)?);
-    let gray = colour.gray();
+    let icc = crate::image::codecs::avif::props::primary_icc(bytes);
+    let tone = Tone::for_picture(spec, icc.as_deref());
+    let colour = Planes8::of(&decode_av1(&data.primary_item, limit)?, tone);
     let (width, height) = (colour.width, colour.height);
-    let image = match &data.alpha_item {
-        Some(alpha_item) => {
-            let alpha = Planes8::of(&decode_av1(alpha_item, limit)?);
-            if (alpha.width, alpha.height) != (width, height) {
-                return Err(corrupt("the alpha item's size differs from the picture's"));
-            }
-            let alpha = alpha.planes.into_iter().next().unwrap_or_default();
-            let pairs = gray.iter().zip(&alpha).flat_map(|(&g, &a)| {
-                // Premultiplied (`prem`): the stored gray is gray x alpha.
-                let g = if data.premultiplied_alpha && a > 0 {
-                    ((u32::from(g) * 255 + u32::from(a) / 2) / u32::from(a)).min(255) as u8
-                } else {
-                    g
-                };
-                [g, a]
+    let image = match tone {
+        Tone::Gray => gray_image(&data, colour, limit)?,
+        Tone::Color => colour_image(&data, colour, limit)?,
+    };
+    // Orientation and crop live in the item's properties (`irot`, `imir`, `clap`), not EXIF.
+    let transforms = crate::image::codecs::avif::props::primary_transforms(bytes, width, height);
+    let mut image = crate::image::codecs::avif::props::apply(tone.of(image), &transforms);
+    let turned = transforms
+        .iter()
+        .any(|t| !matches!(t, crate::image::codecs::avif::props::Transform::Crop { .. }));
+    if !turned && let Some(orientation) = crate::image::codecs::avif::props::xmp_orientation(bytes)
+    {
+        image.apply_orientation(orientation);
+    }
+    Ok(Decoded::whole(image, (width, height)).in_profile(icc))
+}
+
+/// The alpha item's samples, when the file has one of the picture's size.
+fn alpha_plane(
+    data: &avif_parse::AvifData,
+    size: (u32, u32),
+    limit: u32,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let Some(alpha_item) = &data.alpha_item else {
+        return Ok(None);
+    };
+    let alpha = Planes8::of(&decode_av1(alpha_item, limit)?, Tone::Gray);
+    if (alpha.width, alpha.height) != size {
+        return Err(corrupt("the alpha item's size differs from the picture's"));
+    }
+    Ok(Some(alpha.planes.into_iter().next().unwrap_or_default()))
+}
+
+/// The picture in colour (RGB, or gray for a monochrome frame), with its alpha.
+fn colour_image(
+    data: &avif_parse::AvifData,
+    colour: Planes8,
+    limit: u32,
+) -> Result<DynamicImage, Failure> {
+    let (width, height) = (colour.width, colour.height);
+    let alpha = alpha_plane(data, (width, height), limit)?;
+    let channels = colour.planes.len().min(3);
+    let samples = colour.rgb();
+    let unpremultiply = |value, a| unpremultiplied(value, a, data.premultiplied_alpha);
+    Ok(match (channels, alpha) {
+        (3, Some(alpha)) => {
+            let rgba = samples.chunks_exact(3).zip(&alpha).flat_map(|(p, &a)| {
+                [
+                    unpremultiply(p[0], a),
+                    unpremultiply(p[1], a),
+                    unpremultiply(p[2], a),
+                    a,
+                ]
             });
+            DynamicImage::ImageRgba8(
+                RgbaImage::from_raw(width, height, rgba.collect()).ok_or_else(short)?,
+            )
+        }
+        (3, None) => {
+            DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, samples).ok_or_else(short)?)
+        }
+        (_, alpha) => return gray_with(data, samples, alpha, (width, height)),
+    })
+}
+
+/// A sample stored multiplied by `alpha` (when `premultiplied`, the `prem` property) as it
+/// is without.
+fn unpremultiplied(value: u8, alpha: u8, premultiplied: bool) -> u8 {
+    if premultiplied && alpha > 0 {
+        ((u32::from(value) * 255 + u32::from(alpha) / 2) / u32::from(alpha)).min(255) as u8
+    } else {
+        value
+    }
+}
+
+/// The picture in gray, with its alpha.
+fn gray_image(
+    data: &avif_parse::AvifData,
+    colour: Planes8,
+    limit: u32,
+) -> Result<DynamicImage, Failure> {
+    let (width, height) = (colour.width, colour.height);
+    let alpha = alpha_plane(data, (width, height), limit)?;
+    gray_with(data, colour.gray(), alpha, (width, height))
+}
+
+/// `gray` samples, with `alpha` where the file has it.
+fn gray_with(
+    data: &avif_parse::AvifData,
+    gray: Vec<u8>,
+    alpha: Option<Vec<u8>>,
+    (width, height): (u32, u32),
+) -> Result<DynamicImage, Failure> {
+    Ok(match alpha {
+        Some(alpha) => {
+            let pairs = gray
+                .iter()
+                .zip(&alpha)
+                .flat_map(|(&g, &a)| [unpremultiplied(g, a, data.premultiplied_alpha), a]);
             let pairs = pairs.collect();
             DynamicImage::ImageLumaA8(
                 GrayAlphaImage::from_raw(width, height, pairs).ok_or_else(short)?,
@@ -74,21 +163,7 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
         None => {
             DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, gray).ok_or_else(short)?)
         }
-    };
-    // Orientation and crop live in the item's properties (`irot`, `imir`, `clap`), not EXIF.
-    let transforms = crate::image::codecs::avif::props::primary_transforms(bytes, width, height);
-    let mut image = crate::image::codecs::avif::props::apply(
-        crate::image::pixels::gray::to_gray(image),
-        &transforms,
-    );
-    let turned = transforms
-        .iter()
-        .any(|t| !matches!(t, crate::image::codecs::avif::props::Transform::Crop { .. }));
-    if !turned && let Some(orientation) = crate::image::codecs::avif::props::xmp_orientation(bytes)
-    {
-        image.apply_orientation(orientation);
-    }
-    Ok(Decoded::whole(image, (width, height)))
+    })
 }
 
 /// Whether every box at the top level, in `meta`, `iprp` and `ipco` ends inside the box (or
@@ -150,19 +225,40 @@ fn decode_av1(obus: &[u8], limit: u32) -> Result<Frame, Failure> {
         .ok_or_else(|| corrupt("the AV1 data holds no complete picture"))
 }
 
-/// A frame's planes as 8-bit full-range samples: Y alone, or Y U V for RGB stored as GBR.
+/// A frame's planes as 8-bit full-range samples: Y alone (gray), Y U V for RGB stored as
+/// GBR, or Y U V at their own sizes (colour).
 struct Planes8 {
     width: u32,
     height: u32,
     planes: Vec<Vec<u8>>,
+    /// Whether the planes are G, B and R (the identity matrix).
+    gbr: bool,
+    /// How many times narrower and shorter the chroma planes are: (1 or 2, 1 or 2).
+    subsampling: (usize, usize),
+    /// The red and blue weights of the YCbCr matrix (Kr, Kb).
+    weights: (f32, f32),
 }
 
 impl Planes8 {
-    fn of(frame: &Frame) -> Planes8 {
+    /// The planes `tone` needs: the luma plane, all three for GBR, all three in colour.
+    fn of(frame: &Frame, tone: Tone) -> Planes8 {
         let colour = frame.color_info();
         let full_range = colour.color_range == ColorRange::Full;
         let gbr = colour.matrix_coefficients == MatrixCoefficients::Identity
             && frame.pixel_layout() == PixelLayout::I444;
+        let wanted = if gbr || tone == Tone::Color { 3 } else { 1 };
+        let subsampling = match frame.pixel_layout() {
+            PixelLayout::I420 => (2, 2),
+            PixelLayout::I422 => (2, 1),
+            _ => (1, 1),
+        };
+        // As libavif: BT.709 and BT.2020 by name, BT.601 for everything else.
+        let weights = match colour.matrix_coefficients {
+            MatrixCoefficients::BT709 => (0.2126, 0.0722),
+            MatrixCoefficients::BT2020NCL | MatrixCoefficients::BT2020CL => (0.2627, 0.0593),
+            MatrixCoefficients::SMPTE240 => (0.212, 0.087),
+            _ => (0.299, 0.114),
+        };
         let bits = u32::from(frame.bit_depth());
         // Each plane's samples, 8-bit full range: luma (or G), then B and R for GBR.
         let scaled = |samples: &mut dyn Iterator<Item = u32>, luma: bool| -> Vec<u8> {
@@ -172,7 +268,7 @@ impl Planes8 {
         match frame.planes() {
             Planes::Depth8(p) => {
                 let views = [Some(p.y()), p.u(), p.v()];
-                for (i, view) in views.iter().take(if gbr { 3 } else { 1 }).enumerate() {
+                for (i, view) in views.iter().take(wanted).enumerate() {
                     let Some(view) = view else { break };
                     planes.push(scaled(
                         &mut view.rows().flatten().map(|&v| u32::from(v)),
@@ -182,7 +278,7 @@ impl Planes8 {
             }
             Planes::Depth16(p) => {
                 let views = [Some(p.y()), p.u(), p.v()];
-                for (i, view) in views.iter().take(if gbr { 3 } else { 1 }).enumerate() {
+                for (i, view) in views.iter().take(wanted).enumerate() {
                     let Some(view) = view else { break };
                     planes.push(scaled(
                         &mut view.rows().flatten().map(|&v| u32::from(v)),
@@ -195,7 +291,44 @@ impl Planes8 {
             width: frame.width(),
             height: frame.height(),
             planes,
+            gbr,
+            subsampling,
+            weights,
         }
+    }
+
+    /// The RGB of each pixel (gray when the frame has no chroma: one sample a pixel).
+    fn rgb(&self) -> Vec<u8> {
+        let [y, u, v] = &self.planes[..] else {
+            return self.planes.first().cloned().unwrap_or_default();
+        };
+        let (width, height) = (self.width as usize, self.height as usize);
+        if self.gbr {
+            return (0..width * height)
+                .flat_map(|i| [v[i], y[i], u[i]])
+                .collect();
+        }
+        let (sx, sy) = self.subsampling;
+        let chroma_width = width.div_ceil(sx);
+        let (kr, kb) = self.weights;
+        let kg = 1.0 - kr - kb;
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+        for row in 0..height {
+            for column in 0..width {
+                let luma = f32::from(y[row * width + column]);
+                let at = (row / sy) * chroma_width + column / sx;
+                let (cb, cr) = (
+                    f32::from(*u.get(at).unwrap_or(&128)) - 128.0,
+                    f32::from(*v.get(at).unwrap_or(&128)) - 128.0,
+                );
+                let r = luma + 2.0 * (1.0 - kr) * cr;
+                let b = luma + 2.0 * (1.0 - kb) * cb;
+                let g = (luma - kr * r - kb * b) / kg;
+                rgb.extend([clamp(r), clamp(g), clamp(b)]);
+            }
+        }
+        rgb
     }
 
     /// The gray of each pixel.

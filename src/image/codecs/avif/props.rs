@@ -27,26 +27,10 @@ pub(crate) enum Transform {
 /// in order. A clean aperture that is not whole pixels inside the picture is ignored, as
 /// are properties that cannot be read: they never stop the picture from converting.
 pub(crate) fn primary_transforms(file: &[u8], width: u32, height: u32) -> Vec<Transform> {
-    let Some(meta) = child(file, b"meta").map(|meta| meta.get(4..).unwrap_or_default()) else {
-        return Vec::new();
-    };
-    let (Some(primary), Some(iprp)) = (
-        child(meta, b"pitm").and_then(primary_id),
-        child(meta, b"iprp"),
-    ) else {
-        return Vec::new();
-    };
-    let (Some(ipco), Some(ipma)) = (child(iprp, b"ipco"), child(iprp, b"ipma")) else {
-        return Vec::new();
-    };
-    let properties: Vec<(&[u8; 4], &[u8])> = boxes(ipco).collect();
     let mut size = (width, height);
     let mut transforms = Vec::new();
-    for index in associations(ipma, primary) {
-        let Some((kind, body)) = index.checked_sub(1).and_then(|i| properties.get(i)) else {
-            continue;
-        };
-        let transform = match *kind {
+    for (kind, body) in primary_properties(file) {
+        let transform = match kind {
             b"clap" => clean_aperture(body, size),
             b"irot" => body
                 .first()
@@ -68,6 +52,40 @@ pub(crate) fn primary_transforms(file: &[u8], width: u32, height: u32) -> Vec<Tr
         }
     }
     transforms
+}
+
+/// The ICC profile of the primary item of the AVIF `file` (a `colr` property of type
+/// `prof` or `rICC`), if it has one.
+pub(crate) fn primary_icc(file: &[u8]) -> Option<Vec<u8>> {
+    primary_properties(file)
+        .into_iter()
+        .filter(|(kind, _)| *kind == b"colr")
+        .find_map(|(_, body)| match body.split_at_checked(4)? {
+            (b"prof" | b"rICC", profile) => Some(profile.to_vec()),
+            _ => None,
+        })
+}
+
+/// The properties of the primary item of `file` (type and body), in the order `ipma`
+/// lists them; none when the boxes cannot be read.
+fn primary_properties(file: &[u8]) -> Vec<(&[u8; 4], &[u8])> {
+    let Some(meta) = child(file, b"meta").map(|meta| meta.get(4..).unwrap_or_default()) else {
+        return Vec::new();
+    };
+    let (Some(primary), Some(iprp)) = (
+        child(meta, b"pitm").and_then(primary_id),
+        child(meta, b"iprp"),
+    ) else {
+        return Vec::new();
+    };
+    let (Some(ipco), Some(ipma)) = (child(iprp, b"ipco"), child(iprp, b"ipma")) else {
+        return Vec::new();
+    };
+    let properties: Vec<(&[u8; 4], &[u8])> = boxes(ipco).collect();
+    associations(ipma, primary)
+        .into_iter()
+        .filter_map(|index| properties.get(index.checked_sub(1)?).copied())
+        .collect()
 }
 
 /// The orientation an XMP packet in `file` gives (`tiff:Orientation`, as attribute or

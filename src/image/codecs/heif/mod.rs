@@ -19,7 +19,7 @@ use heifer::heifer_isobmff::{HeifFile, ItemId};
 use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
-use crate::image::pixels::gray::to_gray;
+use crate::image::pixels::color::Tone;
 use layout::Layout;
 
 /// Whether `head` starts like a HEIF file: an ISO base media file whose major brand is one
@@ -32,23 +32,31 @@ pub(crate) fn is_heif(head: &[u8]) -> bool {
     )
 }
 
-/// Decodes the primary image of a HEIF file to upright gray (or gray and alpha), refusing
-/// more than `spec.max_pixels` from the container's sizes before any pixel is decoded.
+/// Decodes the primary image of a HEIF file to upright gray or colour as `spec` and its ICC
+/// profile say (see [`Tone::for_picture`]), with alpha where it has some, refusing more than
+/// `spec.max_pixels` from the container's sizes before any pixel is decoded.
 pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     let file = HeifFile::parse(bytes).map_err(|e| failure(heifer::Error::Container(e)))?;
     let picture = picture_item(&file);
     let layout = Layout::of(&file, picture).map_err(failure)?;
     let stored = layout.cropped_size();
     check_pixels(u64::from(stored.0), u64::from(stored.1), spec.max_pixels)?;
+    let icc = icc_of(&file, picture);
+    let tone = Tone::for_picture(spec, icc.as_deref());
     if spec.embedded_thumbnails
-        && let Some(decoded) = thumbnail::decode(&file, picture, &layout, spec)
+        && let Some(decoded) = thumbnail::decode(&file, picture, &layout, spec, tone)
     {
         return Ok(decoded);
     }
-    if let Some(decoded) = tiles::decode(&file, picture, &layout, spec).map_err(failure)? {
-        return Ok(decoded);
+    if let Some(decoded) = tiles::decode(&file, picture, &layout, spec, tone).map_err(failure)? {
+        return Ok(decoded.in_profile(icc));
     }
-    whole(bytes, &file, picture, spec)
+    Ok(whole(bytes, &file, picture, spec, tone)?.in_profile(icc))
+}
+
+/// The ICC profile item `id` carries (its `colr` property), if any.
+fn icc_of(file: &HeifFile<'_>, id: ItemId) -> Option<Vec<u8>> {
+    file.icc_profile(id).ok().flatten().map(<[u8]>::to_vec)
 }
 
 /// The item that is the picture: the primary item, unless the file declares that item a
@@ -67,6 +75,7 @@ fn whole(
     file: &HeifFile<'_>,
     picture: ItemId,
     spec: &Spec,
+    tone: Tone,
 ) -> Result<Decoded, Failure> {
     let options = heifer::Options {
         // imgpar runs an image per worker; a picture's tiles are not spread over threads.
@@ -88,16 +97,21 @@ fn whole(
             decoded.has_alpha,
         )
     };
-    let gray = gray_of(size, rgba, has_alpha)
+    let pixels = pixels_of(size, rgba, has_alpha, tone)
         .ok_or_else(|| Failure::corrupt("HEIF: the decoded picture has the wrong size"))?;
-    Ok(Decoded::whole(gray, size))
+    Ok(Decoded::whole(pixels, size))
 }
 
-/// `size` pixels of 8-bit RGBA as gray, or gray and alpha when `has_alpha`; `None` when
-/// the samples do not fill the size.
-fn gray_of(size: (u32, u32), rgba: Vec<u8>, has_alpha: bool) -> Option<image::DynamicImage> {
+/// `size` pixels of 8-bit RGBA in `tone`, alpha kept when `has_alpha`; `None` when the
+/// samples do not fill the size.
+fn pixels_of(
+    size: (u32, u32),
+    rgba: Vec<u8>,
+    has_alpha: bool,
+    tone: Tone,
+) -> Option<image::DynamicImage> {
     let image = image::DynamicImage::ImageRgba8(image::RgbaImage::from_raw(size.0, size.1, rgba)?);
-    Some(to_gray(match has_alpha {
+    Some(tone.of(match has_alpha {
         true => image,
         false => image::DynamicImage::ImageRgb8(image.into_rgb8()),
     }))

@@ -8,6 +8,7 @@ use heifer::heifer_isobmff::{HeifFile, ItemId};
 use super::layout::Layout;
 use crate::config::Spec;
 use crate::image::decoded::{Decoded, DecodedFrom};
+use crate::image::pixels::color::Tone;
 use crate::image::pixels::resize::geometry;
 
 /// The smallest thumbnail of item `picture` (laid out as `primary`) that is large enough
@@ -18,6 +19,7 @@ pub(super) fn decode(
     picture: ItemId,
     primary: &Layout,
     spec: &Spec,
+    tone: Tone,
 ) -> Option<Decoded> {
     if primary.crop_after_turn {
         return None;
@@ -50,14 +52,18 @@ pub(super) fn decode(
         .collect();
     candidates.sort_by_key(|(pixels, _, _)| *pixels);
     let (_, layout, id) = candidates.into_iter().next()?;
-    let picture = heifer::decode_item(file, id, 0).ok()?;
-    let size = (picture.width, picture.height);
+    let thumbnail = heifer::decode_item(file, id, 0).ok()?;
+    let size = (thumbnail.width, thumbnail.height);
     if size != layout.upright_size() {
         return None;
     }
-    let gray = super::gray_of(size, picture.to_rgba8(), picture.has_alpha)?;
-    // The thumbnail stands for the whole picture: the resize scales it to the output.
-    let mut decoded = Decoded::whole(gray, size).from(DecodedFrom::EmbeddedThumbnail);
+    let pixels = super::pixels_of(size, thumbnail.to_rgba8(), thumbnail.has_alpha, tone)?;
+    // The thumbnail stands for the whole picture: the resize scales it to the output. Its
+    // own profile describes it, else the picture's.
+    let icc = super::icc_of(file, id).or_else(|| super::icc_of(file, picture));
+    let mut decoded = Decoded::whole(pixels, size)
+        .from(DecodedFrom::EmbeddedThumbnail)
+        .in_profile(icc);
     decoded.full_size = full;
     Some(decoded)
 }

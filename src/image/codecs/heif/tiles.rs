@@ -9,7 +9,8 @@ use heifer::heifer_isobmff::{HeifFile, ItemId};
 
 use super::layout::Layout;
 use crate::config::Spec;
-use crate::image::decoded::{Decoded, DecodedFrom};
+use crate::image::decoded::Decoded;
+use crate::image::pixels::color::Tone;
 use crate::image::pixels::gray::luma601;
 use crate::image::pixels::resize::reduction_allowed;
 use crate::image::pixels::shrink::BoxShrink;
@@ -22,6 +23,7 @@ pub(super) fn decode(
     id: ItemId,
     layout: &Layout,
     spec: &Spec,
+    tone: Tone,
 ) -> Result<Option<Decoded>, heifer::Error> {
     if file.item(id)?.item_type.0 != *b"grid" || layout.crop_after_turn || has_alpha(file, id)? {
         return Ok(None);
@@ -42,7 +44,11 @@ pub(super) fn decode(
         .crop
         .unwrap_or((0, 0, layout.coded.0, layout.coded.1));
     let factor = reduction_allowed(layout.upright_size(), spec);
-    let mut shrink = BoxShrink::new((width, height), factor, 1, false);
+    let channels = match tone {
+        Tone::Gray => 1,
+        Tone::Color => 3,
+    };
+    let mut shrink = BoxShrink::new((width, height), factor, channels, false);
     let mut gray = Vec::new();
     let mut tile_size = None;
     for (index, &tile) in tiles.iter().enumerate() {
@@ -71,11 +77,20 @@ pub(super) fn decode(
                 continue;
             }
             let pixels = &samples[(from - x0) as usize * 4..(to - x0) as usize * 4];
+            let narrow = |v: u16| ((u32::from(v) * 255 + levels / 2) / levels) as u8;
             gray.clear();
-            gray.extend(pixels.chunks_exact(4).map(|p| {
-                let narrow = |v: u16| ((u32::from(v) * 255 + levels / 2) / levels) as u8;
-                luma601(narrow(p[0]), narrow(p[1]), narrow(p[2]))
-            }));
+            match tone {
+                Tone::Gray => gray.extend(
+                    pixels
+                        .chunks_exact(4)
+                        .map(|p| luma601(narrow(p[0]), narrow(p[1]), narrow(p[2]))),
+                ),
+                Tone::Color => gray.extend(
+                    pixels
+                        .chunks_exact(4)
+                        .flat_map(|p| [narrow(p[0]), narrow(p[1]), narrow(p[2])]),
+                ),
+            }
             shrink.push(
                 (picture_y - u64::from(top)) as u32,
                 (from - u64::from(left)) as u32,
@@ -85,12 +100,9 @@ pub(super) fn decode(
         }
     }
     let image = layout.turn(shrink.finish());
-    Ok(Some(Decoded {
-        image,
-        stored_size: (width, height),
-        full_size: layout.upright_size(),
-        from: DecodedFrom::Picture,
-    }))
+    let mut decoded = Decoded::whole(image, (width, height));
+    decoded.full_size = layout.upright_size();
+    Ok(Some(decoded))
 }
 
 /// Whether item `id` has an alpha plane (an auxiliary image of the alpha type).

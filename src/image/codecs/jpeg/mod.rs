@@ -6,6 +6,8 @@
 //! YCCK and RGB JPEGs are left to the generic path.
 
 mod bits;
+mod color;
+mod icc;
 mod progressive;
 mod scans;
 
@@ -24,6 +26,7 @@ use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::jpeg::scans::{Choice, Keep, ScanFilter};
 use crate::image::decoded::{Decoded, check_pixels, upright};
+use crate::image::pixels::color::Tone;
 use crate::image::pixels::resize;
 use crate::image::pixels::shrink::BoxShrink;
 
@@ -60,12 +63,19 @@ pub(crate) fn decode_luma_from<R: BufRead + Seek>(
     luma_from(reader, spec, None)
 }
 
-/// [`decode_luma_from`], turned by `turn` when given, else by the file's EXIF orientation.
+/// [`decode_luma_from`], turned by `turn` when given, else by the file's EXIF orientation;
+/// in colour instead when `spec` asks for it or the file's ICC profile is not sRGB (see
+/// [`Tone::for_picture`]).
 fn luma_from<R: BufRead + Seek>(
     mut reader: R,
     spec: &Spec,
     turn: Option<Orientation>,
 ) -> Result<Option<Decoded>, Failure> {
+    let icc = icc::scan(&mut reader)
+        .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
+    if Tone::for_picture(spec, icc.as_deref()) == Tone::Color {
+        return color::decode(reader, spec, turn, icc);
+    }
     if let Some(decoded) = progressive_luma(&mut reader, spec, turn)? {
         return Ok(Some(decoded));
     }
@@ -177,14 +187,7 @@ fn decode_started<R: BufRead>(
     ) {
         return Ok(None);
     }
-    let orientation = turn.unwrap_or_else(|| {
-        decompress
-            .markers()
-            .filter(|marker| marker.marker == Marker::APP(1))
-            .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
-            .and_then(Orientation::from_exif_chunk)
-            .unwrap_or(Orientation::NoTransforms)
-    });
+    let orientation = turn.unwrap_or_else(|| exif_orientation(&decompress));
     let stored = (width as u32, height as u32);
     let full = upright(stored, orientation);
     let reduction = resize::reduction_allowed(full, spec);
@@ -225,6 +228,16 @@ fn decode_started<R: BufRead>(
     }
     started.finish().map_err(io_error)?;
     Ok(Some(Decoded::turned(shrink.finish(), orientation, stored)))
+}
+
+/// The orientation the EXIF segment (APP1, which the decompressor keeps) gives.
+fn exif_orientation<R>(decompress: &Decompress<R>) -> Orientation {
+    decompress
+        .markers()
+        .filter(|marker| marker.marker == Marker::APP(1))
+        .find_map(|marker| marker.data.strip_prefix(b"Exif\0\0"))
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms)
 }
 
 /// What libjpeg said when it gave up on a file: its message code and text.

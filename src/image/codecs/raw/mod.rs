@@ -26,6 +26,7 @@ use crate::config::Spec;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::generic;
 use crate::image::decoded::{Decoded, DecodedFrom, upright};
+use crate::image::pixels::color::Tone;
 use crate::image::pixels::resize::geometry;
 use bytes::{Order, slice, u32_at};
 use tiff_walk::{Candidate, Walked};
@@ -176,9 +177,11 @@ pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     let decoded = match decoded {
         Some(decoded) => decoded,
         None => {
-            let (image, own) = generic::decode_full(jpeg, ImageFormat::Jpeg, spec.max_pixels)?;
-            let size = (image.width(), image.height());
-            generic::upright_gray(image, orientation.unwrap_or(own), size)
+            let picture = generic::decode_full(jpeg, ImageFormat::Jpeg, spec.max_pixels)?;
+            let size = (picture.image.width(), picture.image.height());
+            let turn = orientation.unwrap_or(picture.orientation);
+            let tone = Tone::for_picture(spec, picture.icc.as_deref());
+            generic::upright(picture.image, turn, size, tone).in_profile(picture.icc)
         }
     };
     Ok(decoded.from(DecodedFrom::EmbeddedPreview))

@@ -11,16 +11,21 @@ mod variants;
 
 use image::ImageFormat;
 
+use crate::config::Spec;
 use crate::failure::Failure;
 use crate::image::Decoded;
 use crate::image::codecs::generic;
+use crate::image::pixels::color::Tone;
 
 /// A TIFF, with the variants the `image` crate reads wrong put right (bits in reverse
 /// order, planes stored apart, premultiplied alpha) and those it refuses read here
 /// (palette, odd depths, signed and float samples, YCbCr, L*a*b*).
-pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> {
+/// The variants read here are read in gray: in colour, a colour picture among them is
+/// refused by name (a gray one is read, staying gray).
+pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+    let max_pixels = spec.max_pixels;
     let Some(layout) = layout::layout(bytes) else {
-        return generic::decode_generic(bytes, ImageFormat::Tiff, max_pixels);
+        return generic::decode_generic(bytes, ImageFormat::Tiff, spec);
     };
     let reordered;
     let bytes = if layout.reversed_bits {
@@ -29,22 +34,26 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded, Failure> 
     } else {
         bytes
     };
-    if let Some((image, orientation)) = variants::decode(bytes, max_pixels)? {
+    if let Some((image, orientation)) = variants::decode(bytes, max_pixels, spec.color)? {
         let size = (image.width(), image.height());
-        return Ok(generic::upright_gray(image, orientation, size));
+        return Ok(generic::upright(image, orientation, size, Tone::Gray));
     }
     let planar = if layout.planar {
         layout::decode_planar(bytes, max_pixels)?
     } else {
         None
     };
-    let (mut image, orientation) = match planar {
-        Some(decoded) => decoded,
-        None => generic::decode_full(bytes, ImageFormat::Tiff, max_pixels)?,
+    let (mut image, orientation, icc) = match planar {
+        Some((image, orientation)) => (image, orientation, None),
+        None => {
+            let picture = generic::decode_full(bytes, ImageFormat::Tiff, max_pixels)?;
+            (picture.image, picture.orientation, picture.icc)
+        }
     };
     if layout.premultiplied {
         layout::unpremultiply(&mut image);
     }
     let size = (image.width(), image.height());
-    Ok(generic::upright_gray(image, orientation, size))
+    let tone = Tone::for_picture(spec, icc.as_deref());
+    Ok(generic::upright(image, orientation, size, tone).in_profile(icc))
 }

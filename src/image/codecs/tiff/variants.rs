@@ -50,10 +50,12 @@ const DECODED_COMPRESSIONS: &[u16] = &[1, 4, 5, 7, 8, 32773, 32946, 50001];
 /// reduced to 8-bit gray (with alpha where the file has it). `Ok(None)` when the `image`
 /// crate reads it (the usual path goes on) or the header cannot be read (the usual path
 /// says what is wrong). The size is checked against `max_pixels` before pixels are
-/// allocated.
+/// allocated. These are read in gray only: with `color`, a colour picture among them is
+/// refused by name.
 pub(crate) fn decode(
     bytes: &[u8],
     max_pixels: u64,
+    color: bool,
 ) -> Result<Option<(DynamicImage, Orientation)>, Failure> {
     let Ok(mut decoder) = Decoder::new(Cursor::new(bytes)) else {
         return Ok(None);
@@ -71,6 +73,13 @@ pub(crate) fn decode(
     }
     if !fax_g3 && image_crate_reads(&samples) {
         return Ok(None);
+    }
+    if color && !matches!(samples.photometric, 0 | 1 | 4) {
+        return Err(unsupported(format!(
+            "{} is read in gray only: --color cannot keep its colour yet (without --color it \
+             is read)",
+            variant_name(&samples).trim_end_matches(" is not supported")
+        )));
     }
     check_pixels(
         u64::from(samples.width),
