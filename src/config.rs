@@ -157,6 +157,10 @@ pub struct Spec {
     /// makes them gray (an input whose profile is not sRGB is first rendered in sRGB).
     #[serde(default)]
     pub color: bool,
+    /// Whether a picture's EXIF, XMP and IPTC are written into its output (the
+    /// orientation reset, the embedded thumbnail and the GPS position left out).
+    #[serde(default)]
+    pub keep_metadata: bool,
     /// How inputs given as URLs are downloaded.
     pub fetch: FetchPolicy,
 }
@@ -176,6 +180,7 @@ impl Default for Spec {
             embedded_thumbnails: true,
             background: Background::default(),
             color: false,
+            keep_metadata: false,
             fetch: FetchPolicy::default(),
         }
     }

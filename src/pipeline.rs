@@ -11,6 +11,7 @@ use image::DynamicImage;
 
 use crate::config::{OutputFormat, Spec};
 use crate::failure::{ErrorKind, Failure};
+use crate::image::metadata::Metadata;
 use crate::image::pixels::profile;
 use crate::image::{decode, encode, resize};
 use crate::outcome::{JobEnding, lap};
@@ -41,9 +42,10 @@ pub(crate) fn convert(
     format: OutputFormat,
     outcome: &mut JobEnding,
 ) -> Result<Vec<u8>, Failure> {
-    let resized = resized(content, hint, spec, outcome)?;
+    let (resized, metadata) = prepared(content, hint, spec, outcome)?;
     let clock = Instant::now();
-    let encoded = encode::encode(&resized, format, spec).map_err(internal)?;
+    let metadata = metadata.for_output();
+    let encoded = encode::encode_with(&resized, format, spec, &metadata).map_err(internal)?;
     outcome.times.encode_ms = lap(clock);
     Ok(encoded)
 }
@@ -56,6 +58,16 @@ pub(crate) fn resized(
     spec: &Spec,
     outcome: &mut JobEnding,
 ) -> Result<DynamicImage, Failure> {
+    Ok(prepared(content, hint, spec, outcome)?.0)
+}
+
+/// [`resized`], with the picture's metadata when `spec` keeps it.
+fn prepared(
+    content: Content<'_>,
+    hint: Option<&str>,
+    spec: &Spec,
+    outcome: &mut JobEnding,
+) -> Result<(DynamicImage, Metadata), Failure> {
     let clock = Instant::now();
     let decoded = match content {
         Content::Bytes(bytes) => {
@@ -92,7 +104,7 @@ pub(crate) fn resized(
     let resized = resize::resize(image, decoded.full_size, spec).map_err(internal)?;
     outcome.size_out = Some((resized.width(), resized.height()));
     outcome.times.resize_ms = lap(clock);
-    Ok(resized)
+    Ok((resized, decoded.metadata))
 }
 
 /// Decoded pixels in sRGB, in the tone `spec` asks for: brought from the profile `icc`

@@ -111,6 +111,7 @@ class Conversion(TypedDict, total=False):
     embedded_thumbnails: bool
     background: str
     color: bool
+    keep_metadata: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +133,9 @@ class Settings:
     background: str = "white"
     # Colour thumbnails in sRGB (an embedded ICC profile applied); gray when False.
     color: bool = False
+    # The picture's EXIF, XMP and IPTC written into the thumbnail (orientation reset,
+    # embedded thumbnail and GPS position left out).
+    keep_metadata: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -169,7 +173,7 @@ def _check_types(settings: "Settings") -> None:
     for name in ("fit", "format", "filter", "background"):
         if not isinstance(getattr(settings, name), str):
             wrong(name, "a str")
-    for name in ("upscale", "embedded_thumbnails", "color"):
+    for name in ("upscale", "embedded_thumbnails", "color", "keep_metadata"):
         if not isinstance(getattr(settings, name), bool):
             wrong(name, "True or False")
     size = settings.size
@@ -219,7 +223,8 @@ def thumbnail(
     Keyword arguments: those of ``Settings`` (``size=(256, 256)``, ``fit="contain"``,
     ``format="png"``, ``quality=85``, ``filter="lanczos3"``, ``upscale=False``,
     ``max_pixels=100_000_000``, ``speed=8``, ``embedded_thumbnails=True``,
-    ``background="white"``, ``color=False``). Raises ``ImageError`` for a bad image."""
+    ``background="white"``, ``color=False``, ``keep_metadata=False``). Raises
+    ``ImageError`` for a bad image."""
     return _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
 
 

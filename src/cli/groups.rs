@@ -71,6 +71,12 @@ pub struct ImageArgs {
     #[arg(long)]
     pub color: bool,
 
+    /// Write each picture's EXIF (camera, lens, date, artist, copyright), XMP and IPTC
+    /// into its output, the orientation reset to 1 and without the embedded thumbnail or
+    /// the GPS position (JPEG: all three; PNG and WebP: EXIF and XMP; AVIF: EXIF).
+    #[arg(long)]
+    pub keep_metadata: bool,
+
     /// Decode a HEIC's full picture even when the file stores a thumbnail as large as the
     /// output (by default that thumbnail is used, as libvips does, and the report says so).
     #[arg(long)]
@@ -200,6 +206,9 @@ impl ImageArgs {
         }
         if self.color {
             args.push("--color".into());
+        }
+        if self.keep_metadata {
+            args.push("--keep-metadata".into());
         }
         args.extend([
             "--fit".into(),

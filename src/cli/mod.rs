@@ -283,6 +283,7 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
         embedded_thumbnails: !image.no_embedded_thumbnails,
         background: image.background,
         color: image.color,
+        keep_metadata: image.keep_metadata,
         fetch: fetch.policy(),
     }
 }

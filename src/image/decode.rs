@@ -32,6 +32,15 @@ pub fn decode_hinted(
     spec: &Spec,
     extension: Option<&str>,
 ) -> Result<Decoded, Failure> {
+    let mut decoded = decode_pixels(bytes, spec, extension)?;
+    if spec.keep_metadata {
+        decoded.metadata = crate::image::metadata::read(bytes);
+    }
+    Ok(decoded)
+}
+
+/// [`decode_hinted`]'s pixels.
+fn decode_pixels(bytes: &[u8], spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
@@ -39,7 +48,7 @@ pub fn decode_hinted(
     if extension.is_some_and(|e| e.eq_ignore_ascii_case("dib"))
         && crate::image::codecs::bmp::is_headerless_dib(bytes)
     {
-        return decode_hinted(
+        return decode_pixels(
             &crate::image::codecs::bmp::with_file_header(bytes),
             spec,
             Some("bmp"),
@@ -171,6 +180,13 @@ pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<D
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
     // JPEG and PNG are read as they decode; everything else whole.
+    let sniffed = formats::by_content(head);
+    let streams = matches!(&sniffed, Some(Sniffed::Known(format)) if matches!(format.decoder(), Some(Decoder::Jpeg | Decoder::Png)));
+    let metadata = match spec.keep_metadata && streams {
+        true => crate::image::metadata::read_head(&mut reader).map_err(cannot_read)?,
+        false => Default::default(),
+    };
+    let head = reader.fill_buf().map_err(cannot_read)?;
     let streamed = match formats::by_content(head) {
         Some(Sniffed::Known(format)) => match format.decoder() {
             Some(Decoder::Jpeg) => crate::image::codecs::jpeg::decode_luma_from(&mut reader, spec)?,
@@ -181,7 +197,8 @@ pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<D
         },
         _ => None,
     };
-    if let Some(decoded) = streamed {
+    if let Some(mut decoded) = streamed {
+        decoded.metadata = metadata;
         return Ok(decoded);
     }
     reader.rewind().map_err(cannot_read)?;

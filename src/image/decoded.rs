@@ -23,6 +23,9 @@ pub struct Decoded {
     pub full_size: (u32, u32),
     /// Whether the pixels are the picture's own or a smaller rendering the file carries.
     pub from: DecodedFrom,
+    /// The picture's EXIF, XMP and IPTC, as its container holds them, when the settings
+    /// keep metadata (else empty).
+    pub metadata: crate::image::metadata::Metadata,
 }
 
 /// Where a decoded image's pixels came from: the picture itself, or a rendering of it
@@ -55,6 +58,7 @@ impl Decoded {
             stored_size,
             full_size: upright(stored_size, orientation),
             from: DecodedFrom::Picture,
+            metadata: Default::default(),
         }
     }
 
@@ -66,6 +70,7 @@ impl Decoded {
             icc: None,
             stored_size,
             from: DecodedFrom::Picture,
+            metadata: Default::default(),
         }
     }
 

@@ -146,6 +146,9 @@ fn settings_text(spec: &Spec, format: OutputFormat) -> String {
     if spec.color {
         text.push_str(",color=srgb");
     }
+    if spec.keep_metadata {
+        text.push_str(",metadata=kept");
+    }
     // Said only when it is not the default, so that outputs of the default keep their line.
     if format == OutputFormat::Jpeg && spec.background != crate::config::Background::default() {
         text.push_str(&format!(",background={}", String::from(spec.background)));

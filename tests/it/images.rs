@@ -10,6 +10,7 @@ mod formats;
 mod heic;
 mod hostile;
 mod memory;
+mod metadata;
 mod pngsuite;
 mod progressive_jpeg;
 mod repro;

@@ -7,8 +7,14 @@ use image::DynamicImage;
 use ravif::{BitDepth, Encoder, MatrixCoefficients, PixelRange};
 
 /// Encodes a gray, gray-with-alpha, RGB or RGBA image as AVIF at `quality` (1-100) and `speed` (1,
-/// slowest and smallest, to 10, fastest). Alpha is kept.
-pub(crate) fn encode(image: &DynamicImage, quality: u8, speed: u8) -> Result<Vec<u8>, String> {
+/// slowest and smallest, to 10, fastest), with `exif` (a TIFF structure) as its `Exif`
+/// item when given. Alpha is kept.
+pub(crate) fn encode(
+    image: &DynamicImage,
+    quality: u8,
+    speed: u8,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, String> {
     let (width, height) = (image.width() as usize, image.height() as usize);
     let encoder = Encoder::new()
         .with_quality(f32::from(quality.clamp(1, 100)))
@@ -16,6 +22,10 @@ pub(crate) fn encode(image: &DynamicImage, quality: u8, speed: u8) -> Result<Vec
         .with_speed(speed.clamp(1, 10))
         .with_bit_depth(BitDepth::Eight)
         .with_num_threads(Some(1));
+    let encoder = match exif {
+        Some(exif) => encoder.with_exif(exif),
+        None => encoder,
+    };
     let planes = |gray: &[u8], step: usize| {
         gray.iter()
             .step_by(step)

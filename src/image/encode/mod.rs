@@ -2,26 +2,43 @@
 //! outputs are sRGB and carry no profile (untagged, which readers take as sRGB).
 
 mod avif;
+pub(crate) mod metadata;
 pub(crate) mod tag;
 mod webp;
 
 use image::DynamicImage;
 
 use crate::config::{OutputFormat, Spec};
+use crate::image::metadata::Metadata;
 
 /// Encodes a gray, gray-with-alpha, RGB or RGBA image (8 bits a sample). PNG, WebP and
 /// AVIF keep the alpha channel; JPEG cannot hold one, so the image is laid on the spec's
 /// background (its luma for a gray thumbnail, the colour itself for a colour one). The bytes depend only on the pixels, the format and the spec's quality (and
 /// AVIF speed, and the background for JPEG).
 pub fn encode(image: &DynamicImage, format: OutputFormat, spec: &Spec) -> Result<Vec<u8>, String> {
+    encode_with(image, format, spec, &Metadata::default())
+}
+
+/// [`encode`], with `metadata` (cleaned for an output) written into the file where the
+/// format holds it (see `encode::metadata`).
+pub fn encode_with(
+    image: &DynamicImage,
+    format: OutputFormat,
+    spec: &Spec,
+    metadata: &Metadata,
+) -> Result<Vec<u8>, String> {
     let quality = spec.quality;
-    match format {
+    let encoded = match format {
         OutputFormat::Png => encode_png(image),
         OutputFormat::Jpeg => encode_jpeg(&flattened(image, spec), quality),
         OutputFormat::Webp => crate::image::encode::webp::encode(image, Some(quality)),
         OutputFormat::WebpLossless => crate::image::encode::webp::encode(image, None),
-        OutputFormat::Avif => crate::image::encode::avif::encode(image, quality, spec.avif_speed),
-    }
+        OutputFormat::Avif => {
+            let exif = metadata.exif.as_deref();
+            crate::image::encode::avif::encode(image, quality, spec.avif_speed, exif)
+        }
+    }?;
+    metadata::insert(encoded, format, metadata)
 }
 
 /// `value` at opacity `alpha` laid on `background`, rounded to nearest.

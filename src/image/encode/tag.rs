@@ -62,25 +62,49 @@ fn jpeg(encoded: Vec<u8>, text: &str) -> Result<Vec<u8>, String> {
 }
 
 fn webp(encoded: Vec<u8>, text: &str) -> Result<Vec<u8>, String> {
+    let description = format!(
+        "<rdf:Description rdf:about=\"\" xmlns:imgpar=\"urn:imgpar:1\" \
+         imgpar:provenance=\"{text}\"/>"
+    );
+    let mut body = extended(&encoded, XMP_FLAG)?;
+    // A picture's own XMP packet, kept (`--keep-metadata`): the line joins it, as a
+    // description of its own before the packet's end.
+    if let Some((at, size)) = chunk_at(&body, b"XMP ")
+        && let Some(end) = find(&body[at + 8..at + 8 + size], b"</rdf:RDF>")
+    {
+        let mut packet = body[at + 8..at + 8 + size].to_vec();
+        packet.splice(end..end, description.bytes());
+        let after = body.split_off(at + 8 + size + (size & 1));
+        body.truncate(at);
+        push_chunk(&mut body, b"XMP ", &packet);
+        body.extend_from_slice(&after);
+        return Ok(riff_webp(&body));
+    }
+    let xmp = format!(
+        "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
+         xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">{description}\
+         </rdf:RDF></x:xmpmeta>"
+    );
+    push_chunk(&mut body, b"XMP ", xmp.as_bytes());
+    Ok(riff_webp(&body))
+}
+
+/// The chunks of the WebP file `encoded` (as imgpar's writers make it, or as this module
+/// left it), made extended (`VP8X`) if it was simple, with `flags` added to its flags.
+pub(super) fn extended(encoded: &[u8], flags: u8) -> Result<Vec<u8>, String> {
     let bad = || "internal: the WebP writer's output is not a RIFF WebP file".to_string();
     if encoded.get(..4) != Some(b"RIFF") || encoded.get(8..12) != Some(b"WEBP") {
         return Err(bad());
     }
-    let xmp = format!(
-        "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
-         xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description \
-         rdf:about=\"\" xmlns:imgpar=\"urn:imgpar:1\" imgpar:provenance=\"{text}\"/>\
-         </rdf:RDF></x:xmpmeta>"
-    );
-    let mut body = match encoded.get(12..16) {
-        // Already extended (lossy with alpha): its flags say XMP follows.
+    match encoded.get(12..16) {
+        // Already extended (lossy with alpha): its flags say what follows.
         Some(b"VP8X") => {
             let mut body = encoded[12..].to_vec();
-            body[8] |= XMP_FLAG;
-            body
+            body[8] |= flags;
+            Ok(body)
         }
         Some(b"VP8 ") | Some(b"VP8L") => {
-            let (width, height) = webp_size(&encoded).ok_or_else(bad)?;
+            let (width, height) = webp_size(encoded).ok_or_else(bad)?;
             let mut body = Vec::with_capacity(encoded.len() + 18);
             body.extend_from_slice(b"VP8X");
             body.extend_from_slice(&10u32.to_le_bytes());
@@ -91,21 +115,37 @@ fn webp(encoded: Vec<u8>, text: &str) -> Result<Vec<u8>, String> {
                 } else {
                     0
                 };
-            body.push(XMP_FLAG | alpha);
+            body.push(flags | alpha);
             body.extend_from_slice(&[0, 0, 0]);
             body.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
             body.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
             body.extend_from_slice(&encoded[12..]);
-            body
+            Ok(body)
         }
-        _ => return Err(bad()),
-    };
-    push_chunk(&mut body, b"XMP ", xmp.as_bytes());
-    Ok(riff_webp(&body))
+        _ => Err(bad()),
+    }
+}
+
+/// Where the chunk `tag` of the chunks `body` starts, and its data's size.
+fn chunk_at(body: &[u8], tag: &[u8; 4]) -> Option<(usize, usize)> {
+    let mut at = 0;
+    while let (Some(kind), Some(size)) = (body.get(at..at + 4), body.get(at + 4..at + 8)) {
+        let size = u32::from_le_bytes(size.try_into().ok()?) as usize;
+        body.get(at + 8..at + 8 + size)?;
+        if kind == tag {
+            return Some((at, size));
+        }
+        at += 8 + size + (size & 1);
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Appends a RIFF chunk (padded to an even length) to `body`.
-fn push_chunk(body: &mut Vec<u8>, tag: &[u8], data: &[u8]) {
+pub(super) fn push_chunk(body: &mut Vec<u8>, tag: &[u8], data: &[u8]) {
     body.extend_from_slice(tag);
     body.extend_from_slice(&(data.len() as u32).to_le_bytes());
     body.extend_from_slice(data);
@@ -115,7 +155,7 @@ fn push_chunk(body: &mut Vec<u8>, tag: &[u8], data: &[u8]) {
 }
 
 /// A WebP file of the chunks in `body`.
-fn riff_webp(body: &[u8]) -> Vec<u8> {
+pub(super) fn riff_webp(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 12);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&((body.len() + 4) as u32).to_le_bytes());
@@ -179,10 +219,37 @@ pub fn remove(file: &[u8], mark: &[u8]) -> Vec<u8> {
         return cut(start, start + 2 + len);
     }
     if file.starts_with(b"RIFF") {
-        return webp_without_xmp(file);
+        return webp_without_provenance(file, at);
     }
     // AVIF: the free box at the end.
     file[..at.saturating_sub(8)].to_vec()
+}
+
+/// A WebP file without the provenance found at `at`: the description that holds it taken
+/// out of the picture's own XMP packet, or the XMP chunk that holds only it removed (the
+/// file made simple again when [`insert`] made it extended).
+fn webp_without_provenance(file: &[u8], at: usize) -> Vec<u8> {
+    let body = &file[12.min(file.len())..];
+    let open = b"<rdf:Description rdf:about=\"\" xmlns:imgpar=";
+    let Some((xmp, size)) = chunk_at(body, b"XMP ") else {
+        return file.to_vec();
+    };
+    let data = &body[xmp + 8..xmp + 8 + size];
+    let (Some(start), Some(at)) = (find(data, open), (at - 12).checked_sub(xmp + 8)) else {
+        return file.to_vec();
+    };
+    // imgpar's own packet: nothing but the description inside.
+    if data[..start].ends_with(b"#\">") {
+        return webp_without_xmp(file);
+    }
+    let Some(end) = find(&data[at..], b"/>").map(|length| at + length + 2) else {
+        return file.to_vec();
+    };
+    let packet = [&data[..start], &data[end..]].concat();
+    let mut rebuilt = body[..xmp].to_vec();
+    push_chunk(&mut rebuilt, b"XMP ", &packet);
+    rebuilt.extend_from_slice(&body[(xmp + 8 + size + (size & 1)).min(body.len())..]);
+    riff_webp(&rebuilt)
 }
 
 /// A WebP file without its XMP chunk, made simple again when [`insert`] made it extended.

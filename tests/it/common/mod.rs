@@ -112,6 +112,21 @@ pub fn open(path: &Path) -> image::DynamicImage {
     image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
 }
 
+/// Runs imgpar on `input` into `out` with `args` and a report beside `out`, expects
+/// success, and returns the report.
+pub fn run_reported(input: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let report = out.with_extension("report.json");
+    imgpar()
+        .arg(input)
+        .arg(out)
+        .args(args)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    report_at(&report)
+}
+
 /// Runs imgpar on `input` into `out` with `args`, for the caller to check the result.
 pub fn run(input: &Path, out: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
     imgpar().arg(input).arg(out).args(args).assert()

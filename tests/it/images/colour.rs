@@ -70,16 +70,7 @@ fn scores(input: &Path, out: &Path, gray: bool) -> BTreeMap<String, Score> {
 
 /// The variants, converted with `flags`, in `out`; every one converts.
 fn convert(input: &Path, out: &Path, flags: &[&str]) {
-    let report = out.with_extension("json");
-    imgpar()
-        .arg(input)
-        .arg(out)
-        .args(flags)
-        .arg("--report")
-        .arg(&report)
-        .assert()
-        .success();
-    let report = report_at(&report);
+    let report = run_reported(input, out, flags);
     assert_eq!(report["failed"], 0, "{report}");
 }
 
@@ -91,7 +82,7 @@ fn every_format_converts_in_colour_within_45_db_of_its_managed_srgb_rendering() 
     let out = scratch.path().join("out");
     convert(&input, &out, &["--color", "--format", "png"]);
     let scores = scores(&input, &out, false);
-    assert_eq!(scores.len(), 19, "{scores:?}");
+    assert_eq!(scores.len(), 20, "{scores:?}");
     for (name, score) in &scores {
         let expected_mode = match name.as_str() {
             "gray.png" => "L",
@@ -118,7 +109,7 @@ fn gray_of_a_tagged_picture_is_the_luma_of_its_srgb_rendering() {
     let out = scratch.path().join("out");
     convert(&input, &out, &["--format", "png"]);
     let scores = scores(&input, &out, true);
-    assert_eq!(scores.len(), 19, "{scores:?}");
+    assert_eq!(scores.len(), 20, "{scores:?}");
     for (name, score) in &scores {
         let alpha = name.starts_with("alpha");
         assert_eq!(score.mode, if alpha { "LA" } else { "L" }, "{name}");
@@ -141,7 +132,7 @@ fn colour_thumbnails_in_every_output_format_read_back_as_their_picture() {
         let decoded = scratch.path().join(format!("{format}-decoded"));
         colour_reference(&["decode".as_ref(), out.as_os_str(), decoded.as_os_str()]);
         let scores = scores(&input, &decoded, false);
-        assert_eq!(scores.len(), 19, "{format}: {scores:?}");
+        assert_eq!(scores.len(), 20, "{format}: {scores:?}");
         for (name, score) in &scores {
             if format == "jpeg" && name.starts_with("alpha") {
                 // Laid on the background: `--background`'s own test compares those.
@@ -179,20 +170,20 @@ fn colour_outputs_are_byte_identical_in_every_mode() {
             })
             .collect();
         files.sort();
-        assert_eq!(files.len(), 19, "{mode}");
+        assert_eq!(files.len(), 20, "{mode}");
         outputs.push(files);
     }
     assert!(outputs.windows(2).all(|pair| pair[0] == pair[1]));
 }
 
 #[test]
-fn a_tiff_variant_read_in_gray_only_is_refused_in_colour_by_name() {
+fn a_lab_tiff_read_in_gray_only_is_refused_in_colour_by_name() {
     let scratch = tempfile::tempdir().unwrap();
     let input = scratch.path().join("in");
     std::fs::create_dir(&input).unwrap();
-    // An 8-bit palette TIFF (Pillow writes it), which imgpar reads itself, in gray.
-    let tiff = input.join("palette.tif");
-    colour_reference(&["palette-tiff".as_ref(), tiff.as_os_str()]);
+    // A CIE L*a*b* TIFF (Pillow writes it), which imgpar reads itself, in gray.
+    let tiff = input.join("lab.tif");
+    colour_reference(&["lab-tiff".as_ref(), tiff.as_os_str()]);
     let out = scratch.path().join("out");
     imgpar().arg(&input).arg(&out).assert().success();
     imgpar()
@@ -201,6 +192,7 @@ fn a_tiff_variant_read_in_gray_only_is_refused_in_colour_by_name() {
         .arg("--color")
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("palette.tif"))
+        .stderr(predicates::str::contains("lab.tif"))
+        .stderr(predicates::str::contains("CIE L*a*b*"))
         .stderr(predicates::str::contains("--color cannot keep its colour"));
 }

@@ -4,11 +4,12 @@ independent of imgpar's decoders and of its colour management (moxcms).
     python colour_reference.py make DIR P3.icc ADOBE.icc CMYK.icc
         writes the colour variants of one picture into DIR: untagged and tagged (Display P3,
         Adobe RGB) JPEG, PNG, WebP and TIFF; CMYK JPEG with and without a profile; RGBA,
-        palette and gray PNG; RGBA WebP; BMP, GIF, TGA; AVIF and HEIC (P3-tagged too)
+        palette and gray PNG; palette TIFF and GIF; RGBA WebP; BMP, TGA; AVIF and HEIC
+        (P3-tagged too)
     python colour_reference.py decode IN OUT
         decodes each file of IN with Pillow into OUT/<stem>.png, in its own mode
-    python colour_reference.py palette-tiff FILE
-        writes a palette TIFF of the picture
+    python colour_reference.py lab-tiff FILE
+        writes a CIE L*a*b* TIFF of the picture
     python colour_reference.py compare IN OUT [--gray]
         prints a JSON object: for each file of IN whose output OUT/<stem>.png exists, the
         PSNR (dB) of that output against Pillow's sRGB rendering of the file (the embedded
@@ -64,6 +65,7 @@ def make(folder, p3, adobe, cmyk):
     photo.save(f"{folder}/p3_heic.heic", quality=95, icc_profile=icc["p3"])
     photo.quantize(64).save(f"{folder}/palette.png")
     photo.quantize(64).save(f"{folder}/palette_gif.gif")
+    photo.quantize(64).save(f"{folder}/palette_tiff.tif")
     photo.convert("L").save(f"{folder}/gray.png")
     with_alpha = photo.convert("RGBA")
     with_alpha.putalpha(Image.linear_gradient("L").resize(photo.size))
@@ -149,7 +151,8 @@ if __name__ == "__main__":
         os.makedirs(args[1], exist_ok=True)
         for name in os.listdir(args[0]):
             Image.open(os.path.join(args[0], name)).save(os.path.join(args[1], os.path.splitext(name)[0] + ".png"))
-    elif command == "palette-tiff":
-        scene(120, 80).quantize(32).save(args[0])
+    elif command == "lab-tiff":
+        to_lab = ImageCms.buildTransform(SRGB, ImageCms.createProfile("LAB"), "RGB", "LAB")
+        ImageCms.applyTransform(scene(120, 80), to_lab).save(args[0])
     else:
         sys.exit(f"unknown command {command}")

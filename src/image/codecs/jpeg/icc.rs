@@ -1,7 +1,7 @@
-//! The ICC profile a JPEG carries in its APP2 segments (`ICC_PROFILE`, in numbered chunks
-//! of up to 64 KB), read from the segments before the first scan without decoding
-//! anything, so the decoder can be chosen by it (a gray thumbnail of an sRGB picture keeps
-//! the luma-only fast paths).
+//! The segments of a JPEG before its first scan, read without decoding anything: the ICC
+//! profile its APP2 segments carry (`ICC_PROFILE`, in numbered chunks of up to 64 KB), so
+//! the decoder can be chosen by it (a gray thumbnail of an sRGB picture keeps the
+//! luma-only fast paths), and the application segments metadata is read from.
 
 use std::io::{BufRead, Seek};
 
@@ -14,13 +14,28 @@ pub(super) fn scan<R: BufRead + Seek>(reader: &mut R) -> std::io::Result<Option<
 }
 
 /// The `ICC_PROFILE` chunks of the segments before the first scan, as (number, of how
-/// many, data); reading stops at the first thing that is not a well-formed segment.
+/// many, data).
 fn chunks<R: BufRead>(reader: &mut R) -> Vec<(u8, u8, Vec<u8>)> {
-    let mut found = Vec::new();
     let mut two = [0u8; 2];
     if reader.read_exact(&mut two).is_err() || two != [0xFF, 0xD8] {
-        return found;
+        return Vec::new();
     }
+    header_segments(reader)
+        .into_iter()
+        .filter(|(marker, _)| *marker == 0xE2)
+        .filter_map(|(_, body)| match body.strip_prefix(b"ICC_PROFILE\0")? {
+            [number, count, data @ ..] => Some((*number, *count, data.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The application segments (APP0 to APP15: marker and body) from `reader`, which is just
+/// past the start-of-image marker, up to the first scan; reading stops at the first thing
+/// that is not a well-formed segment.
+pub(crate) fn header_segments<R: BufRead>(reader: &mut R) -> Vec<(u8, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut two = [0u8; 2];
     loop {
         let mut marker = [0u8; 1];
         // Fill bytes (0xFF) may come before a marker.
@@ -47,11 +62,8 @@ fn chunks<R: BufRead>(reader: &mut R) -> Vec<(u8, u8, Vec<u8>)> {
         if reader.read_exact(&mut body).is_err() {
             return found;
         }
-        if marker[0] == 0xE2
-            && let Some(rest) = body.strip_prefix(b"ICC_PROFILE\0")
-            && let [number, count, data @ ..] = rest
-        {
-            found.push((*number, *count, data.to_vec()));
+        if (0xE0..=0xEF).contains(&marker[0]) {
+            found.push((marker[0], body));
         }
     }
 }

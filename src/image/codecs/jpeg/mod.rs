@@ -8,6 +8,7 @@
 mod bits;
 mod color;
 mod icc;
+pub(crate) use icc::header_segments;
 mod progressive;
 mod scans;
 

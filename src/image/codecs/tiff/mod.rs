@@ -36,7 +36,12 @@ pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     };
     if let Some((image, orientation)) = variants::decode(bytes, max_pixels, spec.color)? {
         let size = (image.width(), image.height());
-        return Ok(generic::upright(image, orientation, size, Tone::Gray));
+        return Ok(generic::upright(
+            image,
+            orientation,
+            size,
+            Tone::for_picture(spec, None),
+        ));
     }
     let planar = if layout.planar {
         layout::decode_planar(bytes, max_pixels)?

@@ -22,7 +22,7 @@ use crate::image::decoded::check_pixels;
 use crate::image::pixels::gray::luma601;
 
 mod reduce;
-use reduce::{gray_of_decoded, gray_of_raw};
+use reduce::{pixels_of_decoded, pixels_of_raw};
 
 /// What a TIFF's first image says about its samples.
 struct Samples {
@@ -47,11 +47,11 @@ struct Samples {
 const DECODED_COMPRESSIONS: &[u16] = &[1, 4, 5, 7, 8, 32773, 32946, 50001];
 
 /// Decodes the first image of a TIFF whose samples the `image` crate does not read,
-/// reduced to 8-bit gray (with alpha where the file has it). `Ok(None)` when the `image`
+/// reduced to 8-bit gray, or RGB with `color` (with alpha where the file has it). `Ok(None)` when the `image`
 /// crate reads it (the usual path goes on) or the header cannot be read (the usual path
 /// says what is wrong). The size is checked against `max_pixels` before pixels are
-/// allocated. These are read in gray only: with `color`, a colour picture among them is
-/// refused by name.
+/// allocated. With `color`, gray, RGB (any depth), palette and YCbCr pictures keep their
+/// colour; an L*a*b* one is read in gray only, and refused by name.
 pub(crate) fn decode(
     bytes: &[u8],
     max_pixels: u64,
@@ -74,7 +74,7 @@ pub(crate) fn decode(
     if !fax_g3 && image_crate_reads(&samples) {
         return Ok(None);
     }
-    if color && !matches!(samples.photometric, 0 | 1 | 4) {
+    if color && matches!(samples.photometric, 8..=10) {
         return Err(unsupported(format!(
             "{} is read in gray only: --color cannot keep its colour yet (without --color it \
              is read)",
@@ -103,7 +103,7 @@ pub(crate) fn decode(
             6 => 3,
             _ => usize::from(samples.samples_per_pixel.max(1)),
         };
-        gray_of_decoded(&samples, result, per_pixel)?
+        pixels_of_decoded(&samples, result, per_pixel, color)?
     } else {
         if !raw_reads(&samples) {
             return Err(unsupported(variant_name(&samples)));
@@ -118,7 +118,7 @@ pub(crate) fn decode(
         };
         crate::image::codecs::tiff::chunks::reads(&layout).map_err(unsupported)?;
         let raw = crate::image::codecs::tiff::chunks::read(bytes, &mut decoder, &layout)?;
-        gray_of_raw(&samples, &mut decoder, raw)?
+        pixels_of_raw(&samples, &mut decoder, raw, color)?
     };
     Ok(Some((pixels.into_image(&samples)?, orientation)))
 }

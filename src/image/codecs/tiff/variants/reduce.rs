@@ -1,31 +1,67 @@
-//! The samples of a TIFF the readers decoded, reduced to gray: whatever their depth,
-//! sign, floating point or colour space.
+//! The samples of a TIFF the readers decoded, reduced to 8-bit gray or RGB: whatever
+//! their depth, sign, floating point or colour space.
 
 use super::*;
 
-/// Gray (and alpha) values, one per pixel, before they become an image.
-pub(crate) struct GrayPixels {
-    gray: Vec<u8>,
+/// 8-bit values, one (gray) or three (RGB) a pixel, and alpha, before they become an
+/// image.
+pub(crate) struct Pixels8 {
+    values: Vec<u8>,
+    /// 1 or 3.
+    channels: usize,
     alpha: Option<Vec<u8>>,
 }
 
-impl GrayPixels {
+impl Pixels8 {
     pub(crate) fn into_image(self, samples: &Samples) -> Result<DynamicImage, Failure> {
         let (w, h) = (samples.width, samples.height);
         let short = || corrupt("fewer samples than the image size needs");
-        let gray = match self.alpha {
-            Some(alpha) => {
-                let pairs = self.gray.into_iter().zip(alpha).flat_map(|(g, a)| [g, a]);
+        let values = self.values;
+        let image = match (self.channels, self.alpha) {
+            (1, Some(alpha)) => {
+                let pairs = values.into_iter().zip(alpha).flat_map(|(g, a)| [g, a]);
                 DynamicImage::ImageLumaA8(
                     GrayAlphaImage::from_raw(w, h, pairs.collect()).ok_or_else(short)?,
                 )
             }
-            None => {
-                DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, self.gray).ok_or_else(short)?)
+            (1, None) => {
+                DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, values).ok_or_else(short)?)
+            }
+            (_, Some(alpha)) => {
+                let rgba = values
+                    .chunks_exact(3)
+                    .zip(alpha)
+                    .flat_map(|(p, a)| [p[0], p[1], p[2], a]);
+                DynamicImage::ImageRgba8(
+                    image::RgbaImage::from_raw(w, h, rgba.collect()).ok_or_else(short)?,
+                )
+            }
+            (_, None) => {
+                DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, values).ok_or_else(short)?)
             }
         };
-        Ok(crate::image::gray::to_gray(gray))
+        Ok(crate::image::pixels::color::to_color(image))
     }
+}
+
+/// One pixel's colour appended to `out`: its RGB in colour, its BT.601 luma in gray.
+fn push_pixel(out: &mut Vec<u8>, [r, g, b]: [u8; 3], colour: bool) {
+    if colour {
+        out.extend([r, g, b]);
+    } else {
+        out.push(luma601(r, g, b));
+    }
+}
+
+/// A TIFF's full-range YCbCr (the default ReferenceBlackWhite, BT.601 coefficients) as RGB.
+fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let (y, cb, cr) = (f64::from(y), f64::from(cb) - 128.0, f64::from(cr) - 128.0);
+    let clamp = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+    [
+        clamp(y + 1.402 * cr),
+        clamp(y - 0.344_136 * cb - 0.714_136 * cr),
+        clamp(y + 1.772 * cb),
+    ]
 }
 
 /// One decoded sample, scaled to 0..1 by its type: unsigned over its full range, signed
@@ -84,13 +120,15 @@ fn sample_count(result: &DecodingResult) -> usize {
     }
 }
 
-/// Gray from what the `tiff` crate decoded: `per_pixel` samples for each pixel, gray or
-/// gray-and-more (the first sample), RGB, or YCbCr (the first sample, Y, is the gray).
-pub(crate) fn gray_of_decoded(
+/// Gray, or RGB when `colour` and the picture has colour, from what the `tiff` crate
+/// decoded: `per_pixel` samples for each pixel, gray or gray-and-more (the first sample),
+/// RGB, or YCbCr (in gray, the first sample, Y, is the gray).
+pub(crate) fn pixels_of_decoded(
     samples: &Samples,
     result: DecodingResult,
     per_pixel: usize,
-) -> Result<GrayPixels, Failure> {
+    colour: bool,
+) -> Result<Pixels8, Failure> {
     if samples.bits < 8 {
         // Whole bytes per row, samples packed from the highest bit.
         let DecodingResult::U8(packed) = result else {
@@ -100,7 +138,11 @@ pub(crate) fn gray_of_decoded(
             .into_iter()
             .map(|v| scale_to_u8(v, samples.bits))
             .collect();
-        return Ok(GrayPixels { gray, alpha: None });
+        return Ok(Pixels8 {
+            values: gray,
+            channels: 1,
+            alpha: None,
+        });
     }
     let pixels = sample_count(&result) / per_pixel;
     let level = |pixel: usize, sample: usize| level_at(&result, pixel * per_pixel + sample);
@@ -109,16 +151,16 @@ pub(crate) fn gray_of_decoded(
         0 | 1 if samples.alpha && per_pixel > 1 => Some(1),
         _ => None,
     };
-    let gray = (0..pixels)
-        .map(|p| match samples.photometric {
-            2 => luma601(
-                level(p, 0).to_u8(),
-                level(p, 1).to_u8(),
-                level(p, 2).to_u8(),
-            ),
-            _ => level(p, 0).to_u8(),
-        })
-        .collect();
+    let in_colour = colour && matches!(samples.photometric, 2 | 6);
+    let mut values = Vec::with_capacity(pixels * if in_colour { 3 } else { 1 });
+    for p in 0..pixels {
+        let sample = |i: usize| level(p, i).to_u8();
+        match samples.photometric {
+            2 => push_pixel(&mut values, [sample(0), sample(1), sample(2)], colour),
+            6 if colour => values.extend(ycbcr_to_rgb(sample(0), sample(1), sample(2))),
+            _ => values.push(sample(0)),
+        }
+    }
     let alpha = alpha_at.map(|at| {
         (0..pixels)
             .map(|p| match level(p, at) {
@@ -127,19 +169,25 @@ pub(crate) fn gray_of_decoded(
             })
             .collect()
     });
-    Ok(GrayPixels { gray, alpha })
+    Ok(Pixels8 {
+        values,
+        channels: if in_colour { 3 } else { 1 },
+        alpha,
+    })
 }
 
-/// Gray from raw samples the strip reader read (`raw`: one `u32` per sample, in order):
-/// palette indices through the colour map, gray of any depth, L*a*b* lightness, YCbCr's Y.
-pub(crate) fn gray_of_raw<R: std::io::Read + std::io::Seek>(
+/// Gray, or RGB when `colour` and the picture has colour, from raw samples the strip
+/// reader read (`raw`: one `u32` per sample, in order): palette indices through the
+/// colour map, gray of any depth, RGB of any depth, L*a*b* lightness (gray only).
+pub(crate) fn pixels_of_raw<R: std::io::Read + std::io::Seek>(
     samples: &Samples,
     decoder: &mut Decoder<R>,
     raw: crate::image::codecs::tiff::chunks::Raw,
-) -> Result<GrayPixels, Failure> {
+    colour: bool,
+) -> Result<Pixels8, Failure> {
     let per_pixel = usize::from(samples.samples_per_pixel.max(1));
     let bits = samples.bits;
-    let gray = match samples.photometric {
+    let values = match samples.photometric {
         3 => {
             let map: Vec<u16> = decoder
                 .find_tag_unsigned_vec(Tag::ColorMap)
@@ -148,8 +196,9 @@ pub(crate) fn gray_of_raw<R: std::io::Read + std::io::Seek>(
                 .ok_or_else(|| corrupt("a palette image without a colour map"))?;
             let entries = map.len() / 3;
             // 16-bit map entries; the high byte is the 8-bit value (for v * 257 and v << 8).
-            let colour = |index: usize, channel: usize| (map[channel * entries + index] >> 8) as u8;
-            let mut gray = Vec::with_capacity(raw.values.len() / per_pixel);
+            let map_colour =
+                |index: usize, channel: usize| (map[channel * entries + index] >> 8) as u8;
+            let mut values = Vec::with_capacity(raw.values.len() / per_pixel);
             for pixel in raw.values.chunks_exact(per_pixel) {
                 let index = pixel[0] as usize;
                 if index >= entries {
@@ -157,13 +206,10 @@ pub(crate) fn gray_of_raw<R: std::io::Read + std::io::Seek>(
                         "palette index {index} beyond the colour map's {entries} entries"
                     )));
                 }
-                gray.push(luma601(
-                    colour(index, 0),
-                    colour(index, 1),
-                    colour(index, 2),
-                ));
+                let rgb = [0, 1, 2].map(|channel| map_colour(index, channel));
+                push_pixel(&mut values, rgb, colour);
             }
-            gray
+            values
         }
         0 | 1 if samples.format == 1 => {
             let white_is_zero = samples.photometric == 0;
@@ -175,17 +221,14 @@ pub(crate) fn gray_of_raw<R: std::io::Read + std::io::Seek>(
                 })
                 .collect()
         }
-        2 if samples.format == 1 => raw
-            .values
-            .chunks_exact(per_pixel)
-            .map(|p| {
-                luma601(
-                    scale_to_u8(p[0], bits),
-                    scale_to_u8(p[1], bits),
-                    scale_to_u8(p[2], bits),
-                )
-            })
-            .collect(),
+        2 if samples.format == 1 => {
+            let mut values = Vec::with_capacity(raw.values.len() / per_pixel * 3);
+            for p in raw.values.chunks_exact(per_pixel) {
+                let rgb = [0, 1, 2].map(|i| scale_to_u8(p[i], bits));
+                push_pixel(&mut values, rgb, colour);
+            }
+            values
+        }
         8 | 9 if samples.format == 1 && matches!(bits, 8 | 16) => raw
             .values
             .chunks_exact(per_pixel)
@@ -193,7 +236,16 @@ pub(crate) fn gray_of_raw<R: std::io::Read + std::io::Seek>(
             .collect(),
         _ => return Err(unsupported(variant_name(samples))),
     };
-    Ok(GrayPixels { gray, alpha: None })
+    let channels = if colour && matches!(samples.photometric, 2 | 3) {
+        3
+    } else {
+        1
+    };
+    Ok(Pixels8 {
+        values,
+        channels,
+        alpha: None,
+    })
 }
 
 /// A sample of `bits` bits scaled to 8 bits, rounded to nearest.
