@@ -7,7 +7,7 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group, criterion_main};
 use imgpar::internals::{Job, convert_job};
 use imgpar::internals::{decode, encode, resize};
-use imgpar::{ExistingOutput, OutputFormat, Spec};
+use imgpar::{Conversion, ExistingOutput, OutputFormat, Spec};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -26,11 +26,11 @@ fn stages(c: &mut Criterion) {
         b.iter(|| decode::decode(black_box(&jpeg), &spec).unwrap())
     });
     // A 24x18 thumbnail lets the decoder shrink the JPEG to 1/8 in the DCT domain.
-    let tiny = Spec {
+    let tiny = Spec::converting(Conversion {
         width: Some(24),
         height: Some(24),
-        ..Spec::default()
-    };
+        ..Conversion::default()
+    });
     c.bench_function("decode jpeg 400x300 at 1/8 (luma)", |b| {
         b.iter(|| decode::decode(black_box(&jpeg), &tiny).unwrap())
     });

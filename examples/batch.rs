@@ -5,7 +5,7 @@
 //!
 //! `cargo run --example batch -- IMAGE FOLDER OUTPUT`
 
-use imgpar::{Mode, OutputFormat, Run, Spec, thumbnail};
+use imgpar::{Conversion, Mode, OutputFormat, Run, Spec, thumbnail};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     imgpar::worker::maybe_serve();
@@ -13,11 +13,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [image, folder, output] = args.as_slice() else {
         return Err("usage: batch IMAGE FOLDER OUTPUT".into());
     };
-    let spec = Spec {
+    let spec = Spec::converting(Conversion {
         width: Some(64),
         height: Some(64),
-        ..Spec::default()
-    };
+        ..Conversion::default()
+    });
     let small = thumbnail(&std::fs::read(image)?, &spec, OutputFormat::Png)?;
     std::fs::create_dir_all(output)?;
     std::fs::write(

@@ -2,7 +2,7 @@
 //! writes the gray thumbnail of IN (any format imgpar reads) fitting in SIZE x SIZE
 //! (default 256).
 
-use imgpar::{OutputFormat, Spec, thumbnail};
+use imgpar::{Conversion, OutputFormat, Spec, thumbnail};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -11,11 +11,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => return Err("usage: thumbnail IN OUT.png [SIZE]".into()),
     };
     let side: u32 = args.get(2).map_or(Ok(256), |s| s.parse())?;
-    let spec = Spec {
+    let spec = Spec::converting(Conversion {
         width: Some(side),
         height: Some(side),
-        ..Spec::default()
-    };
+        ..Conversion::default()
+    });
     let small = thumbnail(&std::fs::read(input)?, &spec, OutputFormat::Png)?;
     std::fs::write(output, &small.bytes)?;
     println!(

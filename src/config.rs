@@ -109,9 +109,10 @@ pub enum FormatChoice {
 }
 
 /// What to do when an output file already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ExistingOutput {
     /// Report the image as failed and leave the file alone (the default).
+    #[default]
     Fail,
     /// Report the image as skipped and leave the file alone.
     Skip,
@@ -124,9 +125,11 @@ pub enum ExistingOutput {
     Identical,
 }
 
-/// What to do to one image. The same `Spec` gives byte-identical output in every mode.
+/// What to do to one image: every setting that decides an output's bytes, and only those.
+/// The same `Conversion` gives byte-identical output in every mode; the pure image layer
+/// (`image`, `pipeline`) takes nothing else, and a plan's identity is a digest of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Spec {
+pub struct Conversion {
     /// Target box width; `None` means unbounded (only the height constrains).
     pub width: Option<u32>,
     /// Target box height; `None` means unbounded (only the width constrains).
@@ -142,8 +145,6 @@ pub struct Spec {
     /// AVIF encoder speed, 1 (slowest, smallest files) to 10 (fastest).
     #[serde(default = "default_avif_speed")]
     pub avif_speed: u8,
-    /// What to do when an output file already exists.
-    pub existing: ExistingOutput,
     /// Images with more pixels than this fail before they are decoded; 0 lifts the limit.
     pub max_pixels: u64,
     /// Whether a HEIF file's stored thumbnail stands for its picture when it is at least
@@ -161,13 +162,11 @@ pub struct Spec {
     /// orientation reset, the embedded thumbnail and the GPS position left out).
     #[serde(default)]
     pub keep_metadata: bool,
-    /// How inputs given as URLs are downloaded.
-    pub fetch: FetchPolicy,
 }
 
-impl Default for Spec {
+impl Default for Conversion {
     fn default() -> Self {
-        Spec {
+        Conversion {
             width: Some(256),
             height: Some(256),
             fit: Fit::Contain,
@@ -175,13 +174,45 @@ impl Default for Spec {
             filter: Filter::Lanczos3,
             quality: 85,
             avif_speed: default_avif_speed(),
-            existing: ExistingOutput::Fail,
             max_pixels: 100_000_000,
             embedded_thumbnails: true,
             background: Background::default(),
             color: false,
             keep_metadata: false,
-            fetch: FetchPolicy::default(),
+        }
+    }
+}
+
+/// A run's settings for its images: the [`Conversion`] (what to do to each), and the
+/// run's policies, which decide nothing about an output's bytes: what to do when an
+/// output exists, and how inputs given as URLs are downloaded. A `Spec` reads as its
+/// conversion (`spec.width` is `spec.conversion.width`), and is given where a
+/// `&Conversion` is taken.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Spec {
+    /// What to do to each image.
+    #[serde(flatten)]
+    pub conversion: Conversion,
+    /// What to do when an output file already exists.
+    pub existing: ExistingOutput,
+    /// How inputs given as URLs are downloaded.
+    pub fetch: FetchPolicy,
+}
+
+impl std::ops::Deref for Spec {
+    type Target = Conversion;
+
+    fn deref(&self) -> &Conversion {
+        &self.conversion
+    }
+}
+
+impl Spec {
+    /// The default policies with `conversion`.
+    pub fn converting(conversion: Conversion) -> Spec {
+        Spec {
+            conversion,
+            ..Spec::default()
         }
     }
 }

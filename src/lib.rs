@@ -74,8 +74,8 @@ pub use thumbnail::{Pixels, Thumbnail, thumbnail, thumbnail_file, thumbnail_pixe
 
 // What is done to an image, and how a batch runs.
 pub use config::{
-    AsyncSettings, Background, ExistingOutput, Filter, Fit, FormatChoice, Mode, OutputFormat,
-    RunConfig, Spec, UnconditionalStore, WorkerLimits,
+    AsyncSettings, Background, Conversion, ExistingOutput, Filter, Fit, FormatChoice, Mode,
+    OutputFormat, RunConfig, Spec, UnconditionalStore, WorkerLimits,
 };
 pub use fetch::{FetchInfo, FetchPolicy};
 pub use shard::{Shard, ShardChoice};
@@ -101,6 +101,7 @@ pub use failure::{ErrorKind, Failure};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::image::formats::markdown_table as formats_table;
+    pub use crate::image::pixels::profile;
     pub use crate::image::{Decoded, decode, encode, gray, resize};
     pub use crate::job::{Input, Job, convert_job, quiet_panics_in_jobs};
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use image::DynamicImage;
 
-use crate::config::{OutputFormat, Spec};
+use crate::config::{Conversion, OutputFormat};
 use crate::failure::{ErrorKind, Failure};
 use crate::image::metadata::Metadata;
 use crate::image::pixels::profile;
@@ -38,7 +38,7 @@ pub enum Content<'a> {
 pub(crate) fn convert(
     content: Content<'_>,
     hint: Option<&str>,
-    spec: &Spec,
+    spec: &Conversion,
     format: OutputFormat,
     outcome: &mut JobEnding,
 ) -> Result<Vec<u8>, Failure> {
@@ -55,7 +55,7 @@ pub(crate) fn convert(
 pub(crate) fn resized(
     content: Content<'_>,
     hint: Option<&str>,
-    spec: &Spec,
+    spec: &Conversion,
     outcome: &mut JobEnding,
 ) -> Result<DynamicImage, Failure> {
     Ok(prepared(content, hint, spec, outcome)?.0)
@@ -65,7 +65,7 @@ pub(crate) fn resized(
 fn prepared(
     content: Content<'_>,
     hint: Option<&str>,
-    spec: &Spec,
+    spec: &Conversion,
     outcome: &mut JobEnding,
 ) -> Result<(DynamicImage, Metadata), Failure> {
     let clock = Instant::now();
@@ -111,7 +111,7 @@ fn prepared(
 /// describes them in (on the decoder's shrunk pixels, before the final filter, as a
 /// managed full decode would be), then turned gray when gray was asked for and the profile
 /// alone made them colour.
-fn in_srgb(image: DynamicImage, icc: Option<&[u8]>, spec: &Spec) -> DynamicImage {
+fn in_srgb(image: DynamicImage, icc: Option<&[u8]>, spec: &Conversion) -> DynamicImage {
     let managed = match icc {
         Some(icc) => profile::to_srgb(image, icc),
         None => image,

@@ -29,9 +29,9 @@ pub struct Thumbnail {
 /// problem it is and what is wrong.
 ///
 /// ```
-/// use imgpar::{OutputFormat, Spec, thumbnail};
+/// use imgpar::{Conversion, OutputFormat, Spec, thumbnail};
 /// let png = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/images/red.png"))?;
-/// let spec = Spec { width: Some(32), height: Some(32), ..Spec::default() };
+/// let spec = Spec::converting(Conversion { width: Some(32), height: Some(32), ..Conversion::default() });
 /// let small = thumbnail(&png, &spec, OutputFormat::Png)?;
 /// assert!(small.size.0 <= 32 && small.size.1 <= 32);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

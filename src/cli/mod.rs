@@ -29,7 +29,7 @@ pub use queue_commands::{
 };
 
 use crate::bench::BenchConfig;
-use crate::config::{ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
+use crate::config::{Conversion, ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
 use crate::shard::{Shard, ShardChoice};
 use crate::store;
 
@@ -270,7 +270,7 @@ fn parse_counts(text: &str) -> Result<WorkerCounts, String> {
 /// The per-image settings the flags describe.
 fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec {
     let (width, height) = image.target();
-    Spec {
+    let conversion = Conversion {
         width,
         height,
         fit: image.fit,
@@ -278,12 +278,15 @@ fn spec(image: &ImageArgs, fetch: &FetchArgs, existing: ExistingOutput) -> Spec 
         filter: image.filter,
         quality: image.quality,
         avif_speed: image.speed,
-        existing,
         max_pixels: image.max_pixels,
         embedded_thumbnails: !image.no_embedded_thumbnails,
         background: image.background,
         color: image.color,
         keep_metadata: image.keep_metadata,
+    };
+    Spec {
+        conversion,
+        existing,
         fetch: fetch.policy(),
     }
 }

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Cursor, Read, Seek};
 use image::ImageFormat;
 use image::metadata::Orientation;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::generic;
 use crate::image::decoded::Decoded;
@@ -19,7 +19,7 @@ use crate::image::pixels::color::Tone;
 /// (0: no limit) before any pixel buffer is allocated. A JPEG, PNG or WebP is decoded already
 /// shrunk as far as [`crate::image::pixels::resize::reduction_allowed`] permits for `spec`. The error says
 /// what is wrong with the file in words a user can act on.
-pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     decode_hinted(bytes, spec, None)
 }
 
@@ -29,7 +29,7 @@ pub fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
 /// never to read an image as other than its bytes say (a JPEG named `.nef` is a JPEG).
 pub fn decode_hinted(
     bytes: &[u8],
-    spec: &Spec,
+    spec: &Conversion,
     extension: Option<&str>,
 ) -> Result<Decoded, Failure> {
     let mut decoded = decode_pixels(bytes, spec, extension)?;
@@ -40,7 +40,11 @@ pub fn decode_hinted(
 }
 
 /// [`decode_hinted`]'s pixels.
-fn decode_pixels(bytes: &[u8], spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
+fn decode_pixels(
+    bytes: &[u8],
+    spec: &Conversion,
+    extension: Option<&str>,
+) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
@@ -166,7 +170,11 @@ const FILE_BUFFER: usize = 64 << 10;
 /// and anything that is not a regular file (a pipe, a device), are read whole first, as
 /// [`decode`] takes them. A read error is a
 /// [`ErrorKind::Read`] failure.
-pub fn decode_file(file: File, spec: &Spec, extension: Option<&str>) -> Result<Decoded, Failure> {
+pub fn decode_file(
+    file: File,
+    spec: &Conversion,
+    extension: Option<&str>,
+) -> Result<Decoded, Failure> {
     let regular = file.metadata().is_ok_and(|m| m.is_file());
     let mut reader = BufReader::with_capacity(FILE_BUFFER, file);
     if !regular {
@@ -256,7 +264,7 @@ fn unsupported(message: impl Into<String>) -> Failure {
 
 /// A picture its decoder already turned upright (or that has no orientation), untagged,
 /// in the tone `spec` asks for, its stored size its own.
-fn as_stored(image: image::DynamicImage, spec: &Spec) -> Decoded {
+fn as_stored(image: image::DynamicImage, spec: &Conversion) -> Decoded {
     let size = (image.width(), image.height());
     let tone = Tone::for_picture(spec, None);
     generic::upright(image, Orientation::NoTransforms, size, tone)

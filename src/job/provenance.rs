@@ -11,7 +11,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::Job;
-use crate::config::{OutputFormat, Spec};
+use crate::config::{Conversion, OutputFormat};
 
 /// The start of the line, and its version.
 const MARK: &str = "imgpar-provenance/1 ";
@@ -57,7 +57,7 @@ impl Provenance {
     }
 
     /// The provenance of `job`'s output under `spec`.
-    pub fn of(job: &Job, spec: &Spec) -> Provenance {
+    pub fn of(job: &Job, spec: &Conversion) -> Provenance {
         Provenance {
             source: Provenance::source_of(&job.key),
             settings: settings_text(spec, job.format),
@@ -120,7 +120,7 @@ impl Provenance {
 }
 
 /// The settings that decide an output's bytes in `format`, in a fixed order.
-fn settings_text(spec: &Spec, format: OutputFormat) -> String {
+fn settings_text(spec: &Conversion, format: OutputFormat) -> String {
     let side = |n: Option<u32>| n.map_or("any".to_string(), |n| n.to_string());
     let mut text = format!(
         "size={}x{},fit={},filter={},upscale={},format={}",
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_line_written_is_found_again_and_compared() {
-        let spec = Spec::default();
+        let spec = Conversion::default();
         let mine = Provenance::of(&job("a.gif", OutputFormat::Png), &spec);
         let mut bytes = b"\x89PNG....tEXtimgpar\0".to_vec();
         bytes.extend_from_slice(mine.line().as_bytes());
@@ -205,9 +205,9 @@ mod tests {
         assert_eq!(mine.compare(None), Standing::Unknown);
         let other = Provenance::of(&job("a.png", OutputFormat::Png), &spec);
         assert_eq!(other.compare(Some(&found)), Standing::OtherInput);
-        let smaller = Spec {
+        let smaller = Conversion {
             width: Some(64),
-            ..Spec::default()
+            ..Conversion::default()
         };
         let resized = Provenance::of(&job("a.gif", OutputFormat::Png), &smaller);
         assert_eq!(
@@ -219,11 +219,11 @@ mod tests {
     #[test]
     fn a_jpegs_background_is_said_only_when_it_is_not_the_default() {
         let jpeg = job("a.png", OutputFormat::Jpeg);
-        let default = Provenance::of(&jpeg, &Spec::default());
+        let default = Provenance::of(&jpeg, &Conversion::default());
         assert!(!default.settings.contains("background"), "{default:?}");
-        let black = Spec {
+        let black = Conversion {
             background: crate::config::Background([0, 0, 0]),
-            ..Spec::default()
+            ..Conversion::default()
         };
         let laid = Provenance::of(&jpeg, &black);
         assert!(laid.settings.ends_with(",background=#000000"), "{laid:?}");

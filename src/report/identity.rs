@@ -54,21 +54,16 @@ impl PlanIdentity {
         }
     }
 
-    /// The settings of `spec` and `format` that decide what an output holds: every field of
-    /// the conversion but what to do with an existing output and how downloads are made
-    /// (re-runs may change those), so a field added to `Spec` is part of the identity unless
-    /// it is named here as a policy.
+    /// The settings of `conversion` and `format` that decide what an output holds: every
+    /// field of the [`crate::config::Conversion`] (a field added to it is part of the
+    /// identity; the run's policies, which re-runs may change, are not in it).
     pub fn settings_of(
-        spec: &crate::config::Spec,
+        conversion: &crate::config::Conversion,
         format: crate::config::FormatChoice,
     ) -> BTreeMap<String, String> {
-        const POLICIES: [&str; 2] = ["existing", "fetch"];
         let mut settings = BTreeMap::new();
-        let fields = serde_json::to_value(spec).unwrap_or(Value::Null);
+        let fields = serde_json::to_value(conversion).unwrap_or(Value::Null);
         for (name, value) in fields.as_object().into_iter().flatten() {
-            if POLICIES.contains(&name.as_str()) {
-                continue;
-            }
             let value = match value {
                 Value::String(text) => text.clone(),
                 Value::Null => "none".into(),
@@ -164,7 +159,7 @@ mod tests {
 
     #[test]
     fn every_setting_that_decides_the_bytes_is_in_the_identity_and_no_policy_is() {
-        use crate::config::{ExistingOutput, FormatChoice, Spec};
+        use crate::config::{Conversion, ExistingOutput, FormatChoice, Spec};
         let spec = Spec::default();
         let settings = PlanIdentity::settings_of(&spec, FormatChoice::Same);
         for name in [
@@ -178,9 +173,9 @@ mod tests {
             assert!(settings.contains_key(name), "{name}: {settings:?}");
         }
         assert!(!settings.contains_key("existing") && !settings.contains_key("fetch"));
-        let full_pictures = Spec {
+        let full_pictures = Conversion {
             embedded_thumbnails: false,
-            ..Spec::default()
+            ..Conversion::default()
         };
         assert_ne!(
             PlanIdentity::settings_of(&full_pictures, FormatChoice::Same),

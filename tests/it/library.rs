@@ -138,11 +138,11 @@ fn settings_that_cannot_run_together_are_refused_before_anything_is_written() {
 #[test]
 fn a_file_thumbnail_is_the_same_as_the_thumbnail_of_its_bytes() {
     // Read as it decodes (JPEG, PNG) or whole (the rest): the same bytes either way.
-    let spec = imgpar::Spec {
+    let spec = imgpar::Spec::converting(imgpar::Conversion {
         width: Some(40),
         height: Some(40),
-        ..imgpar::Spec::default()
-    };
+        ..imgpar::Conversion::default()
+    });
     for name in [
         "baseline_420.jpg",
         "progressive.jpg",
@@ -244,12 +244,12 @@ fn a_file_thumbnail_is_the_batch_output_of_that_file_for_every_fixture_and_forma
         .iter()
         .flat_map(|input| [(input, false), (input, true)])
     {
-        let spec = imgpar::Spec {
+        let spec = imgpar::Spec::converting(imgpar::Conversion {
             width: Some(48),
             height: Some(48),
             color,
-            ..imgpar::Spec::default()
-        };
+            ..imgpar::Conversion::default()
+        });
         for format in [
             OutputFormat::Png,
             OutputFormat::Jpeg,

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
 use crate::image::pixels::color::Tone;
@@ -17,7 +17,7 @@ use crate::image::pixels::color::Tone;
 pub(crate) fn decode_generic(
     bytes: &[u8],
     format: ImageFormat,
-    spec: &Spec,
+    spec: &Conversion,
 ) -> Result<Decoded, Failure> {
     let Picture {
         image,

@@ -6,7 +6,7 @@ use hayro_jpeg2000::{ColorSpace, DecodeSettings, DecoderContext, Image};
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
 use crate::image::pixels::color::Tone;
@@ -21,7 +21,7 @@ pub(crate) fn is_jpeg2000(bytes: &[u8]) -> bool {
 /// alpha when it has some, shrunk by the largest
 /// power of two [`crate::image::pixels::resize::reduction_allowed`] permits, refusing more pixels than
 /// `spec.max_pixels` from the header, before decoding.
-pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     // The brand of the JP2 file type box: compound documents hold pages, not one picture.
     if bytes.get(16..24) == Some(b"ftypjpm ") {
         return Err(Failure::new(

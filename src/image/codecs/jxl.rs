@@ -8,7 +8,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageBuffer};
 use jxl_oxide::{AllocTracker, JxlImage, PixelFormat};
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
 use crate::image::pixels::color::Tone;
@@ -17,7 +17,7 @@ use crate::image::pixels::color::Tone;
 /// over `spec.max_pixels`
 /// (0: no limit) from the header, before any frame is decoded; the decoder's allocations
 /// are capped by the same limit as a second line.
-pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     let corrupt = |e: Box<dyn std::error::Error + Send + Sync>| {
         Failure::corrupt(format!("corrupt or truncated JPEG XL: {e}"))

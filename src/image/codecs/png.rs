@@ -8,7 +8,7 @@ use std::io::{BufRead, Seek};
 use image::metadata::Orientation;
 use png::{BitDepth, ColorType, Decoder, Limits, Transformations};
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels, upright};
 use crate::image::pixels::color::Tone;
@@ -22,7 +22,7 @@ use crate::image::pixels::shrink::{BoxShrink, adam7_rows};
 /// for `spec`. Gray conversion is the same as for a PNG decoded whole (BT.601 luma,
 /// 16-bit samples rounded to 8). The caller repairs what needs it first (a low-bit gray
 /// tRNS colour on the 8-bit scale, see `repair::png_transparent_gray_in_range`).
-pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Conversion) -> Result<Decoded, Failure> {
     let mut limits = Limits::default();
     if spec.max_pixels != 0 {
         // Room for a row of the widest pixels within the limit, as the whole-file path.

@@ -9,7 +9,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageDecoder, ImageFormat, ImageReader};
 use libwebp_sys as ffi;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels, upright};
 use crate::image::pixels::color::{Tone, to_color};
@@ -20,7 +20,7 @@ use crate::image::pixels::resize;
 /// kept. `Ok(None)` hands the file to the
 /// generic path: animated, or a header libwebp does not take (the generic path then says
 /// what is wrong).
-pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
+pub(crate) fn decode_luma(bytes: &[u8], spec: &Conversion) -> Result<Option<Decoded>, Failure> {
     let Some(features) = features(bytes) else {
         return Ok(None);
     };

@@ -8,14 +8,18 @@ mod webp;
 
 use image::DynamicImage;
 
-use crate::config::{OutputFormat, Spec};
+use crate::config::{Conversion, OutputFormat};
 use crate::image::metadata::Metadata;
 
 /// Encodes a gray, gray-with-alpha, RGB or RGBA image (8 bits a sample). PNG, WebP and
 /// AVIF keep the alpha channel; JPEG cannot hold one, so the image is laid on the spec's
 /// background (its luma for a gray thumbnail, the colour itself for a colour one). The bytes depend only on the pixels, the format and the spec's quality (and
 /// AVIF speed, and the background for JPEG).
-pub fn encode(image: &DynamicImage, format: OutputFormat, spec: &Spec) -> Result<Vec<u8>, String> {
+pub fn encode(
+    image: &DynamicImage,
+    format: OutputFormat,
+    spec: &Conversion,
+) -> Result<Vec<u8>, String> {
     encode_with(image, format, spec, &Metadata::default())
 }
 
@@ -24,7 +28,7 @@ pub fn encode(image: &DynamicImage, format: OutputFormat, spec: &Spec) -> Result
 pub fn encode_with(
     image: &DynamicImage,
     format: OutputFormat,
-    spec: &Spec,
+    spec: &Conversion,
     metadata: &Metadata,
 ) -> Result<Vec<u8>, String> {
     let quality = spec.quality;
@@ -50,7 +54,7 @@ fn over(value: u8, alpha: u8, background: u8) -> u8 {
 /// `image` without alpha, laid on the spec's background where it has some: gray on the
 /// background's luma; in colour, on the colour itself (a gray picture on a coloured
 /// background becomes colour).
-fn flattened<'a>(image: &'a DynamicImage, spec: &Spec) -> std::borrow::Cow<'a, DynamicImage> {
+fn flattened<'a>(image: &'a DynamicImage, spec: &Conversion) -> std::borrow::Cow<'a, DynamicImage> {
     let [r, g, b] = spec.background.0;
     let neutral = r == g && g == b;
     let sized = "one output pixel for each input pixel";

@@ -319,7 +319,8 @@ mod tests {
             for alpha in [false, true] {
                 let image = gray(37, 21, alpha);
                 let plain =
-                    super::super::encode(&image, format, &crate::config::Spec::default()).unwrap();
+                    super::super::encode(&image, format, &crate::config::Conversion::default())
+                        .unwrap();
                 let tagged = insert(plain.clone(), format, text).unwrap();
                 assert!(
                     tagged.windows(text.len()).any(|w| w == text.as_bytes()),

@@ -3,7 +3,7 @@
 
 use image::DynamicImage;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::image::pixels::gray::{drop_opaque_alpha, float_to_srgb8, to_gray};
 use crate::image::pixels::profile;
 
@@ -22,7 +22,7 @@ impl Tone {
     /// for `spec`: colour when colour is asked for; and colour too when a gray thumbnail
     /// is asked for but the profile is not sRGB, so that the gray is that of the
     /// picture's sRGB rendering (the pipeline turns it gray once it is managed).
-    pub fn for_picture(spec: &Spec, icc: Option<&[u8]>) -> Tone {
+    pub fn for_picture(spec: &Conversion, icc: Option<&[u8]>) -> Tone {
         if spec.color || icc.is_some_and(profile::needs_managing) {
             Tone::Color
         } else {
@@ -82,11 +82,11 @@ mod tests {
 
     #[test]
     fn gray_is_asked_for_unless_colour_or_a_profile_needs_it() {
-        let gray = Spec::default();
+        let gray = Conversion::default();
         assert_eq!(Tone::for_picture(&gray, None), Tone::Gray);
-        let color = Spec {
+        let color = Conversion {
             color: true,
-            ..Spec::default()
+            ..Conversion::default()
         };
         assert_eq!(Tone::for_picture(&color, None), Tone::Color);
         let srgb = profile::srgb_bytes();

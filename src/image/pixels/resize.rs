@@ -4,7 +4,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
-use crate::config::{Filter, Fit, Spec};
+use crate::config::{Conversion, Filter, Fit};
 
 /// Where the resize goes: the output size, and the part of the source that is used.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,7 +27,7 @@ impl Geometry {
 
 /// Computes the output geometry for a source of `source` pixels under `spec`: the box,
 /// the fit, and the no-upscale rule. Every side of the result is at least 1.
-pub fn geometry(source: (u32, u32), spec: &Spec) -> Geometry {
+pub fn geometry(source: (u32, u32), spec: &Conversion) -> Geometry {
     let (sw, sh) = (f64::from(source.0), f64::from(source.1));
     let limit = |scale: f64| if spec.upscale { scale } else { scale.min(1.0) };
     let side = |v: f64| (v.round() as u32).max(1);
@@ -86,7 +86,7 @@ pub fn geometry(source: (u32, u32), spec: &Spec) -> Geometry {
 /// upright) before the resize: the part of the image that is used keeps at least twice the
 /// output's pixels on each side, so the final filter still works on real detail (as
 /// Pillow's `reducing_gap=2`). 1 means decode at full size.
-pub fn reduction_allowed(full: (u32, u32), spec: &Spec) -> u32 {
+pub fn reduction_allowed(full: (u32, u32), spec: &Conversion) -> u32 {
     let geometry = geometry(full, spec);
     let (used_w, used_h) = geometry
         .crop
@@ -114,7 +114,11 @@ fn algorithm(filter: Filter) -> ResizeAlg {
 /// the decoder (see [`reduction_allowed`]), and the output size and crop are those of the
 /// full image either way. Alpha is resampled premultiplied, so transparent pixels do not
 /// bleed their colour.
-pub fn resize(image: DynamicImage, full: (u32, u32), spec: &Spec) -> Result<DynamicImage, String> {
+pub fn resize(
+    image: DynamicImage,
+    full: (u32, u32),
+    spec: &Conversion,
+) -> Result<DynamicImage, String> {
     let source = (image.width(), image.height());
     let mut geometry = geometry(full, spec);
     if source == full && geometry.is_identity(source) {
@@ -160,13 +164,13 @@ pub fn resize(image: DynamicImage, full: (u32, u32), spec: &Spec) -> Result<Dyna
 mod tests {
     use super::*;
 
-    fn spec(width: Option<u32>, height: Option<u32>, fit: Fit, upscale: bool) -> Spec {
-        Spec {
+    fn spec(width: Option<u32>, height: Option<u32>, fit: Fit, upscale: bool) -> Conversion {
+        Conversion {
             width,
             height,
             fit,
             upscale,
-            ..Spec::default()
+            ..Conversion::default()
         }
     }
 

@@ -196,3 +196,27 @@ fn a_lab_tiff_read_in_gray_only_is_refused_in_colour_by_name() {
         .stderr(predicates::str::contains("CIE L*a*b*"))
         .stderr(predicates::str::contains("--color cannot keep its colour"));
 }
+
+#[test]
+fn pngsuite_converts_in_colour_within_45_db_of_pillow() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+    // The broken files of the suite fail (exit 1); every other one converts.
+    imgpar()
+        .arg(pngsuite())
+        .arg(&out)
+        .args(["--color", "--format", "png", "--quiet"])
+        .assert()
+        .code(1);
+    let scores = scores(&pngsuite(), &out, false);
+    assert!(scores.len() >= 150, "{} compared", scores.len());
+    for (name, score) in &scores {
+        assert!(score.psnr >= 45.0, "{name}: {score:?}");
+        // Gray files stay gray; colour ones keep their colour.
+        let gray = name
+            .as_bytes()
+            .get(4..6)
+            .is_some_and(|kind| kind == b"0g" || kind == b"4a");
+        assert_eq!(score.mode.starts_with('L'), gray, "{name}: {score:?}");
+    }
+}

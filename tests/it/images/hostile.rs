@@ -153,12 +153,21 @@ fn hundreds_of_damaged_files_each_end_in_one_clean_outcome_in_every_mode() {
         std::fs::write(input.join(name), bytes).unwrap();
     }
 
-    let mut first: Option<BTreeMap<String, (String, String)>> = None;
-    for mode in modes() {
-        let out = scratch.path().join(format!("out-{mode}"));
-        let report_path = scratch.path().join(format!("{mode}.json"));
+    // Gray in every mode; colour with metadata kept (the colour decoders, profiles and
+    // metadata readers on the same damage) in two.
+    let runs = modes()
+        .map(|mode| (mode, false))
+        .chain([("sequential", true), ("process", true)]);
+    let mut first: [Option<BTreeMap<String, (String, String)>>; 2] = [None, None];
+    for (mode, colour) in runs {
+        let tone = if colour { "colour" } else { "gray" };
+        let out = scratch.path().join(format!("out-{mode}-{tone}"));
+        let report_path = scratch.path().join(format!("{mode}-{tone}.json"));
         let mut args = vec!["--mode", mode, "-j", "2", "--quiet", "--report"];
         args.push(report_path.to_str().unwrap());
+        if colour {
+            args.extend(["--color", "--keep-metadata"]);
+        }
         if matches!(mode, "threaded" | "process") {
             args.extend(["--timeout", "60"]);
         }
@@ -201,19 +210,24 @@ fn hundreds_of_damaged_files_each_end_in_one_clean_outcome_in_every_mode() {
         assert_eq!(files_under(&out), written, "{mode}: exactly the ok outputs");
         assert_no_temp_files(&out);
 
-        match &first {
+        match &first[usize::from(colour)] {
             None => {
                 let failed = seen.values().filter(|(s, _)| s == "failed").count();
                 eprintln!(
-                    "{} damaged files: {failed} failed cleanly, {} converted anyway \
+                    "{} damaged files in {tone}: {failed} failed cleanly, {} converted anyway \
                      (damage a decoder tolerates); crashes 0, hangs 0, files lost 0",
                     variants.len(),
                     variants.len() - failed
                 );
                 assert!(failed * 2 > variants.len(), "most damage must be noticed");
-                first = Some(seen);
+                first[usize::from(colour)] = Some(seen);
             }
-            Some(sequential) => assert_eq!(&seen, sequential, "{mode} differs from sequential"),
+            Some(sequential) => {
+                assert_eq!(
+                    &seen, sequential,
+                    "{mode} in {tone} differs from sequential"
+                )
+            }
         }
     }
 }

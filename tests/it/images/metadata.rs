@@ -197,10 +197,10 @@ fn without_the_flag_no_metadata_is_carried_and_the_library_gives_the_batchs_byte
             &["--keep-metadata", "--format", extension_flag(format)],
         )
         .success();
-        let spec = imgpar::Spec {
+        let spec = imgpar::Spec::converting(imgpar::Conversion {
             keep_metadata: true,
-            ..imgpar::Spec::default()
-        };
+            ..imgpar::Conversion::default()
+        });
         for stem in ["photo", "scan", "web"] {
             let written = std::fs::read(out.join(format!("{stem}.{extension}"))).unwrap();
             let name = match stem {

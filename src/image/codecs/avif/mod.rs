@@ -10,7 +10,7 @@ mod props;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 use rav1d_safe::{ColorRange, Decoder, Frame, MatrixCoefficients, PixelLayout, Planes, Settings};
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
 use crate::image::pixels::color::Tone;
@@ -40,7 +40,7 @@ pub(crate) fn is_avif(bytes: &[u8]) -> bool {
 /// the item's ICC profile) asks for, refusing more than `spec.max_pixels` from the AV1
 /// sequence header, before decoding. Colour is converted from YCbCr with the frame's own
 /// matrix and range, chroma taken from the nearest sample.
-pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     if !boxes_fit(bytes) {
         return Err(corrupt(

@@ -16,7 +16,7 @@ mod tiles;
 
 use heifer::heifer_isobmff::{HeifFile, ItemId};
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::decoded::{Decoded, check_pixels};
 use crate::image::pixels::color::Tone;
@@ -35,7 +35,7 @@ pub(crate) fn is_heif(head: &[u8]) -> bool {
 /// Decodes the primary image of a HEIF file to upright gray or colour as `spec` and its ICC
 /// profile say (see [`Tone::for_picture`]), with alpha where it has some, refusing more than
 /// `spec.max_pixels` from the container's sizes before any pixel is decoded.
-pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     let file = HeifFile::parse(bytes).map_err(|e| failure(heifer::Error::Container(e)))?;
     let picture = picture_item(&file);
     let layout = Layout::of(&file, picture).map_err(failure)?;
@@ -74,7 +74,7 @@ fn whole(
     bytes: &[u8],
     file: &HeifFile<'_>,
     picture: ItemId,
-    spec: &Spec,
+    spec: &Conversion,
     tone: Tone,
 ) -> Result<Decoded, Failure> {
     let options = heifer::Options {

@@ -6,7 +6,7 @@
 use heifer::heifer_isobmff::{HeifFile, ItemId};
 
 use super::layout::Layout;
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::image::decoded::{Decoded, DecodedFrom};
 use crate::image::pixels::color::Tone;
 use crate::image::pixels::resize::geometry;
@@ -18,7 +18,7 @@ pub(super) fn decode(
     file: &HeifFile<'_>,
     picture: ItemId,
     primary: &Layout,
-    spec: &Spec,
+    spec: &Conversion,
     tone: Tone,
 ) -> Option<Decoded> {
     if primary.crop_after_turn {

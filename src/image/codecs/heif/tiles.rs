@@ -8,7 +8,7 @@ use heifer::heifer_isobmff::boxes::Property;
 use heifer::heifer_isobmff::{HeifFile, ItemId};
 
 use super::layout::Layout;
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::image::decoded::Decoded;
 use crate::image::pixels::color::Tone;
 use crate::image::pixels::gray::luma601;
@@ -22,7 +22,7 @@ pub(super) fn decode(
     file: &HeifFile<'_>,
     id: ItemId,
     layout: &Layout,
-    spec: &Spec,
+    spec: &Conversion,
     tone: Tone,
 ) -> Result<Option<Decoded>, heifer::Error> {
     if file.item(id)?.item_type.0 != *b"grid" || layout.crop_after_turn || has_alpha(file, id)? {

@@ -13,7 +13,7 @@ use image::metadata::Orientation;
 use mozjpeg::{Decompress, Marker};
 use mozjpeg_sys as ffi;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::jpeg::scans::{Choice, Keep, ScanFilter};
 use crate::image::decoded::{Decoded, check_pixels, upright};
@@ -27,7 +27,7 @@ use crate::image::pixels::shrink::BoxShrink;
 /// (the generic path then reads it).
 pub(super) fn decode<R: BufRead>(
     reader: R,
-    spec: &Spec,
+    spec: &Conversion,
     turn: Option<Orientation>,
     icc: Option<Vec<u8>>,
 ) -> Result<Option<Decoded>, Failure> {

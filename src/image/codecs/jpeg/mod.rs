@@ -23,7 +23,7 @@ use mozjpeg_sys as ffi;
 use std::cell::Cell;
 use std::rc::Rc;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::jpeg::scans::{Choice, Keep, ScanFilter};
 use crate::image::decoded::{Decoded, check_pixels, upright};
@@ -38,7 +38,7 @@ use crate::image::pixels::shrink::BoxShrink;
 /// picture for a 256-pixel thumbnail is averaged about 3x3 more). `Ok(None)` hands other
 /// colour spaces to the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
-pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, Failure> {
+pub(crate) fn decode_luma(bytes: &[u8], spec: &Conversion) -> Result<Option<Decoded>, Failure> {
     decode_luma_from(std::io::Cursor::new(bytes), spec)
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn decode_luma(bytes: &[u8], spec: &Spec) -> Result<Option<Decoded>, 
 /// orientation: a camera RAW's preview, which the RAW's orientation governs.
 pub(crate) fn decode_luma_turned(
     bytes: &[u8],
-    spec: &Spec,
+    spec: &Conversion,
     orientation: Orientation,
 ) -> Result<Option<Decoded>, Failure> {
     luma_from(std::io::Cursor::new(bytes), spec, Some(orientation))
@@ -59,7 +59,7 @@ pub(crate) fn decode_luma_turned(
 /// which holds every coefficient.
 pub(crate) fn decode_luma_from<R: BufRead + Seek>(
     reader: R,
-    spec: &Spec,
+    spec: &Conversion,
 ) -> Result<Option<Decoded>, Failure> {
     luma_from(reader, spec, None)
 }
@@ -69,7 +69,7 @@ pub(crate) fn decode_luma_from<R: BufRead + Seek>(
 /// [`Tone::for_picture`]).
 fn luma_from<R: BufRead + Seek>(
     mut reader: R,
-    spec: &Spec,
+    spec: &Conversion,
     turn: Option<Orientation>,
 ) -> Result<Option<Decoded>, Failure> {
     let icc = icc::scan(&mut reader)
@@ -90,7 +90,7 @@ fn luma_from<R: BufRead + Seek>(
 /// (see [`scans`]).
 fn libjpeg_luma<R: BufRead>(
     reader: R,
-    spec: &Spec,
+    spec: &Conversion,
     turn: Option<Orientation>,
 ) -> Result<Option<Decoded>, Failure> {
     guarded(|| {
@@ -110,7 +110,7 @@ fn libjpeg_luma<R: BufRead>(
 /// the caller reads it again from its start with libjpeg.
 fn progressive_luma<R: BufRead>(
     reader: &mut R,
-    spec: &Spec,
+    spec: &Conversion,
     turn: Option<Orientation>,
 ) -> Result<Option<Decoded>, Failure> {
     let Some((header, decoder)) = progressive::read_header(reader) else {
@@ -176,7 +176,7 @@ fn decompressor() -> mozjpeg::decompress::DecompressBuilder<'static> {
 
 fn decode_started<R: BufRead>(
     mut decompress: Decompress<R>,
-    spec: &Spec,
+    spec: &Conversion,
     choice: &Choice,
     turn: Option<Orientation>,
 ) -> Result<Option<Decoded>, Failure> {

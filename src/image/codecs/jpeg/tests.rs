@@ -74,11 +74,11 @@ fn spectral_only(restarts: u16) -> Vec<u8> {
     out
 }
 
-fn spec(side: u32) -> Spec {
-    Spec {
+fn spec(side: u32) -> Conversion {
+    Conversion {
         width: Some(side),
         height: Some(side),
-        ..Spec::default()
+        ..Conversion::default()
     }
 }
 
@@ -88,7 +88,7 @@ type Answers = (
     Result<Option<Decoded>, Failure>,
 );
 
-fn both(bytes: &[u8], spec: &Spec) -> Answers {
+fn both(bytes: &[u8], spec: &Conversion) -> Answers {
     let ours = progressive_luma(&mut Cursor::new(bytes), spec, None);
     let theirs = libjpeg_luma(Cursor::new(bytes), spec, None);
     (ours, theirs)

@@ -22,7 +22,7 @@ mod tiff_walk;
 use image::ImageFormat;
 use image::metadata::Orientation;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
 use crate::image::codecs::generic;
 use crate::image::decoded::{Decoded, DecodedFrom, upright};
@@ -127,7 +127,7 @@ fn jpeg_size(jpeg: &[u8]) -> Option<(u32, u32)> {
 /// Decodes the largest JPEG the RAW in `bytes` holds, upright by the RAW's orientation.
 /// A RAW without one fails: its TIFF structure's own image is a small thumbnail at best,
 /// never the picture.
-pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     let walked = walk(bytes);
     let previews: Vec<(&[u8], (u32, u32))> = walked
         .candidates
@@ -154,7 +154,7 @@ pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
     let shown = upright(size, orientation.unwrap_or(Orientation::NoTransforms));
     let asked = geometry(
         shown,
-        &Spec {
+        &Conversion {
             upscale: true,
             ..spec.clone()
         },

@@ -11,7 +11,7 @@ mod variants;
 
 use image::ImageFormat;
 
-use crate::config::Spec;
+use crate::config::Conversion;
 use crate::failure::Failure;
 use crate::image::Decoded;
 use crate::image::codecs::generic;
@@ -22,7 +22,7 @@ use crate::image::pixels::color::Tone;
 /// (palette, odd depths, signed and float samples, YCbCr, L*a*b*).
 /// The variants read here are read in gray: in colour, a colour picture among them is
 /// refused by name (a gray one is read, staying gray).
-pub(crate) fn decode(bytes: &[u8], spec: &Spec) -> Result<Decoded, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
     let max_pixels = spec.max_pixels;
     let Some(layout) = layout::layout(bytes) else {
         return generic::decode_generic(bytes, ImageFormat::Tiff, spec);
