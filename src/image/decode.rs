@@ -3,17 +3,12 @@
 //! their own), and EXIF orientation.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read, Seek};
-
-use image::ImageFormat;
-use image::metadata::Orientation;
+use std::io::{BufRead, BufReader, Read, Seek};
 
 use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
-use crate::image::codecs::generic;
 use crate::image::decoded::Decoded;
 use crate::image::formats::{self, Decoder, Format, Sniffed};
-use crate::image::pixels::color::Tone;
 
 /// Decodes `bytes` into an upright image in the tone `spec` asks for, refusing images over `spec.max_pixels`
 /// (0: no limit) before any pixel buffer is allocated. A JPEG, PNG or WebP is decoded already
@@ -45,7 +40,6 @@ fn decode_pixels(
     spec: &Conversion,
     extension: Option<&str>,
 ) -> Result<Decoded, Failure> {
-    let max_pixels = spec.max_pixels;
     if bytes.is_empty() {
         return Err(Failure::new(ErrorKind::Read, "file is empty"));
     }
@@ -70,76 +64,7 @@ fn decode_pixels(
         }
         sniffed => sniffed?,
     };
-    match decoder {
-        Decoder::Jxl => crate::image::codecs::jxl::decode(bytes, spec),
-        Decoder::Jpeg2000 => crate::image::codecs::jpeg2000::decode(bytes, spec),
-        Decoder::Avif => crate::image::codecs::avif::decode(bytes, spec),
-        Decoder::Heif => crate::image::codecs::heif::decode(bytes, spec),
-        Decoder::Pfm => {
-            let image = crate::image::codecs::pfm::decode(bytes, max_pixels)?;
-            Ok(as_stored(image, spec))
-        }
-        Decoder::Jpeg => match crate::image::codecs::jpeg::decode_luma(bytes, spec)? {
-            Some(decoded) => Ok(decoded),
-            None => generic::decode_generic(bytes, ImageFormat::Jpeg, spec),
-        },
-        Decoder::Webp => match crate::image::codecs::webp::decode_luma(bytes, spec)? {
-            Some(decoded) => Ok(decoded),
-            None => generic::decode_generic(bytes, ImageFormat::WebP, spec),
-        },
-        Decoder::Gif => {
-            if let Some(image) =
-                crate::image::codecs::gif::decode_oversized_first_frame(bytes, max_pixels)?
-            {
-                return Ok(as_stored(image, spec));
-            }
-            generic::decode_generic(bytes, ImageFormat::Gif, spec)
-        }
-        Decoder::Tiff => super::codecs::tiff::decode(bytes, spec),
-        Decoder::RawPreview => crate::image::codecs::raw::decode(bytes, spec),
-        Decoder::Png => {
-            let repaired = crate::image::repair::png_transparent_gray_in_range(bytes);
-            crate::image::codecs::png::decode(Cursor::new(&repaired[..]), spec)
-        }
-        Decoder::Bmp => {
-            let bytes = crate::image::codecs::bmp::lenient(bytes);
-            crate::image::repair::bmp_pixels_after_palette(&bytes)?;
-            match crate::image::codecs::bmp::decode_rle(&bytes, max_pixels)? {
-                Some(image) => Ok(as_stored(image, spec)),
-                None => generic::decode_generic(&bytes, ImageFormat::Bmp, spec),
-            }
-        }
-        Decoder::Tga => {
-            let format = ImageFormat::Tga;
-            let whole = || generic::decode_full(bytes, format, max_pixels).map(|p| p.image);
-            match crate::image::codecs::tga::decode(bytes, max_pixels, whole)? {
-                Some(image) => Ok(as_stored(image, spec)),
-                None => generic::decode_generic(bytes, format, spec),
-            }
-        }
-        Decoder::Dds => {
-            let image = crate::image::codecs::dds::decode(bytes, max_pixels)?;
-            Ok(as_stored(image, spec))
-        }
-        Decoder::Ico => {
-            let format = ImageFormat::Ico;
-            let icon = crate::image::codecs::ico::directory_from_bitmaps(bytes);
-            match crate::image::codecs::ico::is_cursor(&icon) {
-                true => generic::decode_generic(
-                    &crate::image::codecs::ico::cursor_as_icon(&icon),
-                    format,
-                    spec,
-                ),
-                false => generic::decode_generic(&icon, format, spec),
-            }
-        }
-        Decoder::Qoi => generic::decode_generic(
-            &crate::image::repair::qoi_with_end_marker(bytes),
-            ImageFormat::Qoi,
-            spec,
-        ),
-        Decoder::ImageCrate(format) => generic::decode_generic(bytes, format, spec),
-    }
+    crate::image::codecs::decode(decoder, bytes, spec)
 }
 
 /// Why a file whose first bytes are `head` (its first few kilobytes) and whose name ends
@@ -197,9 +122,11 @@ pub fn decode_file(
     let head = reader.fill_buf().map_err(cannot_read)?;
     let streamed = match formats::by_content(head) {
         Some(Sniffed::Known(format)) => match format.decoder() {
-            Some(Decoder::Jpeg) => crate::image::codecs::jpeg::decode_luma_from(&mut reader, spec)?,
+            Some(Decoder::Jpeg) => {
+                crate::image::codecs::jpeg::decode_shrunk_from(&mut reader, spec)?
+            }
             Some(Decoder::Png) if crate::image::repair::png_streams_as_is(head) == Some(true) => {
-                Some(crate::image::codecs::png::decode(&mut reader, spec)?)
+                Some(crate::image::codecs::png::decode_from(&mut reader, spec)?)
             }
             _ => None,
         },
@@ -260,12 +187,4 @@ fn sniff(bytes: &[u8], extension: Option<&str>) -> Result<Decoder, Failure> {
 
 fn unsupported(message: impl Into<String>) -> Failure {
     Failure::new(ErrorKind::Unsupported, message)
-}
-
-/// A picture its decoder already turned upright (or that has no orientation), untagged,
-/// in the tone `spec` asks for, its stored size its own.
-fn as_stored(image: image::DynamicImage, spec: &Conversion) -> Decoded {
-    let size = (image.width(), image.height());
-    let tone = Tone::for_picture(spec, None);
-    generic::upright(image, Orientation::NoTransforms, size, tone)
 }

@@ -58,12 +58,13 @@ pub enum Reading {
 /// The decoders imgpar chooses between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decoder {
-    /// libjpeg-turbo, luma only, DCT-domain shrinking; CMYK, YCCK and RGB JPEGs through the
-    /// `image` crate.
+    /// libjpeg-turbo, DCT-domain shrinking: luma only for gray (imgpar's own reader for
+    /// progressive files), RGB for colour (CMYK and YCCK through their profile); in gray,
+    /// CMYK, YCCK and RGB JPEGs through the `image` crate.
     Jpeg,
     /// The `png` crate, rows shrunk as they arrive.
     Png,
-    /// libwebp's luma plane, scaled while decoding.
+    /// libwebp's luma plane (gray) or RGB(A) (colour), scaled while decoding.
     Webp,
     /// `avif-parse` and `rav1d-safe`.
     Avif,

@@ -9,7 +9,9 @@ use std::borrow::Cow;
 
 use image::{DynamicImage, RgbaImage};
 
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
+use crate::image::Decoded;
 use crate::image::decoded::check_pixels;
 use crate::image::fields::{le16, le32};
 
@@ -52,8 +54,21 @@ pub(crate) fn with_file_header(dib: &[u8]) -> Vec<u8> {
 }
 
 /// `bytes` as the `image` crate reads them: planes set to 1, and a 64-byte OS/2 2.x header
+/// The BMP entry point ([`crate::image::codecs::decode`]): headers read leniently, pixels
+/// that start inside the palette put right, RLE read here, the rest by the `image` crate.
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    let bytes = lenient(bytes);
+    crate::image::repair::bmp_pixels_after_palette(&bytes)?;
+    match decode_rle(&bytes, spec.max_pixels)? {
+        Some(image) => Ok(crate::image::codecs::generic::as_stored(image, spec)),
+        None => {
+            crate::image::codecs::generic::decode_generic(&bytes, image::ImageFormat::Bmp, spec)
+        }
+    }
+}
+
 /// cut to the 40-byte header it begins with (the rest is halftoning and rendering hints).
-pub(crate) fn lenient(bytes: &[u8]) -> Cow<'_, [u8]> {
+fn lenient(bytes: &[u8]) -> Cow<'_, [u8]> {
     let mut fixed = Cow::Borrowed(bytes);
     if le32(bytes, 14) == Some(64) && le32(bytes, 30).is_some_and(|c| c <= 2) {
         let mut cut = bytes[..14 + 40].to_vec();
@@ -72,7 +87,7 @@ pub(crate) fn lenient(bytes: &[u8]) -> Cow<'_, [u8]> {
 /// Decodes an RLE4 or RLE8 BMP (`None` for any other kind), in RGB, or RGBA when some
 /// pixels were skipped. Data that ends before the end-of-bitmap code with pixels still to
 /// come is truncated, and fails.
-pub(crate) fn decode_rle(bytes: &[u8], max_pixels: u64) -> Result<Option<DynamicImage>, Failure> {
+fn decode_rle(bytes: &[u8], max_pixels: u64) -> Result<Option<DynamicImage>, Failure> {
     let (Some(header), Some(bits), Some(compression)) =
         (le32(bytes, 14), le16(bytes, 28), le32(bytes, 30))
     else {

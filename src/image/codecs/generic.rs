@@ -41,6 +41,20 @@ pub(crate) fn upright(
     Decoded::whole(image, stored_size)
 }
 
+/// A QOI, its missing end marker put right first.
+pub(crate) fn decode_qoi(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    let repaired = crate::image::repair::qoi_with_end_marker(bytes);
+    decode_generic(&repaired, ImageFormat::Qoi, spec)
+}
+
+/// A picture its decoder already turned upright (or that has no orientation), untagged,
+/// in the tone `spec` asks for, its stored size its own.
+pub(crate) fn as_stored(image: DynamicImage, spec: &Conversion) -> Decoded {
+    let size = (image.width(), image.height());
+    let tone = Tone::for_picture(spec, None);
+    upright(image, Orientation::NoTransforms, size, tone)
+}
+
 /// A picture as the `image` crate decodes it.
 pub(crate) struct Picture {
     /// In its own colour type.

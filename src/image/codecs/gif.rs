@@ -6,15 +6,26 @@ use std::io::Cursor;
 
 use image::{DynamicImage, RgbaImage};
 
+use crate::config::Conversion;
 use crate::failure::Failure;
+use crate::image::Decoded;
 use crate::image::decoded::check_pixels;
+
+/// The GIF entry point ([`crate::image::codecs::decode`]): the first frame, read here
+/// when it reaches past the logical screen, else by the `image` crate.
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    match decode_oversized_first_frame(bytes, spec.max_pixels)? {
+        Some(image) => Ok(crate::image::codecs::generic::as_stored(image, spec)),
+        None => crate::image::codecs::generic::decode_generic(bytes, image::ImageFormat::Gif, spec),
+    }
+}
 
 /// The first frame on a canvas grown to hold it, as RGBA (transparent where the frame
 /// does not cover the screen), when that frame reaches past the logical screen; `Ok(None)`
 /// for every other GIF, and for a header the `gif` crate cannot read (the generic path
 /// then says what is wrong). The canvas size is checked against `max_pixels` before any
 /// pixel is decoded.
-pub(crate) fn decode_oversized_first_frame(
+fn decode_oversized_first_frame(
     bytes: &[u8],
     max_pixels: u64,
 ) -> Result<Option<DynamicImage>, Failure> {

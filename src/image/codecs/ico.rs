@@ -4,6 +4,22 @@
 
 use std::borrow::Cow;
 
+use crate::config::Conversion;
+use crate::failure::Failure;
+use crate::image::Decoded;
+
+/// The ICO/CUR entry point ([`crate::image::codecs::decode`]): the directory put right
+/// from its bitmaps, a cursor handed over as an icon, then the `image` crate.
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    use crate::image::codecs::generic::decode_generic;
+    let format = image::ImageFormat::Ico;
+    let icon = directory_from_bitmaps(bytes);
+    match is_cursor(&icon) {
+        true => decode_generic(&cursor_as_icon(&icon), format, spec),
+        false => decode_generic(&icon, format, spec),
+    }
+}
+
 /// A Windows cursor: an icon directory of type 2 with at least one entry, whose first
 /// entry has its reserved byte zero and its image after the directory (an uncompressed TGA
 /// can start with the same four bytes).

@@ -4,7 +4,9 @@
 
 use image::{DynamicImage, Rgb32FImage};
 
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
+use crate::image::Decoded;
 use crate::image::decoded::check_pixels;
 
 /// Whether `bytes` start like a PFM file.
@@ -15,7 +17,13 @@ pub(crate) fn is_pfm(bytes: &[u8]) -> bool {
 
 /// Decodes a PFM to linear-light RGB floats (gray replicated), refusing more than
 /// `max_pixels` before the pixels are allocated.
-pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    let image = decode_pixels(bytes, spec.max_pixels)?;
+    Ok(crate::image::codecs::generic::as_stored(image, spec))
+}
+
+/// The picture of a PFM, as stored (it is upright), refusing more than `max_pixels`.
+fn decode_pixels(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, Failure> {
     let corrupt = |what: &str| {
         Failure::new(
             ErrorKind::Corrupt,

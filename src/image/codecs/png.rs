@@ -22,7 +22,10 @@ use crate::image::pixels::shrink::{BoxShrink, adam7_rows};
 /// for `spec`. Gray conversion is the same as for a PNG decoded whole (BT.601 luma,
 /// 16-bit samples rounded to 8). The caller repairs what needs it first (a low-bit gray
 /// tRNS colour on the 8-bit scale, see `repair::png_transparent_gray_in_range`).
-pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Conversion) -> Result<Decoded, Failure> {
+pub(crate) fn decode_from<R: BufRead + Seek>(
+    reader: R,
+    spec: &Conversion,
+) -> Result<Decoded, Failure> {
     let mut limits = Limits::default();
     if spec.max_pixels != 0 {
         // Room for a row of the widest pixels within the limit, as the whole-file path.
@@ -93,6 +96,13 @@ pub(crate) fn decode<R: BufRead + Seek>(reader: R, spec: &Conversion) -> Result<
         ));
     }
     Ok(Decoded::turned(shrink.finish(), orientation, stored).in_profile(icc))
+}
+
+/// The PNG entry point ([`crate::image::codecs::decode`]): [`decode_from`] the bytes,
+/// a low-bit gray tRNS colour given on the 8-bit scale put right first.
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    let repaired = crate::image::repair::png_transparent_gray_in_range(bytes);
+    decode_from(std::io::Cursor::new(&repaired[..]), spec)
 }
 
 /// A 16-bit sample (big-endian) to 8 bits, as the `image` crate rounds it.

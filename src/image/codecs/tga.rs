@@ -6,7 +6,9 @@
 
 use image::{DynamicImage, RgbaImage};
 
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
+use crate::image::Decoded;
 use crate::image::decoded::check_pixels;
 
 /// What the 18-byte header of a TGA says.
@@ -59,10 +61,22 @@ fn has_alpha(bytes: &[u8], header: &Header) -> bool {
     }
 }
 
+/// The TGA entry point ([`crate::image::codecs::decode`]): the variants this module
+/// reads itself, the rest by the `image` crate.
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    use crate::image::codecs::generic;
+    let format = image::ImageFormat::Tga;
+    let whole = || generic::decode_full(bytes, format, spec.max_pixels).map(|p| p.image);
+    match decode_special(bytes, spec.max_pixels, whole)? {
+        Some(image) => Ok(generic::as_stored(image, spec)),
+        None => generic::decode_generic(bytes, format, spec),
+    }
+}
+
 /// A TGA that this module reads itself, as an image (`None`: leave it to the `image`
 /// crate as it is); a 32-bit TGA whose fourth byte is not alpha is decoded by `decode`
 /// (the `image` crate) and made opaque.
-pub(crate) fn decode(
+fn decode_special(
     bytes: &[u8],
     max_pixels: u64,
     decode_generic: impl FnOnce() -> Result<DynamicImage, Failure>,

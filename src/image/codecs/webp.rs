@@ -20,7 +20,7 @@ use crate::image::pixels::resize;
 /// kept. `Ok(None)` hands the file to the
 /// generic path: animated, or a header libwebp does not take (the generic path then says
 /// what is wrong).
-pub(crate) fn decode_luma(bytes: &[u8], spec: &Conversion) -> Result<Option<Decoded>, Failure> {
+pub(crate) fn decode_shrunk(bytes: &[u8], spec: &Conversion) -> Result<Option<Decoded>, Failure> {
     let Some(features) = features(bytes) else {
         return Ok(None);
     };
@@ -47,6 +47,15 @@ pub(crate) fn decode_luma(bytes: &[u8], spec: &Conversion) -> Result<Option<Deco
     Ok(Some(
         Decoded::turned(image, orientation, stored).in_profile(icc),
     ))
+}
+
+/// The WebP entry point ([`crate::image::codecs::decode`]): [`decode_shrunk`], or the
+/// generic path for an animated file (its first frame).
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    match decode_shrunk(bytes, spec)? {
+        Some(decoded) => Ok(decoded),
+        None => crate::image::codecs::generic::decode_generic(bytes, ImageFormat::WebP, spec),
+    }
 }
 
 fn features(bytes: &[u8]) -> Option<ffi::WebPBitstreamFeatures> {

@@ -14,12 +14,20 @@ use dds::header::ParseOptions;
 use dds::{ColorFormat, DecodingError, ImageViewMut};
 use image::{DynamicImage, RgbaImage};
 
+use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
+use crate::image::Decoded;
 use crate::image::decoded::check_pixels;
 
 /// Decodes the first surface of the DDS `bytes`, refusing more than `max_pixels` from the
 /// header, before any pixel buffer exists.
-pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, Failure> {
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    let image = decode_pixels(bytes, spec.max_pixels)?;
+    Ok(crate::image::codecs::generic::as_stored(image, spec))
+}
+
+/// The first surface of a DDS as pixels, refusing more than `max_pixels`.
+fn decode_pixels(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, Failure> {
     if let Some(image) = palette(bytes, max_pixels)? {
         return Ok(image);
     }

@@ -38,36 +38,47 @@ use crate::image::pixels::shrink::BoxShrink;
 /// picture for a 256-pixel thumbnail is averaged about 3x3 more). `Ok(None)` hands other
 /// colour spaces to the generic path. A damaged file is an error naming what libjpeg found, including data
 /// that ends early or does not decode (libjpeg would otherwise fill it in gray).
-pub(crate) fn decode_luma(bytes: &[u8], spec: &Conversion) -> Result<Option<Decoded>, Failure> {
-    decode_luma_from(std::io::Cursor::new(bytes), spec)
+pub(crate) fn decode_shrunk(bytes: &[u8], spec: &Conversion) -> Result<Option<Decoded>, Failure> {
+    decode_shrunk_from(std::io::Cursor::new(bytes), spec)
 }
 
-/// [`decode_luma`] turned upright by `orientation` instead of the file's own EXIF
+/// The JPEG entry point ([`crate::image::codecs::decode`]): [`decode_shrunk`], or the
+/// generic path for the colour spaces it hands over.
+pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure> {
+    match decode_shrunk(bytes, spec)? {
+        Some(decoded) => Ok(decoded),
+        None => {
+            crate::image::codecs::generic::decode_generic(bytes, image::ImageFormat::Jpeg, spec)
+        }
+    }
+}
+
+/// [`decode_shrunk`] turned upright by `orientation` instead of the file's own EXIF
 /// orientation: a camera RAW's preview, which the RAW's orientation governs.
-pub(crate) fn decode_luma_turned(
+pub(crate) fn decode_shrunk_turned(
     bytes: &[u8],
     spec: &Conversion,
     orientation: Orientation,
 ) -> Result<Option<Decoded>, Failure> {
-    luma_from(std::io::Cursor::new(bytes), spec, Some(orientation))
+    shrunk_from(std::io::Cursor::new(bytes), spec, Some(orientation))
 }
 
-/// [`decode_luma`] on a JPEG read from `reader` as it decodes: a baseline JPEG is never held
+/// [`decode_shrunk`] on a JPEG read from `reader` as it decodes: a baseline JPEG is never held
 /// whole, neither its bytes nor its pixels (rows are box-shrunk as they come, see
 /// [`BoxShrink`]); a progressive one holds the coefficients of its luma that the scale
 /// reads (see [`progressive`]), or, when that reader is unsure of it, goes to libjpeg,
 /// which holds every coefficient.
-pub(crate) fn decode_luma_from<R: BufRead + Seek>(
+pub(crate) fn decode_shrunk_from<R: BufRead + Seek>(
     reader: R,
     spec: &Conversion,
 ) -> Result<Option<Decoded>, Failure> {
-    luma_from(reader, spec, None)
+    shrunk_from(reader, spec, None)
 }
 
-/// [`decode_luma_from`], turned by `turn` when given, else by the file's EXIF orientation;
+/// [`decode_shrunk_from`], turned by `turn` when given, else by the file's EXIF orientation;
 /// in colour instead when `spec` asks for it or the file's ICC profile is not sRGB (see
 /// [`Tone::for_picture`]).
-fn luma_from<R: BufRead + Seek>(
+fn shrunk_from<R: BufRead + Seek>(
     mut reader: R,
     spec: &Conversion,
     turn: Option<Orientation>,
@@ -86,7 +97,7 @@ fn luma_from<R: BufRead + Seek>(
     libjpeg_luma(reader, spec, turn)
 }
 
-/// [`decode_luma_from`] through libjpeg, the scans a gray thumbnail never reads left out
+/// [`decode_shrunk_from`] through libjpeg, the scans a gray thumbnail never reads left out
 /// (see [`scans`]).
 fn libjpeg_luma<R: BufRead>(
     reader: R,

@@ -171,8 +171,8 @@ pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure
         ));
     }
     let decoded = match orientation {
-        Some(turn) => crate::image::codecs::jpeg::decode_luma_turned(jpeg, spec, turn)?,
-        None => crate::image::codecs::jpeg::decode_luma(jpeg, spec)?,
+        Some(turn) => crate::image::codecs::jpeg::decode_shrunk_turned(jpeg, spec, turn)?,
+        None => crate::image::codecs::jpeg::decode_shrunk(jpeg, spec)?,
     };
     let decoded = match decoded {
         Some(decoded) => decoded,
