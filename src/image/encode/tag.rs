@@ -61,11 +61,29 @@ fn jpeg(encoded: Vec<u8>, text: &str) -> Result<Vec<u8>, String> {
     Ok(splice(encoded, at, &segment))
 }
 
+/// How the description holding the line starts in a WebP's XMP.
+const XMP_DESCRIPTION: &str = "<rdf:Description rdf:about=\"\" xmlns:imgpar=\"urn:imgpar:1\" ";
+
+/// An XMP packet a picture carries, kept for its output, without the line an earlier
+/// imgpar run put in it (an output read again): that line describes the earlier output,
+/// and a re-run must never take it for this one's. `None` when nothing else is left.
+pub fn xmp_without_line(xmp: &[u8]) -> Option<Vec<u8>> {
+    let mut packet = xmp.to_vec();
+    while let Some(start) = find(&packet, XMP_DESCRIPTION.as_bytes()) {
+        let end = find(&packet[start..], b"/>").map_or(packet.len(), |len| start + len + 2);
+        packet.drain(start..end);
+    }
+    // imgpar's own packet held nothing else.
+    (packet != [XMP_OPEN, XMP_CLOSE].concat().as_bytes()).then_some(packet)
+}
+
+/// How imgpar's own XMP packet starts and ends, around the description.
+const XMP_OPEN: &str = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
+                        xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">";
+const XMP_CLOSE: &str = "</rdf:RDF></x:xmpmeta>";
+
 fn webp(encoded: Vec<u8>, text: &str) -> Result<Vec<u8>, String> {
-    let description = format!(
-        "<rdf:Description rdf:about=\"\" xmlns:imgpar=\"urn:imgpar:1\" \
-         imgpar:provenance=\"{text}\"/>"
-    );
+    let description = format!("{XMP_DESCRIPTION}imgpar:provenance=\"{text}\"/>");
     let mut body = extended(&encoded, XMP_FLAG)?;
     // A picture's own XMP packet, kept (`--keep-metadata`): the line joins it, as a
     // description of its own before the packet's end.
@@ -80,11 +98,7 @@ fn webp(encoded: Vec<u8>, text: &str) -> Result<Vec<u8>, String> {
         body.extend_from_slice(&after);
         return Ok(riff_webp(&body));
     }
-    let xmp = format!(
-        "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
-         xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">{description}\
-         </rdf:RDF></x:xmpmeta>"
-    );
+    let xmp = format!("{XMP_OPEN}{description}{XMP_CLOSE}");
     push_chunk(&mut body, b"XMP ", xmp.as_bytes());
     Ok(riff_webp(&body))
 }
@@ -230,7 +244,7 @@ pub fn remove(file: &[u8], mark: &[u8]) -> Vec<u8> {
 /// file made simple again when [`insert`] made it extended).
 fn webp_without_provenance(file: &[u8], at: usize) -> Vec<u8> {
     let body = &file[12.min(file.len())..];
-    let open = b"<rdf:Description rdf:about=\"\" xmlns:imgpar=";
+    let open = XMP_DESCRIPTION.as_bytes();
     let Some((xmp, size)) = chunk_at(body, b"XMP ") else {
         return file.to_vec();
     };
@@ -239,7 +253,7 @@ fn webp_without_provenance(file: &[u8], at: usize) -> Vec<u8> {
         return file.to_vec();
     };
     // imgpar's own packet: nothing but the description inside.
-    if data[..start].ends_with(b"#\">") {
+    if data[..start] == *XMP_OPEN.as_bytes() {
         return webp_without_xmp(file);
     }
     let Some(end) = find(&data[at..], b"/>").map(|length| at + length + 2) else {
@@ -304,6 +318,53 @@ mod tests {
         } else {
             image
         }
+    }
+
+    #[test]
+    fn a_kept_xmp_packet_loses_an_earlier_runs_line_and_keeps_the_rest() {
+        let line = "imgpar-provenance/1 source=00ff settings=size=9x9;";
+        let own = format!("{XMP_OPEN}{XMP_DESCRIPTION}imgpar:provenance=\"{line}\"/>{XMP_CLOSE}");
+        assert_eq!(xmp_without_line(own.as_bytes()), None);
+        let theirs =
+            "<x:xmpmeta><rdf:RDF><rdf:Description dc:creator=\"Ann\"/></rdf:RDF></x:xmpmeta>";
+        assert_eq!(
+            xmp_without_line(theirs.as_bytes()),
+            Some(theirs.as_bytes().to_vec())
+        );
+        let joined = theirs.replace(
+            "</rdf:RDF>",
+            &format!("{XMP_DESCRIPTION}imgpar:provenance=\"{line}\"/></rdf:RDF>"),
+        );
+        assert_eq!(
+            xmp_without_line(joined.as_bytes()),
+            Some(theirs.as_bytes().to_vec())
+        );
+        // A WebP made from it carries one line, this run's, and gives the packet back.
+        let plain = super::super::encode(
+            &gray(9, 9, false),
+            OutputFormat::Webp,
+            &crate::config::Conversion::default(),
+        )
+        .unwrap();
+        let metadata = crate::image::metadata::Metadata {
+            xmp: Some(joined.into_bytes()),
+            ..Default::default()
+        }
+        .for_output();
+        let kept =
+            crate::image::encode::metadata::insert(plain, OutputFormat::Webp, &metadata).unwrap();
+        let tagged = insert(
+            kept.clone(),
+            OutputFormat::Webp,
+            "imgpar-provenance/1 source=11 settings=x;",
+        )
+        .unwrap();
+        let marks = tagged
+            .windows(20)
+            .filter(|w| *w == b"imgpar-provenance/1 ")
+            .count();
+        assert_eq!(marks, 1);
+        assert!(remove(&tagged, b"imgpar-provenance/1 ") == kept);
     }
 
     #[test]

@@ -28,10 +28,15 @@ impl Metadata {
     }
 
     /// This metadata as an output may carry it: the EXIF cleaned (see [`exif::cleaned`];
-    /// dropped if it cannot be read, so nothing unchecked travels).
+    /// dropped if it cannot be read, so nothing unchecked travels), the XMP without the
+    /// provenance line of an earlier imgpar output (which would name another file).
     pub fn for_output(self) -> Metadata {
         Metadata {
             exif: self.exif.as_deref().and_then(exif::cleaned),
+            xmp: self
+                .xmp
+                .as_deref()
+                .and_then(crate::image::encode::tag::xmp_without_line),
             ..self
         }
     }

@@ -39,7 +39,7 @@ const PHOTOSHOP: &[u8] = b"Photoshop 3.0\0";
 
 fn jpeg<R: BufRead>(reader: &mut R) -> Metadata {
     let mut found = Metadata::default();
-    for (marker, body) in crate::image::codecs::jpeg::header_segments(reader) {
+    for (marker, body) in crate::image::codecs::jpeg::header_segments(reader, &[0xE1, 0xED]) {
         match marker {
             0xE1 if body.starts_with(b"Exif\0\0") && found.exif.is_none() => {
                 found.exif = Some(body[6..].to_vec());
@@ -75,6 +75,10 @@ fn iptc_resource(mut resources: &[u8]) -> Option<Vec<u8>> {
 
 const XMP_PNG: &[u8] = b"XML:com.adobe.xmp\0";
 
+/// The largest PNG chunk read for its metadata: a chunk that claims more is stepped over
+/// (a damaged or hostile file must not make the reader allocate what it claims).
+const LARGEST_CHUNK: usize = 16 << 20;
+
 fn png<R: BufRead + Seek>(reader: &mut R) -> Metadata {
     let mut found = Metadata::default();
     let mut header = [0u8; 8];
@@ -84,7 +88,7 @@ fn png<R: BufRead + Seek>(reader: &mut R) -> Metadata {
         if kind == b"IDAT" || kind == b"IEND" {
             break;
         }
-        let wanted = kind == b"eXIf" || kind == b"iTXt";
+        let wanted = (kind == b"eXIf" || kind == b"iTXt") && length <= LARGEST_CHUNK;
         if !wanted {
             if reader.seek(SeekFrom::Current(length as i64 + 4)).is_err() {
                 break;
@@ -154,6 +158,32 @@ fn heif(bytes: &[u8]) -> Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_png_chunk_larger_than_any_metadata_is_stepped_over_not_read() {
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut out = (data.len() as u32).to_be_bytes().to_vec();
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            out.extend_from_slice(&[0; 4]);
+            out
+        };
+        let mut huge = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
+        huge.resize(LARGEST_CHUNK + 1, b' ');
+        let png = [
+            b"\x89PNG\r\n\x1a\n".to_vec(),
+            chunk(b"iTXt", &huge),
+            chunk(b"eXIf", b"II*\0"),
+        ]
+        .concat();
+        let found = read(&png);
+        assert_eq!(found.xmp, None, "a 16 MiB XMP chunk is not read");
+        assert_eq!(
+            found.exif,
+            Some(b"II*\0".to_vec()),
+            "the reader went on past it"
+        );
+    }
 
     #[test]
     fn photoshop_resources_give_their_iptc_records() {

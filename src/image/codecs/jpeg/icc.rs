@@ -20,9 +20,8 @@ fn chunks<R: BufRead>(reader: &mut R) -> Vec<(u8, u8, Vec<u8>)> {
     if reader.read_exact(&mut two).is_err() || two != [0xFF, 0xD8] {
         return Vec::new();
     }
-    header_segments(reader)
+    header_segments(reader, &[0xE2])
         .into_iter()
-        .filter(|(marker, _)| *marker == 0xE2)
         .filter_map(|(_, body)| match body.strip_prefix(b"ICC_PROFILE\0")? {
             [number, count, data @ ..] => Some((*number, *count, data.to_vec())),
             _ => None,
@@ -30,11 +29,17 @@ fn chunks<R: BufRead>(reader: &mut R) -> Vec<(u8, u8, Vec<u8>)> {
         .collect()
 }
 
-/// The application segments (APP0 to APP15: marker and body) from `reader`, which is just
-/// past the start-of-image marker, up to the first scan; reading stops at the first thing
-/// that is not a well-formed segment.
-pub(crate) fn header_segments<R: BufRead>(reader: &mut R) -> Vec<(u8, Vec<u8>)> {
+/// The most segment bytes kept (an ICC profile's 255 chunks of 64 KB fit): a file of
+/// endless application segments is not held whole.
+const KEPT: usize = 16 << 20;
+
+/// The segments of the kinds `wanted` (markers, e.g. `0xE2` for APP2: marker and body)
+/// from `reader`, which is just past the start-of-image marker, up to the first scan;
+/// reading stops at the first thing that is not a well-formed segment, and once
+/// [`KEPT`] bytes are held.
+pub(crate) fn header_segments<R: BufRead>(reader: &mut R, wanted: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let mut found = Vec::new();
+    let mut kept = 0;
     let mut two = [0u8; 2];
     loop {
         let mut marker = [0u8; 1];
@@ -62,7 +67,11 @@ pub(crate) fn header_segments<R: BufRead>(reader: &mut R) -> Vec<(u8, Vec<u8>)> 
         if reader.read_exact(&mut body).is_err() {
             return found;
         }
-        if (0xE0..=0xEF).contains(&marker[0]) {
+        if wanted.contains(&marker[0]) {
+            kept += body.len();
+            if kept > KEPT {
+                return found;
+            }
             found.push((marker[0], body));
         }
     }
@@ -96,6 +105,20 @@ mod tests {
             0xE2,
             &[b"ICC_PROFILE\0".as_slice(), &[number, count], data].concat(),
         )
+    }
+
+    #[test]
+    fn endless_application_segments_are_not_held_whole() {
+        let body = vec![7u8; 65_000];
+        let mut jpeg = Vec::new();
+        for _ in 0..300 {
+            jpeg.extend_from_slice(&segment(0xE2, &body));
+        }
+        let kept = header_segments(&mut std::io::Cursor::new(&jpeg), &[0xE2]);
+        let held: usize = kept.iter().map(|(_, body)| body.len()).sum();
+        assert!(held <= KEPT && held > KEPT - 65_000, "{held} bytes held");
+        // Segments of other kinds are read past, not kept.
+        assert!(header_segments(&mut std::io::Cursor::new(&jpeg), &[0xE1]).is_empty());
     }
 
     #[test]
