@@ -217,6 +217,31 @@ mod tests {
     }
 
     #[test]
+    fn a_colour_or_metadata_output_is_never_taken_for_a_gray_or_bare_one() {
+        let png = job("a.png", OutputFormat::Png);
+        let gray = Provenance::of(&png, &Conversion::default());
+        assert!(!gray.settings.contains("color") && !gray.settings.contains("metadata"));
+        for (colour, metadata) in [(true, false), (false, true), (true, true)] {
+            let other = Provenance::of(
+                &png,
+                &Conversion {
+                    color: colour,
+                    keep_metadata: metadata,
+                    ..Conversion::default()
+                },
+            );
+            assert!(
+                matches!(other.compare(Some(&gray)), Standing::OtherSettings(_)),
+                "{other:?}"
+            );
+            assert!(matches!(
+                gray.compare(Some(&other)),
+                Standing::OtherSettings(_)
+            ));
+        }
+    }
+
+    #[test]
     fn a_jpegs_background_is_said_only_when_it_is_not_the_default() {
         let jpeg = job("a.png", OutputFormat::Jpeg);
         let default = Provenance::of(&jpeg, &Conversion::default());
