@@ -56,9 +56,10 @@ pub(crate) fn decode(bytes: &[u8], spec: &Conversion) -> Result<Decoded, Failure
     let tone = Tone::for_picture(spec, icc.as_deref());
     let colour = Planes8::of(&decode_av1(&data.primary_item, limit)?, tone);
     let (width, height) = (colour.width, colour.height);
+    let alpha = alpha_plane(&data, (width, height), limit)?;
     let image = match tone {
-        Tone::Gray => gray_image(&data, colour, limit)?,
-        Tone::Color => colour_image(&data, colour, limit)?,
+        Tone::Gray => gray_with(&data, colour.gray(), alpha, (width, height))?,
+        Tone::Color => colour_image(&data, colour, alpha)?,
     };
     // Orientation and crop live in the item's properties (`irot`, `imir`, `clap`), not EXIF.
     let transforms = crate::image::codecs::avif::props::primary_transforms(bytes, width, height);
@@ -93,10 +94,9 @@ fn alpha_plane(
 fn colour_image(
     data: &avif_parse::AvifData,
     colour: Planes8,
-    limit: u32,
+    alpha: Option<Vec<u8>>,
 ) -> Result<DynamicImage, Failure> {
     let (width, height) = (colour.width, colour.height);
-    let alpha = alpha_plane(data, (width, height), limit)?;
     let channels = colour.planes.len().min(3);
     let samples = colour.rgb();
     let unpremultiply = |value, a| unpremultiplied(value, a, data.premultiplied_alpha);
@@ -129,17 +129,6 @@ fn unpremultiplied(value: u8, alpha: u8, premultiplied: bool) -> u8 {
     } else {
         value
     }
-}
-
-/// The picture in gray, with its alpha.
-fn gray_image(
-    data: &avif_parse::AvifData,
-    colour: Planes8,
-    limit: u32,
-) -> Result<DynamicImage, Failure> {
-    let (width, height) = (colour.width, colour.height);
-    let alpha = alpha_plane(data, (width, height), limit)?;
-    gray_with(data, colour.gray(), alpha, (width, height))
 }
 
 /// `gray` samples, with `alpha` where the file has it.
