@@ -1,7 +1,8 @@
 //! Shrinking while rows arrive: a box average over blocks of about `factor` x `factor`
 //! pixels, computed as a decoder hands out its rows, so a large picture never has to be
-//! held whole. What is held is the shrunk image plus one row of sums (rows in order), or
-//! the shrunk image's sums (rows out of order, as an interlaced PNG gives them).
+//! held whole. What is held is the shrunk image plus one row of sums and one picture row
+//! of column sums (rows in order), or the shrunk image's sums (rows out of order, as an
+//! interlaced PNG gives them).
 
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
@@ -30,6 +31,11 @@ pub(crate) struct BoxShrink {
     sums: Vec<u32>,
     /// The shrunk row the band of sums belongs to (rows in order).
     band: u32,
+    /// Rows in order: per picture column and channel, the sum of the band's rows added
+    /// whole (see `push`), until `fold_columns` moves them into `sums`.
+    column_sums: Vec<u32>,
+    /// Whether `column_sums` holds anything.
+    columns_held: bool,
     /// The shrunk pixels, `channels` bytes each.
     pixels: Vec<u8>,
 }
@@ -69,6 +75,8 @@ impl BoxShrink {
                 .collect(),
             sums: vec![0; row * held_rows],
             band: 0,
+            column_sums: Vec::new(),
+            columns_held: false,
             pixels: vec![0; row * size.1 as usize],
         }
     }
@@ -110,68 +118,70 @@ impl BoxShrink {
         } else {
             shrunk_y as usize * width * channels
         };
+        // Every pixel of a row from its first, in order, and no weighting by alpha to do
+        // (no alpha, or every pixel opaque): added column by column, the cells summed once
+        // a band is done (`fold_columns`). The same sums, with no cell to find a pixel.
+        let opaque = |row: &[u8]| {
+            row.chunks_exact(channels)
+                .all(|pixel| pixel[channels - 1] == 255)
+        };
+        if self.in_order && step == 1 && x0 == 0 && (!channels.is_multiple_of(2) || opaque(row)) {
+            if self.column_sums.is_empty() {
+                self.column_sums = vec![0; self.source.0 as usize * channels];
+            }
+            for (total, &value) in self.column_sums.iter_mut().zip(row) {
+                *total += u32::from(value);
+            }
+            self.columns_held = true;
+            return;
+        }
+        // Otherwise (an Adam7 pass, a tile's part of a row, rows out of order, alpha to
+        // weigh by): the cell moves on as x does.
         let sums = &mut self.sums[band_start..band_start + width * channels];
-        let cells = self.columns.windows(2);
-        match (channels, step, x0) {
-            // Every pixel of a row, in order (all but interlaced PNGs): a cell at a time.
-            (1, 1, 0) => {
-                for (sum, bounds) in sums.iter_mut().zip(cells) {
-                    let end = (bounds[1] as usize).min(row.len());
-                    let block = &row[(bounds[0] as usize).min(end)..end];
-                    *sum += block.iter().map(|&v| u32::from(v)).sum::<u32>();
+        let mut cell = cell_of(x0, self.size.0, self.source.0) as usize;
+        for (i, pixel) in row.chunks_exact(channels).enumerate() {
+            let x = x0 + i as u32 * step;
+            while x >= self.columns[cell + 1] {
+                cell += 1;
+            }
+            add(&mut sums[channels * cell..channels * (cell + 1)], pixel);
+        }
+    }
+
+    /// Adds the band's column sums into its cells' sums (weighted by the opaque alpha,
+    /// 255, when there is alpha), and clears them.
+    fn fold_columns(&mut self) {
+        if !self.columns_held {
+            return;
+        }
+        let channels = self.channels;
+        let weight = if channels.is_multiple_of(2) { 255 } else { 1 };
+        let cells = self
+            .sums
+            .chunks_exact_mut(channels)
+            .zip(self.columns.windows(2));
+        for (sum, bounds) in cells {
+            let mut cell = [0u32; 4];
+            let columns = bounds[0] as usize * channels..bounds[1] as usize * channels;
+            for pixel in self.column_sums[columns].chunks_exact(channels) {
+                for (total, &value) in cell.iter_mut().zip(pixel) {
+                    *total += value;
                 }
             }
-            // Gray and alpha, every pixel opaque (most RGBA photos): the weighted sums are
-            // 255 times the plain ones, the same numbers without a product a pixel.
-            (2, 1, 0) if row.chunks_exact(2).all(|pixel| pixel[1] == 255) => {
-                for (sum, bounds) in sums.chunks_exact_mut(2).zip(cells) {
-                    let end = (2 * bounds[1] as usize).min(row.len());
-                    let block = &row[(2 * bounds[0] as usize).min(end)..end];
-                    let gray: u32 = block.iter().step_by(2).map(|&v| u32::from(v)).sum();
-                    sum[0] += 255 * gray;
-                    sum[1] += 255 * (block.len() / 2) as u32;
-                }
-            }
-            (2, 1, 0) => {
-                for (sum, bounds) in sums.chunks_exact_mut(2).zip(cells) {
-                    let end = (2 * bounds[1] as usize).min(row.len());
-                    let (mut weighted, mut alpha) = (0, 0);
-                    for pixel in row[(2 * bounds[0] as usize).min(end)..end].chunks_exact(2) {
-                        weighted += u32::from(pixel[0]) * u32::from(pixel[1]);
-                        alpha += u32::from(pixel[1]);
-                    }
-                    sum[0] += weighted;
-                    sum[1] += alpha;
-                }
-            }
-            // RGB, every pixel of a row: a cell at a time.
-            (3, 1, 0) => {
-                for (sum, bounds) in sums.chunks_exact_mut(3).zip(cells) {
-                    let end = (3 * bounds[1] as usize).min(row.len());
-                    for pixel in row[(3 * bounds[0] as usize).min(end)..end].chunks_exact(3) {
-                        sum[0] += u32::from(pixel[0]);
-                        sum[1] += u32::from(pixel[1]);
-                        sum[2] += u32::from(pixel[2]);
-                    }
-                }
-            }
-            // Every `step`-th pixel from `x0` (an Adam7 pass), or colour with alpha: the cell
-            // moves on as x does.
-            _ => {
-                let mut cell = cell_of(x0, self.size.0, self.source.0) as usize;
-                for (i, pixel) in row.chunks_exact(channels).enumerate() {
-                    let x = x0 + i as u32 * step;
-                    while x >= self.columns[cell + 1] {
-                        cell += 1;
-                    }
-                    add(&mut sums[channels * cell..channels * (cell + 1)], pixel);
-                }
+            // With alpha, every pixel added here was opaque: its weighted colour is 255
+            // times its colour, and the alpha sum is the plain one.
+            let last = channels - 1;
+            for (c, (total, value)) in sum.iter_mut().zip(cell).enumerate() {
+                *total += if c < last { weight * value } else { value };
             }
         }
+        self.column_sums.fill(0);
+        self.columns_held = false;
     }
 
     /// Turns the sums of the band into shrunk pixels, and clears them.
     fn flush_band(&mut self) {
+        self.fold_columns();
         let width = self.size.0 as usize * self.channels;
         let start = self.band as usize * width;
         self.average(self.band, 0, start);
@@ -364,6 +374,45 @@ mod tests {
             panic!("alpha lost")
         };
         assert_eq!(shrunk.get_pixel(0, 0).0, [255, 128]);
+    }
+
+    #[test]
+    fn rows_in_order_shrink_as_rows_in_any_order() {
+        // In order, whole rows without alpha to weigh are summed by column; in any order,
+        // pixel by pixel into their cells. RGB, and RGBA with opaque rows beside rows that
+        // are not, in cells of uneven sizes: the same shrunk pixels.
+        let (width, height) = (23u32, 17u32);
+        for channels in [1usize, 2, 3, 4] {
+            let value = |x: u32, y: u32, c: usize| -> u8 {
+                let alpha = channels % 2 == 0 && c == channels - 1;
+                match (alpha, y % 3) {
+                    (true, 0) => ((x * 37 + y * 11) % 256) as u8,
+                    (true, _) => 255,
+                    _ => ((x * 53 + y * 29 + c as u32 * 71) % 256) as u8,
+                }
+            };
+            let rows: Vec<Vec<u8>> = (0..height)
+                .map(|y| {
+                    (0..width)
+                        .flat_map(|x| (0..channels).map(move |c| (x, c)))
+                        .map(|(x, c)| value(x, y, c))
+                        .collect()
+                })
+                .collect();
+            let shrunk = |in_order: bool| {
+                let mut shrink = BoxShrink::new((width, height), 4, channels, in_order);
+                let order: Vec<u32> = if in_order {
+                    (0..height).collect()
+                } else {
+                    (0..height).rev().collect()
+                };
+                for y in order {
+                    shrink.push(y, 0, 1, &rows[y as usize]);
+                }
+                shrink.finish()
+            };
+            assert_eq!(shrunk(true), shrunk(false), "{channels} channels");
+        }
     }
 
     #[test]
