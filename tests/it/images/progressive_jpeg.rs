@@ -24,13 +24,13 @@ fn picture(width: u32, height: u32) -> image::RgbImage {
 /// at (the reduction never goes below twice the output): 1/8 (DC only), 2/8, 4/8, 8/8.
 const SIZES: [&str; 4] = ["64x64", "256x256", "600x600", "4000x4000"];
 
-#[test]
-fn progressive_twins_give_byte_identical_thumbnails_at_every_scale() {
-    let (_scratch, input) = scratch_with_input();
+/// The twins: the same picture, baseline and progressive, by jpeg-encoder (spectral
+/// selection only) and by Pillow (libjpeg: spectral selection and successive
+/// approximation, DC and AC refinement scans), 4:2:0, 4:4:4, 4:2:2 with restarts, and gray.
+/// Returns their stems (`{stem}-baseline.jpg`, `{stem}-progressive.jpg`).
+fn write_twins(input: &std::path::Path) -> [&'static str; 5] {
     let rgb = picture(2400, 1800);
     rgb.save(input.join("source.png")).unwrap();
-    // jpeg-encoder: spectral selection only; Pillow (libjpeg): spectral selection and
-    // successive approximation (DC and AC refinement scans), 4:2:0, 4:4:4 and gray.
     for (name, progressive) in [("je-baseline.jpg", false), ("je-progressive.jpg", true)] {
         let mut encoder = jpeg_encoder::Encoder::new_file(input.join(name), 90).unwrap();
         encoder.set_progressive(progressive);
@@ -47,12 +47,19 @@ fn progressive_twins_give_byte_identical_thumbnails_at_every_scale() {
          \x20   for progressive in (False, True):\n\
          \x20       kind = 'progressive' if progressive else 'baseline'\n\
          \x20       image.save(f'{d}/pil{name}-{kind}.jpg', quality=90, progressive=progressive, **options)\n",
-        &[&input],
+        &[input],
     );
     std::fs::remove_file(input.join("source.png")).unwrap();
+    ["je", "pil420", "pil444", "pil422r", "pilgray"]
+}
+
+#[test]
+fn progressive_twins_give_byte_identical_thumbnails_at_every_scale() {
+    let (_scratch, input) = scratch_with_input();
+    let twins = write_twins(&input);
     for size in SIZES {
         let out = convert(&input, &["--size", size]);
-        for twin in ["je", "pil420", "pil444", "pil422r", "pilgray"] {
+        for twin in twins {
             // Twins are two inputs: their outputs' provenance names each its own.
             let read = |name: String| {
                 imgpar::without_provenance(&std::fs::read(out.path().join(name)).unwrap())
@@ -62,6 +69,52 @@ fn progressive_twins_give_byte_identical_thumbnails_at_every_scale() {
             assert!(
                 baseline == progressive,
                 "{twin} at {size}: the thumbnails differ"
+            );
+        }
+    }
+}
+
+#[test]
+fn progressive_twins_in_colour_give_libjpegs_thumbnails_at_every_reduced_scale() {
+    // In colour, imgpar's own reader decodes every component's scans at 1/8, 2/8 and 4/8
+    // (libjpeg would hold every coefficient of every component), chroma at twice the
+    // scale where libjpeg takes it so (4:2:0); a sampling libjpeg would upsample
+    // smoothly (4:2:2 at 2/8 and 4/8) goes to libjpeg. So at 2/8 and 4/8 a progressive
+    // file's colour thumbnail is its baseline twin's, byte for byte; at 1/8 it is made
+    // from the DC scans alone (flat chroma blocks, where a baseline file's chroma has its
+    // AC coefficients too), and is as close to Pillow's thumbnail (the whole picture
+    // decoded, then Lanczos) as the baseline twin's.
+    let (_scratch, input) = scratch_with_input();
+    let twins = write_twins(&input);
+    for size in &SIZES[..3] {
+        let out = convert(&input, &["--size", size, "--color", "--format", "png"]);
+        let json = common::python::colour_reference(&[
+            "compare".as_ref(),
+            input.as_os_str(),
+            out.path().as_os_str(),
+        ]);
+        let scores: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for twin in twins {
+            let score = |kind: &str| {
+                let name = format!("{twin}-{kind}.jpg");
+                let expected = if twin == "pilgray" { "L" } else { "RGB" };
+                assert_eq!(scores[&name]["mode"], expected, "{name} at {size}");
+                scores[&name]["psnr"].as_f64().unwrap()
+            };
+            let (baseline, progressive) = (score("baseline"), score("progressive"));
+            assert!(
+                progressive >= baseline - 0.5 && progressive >= 30.0,
+                "{twin} at {size}: progressive {progressive:.1} dB, baseline {baseline:.1} dB"
+            );
+            let read = |kind: &str| {
+                imgpar::without_provenance(
+                    &std::fs::read(out.path().join(format!("{twin}-{kind}.png"))).unwrap(),
+                )
+            };
+            let dc_only_chroma = *size == SIZES[0] && matches!(twin, "pil420" | "pil422r");
+            assert!(
+                dc_only_chroma || read("baseline") == read("progressive"),
+                "{twin} at {size}: the colour thumbnails differ"
             );
         }
     }
@@ -125,9 +178,11 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
         count += 1;
     }
     // 32x32 is decoded from the DC scans alone, 100x100 (2/8) and 200x200 (4/8) from the
-    // luma's scans, all three without libjpeg; 300x300 (8/8) by libjpeg, chroma AC left
-    // out.
-    for size in ["32x32", "100x100", "200x200", "300x300"] {
+    // luma's scans (in colour, every component's), all three without libjpeg; 300x300
+    // (8/8) by libjpeg, chroma AC left out in gray.
+    let sizes = ["32x32", "100x100", "200x200", "300x300"];
+    let runs = sizes.map(|size| (size, false)).into_iter();
+    for (size, colour) in runs.chain(sizes[..3].iter().map(|&size| (size, true))) {
         let scratch = tempfile::tempdir().unwrap();
         let json = scratch.path().join("report.json");
         imgpar()
@@ -135,6 +190,7 @@ fn damaged_progressive_files_fail_where_the_damage_lies_even_in_a_scan_left_out(
             .arg(scratch.path().join("out"))
             .args(["--size", size, "--mode", "process", "--report"])
             .arg(&json)
+            .args(colour.then_some("--color"))
             .assert()
             .code(1);
         let report: serde_json::Value =

@@ -1,5 +1,6 @@
-//! A JPEG in colour through libjpeg: its DCT scaling (a 1/8 decode reads each block's DC,
-//! and of a progressive file only the DC scans),
+//! A JPEG in colour through libjpeg (a progressive one that imgpar's own reader does not
+//! take, see `progressive`): its DCT scaling (a 1/8 decode reads each block's DC, and of a
+//! progressive file only the DC scans),
 //! RGB from its own YCbCr conversion and chroma upsampling, then a box average as rows come
 //! (as the gray path). CMYK and YCCK pictures are turned to sRGB row by row: through their
 //! ICC profile when they carry one, else by the usual naive rule (each ink taken away from

@@ -2,8 +2,8 @@
 //! crate, no nasm): only the luma channel, shrunk while decoding in the DCT domain by as
 //! much as the output allows (a 1/8 decode turns each 8x8 block into one pixel from its
 //! first coefficient). A progressive file decoded at 1/8, 2/8 or 4/8 is read by imgpar's
-//! own reader instead ([`progressive`]: the luma's scans alone, libjpeg's pixels). CMYK,
-//! YCCK and RGB JPEGs are left to the generic path.
+//! own reader instead ([`progressive`]: the luma's scans alone, or every component's in
+//! colour; libjpeg's pixels). CMYK, YCCK and RGB JPEGs are left to the generic path.
 
 mod bits;
 mod color;
@@ -25,6 +25,7 @@ use std::rc::Rc;
 
 use crate::config::Conversion;
 use crate::failure::{ErrorKind, Failure};
+use crate::image::codecs::jpeg::progressive::Kept;
 use crate::image::codecs::jpeg::scans::{Choice, Keep, ScanFilter};
 use crate::image::decoded::{Decoded, check_pixels, upright};
 use crate::image::pixels::color::Tone;
@@ -85,15 +86,22 @@ fn shrunk_from<R: BufRead + Seek>(
 ) -> Result<Option<Decoded>, Failure> {
     let icc = icc::scan(&mut reader)
         .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
+    let rewind = |reader: &mut R| {
+        reader
+            .rewind()
+            .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))
+    };
     if Tone::for_picture(spec, icc.as_deref()) == Tone::Color {
+        if let Some(decoded) = progressive_shrunk(&mut reader, spec, turn, Kept::Every)? {
+            return Ok(Some(decoded.in_profile(icc)));
+        }
+        rewind(&mut reader)?;
         return color::decode(reader, spec, turn, icc);
     }
-    if let Some(decoded) = progressive_luma(&mut reader, spec, turn)? {
+    if let Some(decoded) = progressive_shrunk(&mut reader, spec, turn, Kept::Luma)? {
         return Ok(Some(decoded));
     }
-    reader
-        .rewind()
-        .map_err(|e| Failure::new(ErrorKind::Read, format!("cannot read: {e}")))?;
+    rewind(&mut reader)?;
     libjpeg_luma(reader, spec, turn)
 }
 
@@ -115,14 +123,17 @@ fn libjpeg_luma<R: BufRead>(
     })
 }
 
-/// A progressive JPEG that a 1/8, 2/8 or 4/8 decode serves, decoded from its luma's scans
-/// alone (see [`progressive`]): the same pixels libjpeg gives, without its coefficients of
-/// every component. `Ok(None)` for every other file, and for any this reader is unsure of:
-/// the caller reads it again from its start with libjpeg.
-fn progressive_luma<R: BufRead>(
+/// A progressive JPEG that a 1/8, 2/8 or 4/8 decode serves, decoded by imgpar's reader
+/// (see [`progressive`]) from the scans of the components `kept`: for gray, the luma's
+/// alone, the same pixels libjpeg gives without its coefficients of every component; for
+/// colour, every component's, in RGB (see [`progressive::colour`]). `Ok(None)` for every
+/// other file, and for any this reader is unsure of: the caller reads it again from its
+/// start with libjpeg.
+fn progressive_shrunk<R: BufRead>(
     reader: &mut R,
     spec: &Conversion,
     turn: Option<Orientation>,
+    kept: Kept,
 ) -> Result<Option<Decoded>, Failure> {
     let Some((header, decoder)) = progressive::read_header(reader) else {
         return Ok(None);
@@ -136,18 +147,33 @@ fn progressive_luma<R: BufRead>(
     let stored = (header.width, header.height);
     let reduction = resize::reduction_allowed(upright(stored, orientation), spec);
     let eighths = 8u32.div_ceil(reduction.min(8));
-    let Some(luma) = decoder.decode(reader, eighths) else {
+    let Some(planes) = decoder.decode(reader, eighths, kept) else {
         return Ok(None);
     };
     // As the libjpeg path: the rest of the reduction is a box average of the rows.
     let factor = (reduction * eighths / 8).max(1);
-    let mut shrink = BoxShrink::new((luma.width, luma.height), factor, 1, true);
+    let size = (planes[0].width, planes[0].height);
     let mut y = 0;
-    luma.rows(|row| {
-        shrink.push(y, 0, 1, row);
-        y += 1;
-    });
-    Ok(Some(Decoded::turned(shrink.finish(), orientation, stored)))
+    let shrunk = match &planes[..] {
+        [luma] => {
+            let mut shrink = BoxShrink::new(size, factor, 1, true);
+            luma.rows(|row| {
+                shrink.push(y, 0, 1, row);
+                y += 1;
+            });
+            shrink.finish()
+        }
+        [luma, cb, cr] => {
+            let mut shrink = BoxShrink::new(size, factor, 3, true);
+            progressive::colour::rgb_rows(luma, cb, cr, |row| {
+                shrink.push(y, 0, 1, row);
+                y += 1;
+            });
+            shrink.finish()
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Decoded::turned(shrunk, orientation, stored)))
 }
 
 /// Runs a libjpeg decode, turning its fatal errors (which unwind out of the C code with a

@@ -1,15 +1,18 @@
-//! A progressive JPEG decoded to its luma at 1/8, 2/8 or 4/8 scale without libjpeg. A gray
-//! thumbnail needs only the luma's coefficients, and a reduced decode only some of them:
-//! its DC scans at 1/8 (one pixel a block), and the luma's AC scans besides at 2/8 and
-//! 4/8 (the chroma's AC scans are stepped over). libjpeg would allocate and zero the
-//! coefficients of every block of every component (about 100 MB for a 16.8 MP 4:4:4
-//! photo) and Huffman-decode what it is given; here a luma block keeps the coefficients
-//! its reduced IDCT reads ([`ac`]), and each pixel is computed exactly as libjpeg's reduced
-//! IDCT computes it ([`idct`]), so the output is byte for byte libjpeg's. Anything this
-//! reader is not sure of (arithmetic coding, 12-bit samples, a luma that is not the largest
-//! component, RGB (as libjpeg tells it: JFIF, Adobe's transform, the component ids) or
-//! CMYK, a progression libjpeg warns of or would smooth over, a damaged scan, no end of
-//! image) answers `None`, and the caller hands the file to libjpeg from its start.
+//! A progressive JPEG decoded at 1/8, 2/8 or 4/8 scale without libjpeg: its luma alone
+//! for a gray thumbnail, every component for a colour one. A reduced decode needs only
+//! some coefficients: the DC scans at 1/8 (one pixel a block), and the kept components' AC
+//! scans besides at 2/8 and 4/8 (the others are stepped over: the chroma's, in gray).
+//! libjpeg would allocate and zero the coefficients of every block of every component
+//! (about 100 MB for a 16.8 MP 4:4:4 photo) and Huffman-decode what it is given; here a
+//! block keeps the coefficients its IDCT reads ([`ac`]), and each pixel is computed
+//! exactly as libjpeg computes it: its reduced IDCTs ([`idct`]), chroma at twice the scale
+//! where libjpeg scales it up (4:2:0), its upsampling and YCbCr conversion otherwise
+//! ([`colour`]), so the output is byte for byte libjpeg's. Anything this reader is not sure
+//! of (arithmetic coding, 12-bit samples, a luma that is not the largest component, RGB
+//! (as libjpeg tells it: JFIF, Adobe's transform, the component ids) or CMYK, chroma
+//! libjpeg would upsample in a way not reproduced here, a progression libjpeg warns of or
+//! would smooth over, a damaged scan, no end of image) answers `None`, and the caller
+//! hands the file to libjpeg from its start.
 
 use std::io::BufRead;
 
@@ -37,26 +40,45 @@ pub(crate) struct Decoder {
     dc_tables: [Option<Huffman>; 4],
     ac_tables: [Option<Huffman>; 4],
     restart_interval: usize,
-    /// The luma's coefficients, allocated by `decode`.
-    luma: Option<Coefficients>,
+    /// Per component, its coefficients when the decode keeps them (the luma alone for
+    /// gray, every component for colour), allocated by `decode`.
+    planes: Vec<Option<Coefficients>>,
     /// Per component, the low bit its DC scans have reached (-1: none yet).
     dc_bits: [i8; 4],
-    /// Per zigzag position, the low bit the luma's AC scans have reached (-1: none yet).
-    ac_bits: [i8; 64],
-    /// The luma's quantisation table, latched at its first scan as libjpeg does.
-    luma_quant: Option<[u16; 64]>,
+    /// Per component and zigzag position, the low bit its AC scans have reached (-1: none
+    /// yet).
+    ac_bits: [[i8; 64]; 4],
+    /// Per component, its quantisation table, latched at its first scan as libjpeg does.
+    latched: [Option<[u16; 64]>; 4],
     pending_scan: Option<Vec<u8>>,
 }
 
-/// A progressive JPEG's luma, decoded: its pixels at the scale asked for come a row at a
-/// time from [`Luma::rows`].
-pub(crate) struct Luma {
+/// Which components a decode keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// The luma alone (a gray thumbnail).
+    Luma,
+    /// Every component (a colour one).
+    Every,
+}
+
+/// One component of a progressive JPEG, decoded: its pixels at the scale asked for come a
+/// row at a time from [`Plane::rows`].
+pub(crate) struct Plane {
     coefficients: Coefficients,
     quant: [i64; 64],
     eighths: u32,
-    /// The output's size: libjpeg's `ceil(size * eighths / 8)`.
+    /// The plane's size at that scale: libjpeg's `ceil(size * eighths / 8)` of the
+    /// component's own size.
     pub width: u32,
     pub height: u32,
+    /// The luma pixels across and down that one of its pixels covers (its sampling
+    /// against the luma's: 1 for the luma).
+    pub covers: (usize, usize),
+    /// Whether it is brought to the luma's width by libjpeg's "fancy" upsampling (each
+    /// pair of outputs 3/4 of the nearer pixel and 1/4 of the further one), not by
+    /// repeating each pixel: chroma at half the luma's width, decoded at 2/8 or 4/8.
+    pub smooth: bool,
 }
 
 impl Decoder {
@@ -69,26 +91,43 @@ impl Decoder {
             dc_tables: Default::default(),
             ac_tables: Default::default(),
             restart_interval: 0,
-            luma: None,
+            planes: Vec::new(),
             dc_bits: [-1; 4],
-            ac_bits: [-1; 64],
-            luma_quant: None,
+            ac_bits: [[-1; 64]; 4],
+            latched: [None; 4],
             pending_scan: None,
         }
     }
 
-    /// Decodes every scan to the end of the image for a decode at `eighths`/8 (1, 2 or 4).
-    /// Call it only once the picture's size has been held against the pixel limit: it
-    /// allocates 2 bytes a luma block at 1/8, 58 at 2/8, 106 at 4/8.
-    pub(crate) fn decode<R: BufRead>(mut self, reader: &mut R, eighths: u32) -> Option<Luma> {
+    /// Decodes every scan to the end of the image for a decode at `eighths`/8 (1, 2 or 4),
+    /// keeping the components `kept`: their planes, in the frame's order. Call it only
+    /// once the picture's size has been held against the pixel limit: it allocates 2 bytes
+    /// a kept block at 1/8, 58 at 2/8, 106 at 4/8.
+    pub(crate) fn decode<R: BufRead>(
+        mut self,
+        reader: &mut R,
+        eighths: u32,
+        kept: Kept,
+    ) -> Option<Vec<Plane>> {
         if !matches!(eighths, 1 | 2 | 4) {
             return None;
         }
-        self.luma = Some(Coefficients::new(
-            self.blocks_across(),
-            self.blocks_down(),
-            eighths,
-        )?);
+        let count = match kept {
+            Kept::Luma => 1,
+            Kept::Every => self.components.len(),
+        };
+        let mut scales = Vec::with_capacity(count);
+        for index in 0..self.components.len() {
+            let (across, down) = self.blocks(index);
+            let plane = if index < count {
+                let scale = self.scale_of(index, eighths)?;
+                scales.push(scale);
+                Some(Coefficients::new(across, down, scale)?)
+            } else {
+                None
+            };
+            self.planes.push(plane);
+        }
         let mut source = Source { reader };
         let mut next = self.pending_scan.take();
         loop {
@@ -115,24 +154,69 @@ impl Decoder {
                 }
             }
         }
-        let coefficients = self.luma.take()?;
-        // libjpeg smooths the blocks of a luma whose first AC coefficients are not all
-        // known (its block smoothing): not this reader's to reproduce.
-        if coefficients.keeps_ac() && self.ac_bits[1..=9].iter().any(|&bits| bits != 0) {
-            return None;
+        let mut planes = Vec::with_capacity(count);
+        for (index, &scale) in scales.iter().enumerate() {
+            let coefficients = self.planes[index].take()?;
+            // libjpeg smooths the blocks of a component whose first AC coefficients are
+            // not all known (its block smoothing): not this reader's to reproduce.
+            if coefficients.keeps_ac() && self.ac_bits[index][1..=9].iter().any(|&b| b != 0) {
+                return None;
+            }
+            let c = self.components[index];
+            let (hmax, vmax) = (self.h_max(), self.v_max());
+            let scale = scale as usize;
+            // libjpeg's `downsampled_width` and `downsampled_height` at the scale.
+            let size = |length: usize, own: usize, max: usize| {
+                (length * own * scale).div_ceil(max * 8) as u32
+            };
+            planes.push(Plane {
+                coefficients,
+                quant: self.latched[index]?.map(i64::from),
+                eighths: scale as u32,
+                width: size(self.width, c.h, hmax),
+                height: size(self.height, c.v, vmax),
+                covers: (
+                    hmax * eighths as usize / (c.h * scale),
+                    vmax * eighths as usize / (c.v * scale),
+                ),
+                smooth: false,
+            });
+            let plane = planes.last_mut()?;
+            // libjpeg upsamples smoothly past 1/8, where the plane is wider than 2.
+            plane.smooth = plane.covers == (2, 1) && eighths > 1 && plane.width > 2;
         }
-        let table = self.luma_quant?;
-        Some(Luma {
-            coefficients,
-            quant: table.map(i64::from),
-            eighths,
-            width: (self.width * eighths as usize).div_ceil(8) as u32,
-            height: (self.height * eighths as usize).div_ceil(8) as u32,
-        })
+        Some(planes)
     }
 
-    /// One scan: decoded if it holds the luma's coefficients the decode needs, stepped
-    /// over if not. Returns the marker after it.
+    /// The scale component `index` is decoded at, in eighths, for a decode at `eighths`
+    /// (libjpeg's `DCT_scaled_size`): chroma that libjpeg would upsample by two is
+    /// decoded at twice the scale instead, as libjpeg does, up to 8/8. At 1/8 every
+    /// component keeps its DC alone (the AC scans are what a 1/8 decode leaves out), and
+    /// chroma is repeated over the luma pixels it covers, as libjpeg's plain upsampling
+    /// does. Past 1/8, chroma left at half the luma's width (4:2:2) is upsampled as
+    /// libjpeg does (see [`Plane::smooth`]); any other chroma libjpeg would upsample
+    /// (4:4:0, 4:1:1) answers `None`: not this reader's to reproduce.
+    fn scale_of(&self, index: usize, eighths: u32) -> Option<u32> {
+        let c = self.components[index];
+        let (hmax, vmax) = (self.h_max() as u32, self.v_max() as u32);
+        let (h, v) = (c.h as u32, c.v as u32);
+        if eighths == 1 {
+            return (hmax % h == 0 && vmax % v == 0).then_some(1);
+        }
+        let mut scale = eighths;
+        while scale < 8
+            && (hmax * eighths).is_multiple_of(h * scale * 2)
+            && (vmax * eighths).is_multiple_of(v * scale * 2)
+        {
+            scale *= 2;
+        }
+        let across = hmax * eighths / (h * scale);
+        let whole = hmax * eighths == across * h * scale && vmax * eighths == v * scale;
+        (whole && matches!(across, 1 | 2)).then_some(scale)
+    }
+
+    /// One scan: decoded if it holds coefficients of a kept component that the decode
+    /// needs, stepped over if not. Returns the marker after it.
     fn scan<R: BufRead>(&mut self, sos: &[u8], source: &mut Source<'_, R>) -> Option<u8> {
         let count = usize::from(*sos.first()?);
         // libjpeg refuses a scan header of another length, and a component twice.
@@ -163,16 +247,15 @@ impl Decoder {
             return None;
         }
         let (index, tables) = members[0];
-        let luma = self.luma.as_mut()?;
-        if index != 0 || !luma.keeps_ac() {
+        let Some(plane) = self.planes[index].as_mut().filter(|plane| plane.keeps_ac()) else {
             return source.next_marker();
-        }
+        };
         // libjpeg's checks of a scan it decodes: a bad one is an error, a refinement of
         // bits not yet had a warning (and the image fails).
         if al > 13 || (ah != 0 && u32::from(ah) != al + 1) {
             return None;
         }
-        for bits in &mut self.ac_bits[ss..=se] {
+        for bits in &mut self.ac_bits[index][ss..=se] {
             if i32::from(ah) != i32::from((*bits).max(0)) {
                 return None;
             }
@@ -186,9 +269,9 @@ impl Decoder {
         };
         let mut bits = Bits::new(source);
         if ah == 0 {
-            luma.first_scan(&mut bits, table, band, self.restart_interval)?;
+            plane.first_scan(&mut bits, table, band, self.restart_interval)?;
         } else {
-            luma.refine_scan(&mut bits, table, band, self.restart_interval)?;
+            plane.refine_scan(&mut bits, table, band, self.restart_interval)?;
         }
         bits.end()
     }
@@ -219,9 +302,7 @@ impl Decoder {
         // when it is not defined by then.
         for &(index, _) in members {
             let table = self.quant[self.components[index].quant]?;
-            if index == 0 && self.luma_quant.is_none() {
-                self.luma_quant = Some(table);
-            }
+            self.latched[index].get_or_insert(table);
         }
         let mut tables = Vec::with_capacity(count);
         for &(_, selectors) in members {
@@ -231,12 +312,10 @@ impl Decoder {
             });
         }
         let (hmax, vmax) = (self.h_max(), self.v_max());
-        let luma = self.luma.as_mut()?;
-        let (across, down) = (luma.across, luma.down);
         // Alone, a component's own blocks in rows; interleaved, MCUs of every member's
         // blocks (h x v of each, in rows), padding blocks past the edge included. Each
         // block of an MCU: its member, its place in the MCU (in blocks of its component),
-        // and whether it is the luma's.
+        // and its component.
         let single = count == 1;
         let own = self.components[members[0].0];
         let (mcus_across, mcus_down) = if single {
@@ -256,7 +335,7 @@ impl Decoder {
             let (h, v) = if single { (1, 1) } else { (c.h, c.v) };
             for by in 0..v {
                 for bx in 0..h {
-                    pattern.push((m, (h, v), (bx, by), index == 0));
+                    pattern.push((m, (h, v), (bx, by), index));
                 }
             }
         }
@@ -269,21 +348,24 @@ impl Decoder {
                     bits.restart(marker)?;
                     predictions = [0; 4];
                 }
-                for &(m, (h, v), (bx, by), is_luma) in &pattern {
+                for &(m, (h, v), (bx, by), index) in &pattern {
                     let (x, y) = (mx * h + bx, my * v + by);
-                    let stored = (is_luma && x < across && y < down).then(|| y * across + x);
+                    let plane = self.planes[index].as_mut();
+                    let stored = plane
+                        .filter(|p| x < p.across && y < p.down)
+                        .map(|p| (&mut p.dc, y * p.across + x));
                     if let Some(table) = &tables[m] {
                         let category = bits.decode(table)?;
                         let diff = bits.signed(u32::from(category))?;
                         // libjpeg's ints wrap, and it keeps coefficients as 16 bits.
                         predictions[m] = predictions[m].wrapping_add(diff);
-                        if let Some(at) = stored {
-                            luma.dc[at] = ((predictions[m] as u32) << al) as i16;
+                        if let Some((dc, at)) = stored {
+                            dc[at] = ((predictions[m] as u32) << al) as i16;
                         }
                     } else {
                         let bit = bits.bit()? as i16;
-                        if let Some(at) = stored {
-                            luma.dc[at] |= bit << al;
+                        if let Some((dc, at)) = stored {
+                            dc[at] |= bit << al;
                         }
                     }
                 }
@@ -294,7 +376,7 @@ impl Decoder {
     }
 }
 
-impl Luma {
+impl Plane {
     /// Each row of pixels, top first, `width` bytes each, exactly as libjpeg's reduced IDCT
     /// makes them (the blocks' padding past the picture's edge cut off).
     pub(crate) fn rows(&self, mut row: impl FnMut(&[u8])) {
@@ -302,7 +384,7 @@ impl Luma {
         let across = self.coefficients.across;
         let mut band = vec![0u8; across * m * m];
         let mut dequantised = [0i64; 64];
-        let (mut two, mut four) = ([[0u8; 2]; 2], [[0u8; 4]; 4]);
+        let (mut two, mut four, mut eight) = ([[0u8; 2]; 2], [[0u8; 4]; 4], [[0u8; 8]; 8]);
         let width = self.width as usize;
         let mut emitted = 0;
         for by in 0..self.coefficients.down {
@@ -325,11 +407,17 @@ impl Luma {
                         idct::idct_2x2(&dequantised, &mut two);
                         two.iter().enumerate().for_each(|(y, p)| put(y, p));
                     }
-                    _ => {
+                    4 => {
                         self.coefficients
                             .dequantised(block, &self.quant, &mut dequantised);
                         idct::idct_4x4(&dequantised, &mut four);
                         four.iter().enumerate().for_each(|(y, p)| put(y, p));
+                    }
+                    _ => {
+                        self.coefficients
+                            .dequantised(block, &self.quant, &mut dequantised);
+                        idct::idct_8x8(&dequantised, &mut eight);
+                        eight.iter().enumerate().for_each(|(y, p)| put(y, p));
                     }
                 }
             }
@@ -344,6 +432,7 @@ impl Luma {
 }
 
 mod ac;
+pub(crate) mod colour;
 mod header;
 mod idct;
 mod segments;

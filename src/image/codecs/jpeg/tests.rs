@@ -1,7 +1,8 @@
 //! The progressive reader against libjpeg on the same bytes: whenever the reader gives a
-//! picture, libjpeg gives the same one (byte for byte), on clean files of every kind of
-//! progression and on files cut short or with bits flipped, at each scale the reader
-//! serves (1/8, 2/8, 4/8). Where it is unsure it gives none, and the file goes to libjpeg.
+//! picture, libjpeg gives the same one (byte for byte), in gray and in colour, on clean
+//! files of every kind of progression and sampling and on files cut short or with bits
+//! flipped, at each scale the reader serves (1/8, 2/8, 4/8). Where it is unsure it gives
+//! none, and the file goes to libjpeg.
 
 use super::*;
 
@@ -88,9 +89,13 @@ type Answers = (
     Result<Option<Decoded>, Failure>,
 );
 
-fn both(bytes: &[u8], spec: &Conversion) -> Answers {
-    let ours = progressive_luma(&mut Cursor::new(bytes), spec, None);
-    let theirs = libjpeg_luma(Cursor::new(bytes), spec, None);
+/// The reader's answer and libjpeg's, in gray (the luma kept) or colour (every component).
+fn both(bytes: &[u8], spec: &Conversion, kept: Kept) -> Answers {
+    let ours = progressive_shrunk(&mut Cursor::new(bytes), spec, None, kept);
+    let theirs = match kept {
+        Kept::Luma => libjpeg_luma(Cursor::new(bytes), spec, None),
+        Kept::Every => color::decode(Cursor::new(bytes), spec, None, None),
+    };
     (ours, theirs)
 }
 
@@ -138,34 +143,38 @@ fn the_progressive_reader_gives_libjpegs_pixels_or_none_even_on_damaged_files() 
         (state >> 33) as usize % below
     };
     let (mut damaged, mut pictures) = (0, 0);
-    for (name, bytes) in &files {
-        for (side, eighths) in [(12, 1), (25, 2), (50, 4)] {
-            let spec = spec(side);
-            let reduction = resize::reduction_allowed((WIDTH, HEIGHT), &spec);
-            assert_eq!(8u32.div_ceil(reduction.min(8)), eighths, "{name} at {side}");
-            let what = format!("{name} at {eighths}/8");
-            assert!(
-                agrees(&what, both(bytes, &spec)),
-                "{what}: the reader must decode the clean file"
-            );
-            let len = bytes.len();
-            for trial in 0..90 {
-                let mut bad = bytes.clone();
-                match trial % 6 {
-                    // A cut anywhere.
-                    0 => bad.truncate(random(len)),
-                    // A byte made a marker's lead.
-                    1 => bad[random(len)] = 0xff,
-                    // Bits flipped, mostly in the scans' data.
-                    _ => {
-                        let at = len / 8 + random(len - len / 8);
-                        bad[at] ^= 1 << random(8);
-                    }
+    let scales = [(12, 1), (25, 2), (50, 4)];
+    let tones = [(Kept::Luma, "gray"), (Kept::Every, "colour")];
+    let runs = files.iter().flat_map(|file| {
+        let per_scale = move |scale| tones.map(|tone| (file, scale, tone));
+        scales.into_iter().flat_map(per_scale)
+    });
+    for ((name, bytes), (side, eighths), (kept, tone)) in runs {
+        let spec = spec(side);
+        let reduction = resize::reduction_allowed((WIDTH, HEIGHT), &spec);
+        assert_eq!(8u32.div_ceil(reduction.min(8)), eighths, "{name} at {side}");
+        let what = format!("{name} at {eighths}/8 in {tone}");
+        assert!(
+            agrees(&what, both(bytes, &spec, kept)),
+            "{what}: the reader must decode the clean file"
+        );
+        let len = bytes.len();
+        for trial in 0..90 {
+            let mut bad = bytes.clone();
+            match trial % 6 {
+                // A cut anywhere.
+                0 => bad.truncate(random(len)),
+                // A byte made a marker's lead.
+                1 => bad[random(len)] = 0xff,
+                // Bits flipped, mostly in the scans' data.
+                _ => {
+                    let at = len / 8 + random(len - len / 8);
+                    bad[at] ^= 1 << random(8);
                 }
-                damaged += 1;
-                pictures +=
-                    usize::from(agrees(&format!("{what}, trial {trial}"), both(&bad, &spec)));
             }
+            damaged += 1;
+            let answers = both(&bad, &spec, kept);
+            pictures += usize::from(agrees(&format!("{what}, trial {trial}"), answers));
         }
     }
     // Most flips land in coefficients and still decode: the comparison has pictures to

@@ -1,7 +1,8 @@
-//! libjpeg's reduced inverse DCTs (`jidctred.c`, 8-bit samples, no SIMD: the build has
-//! none), reproduced operation for operation so that each block's pixels are byte for
-//! byte libjpeg's: a block to 1x1 (its DC alone), 2x2 and 4x4 pixels. Coefficients come
-//! dequantised, in natural (row-major) order.
+//! libjpeg's inverse DCTs (`jidctred.c` and `jidctint.c`'s `islow`, 8-bit samples, no
+//! SIMD: the build has none), reproduced operation for operation so that each block's
+//! pixels are byte for byte libjpeg's: a block to 1x1 (its DC alone), 2x2, 4x4 and 8x8
+//! pixels (the last for chroma that libjpeg scales up rather than upsample). Coefficients
+//! come dequantised, in natural (row-major) order.
 
 /// libjpeg's `CONST_BITS` and `PASS1_BITS` for the reduced IDCTs.
 const CONST_BITS: u32 = 13;
@@ -22,13 +23,22 @@ const FIX_1_847759065: i64 = 15137;
 const FIX_2_172734803: i64 = 17799;
 const FIX_2_562915447: i64 = 20995;
 const FIX_3_624509785: i64 = 29692;
+const FIX_0_298631336: i64 = 2446;
+const FIX_0_390180644: i64 = 3196;
+const FIX_0_541196100: i64 = 4433;
+const FIX_1_175875602: i64 = 9633;
+const FIX_1_501321110: i64 = 12299;
+const FIX_1_961570560: i64 = 16069;
+const FIX_2_053119869: i64 = 16819;
+const FIX_3_072711026: i64 = 25172;
 
-/// The rows and columns of a block each reduced IDCT reads, in natural order: the 2x2 reads
-/// the odd ones and the DC's, the 4x4 all but the fifth (libjpeg skips them too).
+/// The rows and columns of a block each IDCT reads, in natural order: the 2x2 reads the
+/// odd ones and the DC's, the 4x4 all but the fifth (libjpeg skips them too), the 8x8 all.
 pub(crate) fn used(eighths: u32) -> &'static [usize] {
     match eighths {
         2 => &[0, 1, 3, 5, 7],
         4 => &[0, 1, 2, 3, 5, 6, 7],
+        8 => &[0, 1, 2, 3, 4, 5, 6, 7],
         _ => &[0],
     }
 }
@@ -144,6 +154,70 @@ pub(crate) fn idct_4x4(c: &[i64; 64], out: &mut [[u8; 4]; 4]) {
         let outputs = four_point(|i| w[i], CONST_BITS + 1);
         for (pixel, value) in pixels.iter_mut().zip(outputs) {
             *pixel = range_limit(descale(value, CONST_BITS + PASS1_BITS + 3 + 1));
+        }
+    }
+}
+
+/// The 8-point output stage of `jpeg_idct_islow`, from one column or row of a block:
+/// outputs 0 to 7 before descaling (scaled up by `CONST_BITS`).
+#[inline]
+fn eight_point(at: impl Fn(usize) -> i64) -> [i64; 8] {
+    // The even part.
+    let (z2, z3) = (at(2), at(6));
+    let z1 = (z2 + z3) * FIX_0_541196100;
+    let tmp2 = z1 + z3 * -FIX_1_847759065;
+    let tmp3 = z1 + z2 * FIX_0_765366865;
+    let tmp0 = (at(0) + at(4)) << CONST_BITS;
+    let tmp1 = (at(0) - at(4)) << CONST_BITS;
+    let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
+    let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
+    // The odd part.
+    let (t0, t1, t2, t3) = (at(7), at(5), at(3), at(1));
+    let z5 = (t0 + t2 + t1 + t3) * FIX_1_175875602;
+    let z1 = (t0 + t3) * -FIX_0_899976223;
+    let z2 = (t1 + t2) * -FIX_2_562915447;
+    let z3 = (t0 + t2) * -FIX_1_961570560 + z5;
+    let z4 = (t1 + t3) * -FIX_0_390180644 + z5;
+    let t0 = t0 * FIX_0_298631336 + z1 + z3;
+    let t1 = t1 * FIX_2_053119869 + z2 + z4;
+    let t2 = t2 * FIX_3_072711026 + z2 + z3;
+    let t3 = t3 * FIX_1_501321110 + z1 + z4;
+    [
+        tmp10 + t3,
+        tmp11 + t2,
+        tmp12 + t1,
+        tmp13 + t0,
+        tmp13 - t0,
+        tmp12 - t1,
+        tmp11 - t2,
+        tmp10 - t3,
+    ]
+}
+
+/// `jpeg_idct_islow`: the block's 8x8 pixels, rows top first, from `c` (dequantised).
+pub(crate) fn idct_8x8(c: &[i64; 64], out: &mut [[u8; 8]; 8]) {
+    let mut ws = [0i64; 64];
+    for col in 0..8 {
+        let at = |row: usize| c[row * 8 + col];
+        if (1..8).all(|row| at(row) == 0) {
+            let dc = shifted(at(0), PASS1_BITS);
+            for row in 0..8 {
+                ws[row * 8 + col] = dc;
+            }
+            continue;
+        }
+        for (row, value) in eight_point(at).into_iter().enumerate() {
+            ws[row * 8 + col] = i64::from(descale(value, CONST_BITS - PASS1_BITS) as i32);
+        }
+    }
+    for (row, pixels) in out.iter_mut().enumerate() {
+        let w = &ws[row * 8..row * 8 + 8];
+        if w[1..].iter().all(|&v| v == 0) {
+            *pixels = [range_limit(descale(w[0], PASS1_BITS + 3)); 8];
+            continue;
+        }
+        for (pixel, value) in pixels.iter_mut().zip(eight_point(|i| w[i])) {
+            *pixel = range_limit(descale(value, CONST_BITS + PASS1_BITS + 3));
         }
     }
 }

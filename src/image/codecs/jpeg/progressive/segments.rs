@@ -49,12 +49,20 @@ impl Decoder {
         self.components.iter().map(|c| c.v).max().unwrap_or(1)
     }
 
-    pub(crate) fn blocks_across(&self) -> usize {
-        self.width.div_ceil(8)
+    /// Component `index`'s own size: the picture's, scaled by its sampling against the
+    /// largest (libjpeg's `downsampled_width` and `downsampled_height`).
+    pub(crate) fn sampled_size(&self, index: usize) -> (usize, usize) {
+        let c = self.components[index];
+        (
+            (self.width * c.h).div_ceil(self.h_max()),
+            (self.height * c.v).div_ceil(self.v_max()),
+        )
     }
 
-    pub(crate) fn blocks_down(&self) -> usize {
-        self.height.div_ceil(8)
+    /// Component `index`'s blocks across and down.
+    pub(crate) fn blocks(&self, index: usize) -> (usize, usize) {
+        let (width, height) = self.sampled_size(index);
+        (width.div_ceil(8), height.div_ceil(8))
     }
 
     /// A table segment (quantisation, Huffman, restart interval) or one to step over.
