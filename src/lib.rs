@@ -64,6 +64,7 @@ mod report;
 mod resource_usage;
 mod run;
 mod shard;
+pub mod shard_files;
 mod store;
 mod thumbnail;
 pub mod worker;

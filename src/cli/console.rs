@@ -92,6 +92,43 @@ pub fn convert(cli: super::Cli, cancel: Arc<AtomicBool>) -> ExitCode {
     ExitCode::of_report(&report)
 }
 
+/// Runs `work` (a queue's worker, a shard file's task) with the progress bar and the
+/// result files `shown` asks for (`workers` running), then prints the outcome and closes
+/// the files: the run's exit code, or 2 when a result file cannot be written or `work`
+/// cannot start (its message printed).
+pub(super) fn presented(
+    shown: &Presentation,
+    workers: usize,
+    work: impl FnOnce(&dyn Observer) -> Result<RunReport, String>,
+) -> ExitCode {
+    let files = run_files(shown, workers);
+    close_on_second_signal(&files);
+    for (file, path) in &files {
+        let checked = match store::Location::parse(path) {
+            Ok(store::Location::Local(_)) => crate::output::check_creatable(path),
+            Ok(store::Location::Object(..)) | Err(_) => Ok(()),
+        };
+        if let Err(e) = checked {
+            return usage_error(&format!("cannot write the {} {e}", file.name()));
+        }
+    }
+    let progress = Progress::new(!shown.quiet);
+    let mut observers: Vec<&dyn Observer> = vec![&progress];
+    observers.extend(files.iter().map(|(file, _)| file.as_observer()));
+    let report = match work(&Observers(observers)) {
+        Ok(report) => report,
+        Err(message) => return usage_error(&message),
+    };
+    progress.bar.finish_and_clear();
+    print_outcome(&report, shown);
+    for (file, _) in &files {
+        if let Err(message) = file.finish(&report) {
+            return usage_error(&format!("cannot write the {}: {message}", file.name()));
+        }
+    }
+    ExitCode::of_report(&report)
+}
+
 /// `--dry-run`: the plan on stdout (`input -> output` per image), or as JSON in the
 /// `--report` file; nothing converted. Either is written as the plan is read.
 fn dry_run(run: &Run, shown: &Presentation) -> ExitCode {

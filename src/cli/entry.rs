@@ -32,6 +32,8 @@ pub fn main_from(args: Vec<OsString>) -> i32 {
         Some(Command::MergeReports { reports, out }) => {
             super::merge_reports(&reports, out.as_deref())
         }
+        Some(Command::Plan(args)) => super::plan(*args),
+        Some(Command::Run(args)) => super::run_plan(*args, cancel_on_signals()),
         Some(Command::Enqueue(args)) => super::enqueue(*args),
         Some(Command::Work(args)) => super::work(*args, cancel_on_signals()),
         Some(Command::QueueStatus(args)) => super::queue_status(args),

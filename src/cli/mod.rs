@@ -9,6 +9,7 @@ mod entry;
 mod groups;
 mod merge_command;
 mod parse;
+mod plan_commands;
 mod queue_commands;
 
 use std::path::PathBuf;
@@ -24,14 +25,17 @@ pub use groups::{FetchArgs, FormatArg, ImageArgs, WorkerArgs};
 pub use merge_command::merge_reports;
 pub use parse::MIN_WORKER_MEMORY;
 pub use parse::{Bytes, Seconds};
+pub use plan_commands::{PlanCommandArgs, RunPlanArgs, plan, run as run_plan};
 pub use queue_commands::{
     EnqueueArgs, StatusArgs, WorkArgs, enqueue, status as queue_status, work,
 };
 
+use crate::Run;
 use crate::bench::BenchConfig;
 use crate::config::{Conversion, ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
 use crate::shard::{Shard, ShardChoice};
 use crate::store;
+use crate::store::Location;
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
 /// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
@@ -41,7 +45,7 @@ use crate::store;
     version,
     about,
     max_term_width = 100,
-    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...\n       imgpar merge-reports <REPORT.json>... [-o FILE.json]\n       imgpar enqueue <QUEUE> <INPUT>... <OUTPUT>\n       imgpar work <QUEUE> [-j N] [--mode MODE]\n       imgpar queue-status <QUEUE> [--report FILE.json]",
+    override_usage = "imgpar [OPTIONS] <INPUT>... <OUTPUT>\n       imgpar [OPTIONS] --urls <FILE> <OUTPUT>\n       imgpar bench [OPTIONS] <INPUT>...\n       imgpar merge-reports <REPORT.json>... [-o FILE.json]\n       imgpar plan <INPUT>... <OUTPUT> --shards <N> --to <DIR>\n       imgpar run --plan <FILE> [-j N] [--mode MODE]\n       imgpar enqueue <QUEUE> <INPUT>... <OUTPUT>\n       imgpar work <QUEUE> [-j N] [--mode MODE]\n       imgpar queue-status <QUEUE> [--report FILE.json]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -160,6 +164,33 @@ impl PlanArgs {
     pub fn spec(&self) -> Spec {
         spec(&self.image, &self.fetch, self.existing())
     }
+
+    /// The run these flags describe (in the default mode: who runs it decides), its
+    /// local paths made absolute so that it reads the same from any folder (a queue's
+    /// workers, a plan's tasks); `None` without INPUT and OUTPUT.
+    pub fn run_from_anywhere(&self) -> Option<Run> {
+        let mut inputs: Vec<PathBuf> = self.paths.iter().map(|p| absolute(p)).collect();
+        let output = inputs
+            .pop()
+            .filter(|_| !inputs.is_empty() || !self.url_lists.is_empty())?;
+        let config = RunConfig {
+            url_lists: self.url_lists.iter().map(|p| absolute(p)).collect(),
+            format: self.image.format(),
+            unconditional_store: self.unconditional_store,
+            ..RunConfig::new(inputs, output)
+        };
+        Some(Run::from_config(config, self.spec()))
+    }
+}
+
+/// A local path made absolute (a bucket prefix or `-` left as it is).
+fn absolute(path: &std::path::Path) -> PathBuf {
+    match Location::parse(path) {
+        Ok(Location::Local(local)) if local != std::path::Path::new("-") => {
+            std::path::absolute(&local).unwrap_or(local)
+        }
+        _ => store::local_path(path),
+    }
 }
 
 /// Subcommands besides the default (converting images).
@@ -182,6 +213,15 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE.json")]
         out: Option<PathBuf>,
     },
+    /// Plan once (names decided over the whole plan, as a run decides them) and write it
+    /// as N shard files (JSON Lines, see docs/guide.md): one per task of an array, each
+    /// the images `--shard I/N` would take. Exit 0 once they are written, 2 when they
+    /// cannot be.
+    Plan(Box<PlanCommandArgs>),
+    /// Convert the images of one shard file written by `imgpar plan`, with the plan's
+    /// settings and every guarantee of a run; its --report is that shard's report of the
+    /// plan (merge-reports adds the shards up). Exit codes as a run's.
+    Run(Box<RunPlanArgs>),
     /// Plan once (names decided over the whole plan, as a run decides them) and publish
     /// the plan to a queue: a message per image, the settings once. Enqueueing the same
     /// plan again queues only the images not pending, leased or done (converted or

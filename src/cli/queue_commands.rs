@@ -8,18 +8,15 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::console::{Progress, close_on_second_signal, print_outcome, run_files, usage_error};
+use super::console::{presented, usage_error};
 use super::groups::WorkerArgs;
 use super::parse::Seconds;
 use super::{PlanArgs, Presentation, parse};
-use crate::config::{Mode, RunConfig, cores};
-use crate::events::Observer;
-use crate::events::Observers;
+use crate::config::{Mode, cores};
 use crate::exit::ExitCode;
 use crate::queue::{self, QueueAddress};
 use crate::render::LineFile;
-use crate::store::{self, Location};
-use crate::{Run, report};
+use crate::report;
 
 /// `imgpar enqueue QUEUE INPUT... OUTPUT`: the conversion and input flags of a run.
 #[derive(Debug, Args)]
@@ -104,16 +101,6 @@ pub struct StatusArgs {
     pub broker_wait: Seconds,
 }
 
-/// A local path made absolute (a bucket prefix or `-` left as it is).
-fn absolute(path: &Path) -> PathBuf {
-    match Location::parse(path) {
-        Ok(Location::Local(local)) if local != Path::new("-") => {
-            std::path::absolute(&local).unwrap_or(local)
-        }
-        _ => store::local_path(path),
-    }
-}
-
 /// Plans the inputs and publishes the plan; exit 0 once it is in the queue, 2 when it
 /// cannot be (the broker out of reach, the queue holding another plan, bad inputs).
 pub fn enqueue(args: EnqueueArgs) -> ExitCode {
@@ -125,20 +112,9 @@ pub fn enqueue(args: EnqueueArgs) -> ExitCode {
              give the URL list as a file, not -",
         );
     }
-    let mut inputs: Vec<PathBuf> = plan.paths.iter().map(|p| absolute(p)).collect();
-    let Some(output) = inputs
-        .pop()
-        .filter(|_| !inputs.is_empty() || !plan.url_lists.is_empty())
-    else {
+    let Some(run) = plan.run_from_anywhere() else {
         return usage_error("enqueue needs INPUT... and OUTPUT after the queue");
     };
-    let config = RunConfig {
-        url_lists: plan.url_lists.iter().map(|p| absolute(p)).collect(),
-        format: plan.image.format(),
-        unconditional_store: plan.unconditional_store,
-        ..RunConfig::new(inputs, output)
-    };
-    let run = Run::from_config(config, plan.spec());
     match queue::enqueue(&args.queue, &run, args.broker_wait.0) {
         Ok(done) => {
             if !args.quiet {
@@ -176,32 +152,9 @@ pub fn work(args: WorkArgs, cancel: Arc<AtomicBool>) -> ExitCode {
         report: args.report,
         ..Presentation::default()
     };
-    let files = run_files(&shown, settings.jobs);
-    close_on_second_signal(&files);
-    for (file, path) in &files {
-        let checked = match Location::parse(path) {
-            Ok(Location::Local(_)) => crate::output::check_creatable(path),
-            Ok(Location::Object(..)) | Err(_) => Ok(()),
-        };
-        if let Err(e) = checked {
-            return usage_error(&format!("cannot write the {} {e}", file.name()));
-        }
-    }
-    let progress = Progress::new(!shown.quiet);
-    let mut observers: Vec<&dyn Observer> = vec![&progress];
-    observers.extend(files.iter().map(|(file, _)| file.as_observer()));
-    let report = match queue::work(&args.queue, &settings, &Observers(observers), cancel) {
-        Ok(report) => report,
-        Err(message) => return usage_error(&message),
-    };
-    progress.bar.finish_and_clear();
-    print_outcome(&report, &shown);
-    for (file, _) in &files {
-        if let Err(message) = file.finish(&report) {
-            return usage_error(&format!("cannot write the {}: {message}", file.name()));
-        }
-    }
-    ExitCode::of_report(&report)
+    presented(&shown, settings.jobs, |observer| {
+        queue::work(&args.queue, &settings, observer, cancel)
+    })
 }
 
 /// Prints the queue's state (and writes its records with `--report`); exit 0 when every

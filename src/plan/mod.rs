@@ -33,8 +33,9 @@ use source::Inputs;
 pub enum Planned {
     /// An image to convert, named as in the whole plan, numbered from 0 within the shard.
     Job(Job),
-    /// An input that failed before it could become a job, with the reason.
-    Problem(PathBuf, String),
+    /// An input that failed before it could become a job, with the reason and its plan
+    /// key (which shard it belongs to).
+    Problem(PathBuf, String, Vec<u8>),
     /// A file that is neither named nor shaped like an image, with why it is not one
     /// ("text", "a ZIP archive", ...).
     PassedOver(PathBuf, &'static str),
@@ -187,7 +188,7 @@ impl Planner {
                 summary.whole += 1;
                 if takes(&key) {
                     summary.taken += 1;
-                    f(Planned::Problem(path, reason));
+                    f(Planned::Problem(path, reason, key));
                 }
             }
             Item::PassedOver { path, reason } => {

@@ -91,7 +91,7 @@ pub fn enqueue(address: &QueueAddress, run: &Run, patience: Duration) -> Result<
                     }
                     flush(&mut batch)
                 }
-                Planned::Problem(path, reason) => {
+                Planned::Problem(path, reason, _) => {
                     problems += 1;
                     let record = Record::problem(&path, reason);
                     let json = serde_json::to_string(&record).unwrap_or_default();

@@ -185,7 +185,7 @@ impl Run {
                     planner.stream(self.taken_shard(), &mut |item| match item {
                         // Refused once the workers are gone: the rest is only counted.
                         Planned::Job(job) => drop(sender.send(job)),
-                        Planned::Problem(path, reason) => events.problem(&path, reason),
+                        Planned::Problem(path, reason, _) => events.problem(&path, reason),
                         Planned::PassedOver(path, reason) => events.passed_over(&path, reason),
                     })
                 };
@@ -296,7 +296,7 @@ impl Run {
                     refused: refused(&job),
                     existing: existing(&job, &self.spec),
                 })),
-                Planned::Problem(path, reason) => f(DryRunItem::Problem(PlannedProblem {
+                Planned::Problem(path, reason, _) => f(DryRunItem::Problem(PlannedProblem {
                     input: path.display().to_string(),
                     error: reason,
                 })),
@@ -315,7 +315,6 @@ impl Run {
         })
     }
 
-    #[cfg(feature = "queue")]
     /// The plan (of this shard, or whole), streamed to `f` item by item in plan order;
     /// returns its identity and the number of images it plans (inputs that already
     /// failed included). Nothing is written.
@@ -332,7 +331,6 @@ impl Run {
         Ok((identity, counts.jobs + counts.problems))
     }
 
-    #[cfg(feature = "queue")]
     /// The conversion settings.
     pub(crate) fn spec_used(&self) -> &Spec {
         &self.spec

@@ -63,6 +63,8 @@ fn the_guide_documents_every_flag_of_every_command() {
         &["work"][..],
         &["queue-status"][..],
         &["merge-reports"][..],
+        &["plan"][..],
+        &["run"][..],
     ] {
         let output = imgpar().args(command).arg("--help").output().expect("help");
         assert!(output.status.success());

@@ -4,5 +4,6 @@
 mod failures;
 mod merge_reports;
 mod messages;
+mod shard_files;
 mod shards;
 mod streaming;

@@ -10,7 +10,7 @@ use common::{all_bytes, imgpar_unsharded};
 
 /// A folder of small images whose names collide once converted (`a.tiff`, `a.png` and
 /// `a.bmp` all want `a.png`), in sub-folders.
-fn colliding_folder(dir: &Path) {
+pub(super) fn colliding_folder(dir: &Path) {
     for i in 0..24u32 {
         let sub = dir.join(format!("d{}", i % 3));
         std::fs::create_dir_all(&sub).unwrap();

@@ -1,0 +1,132 @@
+//! A shard file, checked whole before anything converts: its header first, its end last.
+
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use super::lines::{End, FORMAT, Header, Line};
+use crate::job::Job;
+
+/// The end line is read from at most this much of the file's end.
+const TAIL: u64 = 1 << 20;
+
+/// One row of a shard file.
+#[derive(Debug)]
+pub enum Row {
+    /// An image to convert, numbered from 0 within the file.
+    Job(Job),
+    /// An input that failed before it could be an image, and why.
+    Problem(PathBuf, String),
+}
+
+/// A shard file written by `imgpar plan`, its header and end read: its rows come from
+/// [`ShardFile::rows`].
+#[derive(Debug)]
+pub struct ShardFile {
+    path: PathBuf,
+    pub(super) header: Header,
+    pub(super) end: End,
+}
+
+impl ShardFile {
+    /// Opens the shard file at `path`: its first line must be a header of this format and
+    /// its last line its end (a file cut short has none, and is refused).
+    pub fn open(path: &Path) -> Result<ShardFile, String> {
+        let at = |e: String| format!("{}: {e}", path.display());
+        let mut file = std::fs::File::open(path).map_err(|e| at(format!("cannot read: {e}")))?;
+        let mut first = String::new();
+        BufReader::new(&mut file)
+            .read_line(&mut first)
+            .map_err(|e| at(format!("cannot read: {e}")))?;
+        let header = match serde_json::from_str::<Line>(&first) {
+            Ok(Line::Header(header)) if header.format == FORMAT => header,
+            Ok(Line::Header(header)) => {
+                return Err(at(format!(
+                    "a shard file of another imgpar ({}; this one reads {FORMAT})",
+                    header.format
+                )));
+            }
+            _ => return Err(at("not a shard file written by imgpar plan".into())),
+        };
+        let end = last_line(&mut file)
+            .map_err(|e| at(format!("cannot read: {e}")))?
+            .and_then(|line| match serde_json::from_slice::<Line>(&line) {
+                Ok(Line::End(end)) => Some(end),
+                _ => None,
+            })
+            .ok_or_else(|| at("cut short: its last line is not the end of the plan".into()))?;
+        Ok(ShardFile {
+            path: path.to_path_buf(),
+            header,
+            end,
+        })
+    }
+
+    /// The output folder or bucket prefix the rows write below.
+    pub fn output(&self) -> PathBuf {
+        self.header.output.clone().into_path()
+    }
+
+    /// This shard (0-based) and the number of shards.
+    pub fn shard(&self) -> (u64, u64) {
+        (self.header.index, self.header.count)
+    }
+
+    /// The images of the file (inputs that failed included).
+    pub fn images(&self) -> usize {
+        self.end.jobs + self.end.problems
+    }
+
+    /// Yields the file's rows in order, jobs numbered from 0. Fails when a line does not
+    /// read, or the rows are not as many as the end says.
+    pub fn rows(&self, f: &mut dyn FnMut(Row)) -> Result<(), String> {
+        let at = |e: String| format!("{}: {e}", self.path.display());
+        let file = std::fs::File::open(&self.path).map_err(|e| at(format!("cannot read: {e}")))?;
+        let root = self.output();
+        let (mut jobs, mut problems) = (0, 0);
+        for (number, line) in BufReader::new(file).split(b'\n').enumerate() {
+            let line = line.map_err(|e| at(format!("cannot read: {e}")))?;
+            let line = serde_json::from_slice::<Line>(&line)
+                .map_err(|e| at(format!("line {}: {e}", number + 1)))?;
+            match line {
+                Line::Job(row) => {
+                    let job = row
+                        .into_job(jobs, &root)
+                        .map_err(|e| at(format!("line {}: {e}", number + 1)))?;
+                    jobs += 1;
+                    f(Row::Job(job));
+                }
+                Line::Problem(problem) => {
+                    problems += 1;
+                    f(Row::Problem(problem.input.into_path(), problem.error));
+                }
+                Line::Header(_) if number == 0 => {}
+                Line::End(_) => break,
+                Line::Header(_) => return Err(at(format!("line {}: a second header", number + 1))),
+            }
+        }
+        if (jobs, problems) != (self.end.jobs, self.end.problems) {
+            return Err(at(format!(
+                "{jobs} images and {problems} failed inputs, where its end says {} and {}",
+                self.end.jobs, self.end.problems
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The file's last line (without its newline), read from its last [`TAIL`] bytes.
+fn last_line(file: &mut std::fs::File) -> std::io::Result<Option<Vec<u8>>> {
+    let length = file.seek(SeekFrom::End(0))?;
+    let start = length.saturating_sub(TAIL);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::new();
+    file.take(TAIL).read_to_end(&mut tail)?;
+    let Some(body) = tail.strip_suffix(b"\n") else {
+        return Ok(None);
+    };
+    let from = body
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    Ok(Some(body[from..].to_vec()))
+}
