@@ -9,7 +9,7 @@ use crate::store::{Location, ObjectUrl};
 
 /// Visits every job of the whole plan, named, in plan order, with whether its input's
 /// path may go through a link.
-pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job, bool)) -> Result<(), String> + 'a;
+pub(crate) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job, bool)) -> Result<(), String> + 'a;
 
 /// Refuses a plan in which an output path is (or leads through links to) one of the
 /// run's own input files or URL lists: writing it would destroy the original. Only an
@@ -19,7 +19,7 @@ pub(super) type EachJob<'a> = dyn FnMut(&mut dyn FnMut(&Job, bool)) -> Result<()
 /// is read again (twice: the inputs, then the outputs) only when the output folder exists
 /// and some input may be inside it. `local_roots` are the input folders, files and URL
 /// lists on this machine; `lists` the URL lists among them.
-pub(super) fn refuse_replacing_inputs<'a>(
+pub(crate) fn refuse_replacing_inputs<'a>(
     local_roots: impl Iterator<Item = &'a Path>,
     lists: impl Iterator<Item = &'a Path>,
     output: &Location,

@@ -22,7 +22,7 @@ use crate::job::{Input, Job};
 use crate::paths::path_bytes;
 use crate::shard::Shard;
 use crate::store::Location;
-pub(crate) use guard::Place;
+pub(crate) use guard::{Place, refuse_replacing_inputs};
 use item::Item;
 use kinds::InputKind;
 use names::{Claimants, Naming};

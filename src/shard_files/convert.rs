@@ -8,6 +8,7 @@ use super::read::{Row, ShardFile};
 use crate::config::{AsyncSettings, ExistingOutput, FormatChoice, Mode, RunConfig, WorkerLimits};
 use crate::events::Observer;
 use crate::exec::JobFeed;
+use crate::plan::refuse_replacing_inputs;
 use crate::report::{RunReport, ShardRecord};
 use crate::run::Run;
 use crate::run::prepare::prepare_output;
@@ -59,7 +60,25 @@ pub fn convert(
     if spec.existing == ExistingOutput::Fail {
         spec.existing = ExistingOutput::Identical;
     }
-    let warnings = prepare_output(&Location::parse(&config.output)?, &config, &spec)?;
+    let output = Location::parse(&config.output)?;
+    // `imgpar plan` refused outputs that would replace an input; with --overwrite, what
+    // the paths lead to is checked again (links made since, a file edited by hand).
+    if spec.existing == ExistingOutput::Overwrite {
+        refuse_replacing_inputs(
+            std::iter::empty(),
+            std::iter::empty(),
+            &output,
+            true,
+            &mut |visit| {
+                file.rows(&mut |row| {
+                    if let Row::Job(job) = row {
+                        visit(&job, true);
+                    }
+                })
+            },
+        )?;
+    }
+    let warnings = prepare_output(&output, &config, &spec)?;
     let run = Run::from_config(config, spec).cancel_on(cancel);
     let planned = file.images();
     let (mut report, read) = run.execute_fed(

@@ -10,9 +10,13 @@ use crate::report::PlanIdentity;
 use crate::run::Run;
 use crate::shard::shard_of;
 
-/// Rows a shard keeps in memory before they are appended to its file: with many shards,
-/// the memory stays this much a shard, and no file is held open.
+/// Bytes of rows a shard keeps in memory before they are appended to its file (no file is
+/// held open: a thousand shards need no more file handles than one).
 const BUFFERED: usize = 16 * 1024;
+
+/// Bytes of rows all shards keep at most: past it every shard's are appended, so that
+/// memory stays bounded however many shards there are.
+const BUFFERED_IN_ALL: usize = 32 << 20;
 
 /// What `imgpar plan` wrote.
 #[derive(Debug, Clone)]
@@ -119,6 +123,8 @@ fn fill(
     }
     let mut failure: Option<String> = None;
     let mut problems = 0;
+    // Bytes pending in all shards.
+    let mut held: usize = shards.iter().map(|shard| shard.pending.len()).sum();
     let (plan, planned) = run
         .plan_each(&mut |item| {
             if failure.is_some() {
@@ -138,8 +144,16 @@ fn fill(
                 Line::Job(_) => shard.jobs += 1,
                 _ => shard.problems += 1,
             }
+            let before = shard.pending.len();
             if let Err(e) = shard.push(&line) {
                 failure = Some(e);
+            }
+            held = held - before + shard.pending.len();
+            if held > BUFFERED_IN_ALL {
+                held = 0;
+                if let Some(e) = shards.iter_mut().find_map(|shard| shard.flush().err()) {
+                    failure = Some(e);
+                }
             }
         })
         .map_err(|e| e.to_string())?;
@@ -168,8 +182,11 @@ impl Shard {
         Ok(())
     }
 
-    /// Appends what is pending to the file.
+    /// Appends what is pending to the file (nothing pending: the file is not touched).
     fn flush(&mut self) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let appended = std::fs::OpenOptions::new()
             .append(true)
             .open(&self.path)

@@ -246,3 +246,36 @@ fn cut_or_foreign_shard_files_are_refused_and_shard_files_never_replaced() {
     assert_eq!(std::fs::read(&files[0]).unwrap(), whole);
     assert_eq!(shard_files(&plans), files, "no partial file left");
 }
+
+#[test]
+fn a_task_with_overwrite_never_replaces_an_input_its_output_path_leads_to_since_the_plan() {
+    // Planned with --overwrite into an output folder of its own; then the output folder
+    // is made a link to the input folder, so that the output's path is its input's (an
+    // atomic commit renames over the path: the input would be gone). The task refuses
+    // before writing; without --overwrite the create-only write would fail the image.
+    let scratch = tempfile::tempdir().unwrap();
+    let input = scratch.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    image::GrayImage::from_fn(40, 30, |x, y| image::Luma([(x * 5 + y) as u8]))
+        .save(input.join("x.png"))
+        .unwrap();
+    let original = std::fs::read(input.join("x.png")).unwrap();
+    let out = scratch.path().join("out");
+    let plans = scratch.path().join("plans");
+    imgpar_unsharded()
+        .arg("plan")
+        .arg(&input)
+        .arg(&out)
+        .args(["--overwrite", "--shards", "1", "--to"])
+        .arg(&plans)
+        .assert()
+        .success();
+    std::os::unix::fs::symlink(&input, &out).unwrap();
+    imgpar_unsharded()
+        .args(["run", "--plan"])
+        .arg(&shard_files(&plans)[0])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("would replace the input"));
+    assert_eq!(std::fs::read(input.join("x.png")).unwrap(), original);
+}
