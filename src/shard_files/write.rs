@@ -9,6 +9,7 @@ use crate::plan::Planned;
 use crate::report::PlanIdentity;
 use crate::run::Run;
 use crate::shard::shard_of;
+use crate::store::Location;
 
 /// Bytes of rows a shard keeps in memory before they are appended to its file (no file is
 /// held open: a thousand shards need no more file handles than one).
@@ -71,6 +72,7 @@ pub fn write(run: &Run, count: u64, dir: &Path) -> Result<ShardFilesWritten, Str
         })
         .collect();
     let written = fill(run, count, &mut shards);
+    let mut linked = 0;
     let result = written.and_then(|(plan, planned, problems)| {
         for (i, shard) in shards.iter_mut().enumerate() {
             let end = End {
@@ -84,6 +86,7 @@ pub fn write(run: &Run, count: u64, dir: &Path) -> Result<ShardFilesWritten, Str
             // Create-only: a name taken meanwhile is never replaced.
             std::fs::hard_link(&shard.path, &names[i])
                 .map_err(|e| format!("cannot write {}: {e}", names[i].display()))?;
+            linked += 1;
         }
         Ok(ShardFilesWritten {
             plan,
@@ -95,6 +98,12 @@ pub fn write(run: &Run, count: u64, dir: &Path) -> Result<ShardFilesWritten, Str
     for shard in &shards {
         let _ = std::fs::remove_file(&shard.path);
     }
+    // All or none: the files this call put in place go again when one could not be.
+    if result.is_err() {
+        for name in &names[..linked] {
+            let _ = std::fs::remove_file(name);
+        }
+    }
     result
 }
 
@@ -105,8 +114,13 @@ fn fill(
     count: u64,
     shards: &mut [Shard],
 ) -> Result<(PlanIdentity, usize, usize), String> {
-    let output = std::path::absolute(&run.config().output)
-        .map_err(|e| format!("cannot resolve {}: {e}", run.config().output.display()))?;
+    // A folder made absolute (the tasks may run elsewhere); a bucket prefix as it is.
+    let given = &run.config().output;
+    let output = match Location::parse(given)? {
+        Location::Local(path) => std::path::absolute(&path)
+            .map_err(|e| format!("cannot resolve {}: {e}", path.display()))?,
+        Location::Object(..) => given.clone(),
+    };
     for (i, shard) in shards.iter_mut().enumerate() {
         let header = Header {
             format: FORMAT.into(),
