@@ -1,8 +1,9 @@
 //! Object storage in and out, against real servers on 127.0.0.1, the same suite on S3
 //! (moto) and Azure Blob Storage (Azurite): a bucket prefix converts exactly like its
 //! local copy in every mode, existing objects are handled like existing files, racing
-//! runs write each object once, overlapping prefixes are refused, and the eight tasks of
-//! an array job write exactly what one unsharded run writes, however often re-run.
+//! runs write each object once, overlapping prefixes are refused, the eight tasks of an
+//! array job write exactly what one unsharded run writes, however often re-run, and so do
+//! the tasks of a prefix planned as shard files.
 
 use crate::common;
 use crate::common::stores;
@@ -53,6 +54,7 @@ on_every_store!(
     eight_array_tasks_write_exactly_what_one_run_writes_however_often_rerun,
     a_listing_of_several_pages_is_planned_whole_and_in_key_order,
     a_report_bigger_than_an_upload_part_is_put_whole,
+    a_prefix_planned_as_shard_files_converts_like_one_run,
 );
 
 fn a_bucket_prefix_converts_like_its_local_copy_in_every_mode(moto: &StoreServer) {
@@ -535,4 +537,34 @@ fn a_report_bigger_than_an_upload_part_is_put_whole(moto: &StoreServer) {
     let report: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(report["failed"], 20_000);
     assert_eq!(report["images"].as_array().unwrap().len(), 20_000);
+}
+
+fn a_prefix_planned_as_shard_files_converts_like_one_run(moto: &StoreServer) {
+    // `imgpar plan` from a prefix to a prefix; each shard file's task writes its objects:
+    // together, exactly what one run writes from the local copy.
+    moto.bucket("photos");
+    moto.put_all("photos", folder_as_objects(&fixtures("images"), "in"));
+    let local = common::convert(&fixtures("images"), &[]);
+    let plans = tempfile::tempdir().unwrap();
+    imgpar_on(moto)
+        .arg("plan")
+        .args([moto.url("photos", "in"), moto.url("photos", "out")])
+        .args(["--shards", "3", "--to"])
+        .arg(plans.path())
+        .assert()
+        .success();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(plans.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    for file in &files {
+        imgpar_on(moto)
+            .args(["run", "-q", "--plan"])
+            .arg(file)
+            .assert()
+            .success();
+    }
+    assert_eq!(moto.objects("photos", "out"), all_bytes(local.path()));
 }
