@@ -10,9 +10,10 @@ use clap::Args;
 use super::console::{presented, usage_error};
 use super::groups::WorkerArgs;
 use super::{PlanArgs, Presentation};
-use crate::config::{Mode, cores};
+use crate::config::{Mode, RunConfig, cores};
 use crate::exit::ExitCode;
 use crate::report;
+use crate::run::result_files::refuse_clashes;
 use crate::shard_files::{self, Row, ShardFile, ShardRunSettings};
 use crate::store::Location;
 
@@ -118,6 +119,20 @@ pub fn run(args: RunPlanArgs, cancel: Arc<AtomicBool>) -> ExitCode {
         limits: args.workers.limits(),
         async_settings: Default::default(),
     };
+    // The report as a run checks its result files, before any is opened, the shard file
+    // counting as the task's input: it may not be the shard file, nor take an image's
+    // name inside the output.
+    if let Some(report) = &args.report {
+        let output = match Location::parse(&file.output()) {
+            Ok(output) => output,
+            Err(message) => return usage_error(&message),
+        };
+        let config = RunConfig::new(vec![file.path().to_path_buf()], file.output());
+        let files = [("report".to_string(), report.clone())];
+        if let Err(message) = refuse_clashes(&config, &output, &files) {
+            return usage_error(&message);
+        }
+    }
     let shown = Presentation {
         quiet: args.quiet,
         report: args.report,

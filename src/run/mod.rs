@@ -19,7 +19,7 @@ use crate::{exec, output, plan, resource_usage};
 
 mod dry_run;
 pub(crate) mod prepare;
-mod result_files;
+pub(crate) mod result_files;
 
 pub use dry_run::{DryRun, DryRunItem, Existing, ExistingAction, PlannedImage, PlannedProblem};
 use dry_run::{existing, refused};

@@ -15,7 +15,7 @@ use crate::store::Location;
 /// Refuses `files` (each with what it is, `report` say) that would replace or mix with
 /// what the run reads or writes; the error says which file and why. `-` (standard
 /// output) is never a clash.
-pub(super) fn refuse_clashes(
+pub(crate) fn refuse_clashes(
     config: &RunConfig,
     output: &Location,
     files: &[(String, PathBuf)],

@@ -61,6 +61,11 @@ impl ShardFile {
         })
     }
 
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The output folder or bucket prefix the rows write below.
     pub fn output(&self) -> PathBuf {
         self.header.output.clone().into_path()

@@ -3,7 +3,8 @@
 //! images into exactly what one run writes (names decided over the whole plan: sub-folders
 //! kept, colliding names told apart, a broken file failed alone), and their reports add up
 //! in `merge-reports` to the plan, like the reports of `--shard I/N` runs, with which they
-//! mix; a task run again fails nothing it finished. A file cut short, or not a shard file, is refused before anything is written;
+//! mix; a task run again fails nothing it finished; a report may not replace the shard
+//! file. A file cut short, or not a shard file, is refused before anything is written;
 //! shard files are never replaced.
 
 use crate::common;
@@ -245,6 +246,24 @@ fn cut_or_foreign_shard_files_are_refused_and_shard_files_never_replaced() {
         .stderr(predicates::str::contains("exists already"));
     assert_eq!(std::fs::read(&files[0]).unwrap(), whole);
     assert_eq!(shard_files(&plans), files, "no partial file left");
+
+    // A report that would replace the shard file, or take an image's name in the output,
+    // is refused before anything is written, as a run refuses its result files.
+    for (report, why) in [
+        (files[0].clone(), "is an input"),
+        (out.join("p0.png"), "image's name"),
+    ] {
+        imgpar_unsharded()
+            .args(["run", "--plan"])
+            .arg(&files[0])
+            .arg("--report")
+            .arg(&report)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(why));
+    }
+    assert_eq!(std::fs::read(&files[0]).unwrap(), whole);
+    assert!(!out.exists(), "nothing was written");
 }
 
 #[test]
