@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::fetch::FetchPolicy;
 use crate::shard::ShardChoice;
+use crate::worker_count::{WorkerCount, WorkersFrom};
 
 /// How the resized image relates to the target box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -384,6 +385,8 @@ pub struct RunConfig {
     pub mode: Mode,
     /// Number of workers; 1 or more.
     pub jobs: usize,
+    /// What decided `jobs` (the report says it).
+    pub workers_from: WorkersFrom,
     /// The output format.
     pub format: FormatChoice,
     /// Limits on worker processes; only `Mode::Process` uses them.
@@ -397,15 +400,18 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// `inputs` into `output` with the defaults: threaded on every core, the input's own
+    /// `inputs` into `output` with the defaults: threaded on the cores this process may use
+    /// (or `IMGPAR_JOBS` workers, see [`WorkerCount::by_default`]), the input's own
     /// format where imgpar writes it, no worker limits.
     pub fn new(inputs: Vec<PathBuf>, output: PathBuf) -> RunConfig {
+        let workers = WorkerCount::by_default();
         RunConfig {
             inputs,
             url_lists: Vec::new(),
             output,
             mode: Mode::default(),
-            jobs: cores(),
+            jobs: workers.count,
+            workers_from: workers.from,
             format: FormatChoice::Same,
             limits: WorkerLimits::default(),
             async_settings: AsyncSettings::default(),
@@ -448,11 +454,6 @@ impl RunConfig {
 
 /// The smallest worker memory cap accepted: below this a worker cannot even start.
 pub const MIN_WORKER_MEMORY: u64 = 64 << 20;
-
-/// The number of cores this process may use (1 if the system does not say).
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 
 #[cfg(all(test, feature = "cli"))]
 mod mode_tests {

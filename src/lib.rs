@@ -68,6 +68,7 @@ pub mod shard_files;
 mod store;
 mod thumbnail;
 pub mod worker;
+mod worker_count;
 
 // One image.
 pub use job::provenance::without_provenance;
@@ -92,6 +93,7 @@ pub use report::{
 };
 pub use run::{DryRun, DryRunItem, Existing, ExistingAction, PlannedImage, PlannedProblem, Run};
 pub use store::ObjectUrl;
+pub use worker_count::{JOBS_VARIABLE, WorkerCount, WorkersFrom};
 
 // What went wrong: a run that could not start, or one image.
 pub use error::Error;

@@ -1,59 +1,31 @@
-"""Thumbnails of a folder with Ray (local, `ray.init(num_cpus=2)`), imgpar doing the
-image work.
+"""Thumbnails of a folder with Ray (local, or the cluster `ray.init` connects to).
 
-    python examples/python/ray_thumbnails.py IN OUT
+    python examples/python/ray_thumbnails.py IN OUT [--data]
 
-One Ray task per batch of files, `num_cpus=1` each: a task converts its files one after
-another on one core (imgpar releases the GIL, but Ray already gives each core a task), so
-tasks and cores match and nothing is oversubscribed. Only paths and small results cross
-Ray's object store; `imgpar.Settings` and `imgpar.ImageError` pickle.
+By default imgpar plans once here and runs one Ray task per batch (`num_cpus=1` each);
+with --data, the plan's rows go through Ray Data's `map_batches` instead, and
+`Plan.report` checks that every image has its record. Either way names are decided over
+the whole folder, outputs are written create-only, and a re-run skips what is done.
+Needs `pip install ./python[ray]`.
 """
 
-import os
+import json
 import sys
-import time
 
 import ray
 
 import imgpar
 
-SETTINGS = imgpar.Settings(size=(256, 256), format="png")
-
-
-@ray.remote(num_cpus=1)
-def convert(jobs, settings):
-    """A batch of images: the status of each ("ok" or the report's error kind)."""
-    done = []
-    for src, dst in jobs:
-        try:
-            data = imgpar.thumbnail_file(src, settings=settings)
-        except imgpar.ImageError as error:
-            done.append((src, error.kind))
-            continue
-        with open(dst, "wb") as out:
-            out.write(data)
-        done.append((src, "ok"))
-    return done
-
-
-def main(src, dst):
-    os.makedirs(dst, exist_ok=True)
-    jobs = [
-        (os.path.join(src, name), os.path.join(dst, os.path.splitext(name)[0] + ".png"))
-        for name in sorted(os.listdir(src))
-        if os.path.isfile(os.path.join(src, name))
-    ]
-    ray.init(num_cpus=2, include_dashboard=False)
-    started = time.perf_counter()
-    batches = [jobs[i : i + 8] for i in range(0, len(jobs), 8)]
-    results = [r for batch in ray.get([convert.remote(b, SETTINGS) for b in batches]) for r in batch]
-    took = time.perf_counter() - started
-    ok = sum(1 for _, status in results if status == "ok")
-    print(f"{ok} of {len(jobs)} converted in {took:.2f} s by Ray tasks on 2 CPUs")
-    for src_path, status in results:
-        if status != "ok":
-            print(f"  {src_path}: {status}")
-
-
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    src, dst = sys.argv[1], sys.argv[2]
+    ray.init()
+    if "--data" in sys.argv[3:]:
+        plan = imgpar.plan(src, dst, size=(256, 256), format="png", skip_existing=True)
+        rows = ray.data.from_items([{"row": row.line} for row in plan])
+        converted = rows.map_batches(imgpar.RowConverter(plan.header), batch_size=64)
+        report = plan.report(json.loads(r["record"]) for r in converted.take_all())
+    else:
+        report = imgpar.run(src, dst, engine="ray", size=(256, 256), format="png")
+    print(f"{report.ok} converted, {report.skipped} skipped, {report.failed} failed; "
+          f"complete: {report.complete}")
+    sys.exit(report.exit_code)

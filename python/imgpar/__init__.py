@@ -30,6 +30,11 @@ from typing import (
 )
 
 from . import _imgpar
+from ._flags import flags as _as_flags
+from ._flags import run_flags as _run_flags
+from ._plan import Plan, PlanHeader, PlanRow, RowConverter, convert, convert_batch, plan
+from ._report import Report, merge_reports
+from ._report import of_run as _of_run
 
 if TYPE_CHECKING:
     import numpy
@@ -54,9 +59,17 @@ MODES = tuple(_imgpar.MODES)
 __all__ = [
     "MODES",
     "ImageError",
+    "Plan",
+    "PlanHeader",
+    "PlanRow",
     "Report",
+    "RowConverter",
     "RunError",
     "Settings",
+    "convert",
+    "convert_batch",
+    "merge_reports",
+    "plan",
     "run",
     "thumbnail",
     "thumbnail_array",
@@ -79,7 +92,7 @@ class ImageError(ValueError):
         self.message = message
         self.kind = kind
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[str, str]]:
         return (type(self), (self.message, self.kind))
 
 
@@ -93,7 +106,7 @@ class RunError(Exception):
         self.message = message
         self.code = code
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[str, int]]:
         return (type(self), (self.message, self.code))
 
 
@@ -153,7 +166,7 @@ class Settings:
         """These settings as the ``imgpar`` command's flags."""
         options = dataclasses.asdict(self)
         options["no_embedded_thumbnails"] = not options.pop("embedded_thumbnails")
-        return _flags(options)
+        return _as_flags(options)
 
 
 _FORMAT_NAMES = {"jpg": "jpeg", "jpe": "jpeg", "jfif": "jpeg"}
@@ -186,13 +199,32 @@ def _check_types(settings: "Settings") -> None:
 
 
 def _data(data: Any) -> Any:
-    """The image's bytes as the native module takes them (bytes or bytearray as they are;
-    a memoryview or other buffer copied once)."""
-    if isinstance(data, (bytes, bytearray)):
+    """The image's bytes as the native module takes them: ``bytes`` and read-only
+    contiguous buffers (a ``memoryview`` of bytes, a NumPy array with ``writeable``
+    off, an Arrow buffer or binary scalar) as they are, read in place; a writable buffer
+    (``bytearray``, a NumPy array) copied once, since it could change while the image
+    converts with the GIL released."""
+    if isinstance(data, bytes):
         return data
-    if isinstance(data, memoryview) or hasattr(data, "__buffer__"):
-        return memoryview(data).tobytes()
-    raise TypeError(f"data must be bytes, bytearray or a buffer, not {type(data).__name__}")
+    # An Arrow array's values never change (Arrow's contract), whatever its buffers say.
+    arrow_value = hasattr(data, "as_buffer") and not isinstance(data, memoryview)
+    if arrow_value:
+        # An Arrow binary scalar: its value's buffer (None for a null).
+        data = data.as_buffer()
+        if data is None:
+            raise TypeError("a null Arrow value holds no image")
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(
+            f"data must be bytes, bytearray or a buffer, not {type(data).__name__}"
+        ) from None
+    # An Arrow buffer says whether it may change (``is_mutable``); its export is writable
+    # either way.
+    unchanging = view.readonly or arrow_value or getattr(data, "is_mutable", True) is False
+    if unchanging and view.c_contiguous:
+        return view if view.format == "B" else view.cast("B")
+    return view.tobytes()
 
 
 def _converted(convert: Callable[..., Any], *args: Any) -> Any:
@@ -225,7 +257,8 @@ def thumbnail(
     ``max_pixels=100_000_000``, ``speed=8``, ``embedded_thumbnails=True``,
     ``background="white"``, ``color=False``, ``keep_metadata=False``). Raises
     ``ImageError`` for a bad image."""
-    return _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
+    made: bytes = _converted(_imgpar.thumbnail, _data(data), _settings(settings, conversion))
+    return made
 
 
 def thumbnail_file(
@@ -234,7 +267,10 @@ def thumbnail_file(
     """``thumbnail`` of the file at ``path``, read as it decodes (a JPEG or PNG is never
     held whole): the memory follows the thumbnail, not the picture. The file's extension
     counts as in a batch (a ``.tga`` is read as TGA)."""
-    return _converted(_imgpar.thumbnail_file, os.fspath(path), _settings(settings, conversion))
+    made: bytes = _converted(
+        _imgpar.thumbnail_file, os.fspath(path), _settings(settings, conversion)
+    )
+    return made
 
 
 def thumbnail_array(
@@ -264,30 +300,9 @@ def without_provenance(output: _Data) -> bytes:
     return _imgpar.without_provenance(_data(output))
 
 
-@dataclasses.dataclass
-class Report:
-    """What a run did: counts, and each image's record (dicts with the JSON report's
-    fields: ``input``, ``output``, ``status``, ``error``, ``error_kind``, times and
-    sizes). ``totals`` holds every figure of the JSON report besides ``images``
-    (``wall_s``, ``images_per_s``, ``parallel_efficiency``, ...). Pickles."""
-
-    ok: int
-    failed: int
-    skipped: int
-    images: List[Dict[str, Any]]
-    totals: Dict[str, Any]
-    #: The exit code the ``imgpar`` command gives for the same run: 0 all done, 1 some
-    #: failed, 3 stopped early because the output could not take more files.
-    exit_code: int = 0
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The report as the ``--report`` file holds it: the totals and ``images``."""
-        return {**self.totals, "images": self.images}
-
-
 def run(
-    inputs: Union[_Path, Iterable[_Path]],
-    output: _Path,
+    inputs: Union[_Path, Iterable[_Path], None] = None,
+    output: Optional[_Path] = None,
     *,
     mode: Mode = "threaded",
     jobs: Optional[int] = None,
@@ -298,6 +313,9 @@ def run(
     progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
     keep_images: bool = True,
     settings: Optional[Settings] = None,
+    engine: Any = None,
+    batch_size: Optional[int] = None,
+    urls: Union[_Path, Iterable[str], None] = None,
     **flags: Any,
 ) -> Report:
     """Converts every image of ``inputs`` (folders, files, URL lists, bucket prefixes)
@@ -308,63 +326,83 @@ def run(
     report file as the run goes. ``progress`` is called with each image's record as it
     ends, from a worker thread. ``settings=`` gives the conversion as a ``Settings``
     (its ``format`` included: ``png`` unless set, where the command's default is
-    ``same``). Any other keyword is the command's flag of that name (``size=(128, 128)``,
-    ``format="webp"``, ``timeout=30``, ``urls="list.txt"``...).
+    ``same``). ``urls=`` is a URL list's path, or the URLs themselves (any iterable of
+    strings). Any other keyword is the command's flag of that name (``size=(128, 128)``,
+    ``format="webp"``, ``timeout=30``...).
+
+    ``engine=`` runs the batch on a cluster: a ``dask.distributed.Client``, a
+    ``pyspark.sql.SparkSession``, or ``"ray"`` (Ray initialised or connected). The plan is
+    made once here (``plan``), its rows go to the engine in batches of ``batch_size``
+    (default: four batches per core the engine has), each task converts its batch with
+    as many threads as ``jobs`` (default: the CPUs a task is given, ``spark.task.cpus`` on
+    Spark, 1 on Dask and Ray, whose tasks ask for ``jobs`` CPUs) and every guarantee
+    of a run, and the batches' reports come back merged (``Report.complete`` says the
+    plan is done). Outputs that exist already are skipped when they carry this plan's
+    provenance (a re-run, a retried or speculative task), and fail otherwise, unless
+    ``overwrite=True``. The report's ``totals`` are ``merge_reports``'s, with
+    ``engine_wall_s`` the seconds from handing out the batches to their merge (``wall_s``
+    is the longest batch's). ``report=`` is then a folder: each batch's report is written into
+    it (``imgpar merge-reports FOLDER`` checks them as it checks an array's).
 
     Raises ``RunError`` when the run cannot start (settings, inputs, output), and
     ``KeyboardInterrupt`` on Ctrl-C once the images in progress have ended. Images that
     fail are in the report, not raised. Set ``keep_images=False`` for very large runs: the
     report then has the counts and totals, and ``progress`` or ``report`` the records.
     """
-    if isinstance(inputs, (str, os.PathLike)):
+    if inputs is None:
+        inputs = []
+    elif isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    args = [os.fspath(i) for i in inputs] + [os.fspath(output), "--mode", mode]
-    if jobs is not None:
-        flags["jobs"] = jobs
-    if shard is not None:
-        flags["shard"] = shard if isinstance(shard, str) else f"{shard[0]}/{shard[1]}"
-    flags.update(overwrite=overwrite, skip_existing=skip_existing, report=report)
-    if "embedded_thumbnails" in flags:
-        # Settings' name for the command's --no-embedded-thumbnails.
-        flags["no_embedded_thumbnails"] = not flags.pop("embedded_thumbnails")
-    if settings is not None:
-        args += settings.flags()
-    args += _flags(flags)
-    totals_json, records, exit_code = _imgpar.run(args, progress, keep_images)
-    totals = json.loads(totals_json)
-    return Report(
-        ok=totals.get("ok", 0),
-        failed=totals.get("failed", 0),
-        skipped=totals.get("skipped", 0),
-        images=[json.loads(r) for r in records],
-        totals=totals,
-        exit_code=exit_code,
-    )
-
-
-def _flags(options: Dict[str, Any]) -> List[str]:
-    """Keyword arguments as the command's flags: ``max_pixels=5`` is ``--max-pixels 5``,
-    ``True`` a bare flag, ``False`` and ``None`` nothing, a size ``(w, h)`` is ``--size
-    WxH`` (``(w, None)``: ``--width w``), a list repeats the flag."""
-    args: List[str] = []
-    for name, value in options.items():
-        flag = "--" + name.replace("_", "-")
-        if value is None or value is False:
-            continue
-        if value is True:
-            args.append(flag)
-        elif name == "size":
-            width, height = value
-            if width is not None and height is not None:
-                args += [flag, f"{width}x{height}"]
-            else:
-                if width is not None:
-                    args += ["--width", str(width)]
-                if height is not None:
-                    args += ["--height", str(height)]
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                args += [flag, os.fspath(item) if isinstance(item, os.PathLike) else str(item)]
+    if output is None:
+        raise TypeError("run() needs output=: the folder or bucket prefix to write to")
+    with _url_list(urls) as url_lists:
+        options: Dict[str, Any] = dict(flags, urls=url_lists)
+        if settings is not None:
+            conversion = settings.flags()
         else:
-            args += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
-    return args
+            conversion = []
+        if engine is not None:
+            from . import _engines
+
+            on = _engines.engine_of(engine, jobs)
+            options.update(overwrite=overwrite, skip_existing=skip_existing or not overwrite)
+            planned = plan(inputs, output, settings=settings, **options)
+            return _engines.run_on(on, planned, batch_size=batch_size, report=report)
+        args = [os.fspath(i) for i in inputs] + [os.fspath(output), "--mode", mode]
+        if jobs is not None:
+            options["jobs"] = jobs
+        if shard is not None:
+            options["shard"] = shard if isinstance(shard, str) else f"{shard[0]}/{shard[1]}"
+        options.update(overwrite=overwrite, skip_existing=skip_existing, report=report)
+        args += conversion + _run_flags(options)
+        return _of_run(_imgpar.run(args, progress, keep_images))
+
+
+class _url_list:
+    """``urls=`` as the command's ``--urls`` takes it: a path as it is; URLs given in
+    memory written to a temporary list for the run's length (removed after)."""
+
+    def __init__(self, urls: Union[_Path, Iterable[str], None]) -> None:
+        self.urls = urls
+        self.temporary: Optional[str] = None
+
+    def __enter__(self) -> Optional[List[str]]:
+        if self.urls is None:
+            return None
+        if isinstance(self.urls, (str, os.PathLike)):
+            return [os.fspath(self.urls)]
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".txt", prefix="imgpar-urls-", delete=False, encoding="utf-8"
+        ) as listed:
+            self.temporary = listed.name
+            for url in self.urls:
+                if not isinstance(url, str) or "\n" in url:
+                    raise TypeError(f"urls= holds URLs (str, one line each), not {url!r}")
+                listed.write(url + "\n")
+        return [self.temporary]
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.temporary is not None:
+            os.unlink(self.temporary)

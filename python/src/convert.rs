@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use imgpar::{FormatChoice, OutputFormat, Spec};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyByteArray, PyBytes};
 
 use crate::errors::{of_error, run_error};
+use crate::image_bytes::ImageBytes;
 
 /// Checks conversion flags as the command line would, raising `RunError` (code 2) with
 /// its message when they are wrong; what `imgpar.Settings` calls when it is made.
@@ -20,15 +20,25 @@ pub fn check_conversion(py: Python<'_>, flags: Vec<String>) -> PyResult<()> {
 /// `output` (a file a run wrote) without its provenance line: the bytes `thumbnail` gives
 /// for the same picture and settings (`imgpar::without_provenance`).
 #[pyfunction]
-pub fn without_provenance(py: Python<'_>, output: PyBackedBytes) -> Py<PyBytes> {
-    PyBytes::new(py, &imgpar::without_provenance(&output)).unbind()
+pub fn without_provenance(py: Python<'_>, output: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
+    let output = ImageBytes::of(output)?;
+    Ok(PyBytes::new(py, &imgpar::without_provenance(output.as_slice())).unbind())
 }
 
-/// The encoded thumbnail of `data` (bytes of any format imgpar reads).
+/// The encoded thumbnail of `data` (bytes of any format imgpar reads; see
+/// [`ImageBytes`]).
 #[pyfunction]
-pub fn thumbnail(py: Python<'_>, data: PyBackedBytes, flags: Vec<String>) -> PyResult<Py<PyBytes>> {
+pub fn thumbnail(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    flags: Vec<String>,
+) -> PyResult<Py<PyBytes>> {
+    let data = ImageBytes::of(data)?;
     let (spec, format) = fixed_settings(py, &flags)?;
-    encoded(py, py.detach(|| imgpar::thumbnail(&data, &spec, format)))
+    encoded(
+        py,
+        py.detach(|| imgpar::thumbnail(data.as_slice(), &spec, format)),
+    )
 }
 
 /// The encoded thumbnail of the file at `path`, read as it decodes.
@@ -56,11 +66,12 @@ fn encoded(
 #[pyfunction]
 pub fn thumbnail_pixels(
     py: Python<'_>,
-    data: PyBackedBytes,
+    data: &Bound<'_, PyAny>,
     flags: Vec<String>,
 ) -> PyResult<(Py<PyByteArray>, u32, u32, u8)> {
+    let data = ImageBytes::of(data)?;
     let (spec, _) = settings(py, &flags)?;
-    let made = py.detach(|| imgpar::thumbnail_pixels(&data, &spec));
+    let made = py.detach(|| imgpar::thumbnail_pixels(data.as_slice(), &spec));
     match made {
         Ok(pixels) => Ok((
             PyByteArray::new(py, &pixels.data).unbind(),

@@ -6,6 +6,8 @@
 
 mod convert;
 mod errors;
+mod image_bytes;
+mod plan;
 mod run;
 
 use pyo3::prelude::*;
@@ -38,6 +40,9 @@ fn _imgpar(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(convert::check_conversion, module)?)?;
     module.add_function(wrap_pyfunction!(convert::without_provenance, module)?)?;
     module.add_function(wrap_pyfunction!(run::run, module)?)?;
+    module.add_function(wrap_pyfunction!(run::convert_rows, module)?)?;
+    module.add_function(wrap_pyfunction!(plan::plan, module)?)?;
+    module.add_function(wrap_pyfunction!(plan::merge_reports, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     let modes: Vec<&str> = imgpar::Mode::ALL
         .into_iter()

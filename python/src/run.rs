@@ -1,5 +1,6 @@
 //! `run`: a whole batch from the command line's arguments, in this process, printing
-//! nothing. The run goes on a thread of its own with the GIL released; the calling
+//! nothing; and `convert_rows`: some rows of a plan (a task's batch), converted as a
+//! shard file's are. Either goes on a thread of its own with the GIL released; the calling
 //! thread wakes every 100 ms to let Python handle signals, so Ctrl-C winds the run down
 //! (the images in progress end) and then raises `KeyboardInterrupt`.
 
@@ -8,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use imgpar::{Event, Observer};
+use imgpar::shard_files::{ShardFile, ShardRunSettings};
+use imgpar::{Event, Mode, Observer, RunReport};
 use pyo3::prelude::*;
 
 use crate::errors::run_error;
@@ -16,11 +18,15 @@ use crate::errors::run_error;
 /// How often the waiting thread lets Python look at its signals.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
-/// Runs the conversion `args` describe (inputs, output, flags). Returns the report's
-/// totals as JSON, every image's record as JSON when `keep_images` (in the order they
-/// ended), and the exit code the command gives for the same run. `progress`, if given, is called with each record (a dict) as its image
-/// ends, from the worker thread that ended it; an exception it raises stops the run and
-/// is raised here once the run has wound down.
+/// What `run` and `convert_rows` return: the report's totals as JSON, every image's
+/// record as JSON when kept (in the order they ended), and the exit code the command
+/// gives for the same run.
+type Ran = (String, Vec<String>, i32);
+
+/// Runs the conversion `args` describe (inputs, output, flags). `progress`, if given, is
+/// called with each record (a dict) as its image ends, from the worker thread that ended
+/// it; an exception it raises stops the run and is raised here once the run has wound
+/// down.
 #[pyfunction]
 #[pyo3(signature = (args, progress=None, keep_images=true))]
 pub fn run(
@@ -28,7 +34,58 @@ pub fn run(
     args: Vec<OsString>,
     progress: Option<Py<PyAny>>,
     keep_images: bool,
-) -> PyResult<(String, Vec<String>, i32)> {
+) -> PyResult<Ran> {
+    observed(py, progress, keep_images, |records, cancel| {
+        imgpar::cli::run_from_flags(&args, records, cancel).map_err(|f| (f.message, f.code))
+    })
+}
+
+/// Converts `rows` (lines of the plan whose `header` and `end` lines are given, as
+/// `imgpar.plan` made them) as shard `index` of `count`, in `mode` with `jobs` workers:
+/// every guarantee of `imgpar run --plan`. Returns as `run` does; the report is that
+/// shard's of the plan.
+#[pyfunction]
+#[pyo3(signature = (header, end, rows, index, count, mode, jobs, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn convert_rows(
+    py: Python<'_>,
+    header: String,
+    end: String,
+    rows: Vec<String>,
+    index: u64,
+    count: u64,
+    mode: String,
+    jobs: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Ran> {
+    let Some(mode) = Mode::ALL.into_iter().find(|m| m.name() == mode) else {
+        return Err(run_error(py, format!("no mode named {mode:?}"), 2));
+    };
+    let name = format!("batch {index} of {count}");
+    let file = ShardFile::of_rows(&name, &header, &end, rows, (index, count))
+        .map_err(|message| run_error(py, message, 2))?;
+    let settings = ShardRunSettings {
+        mode,
+        workers: imgpar::WorkerCount {
+            count: jobs.max(1),
+            from: imgpar::WorkersFrom::TaskAllotment,
+        },
+        limits: Default::default(),
+        async_settings: Default::default(),
+    };
+    observed(py, progress, true, |records, cancel| {
+        imgpar::shard_files::convert(&file, &settings, records, cancel).map_err(|m| (m, 2))
+    })
+}
+
+/// Runs `work` on a thread of its own, the GIL released, with the observer that keeps
+/// the records and calls `progress`, and a cancel flag that Ctrl-C raises.
+fn observed(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    keep_images: bool,
+    work: impl FnOnce(&Records, Arc<AtomicBool>) -> Result<RunReport, (String, i32)> + Send,
+) -> PyResult<Ran> {
     let cancel = Arc::new(AtomicBool::new(false));
     let records = Records {
         keep: keep_images,
@@ -39,8 +96,7 @@ pub fn run(
     };
     let mut interrupted = None;
     let outcome = std::thread::scope(|scope| {
-        let running =
-            scope.spawn(|| imgpar::cli::run_from_flags(&args, &records, Arc::clone(&cancel)));
+        let running = scope.spawn(|| work(&records, Arc::clone(&cancel)));
         while !running.is_finished() {
             py.detach(|| std::thread::sleep(SIGNAL_CHECK));
             if interrupted.is_none()
@@ -65,7 +121,7 @@ pub fn run(
     }
     let report = match outcome {
         Ok(Ok(report)) => report,
-        Ok(Err(failure)) => return Err(run_error(py, failure.message, failure.code)),
+        Ok(Err((message, code))) => return Err(run_error(py, message, code)),
         Err(_) => return Err(run_error(py, "internal error: the run panicked".into(), 70)),
     };
     let totals = serde_json::to_string(&report)

@@ -149,6 +149,42 @@ def test_any_buffer_is_taken_and_thumbnail_array_refuses_a_format():
     assert "format" in str(raised.value)
 
 
+def test_numpy_arrays_and_arrow_values_convert_and_read_only_ones_are_not_copied():
+    import numpy
+    import pyarrow
+    import tracemalloc
+
+    # A JPEG with 32 MB after its end (ignored by the decoder): a copy would show.
+    data = (IMAGES / "baseline_420.jpg").read_bytes() + bytes(32 << 20)
+    expected = imgpar.thumbnail(data)
+    read_only = numpy.frombuffer(data, dtype=numpy.uint8)
+    assert not read_only.flags.writeable
+    column = pyarrow.array([data], type=pyarrow.binary())
+    given = {
+        "a read-only NumPy array": read_only,
+        "a memoryview of bytes": memoryview(data),
+        "a memoryview cast to signed bytes": memoryview(data).cast("b"),
+        "an Arrow binary scalar": column[0],
+        "an Arrow buffer that says it is immutable": pyarrow.py_buffer(data),
+    }
+    for what, value in given.items():
+        tracemalloc.start()
+        made = imgpar.thumbnail(value)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert made == expected, what
+        assert peak < 4 << 20, f"{what}: {peak} bytes allocated (copied?)"
+    # A writable buffer could change while the image converts: it is copied, once.
+    writable = numpy.frombuffer(bytearray(data), dtype=numpy.uint8)
+    tracemalloc.start()
+    assert imgpar.thumbnail(writable) == expected
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert (32 << 20) < peak < (40 << 20)
+    with pytest.raises(TypeError, match="null"):
+        imgpar.thumbnail(pyarrow.array([None], type=pyarrow.binary())[0])
+
+
 def test_settings_and_errors_pickle():
     settings = imgpar.Settings(size=(100, None), format="webp", quality=60)
     assert pickle.loads(pickle.dumps(settings)) == settings

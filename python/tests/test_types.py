@@ -33,6 +33,10 @@ def test_calls_with_the_right_types_pass(tmp_path):
         report = imgpar.run(["in"], "out", mode="process", jobs=2, report="r.json")
         done: int = report.ok + report.exit_code
         plain: bytes = imgpar.without_provenance(bytearray(small))
+        plan: imgpar.Plan = imgpar.plan("in", "out", skip_existing=True)
+        record = imgpar.convert(plan.rows[0], plan.header)
+        batch: imgpar.Report = imgpar.convert_batch(plan.rows, plan.header, jobs=2)
+        whole: bool = imgpar.merge_reports([batch]).complete and batch.merge().complete
         """,
     )
     assert code == 0, said
@@ -54,3 +58,15 @@ def test_mistyped_calls_are_caught_by_line(tmp_path):
     assert code != 0, said
     flagged = {line.split(":")[1] for line in said.splitlines() if ": error:" in line}
     assert flagged == {"4", "5", "6", "7", "8"}, said
+
+
+def test_the_package_itself_passes_strict_checking(tmp_path):
+    checked = subprocess.run(
+        # The engines' packages are imported inside functions: taken as they are.
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+         "--follow-imports=skip", "--ignore-missing-imports", "-p", "imgpar"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -152,7 +152,7 @@ pub fn run(config: &BenchConfig, cancel: &AtomicBool) -> Result<BenchResult, Ben
     }
     let program = crate::exec::process::own_command::own_command()?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-    let cores = crate::config::cores();
+    let cores = crate::worker_count::cores();
     let load_average_before = load::load_average();
     if let Some(load) = load_average_before.filter(|&l| l > load::BUSY_CORES * 2.0) {
         eprintln!(

@@ -16,6 +16,7 @@ use crate::events::Observers;
 use crate::exit::ExitCode;
 use crate::report::RunReport;
 use crate::run::Run;
+use crate::shard_files::PlanLines;
 
 /// The image flags alone (`--size`, `--format`, `--quality`, ...), as the conversion
 /// takes them.
@@ -89,6 +90,31 @@ pub fn run_from_flags(
         })?;
     finish_files(&files, &report).map_err(usage)?;
     Ok(report)
+}
+
+/// The inputs, output and conversion flags of a run, as `imgpar plan` takes them.
+#[derive(Debug, Parser)]
+#[command(name = "imgpar", no_binary_name = true)]
+struct PlanFlags {
+    #[command(flatten)]
+    plan: super::PlanArgs,
+}
+
+/// Plans the run that `args` describe (inputs, output and the conversion, input and
+/// existing-output flags, as `imgpar plan` takes them; local paths made absolute) once,
+/// and returns the plan's lines, as `imgpar plan --shards 1` would write them. Nothing is
+/// converted or written. `Err` is what the command line prints for the same arguments.
+pub fn plan_from_flags(args: &[OsString]) -> Result<PlanLines, RunFailure> {
+    let usage = |message: String| RunFailure {
+        message,
+        code: ExitCode::Usage.code(),
+    };
+    let parsed = PlanFlags::try_parse_from(args).map_err(|e| usage(clap_message(&e)))?;
+    let run = parsed
+        .plan
+        .run_from_anywhere()
+        .ok_or_else(|| usage("a plan needs INPUT... and OUTPUT".into()))?;
+    crate::shard_files::plan_lines(&run).map_err(usage)
 }
 
 /// clap's error as one message, without its "error: " prefix, its usage block and its

@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand};
 pub use crate::exit::ExitCode;
 pub use console::convert;
 pub use docs::{print_completions, print_man};
-pub use embedded::{RunFailure, conversion_from_flags, run_from_flags};
+pub use embedded::{RunFailure, conversion_from_flags, plan_from_flags, run_from_flags};
 pub use entry::main_from;
 pub use groups::{FetchArgs, FormatArg, ImageArgs, WorkerArgs};
 pub use merge_command::merge_reports;
@@ -32,10 +32,12 @@ pub use queue_commands::{
 
 use crate::Run;
 use crate::bench::BenchConfig;
-use crate::config::{Conversion, ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore, cores};
+use crate::config::{Conversion, ExistingOutput, Mode, RunConfig, Spec, UnconditionalStore};
 use crate::shard::{Shard, ShardChoice};
 use crate::store;
 use crate::store::Location;
+use crate::worker_count::WorkerCount;
+use crate::worker_count::cores;
 
 /// Converts every image under the INPUT folders (and every INPUT file, and every URL of
 /// every INPUT list) to grayscale, resizes it and writes it under OUTPUT.
@@ -365,12 +367,14 @@ impl Cli {
         let mut inputs: Vec<PathBuf> = plan.paths.iter().map(|p| store::local_path(p)).collect();
         let output = inputs.pop().unwrap_or_default();
         let spec = plan.spec();
+        let workers = WorkerCount::chosen(self.jobs)?;
         let run = RunConfig {
             inputs,
             url_lists: plan.url_lists,
             output,
             mode,
-            jobs: self.jobs.map_or_else(cores, |n| n as usize),
+            jobs: workers.count,
+            workers_from: workers.from,
             format: plan.image.format(),
             limits,
             async_settings: plan.fetch.async_settings(),

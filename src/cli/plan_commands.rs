@@ -10,12 +10,13 @@ use clap::Args;
 use super::console::{presented, usage_error};
 use super::groups::WorkerArgs;
 use super::{PlanArgs, Presentation};
-use crate::config::{Mode, RunConfig, cores};
+use crate::config::{Mode, RunConfig};
 use crate::exit::ExitCode;
 use crate::report;
 use crate::run::result_files::refuse_clashes;
 use crate::shard_files::{self, Row, ShardFile, ShardRunSettings};
 use crate::store::Location;
+use crate::worker_count::WorkerCount;
 
 /// `imgpar plan INPUT... OUTPUT --shards N --to DIR`: the conversion and input flags of a
 /// run, and how many shard files to write where.
@@ -115,7 +116,10 @@ pub fn run(args: RunPlanArgs, cancel: Arc<AtomicBool>) -> ExitCode {
     }
     let settings = ShardRunSettings {
         mode: args.mode,
-        jobs: args.jobs.map_or_else(cores, |n| n as usize),
+        workers: match WorkerCount::chosen(args.jobs) {
+            Ok(workers) => workers,
+            Err(message) => return usage_error(&message),
+        },
         limits: args.workers.limits(),
         async_settings: Default::default(),
     };
@@ -140,7 +144,7 @@ pub fn run(args: RunPlanArgs, cancel: Arc<AtomicBool>) -> ExitCode {
     };
     let workers = match settings.mode {
         Mode::Sequential => 1,
-        _ => settings.jobs,
+        _ => settings.workers.count,
     };
     presented(&shown, workers, |observer| {
         shard_files::convert(&file, &settings, observer, cancel)

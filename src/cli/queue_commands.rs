@@ -12,11 +12,12 @@ use super::console::{presented, usage_error};
 use super::groups::WorkerArgs;
 use super::parse::Seconds;
 use super::{PlanArgs, Presentation, parse};
-use crate::config::{Mode, cores};
+use crate::config::Mode;
 use crate::exit::ExitCode;
 use crate::queue::{self, QueueAddress};
 use crate::render::LineFile;
 use crate::report;
+use crate::worker_count::WorkerCount;
 
 /// `imgpar enqueue QUEUE INPUT... OUTPUT`: the conversion and input flags of a run.
 #[derive(Debug, Args)]
@@ -140,7 +141,10 @@ pub fn enqueue(args: EnqueueArgs) -> ExitCode {
 pub fn work(args: WorkArgs, cancel: Arc<AtomicBool>) -> ExitCode {
     let settings = queue::WorkSettings {
         mode: args.mode,
-        jobs: args.jobs.map_or_else(cores, |n| n as usize),
+        workers: match WorkerCount::chosen(args.jobs) {
+            Ok(workers) => workers,
+            Err(message) => return usage_error(&message),
+        },
         lease: args.lease.0.max(Duration::from_secs(1)),
         max_deliveries: args.max_deliveries,
         patience: args.broker_wait.0,
@@ -152,7 +156,7 @@ pub fn work(args: WorkArgs, cancel: Arc<AtomicBool>) -> ExitCode {
         report: args.report,
         ..Presentation::default()
     };
-    presented(&shown, settings.jobs, |observer| {
+    presented(&shown, settings.workers.count, |observer| {
         queue::work(&args.queue, &settings, observer, cancel)
     })
 }

@@ -26,14 +26,15 @@ use crate::report::{Record, RunReport};
 use crate::run::Run;
 use crate::run::prepare::prepare_output;
 use crate::store::Location;
+use crate::worker_count::WorkerCount;
 
 /// How a worker runs: its own flags (the conversion settings come from the queue).
 #[derive(Debug, Clone)]
 pub struct WorkSettings {
     /// How the images it takes are scheduled.
     pub mode: Mode,
-    /// Workers (threads or processes).
-    pub jobs: usize,
+    /// Workers (threads or processes), and what decided their number.
+    pub workers: WorkerCount,
     /// How long an image stays leased to a worker that stopped renewing it.
     pub lease: Duration,
     /// Deliveries after which an image whose workers all stopped is recorded failed.
@@ -76,7 +77,8 @@ pub fn work(
     }
     let config = RunConfig {
         mode: settings.mode,
-        jobs: settings.jobs.max(1),
+        jobs: settings.workers.count.max(1),
+        workers_from: settings.workers.from,
         limits: settings.limits,
         async_settings: settings.async_settings,
         unconditional_store: queued.unconditional_store,
@@ -124,8 +126,8 @@ pub fn work(
 fn capacity(settings: &WorkSettings) -> (usize, usize) {
     let workers = match settings.mode {
         Mode::Sequential => 1,
-        Mode::Async => settings.jobs + settings.async_settings.concurrency,
-        _ => settings.jobs,
+        Mode::Async => settings.workers.count + settings.async_settings.concurrency,
+        _ => settings.workers.count,
     };
     let refill_at = (workers + 1).min(WINDOW / 2);
     (2 * refill_at, refill_at)

@@ -10,6 +10,8 @@ mod totals;
 
 use serde::Serialize;
 
+use crate::worker_count::WorkersFrom;
+
 pub use identity::PlanIdentity;
 #[cfg(feature = "cli")]
 pub(crate) use merge::MERGED_HEAD;
@@ -51,6 +53,10 @@ pub struct RunReport {
     pub mode: &'static str,
     /// Workers used.
     pub workers: usize,
+    /// What decided the worker count: `flag` (`--jobs`), `variable` (`IMGPAR_JOBS`),
+    /// `cpu_quota` or `cpu_affinity` (the CPU share this process was given), `cores`,
+    /// or `task_allotment` (an engine's task).
+    pub workers_from: WorkersFrom,
     /// Images planned (folder entries that failed before planning included).
     pub planned: usize,
     /// Images converted.
@@ -198,6 +204,7 @@ impl RunReport {
         RunReport {
             mode: measures.mode,
             workers: measures.workers,
+            workers_from: WorkersFrom::default(),
             planned: measures.planned,
             ok,
             failed,

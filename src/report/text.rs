@@ -59,7 +59,7 @@ impl RunReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "imgpar: {} ok, {} failed, {} skipped of {} in {:.2} s ({} mode, {} worker{})",
+            "imgpar: {} ok, {} failed, {} skipped of {} in {:.2} s ({} mode, {} worker{}{})",
             self.ok,
             self.failed,
             self.skipped,
@@ -67,7 +67,11 @@ impl RunReport {
             self.wall_s,
             self.mode,
             self.workers,
-            if self.workers == 1 { "" } else { "s" }
+            if self.workers == 1 { "" } else { "s" },
+            match self.workers_from.said() {
+                Some(said) if self.mode != "sequential" => format!(": {said}"),
+                _ => String::new(),
+            }
         );
         if self.skipped_unverified > 0 {
             let _ = writeln!(

@@ -15,6 +15,7 @@ use crate::plan::{PlanSummary, Planned};
 use crate::report::{PlanIdentity, RunMeasures, RunReport, ShardRecord};
 use crate::shard::ShardChoice;
 use crate::store::{self, Location};
+use crate::worker_count::WorkersFrom;
 use crate::{exec, output, plan, resource_usage};
 
 mod dry_run;
@@ -80,6 +81,7 @@ impl Run {
     /// Number of worker threads or processes (at least 1).
     pub fn jobs(mut self, jobs: usize) -> Run {
         self.config.jobs = jobs.max(1);
+        self.config.workers_from = WorkersFrom::Flag;
         self
     }
 
@@ -260,6 +262,7 @@ impl Run {
         report.stopped = collected.stopped;
         report.unworkable = collected.unworkable;
         report.concurrency = collected.concurrency;
+        report.workers_from = config.workers_from;
         (report.passed_over, report.passed_over_files) = collected.passed_over;
         (report, produced)
     }

@@ -13,6 +13,7 @@ use crate::report::{RunReport, ShardRecord};
 use crate::run::Run;
 use crate::run::prepare::prepare_output;
 use crate::store::Location;
+use crate::worker_count::WorkerCount;
 
 /// How a shard file's rows run: the task's own flags (what to do to each image comes
 /// from the file).
@@ -20,8 +21,8 @@ use crate::store::Location;
 pub struct ShardRunSettings {
     /// How the images are scheduled.
     pub mode: Mode,
-    /// Workers (threads or processes).
-    pub jobs: usize,
+    /// Workers (threads or processes), and what decided their number.
+    pub workers: WorkerCount,
     /// Limits on worker processes, and per-image timeouts.
     pub limits: WorkerLimits,
     /// The async mode's fetching.
@@ -46,7 +47,8 @@ pub fn convert(
     let header = &file.header;
     let config = RunConfig {
         mode: settings.mode,
-        jobs: settings.jobs.max(1),
+        jobs: settings.workers.count.max(1),
+        workers_from: settings.workers.from,
         limits: settings.limits,
         async_settings: settings.async_settings,
         unconditional_store: header.unconditional_store,
@@ -104,7 +106,7 @@ pub fn convert(
     report.shard = Some(ShardRecord {
         index,
         count,
-        source: "--plan".into(),
+        source: file.source().into(),
         plan_images: file.end.plan_images,
         shard_images: planned,
     });

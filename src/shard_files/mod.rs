@@ -18,11 +18,13 @@
 //!   counts. A file without it was cut short, and is refused before anything converts.
 
 mod convert;
+mod in_memory;
 mod lines;
 mod read;
 mod write;
 
 pub use convert::{ShardRunSettings, convert};
+pub use in_memory::{PlanLines, plan_lines};
 pub use lines::FORMAT;
 pub use read::{Row, ShardFile};
 pub use write::{ShardFilesWritten, write};

@@ -1,5 +1,8 @@
 //! A shard file, checked whole before anything converts: its header first, its end last.
+//! The same rows held in memory (a batch of a plan an engine's task was handed) read as a
+//! shard file does.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -22,7 +25,10 @@ pub enum Row {
 /// [`ShardFile::rows`].
 #[derive(Debug)]
 pub struct ShardFile {
+    /// The file, or the name given to rows held in memory (for messages).
     path: PathBuf,
+    /// The rows, when they are held in memory rather than read from `path`.
+    held: Option<Vec<String>>,
     pub(super) header: Header,
     pub(super) end: End,
 }
@@ -56,6 +62,44 @@ impl ShardFile {
             .ok_or_else(|| at("cut short: its last line is not the end of the plan".into()))?;
         Ok(ShardFile {
             path: path.to_path_buf(),
+            held: None,
+            header,
+            end,
+        })
+    }
+
+    /// Rows held in memory as one shard file's: `rows` (job and problem lines, as a shard
+    /// file holds them) as shard `index` of `count` of the plan whose `header` and `end`
+    /// lines are given (those of [`super::PlanLines`]). `name` stands for the file in
+    /// messages. Fails when the header or end is not of this format, or the shard is out
+    /// of range; the rows themselves are checked as they are read.
+    pub fn of_rows(
+        name: &str,
+        header: &str,
+        end: &str,
+        rows: Vec<String>,
+        (index, count): (u64, u64),
+    ) -> Result<ShardFile, String> {
+        let at = |e: &str| format!("{name}: {e}");
+        let mut header = match serde_json::from_str::<Line>(header) {
+            Ok(Line::Header(header)) if header.format == FORMAT => header,
+            _ => return Err(at("its header is not that of an imgpar plan")),
+        };
+        let Ok(Line::End(mut end)) = serde_json::from_str::<Line>(end) else {
+            return Err(at("its end is not that of an imgpar plan"));
+        };
+        if index >= count {
+            return Err(at(&format!("shard {index} of {count} does not exist")));
+        }
+        (header.index, header.count) = (index, count);
+        let problems = rows
+            .iter()
+            .filter(|row| row.starts_with(r#"{"problem""#))
+            .count();
+        (end.jobs, end.problems) = (rows.len() - problems, problems);
+        Ok(ShardFile {
+            path: PathBuf::from(name),
+            held: Some(rows),
             header,
             end,
         })
@@ -76,6 +120,16 @@ impl ShardFile {
         (self.header.index, self.header.count)
     }
 
+    /// What chose this shard, as its report says: `--plan` for a file, `rows` for rows
+    /// held in memory (a batch an engine's task was handed).
+    pub fn source(&self) -> &'static str {
+        if self.held.is_some() {
+            "rows"
+        } else {
+            "--plan"
+        }
+    }
+
     /// The images of the file (inputs that failed included).
     pub fn images(&self) -> usize {
         self.end.jobs + self.end.problems
@@ -85,10 +139,31 @@ impl ShardFile {
     /// read, or the rows are not as many as the end says.
     pub fn rows(&self, f: &mut dyn FnMut(Row)) -> Result<(), String> {
         let at = |e: String| format!("{}: {e}", self.path.display());
-        let file = std::fs::File::open(&self.path).map_err(|e| at(format!("cannot read: {e}")))?;
+        match &self.held {
+            Some(rows) => {
+                self.read_rows(rows.iter().map(|row| Ok(Cow::Borrowed(row.as_bytes()))), f)
+            }
+            None => {
+                let file =
+                    std::fs::File::open(&self.path).map_err(|e| at(format!("cannot read: {e}")))?;
+                let lines = BufReader::new(file)
+                    .split(b'\n')
+                    .map(|line| line.map(Cow::Owned));
+                self.read_rows(lines, f)
+            }
+        }
+    }
+
+    /// Yields the rows of `lines` (a file's: header first, end last; or rows alone).
+    fn read_rows<'a>(
+        &self,
+        lines: impl Iterator<Item = std::io::Result<Cow<'a, [u8]>>>,
+        f: &mut dyn FnMut(Row),
+    ) -> Result<(), String> {
+        let at = |e: String| format!("{}: {e}", self.path.display());
         let root = self.output();
         let (mut jobs, mut problems) = (0, 0);
-        for (number, line) in BufReader::new(file).split(b'\n').enumerate() {
+        for (number, line) in lines.enumerate() {
             let line = line.map_err(|e| at(format!("cannot read: {e}")))?;
             let line = serde_json::from_slice::<Line>(&line)
                 .map_err(|e| at(format!("line {}: {e}", number + 1)))?;

@@ -114,21 +114,12 @@ fn fill(
     count: u64,
     shards: &mut [Shard],
 ) -> Result<(PlanIdentity, usize, usize), String> {
-    // A folder made absolute (the tasks may run elsewhere); a bucket prefix as it is.
-    let given = &run.config().output;
-    let output = match Location::parse(given)? {
-        Location::Local(path) => std::path::absolute(&path)
-            .map_err(|e| format!("cannot resolve {}: {e}", path.display()))?,
-        Location::Object(..) => given.clone(),
-    };
+    let header = header_of(run)?;
     for (i, shard) in shards.iter_mut().enumerate() {
         let header = Header {
-            format: FORMAT.into(),
             index: i as u64,
             count,
-            output: Text::of_path(&output),
-            spec: run.spec_used().clone(),
-            unconditional_store: run.config().unconditional_store,
+            ..header.clone()
         };
         // Truncates what a crashed plan of the same process id left.
         std::fs::write(&shard.path, b"")
@@ -175,6 +166,25 @@ fn fill(
         Some(e) => Err(e),
         None => Ok((plan, planned, problems)),
     }
+}
+
+/// The header of `run`'s plan, as shard 0 of 1: its output a folder made absolute (the
+/// tasks may run elsewhere), or a bucket prefix as it is.
+pub(super) fn header_of(run: &Run) -> Result<Header, String> {
+    let given = &run.config().output;
+    let output = match Location::parse(given)? {
+        Location::Local(path) => std::path::absolute(&path)
+            .map_err(|e| format!("cannot resolve {}: {e}", path.display()))?,
+        Location::Object(..) => given.clone(),
+    };
+    Ok(Header {
+        format: FORMAT.into(),
+        index: 0,
+        count: 1,
+        output: Text::of_path(&output),
+        spec: run.spec_used().clone(),
+        unconditional_store: run.config().unconditional_store,
+    })
 }
 
 /// One shard's file while it is written: its rows not yet appended, and its counts.

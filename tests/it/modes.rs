@@ -2,4 +2,5 @@
 
 mod bench;
 mod interrupts;
+mod worker_count;
 mod worker_processes;

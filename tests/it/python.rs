@@ -1,7 +1,8 @@
 //! The Python package (`python/`): built with maturin and installed into a virtual
-//! environment under `target/` (maturin, pytest, NumPy, Pillow and mypy from PyPI on
-//! first use), then its pytest suite runs against the installed package, not the source
-//! tree.
+//! environment under `target/` (maturin, pytest, NumPy, Pillow, mypy and the engines'
+//! packages, Dask, Ray and PySpark, from PyPI on first use; Java for Spark from Debian),
+//! then its pytest suite runs against the installed package, not the source tree. The
+//! engine tests start real local clusters (a Dask `LocalCluster`, Ray, Spark `local[2]`).
 //! The build shares this workspace's `target/` (dev profile, the image crates
 //! optimised), so it compiles only the bindings and the library again.
 
@@ -20,9 +21,15 @@ fn the_python_package_installs_and_its_tests_pass() {
             "numpy",
             "pillow==13.0.0",
             "mypy>=1.7,<2",
+            "dask[distributed]==2026.8.0",
+            "ray[data]==2.60.0",
+            "pyspark==4.3.0",
+            "pandas>=2.2,<3",
         ],
-        "import maturin, pytest, numpy, PIL, mypy",
+        "import maturin, pytest, numpy, PIL, mypy, dask.distributed, ray.data, pyspark",
     );
+    // Spark's driver and executors run on Java.
+    common::debian::program("java", "openjdk-17-jre-headless", "-version");
     let venv_bin = python.parent().expect("the venv's bin folder");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = format!(
