@@ -379,6 +379,9 @@ pub struct RunConfig {
     pub inputs: Vec<PathBuf>,
     /// Files read as URL lists whatever they look like (`--urls`).
     pub url_lists: Vec<PathBuf>,
+    /// Files and folders given as inputs below this folder keep their path below it in
+    /// the output (`--root`); without it a file's output is named after the file alone.
+    pub root: Option<PathBuf>,
     /// The folder outputs are written under; created if missing.
     pub output: PathBuf,
     /// How the batch is scheduled.
@@ -408,6 +411,7 @@ impl RunConfig {
         RunConfig {
             inputs,
             url_lists: Vec::new(),
+            root: None,
             output,
             mode: Mode::default(),
             jobs: workers.count,

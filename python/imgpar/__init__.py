@@ -327,8 +327,10 @@ def run(
     ends, from a worker thread. ``settings=`` gives the conversion as a ``Settings``
     (its ``format`` included: ``png`` unless set, where the command's default is
     ``same``). ``urls=`` is a URL list's path, or the URLs themselves (any iterable of
-    strings). Any other keyword is the command's flag of that name (``size=(128, 128)``,
-    ``format="webp"``, ``timeout=30``...).
+    strings). ``root=`` keeps the folders of the files (and folders) given below it:
+    ``run(["in/2024/a.jpg", "in/2025/a.jpg"], "out", root="in")`` writes
+    ``out/2024/a.png`` and ``out/2025/a.png``. Any other keyword is the command's flag of
+    that name (``size=(128, 128)``, ``format="webp"``, ``timeout=30``...).
 
     ``engine=`` runs the batch on a cluster: a ``dask.distributed.Client``, a
     ``pyspark.sql.SparkSession``, or ``"ray"`` (Ray initialised or connected). The plan is

@@ -285,3 +285,18 @@ def test_a_url_list_from_a_server_on_loopback_converts_as_the_command_does(tmp_p
     [missing] = [r for r in report.images if r["status"] == "failed"]
     assert missing["error_kind"] == "download" and "404" in missing["error"]
     assert outputs(tmp_path / "py") == outputs(tmp_path / "cli")
+
+
+def test_files_given_with_a_root_keep_their_folders(tmp_path):
+    # A list of files (as a Spark partition or a query hands them over), not a folder.
+    src = tmp_path / "src"
+    (src / "2024").mkdir(parents=True)
+    (src / "2025").mkdir()
+    (src / "2024" / "x.jpg").write_bytes((IMAGES / "gray.jpg").read_bytes())
+    (src / "2025" / "x.jpg").write_bytes((IMAGES / "baseline_420.jpg").read_bytes())
+    files = sorted(src.rglob("*.jpg"))
+    report = imgpar.run(files, tmp_path / "out", root=src, format="png")
+    assert report.ok == 2
+    assert sorted(outputs(tmp_path / "out")) == [Path("2024/x.png"), Path("2025/x.png")]
+    with pytest.raises(imgpar.RunError, match="not below --root"):
+        imgpar.run(files, tmp_path / "elsewhere", root=src / "2024")

@@ -128,6 +128,13 @@ pub struct PlanArgs {
     #[arg(long = "urls", value_name = "FILE")]
     pub url_lists: Vec<PathBuf>,
 
+    /// Image files and folders given as INPUTs keep their path below DIR in the output
+    /// (DIR/2024/a.jpg is written OUTPUT/2024/a.png); each INPUT must be below DIR.
+    /// Without it, an image file's output takes its file name alone, and a folder's
+    /// images their path below that folder.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
     #[command(flatten)]
     pub image: ImageArgs,
 
@@ -177,6 +184,7 @@ impl PlanArgs {
             .filter(|_| !inputs.is_empty() || !self.url_lists.is_empty())?;
         let config = RunConfig {
             url_lists: self.url_lists.iter().map(|p| absolute(p)).collect(),
+            root: self.root.as_deref().map(absolute),
             format: self.image.format(),
             unconditional_store: self.unconditional_store,
             ..RunConfig::new(inputs, output)
@@ -371,6 +379,7 @@ impl Cli {
         let run = RunConfig {
             inputs,
             url_lists: plan.url_lists,
+            root: plan.root,
             output,
             mode,
             jobs: workers.count,

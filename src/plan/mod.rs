@@ -82,8 +82,9 @@ impl Planner {
     /// Plans `inputs` (folders, walked recursively; image files; files that are lists of
     /// http(s) URLs; `-` for a URL list on stdin; bucket prefixes) and `url_lists` (read as
     /// URL lists whatever they look like), in the order given, with outputs under
-    /// `output`. A folder's images keep their path relative to it; a file named
-    /// explicitly is planned even when it is not a regular file (a pipe, say), and is then
+    /// `output`. A folder's images keep their path relative to it, a file named explicitly
+    /// takes its file name; below `root`, both keep their path below the root instead. A
+    /// file named explicitly is planned even when it is not a regular file (a pipe, say), and is then
     /// not read here; a URL's image is named after its last path segment. Fails, with a
     /// message for the user, when the run cannot start: a missing input, an unreadable
     /// list, an output folder inside an input folder, an output that would replace an
@@ -91,12 +92,13 @@ impl Planner {
     pub fn new(
         inputs: &[PathBuf],
         url_lists: &[PathBuf],
+        root: Option<&Path>,
         output: &Location,
         format: FormatChoice,
         shard: Option<Shard>,
         policy: &FetchPolicy,
     ) -> Result<Planner, String> {
-        let inputs = Inputs::resolve(inputs, url_lists, output, format, policy)?;
+        let inputs = Inputs::resolve(inputs, url_lists, root, output, format, policy)?;
         let takes = |key: &[u8]| shard.is_none_or(|shard| shard.takes(key));
         let mut counts: Option<PlanCounts> = None;
         let mut linked_inputs = false;

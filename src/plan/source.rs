@@ -32,6 +32,8 @@ enum Source {
 /// inside an input folder, no output prefix overlaps an input prefix.
 pub(super) struct Inputs {
     sources: Vec<Source>,
+    /// `--root`, made absolute: files and folders named below it keep their path below it.
+    root: Option<PathBuf>,
     output: Location,
     format: FormatChoice,
     policy: FetchPolicy,
@@ -102,10 +104,17 @@ impl Inputs {
     pub fn resolve(
         inputs: &[PathBuf],
         url_lists: &[PathBuf],
+        root: Option<&Path>,
         output: &Location,
         format: FormatChoice,
         policy: &FetchPolicy,
     ) -> Result<Inputs, String> {
+        let root = root
+            .map(|root| {
+                std::path::absolute(root)
+                    .map_err(|e| format!("cannot resolve --root {}: {e}", root.display()))
+            })
+            .transpose()?;
         let output_object = output.object();
         let mut sources = Vec::new();
         let mut stdin = None;
@@ -145,6 +154,7 @@ impl Inputs {
                 if let Some(output) = output.local() {
                     refuse_output_inside(input, output)?;
                 }
+                below_root(root.as_deref(), input)?;
                 sources.push(Source::Folder(input.clone()));
             } else if meta.is_file()
                 && kind_by_extension(input).is_none()
@@ -153,7 +163,16 @@ impl Inputs {
                 check_list(input)?;
                 sources.push(Source::List(input.clone()));
             } else {
-                let name = input.file_name().map(PathBuf::from).unwrap_or_default();
+                let name = match below_root(root.as_deref(), input)? {
+                    Some(rel) if rel.as_os_str().is_empty() => {
+                        return Err(format!(
+                            "--root {} is the file itself: give the folder it is in",
+                            input.display()
+                        ));
+                    }
+                    Some(rel) => rel,
+                    None => input.file_name().map(PathBuf::from).unwrap_or_default(),
+                };
                 let kind = if meta.is_file() {
                     input_kind(input, true).ok()
                 } else {
@@ -174,6 +193,7 @@ impl Inputs {
         refuse_a_file_name_as_output(&sources, output)?;
         Ok(Inputs {
             sources,
+            root,
             output: output.clone(),
             format,
             policy: policy.clone(),
@@ -267,6 +287,11 @@ impl Inputs {
     }
 
     fn visit_folder(&self, input: &Path, f: &mut dyn FnMut(Item)) {
+        // Below --root, the folder's own path below it comes first (checked at the start).
+        let above = below_root(self.root.as_deref(), input)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         // Links are followed, so a link inside the input could lead into the output folder:
         // the walk never enters it, or each run would take the last run's outputs as inputs.
         let output_id = FileId::of(self.output.path());
@@ -306,9 +331,9 @@ impl Inputs {
             let path = entry.path();
             match input_kind(path, false) {
                 Ok(kind) => {
-                    let rel = path.strip_prefix(input).unwrap_or(path);
+                    let rel = above.join(path.strip_prefix(input).unwrap_or(path));
                     f(Item::Job {
-                        job: job_for(path, rel, kind, self.output.path(), self.format),
+                        job: job_for(path, &rel, kind, self.output.path(), self.format),
                         list: None,
                         linked: entry.path_is_symlink() || !linked_folders.is_empty(),
                     });
@@ -320,6 +345,31 @@ impl Inputs {
             }
         }
     }
+}
+
+/// `input`'s path below `root` (`None` without a root; empty for the root itself); `Err`
+/// when it is not below it. Paths are compared as written (made absolute, links not
+/// followed); a path that climbs out with `..` is not below.
+fn below_root(root: Option<&Path>, input: &Path) -> Result<Option<PathBuf>, String> {
+    let Some(root) = root else {
+        return Ok(None);
+    };
+    let not_below = || {
+        format!(
+            "input {} is not below --root {}: its path below the root names its output",
+            input.display(),
+            root.display()
+        )
+    };
+    let absolute = std::path::absolute(input).map_err(|_| not_below())?;
+    let rel = absolute.strip_prefix(root).map_err(|_| not_below())?;
+    if !rel
+        .components()
+        .all(|part| matches!(part, std::path::Component::Normal(_)))
+    {
+        return Err(not_below());
+    }
+    Ok(Some(rel.to_path_buf()))
 }
 
 /// What the walk makes of an entry it could not read.

@@ -260,6 +260,7 @@ fn a_list_that_cannot_be_read_again_cuts_the_stream_with_its_reason() {
     let planner = super::Planner::new(
         &[],
         std::slice::from_ref(&list),
+        None,
         &crate::store::Location::Local(dir.path().join("out")),
         FormatChoice::Same,
         None,

@@ -351,6 +351,7 @@ impl Run {
         let planner = plan::Planner::new(
             &config.inputs,
             &config.url_lists,
+            config.root.as_deref(),
             &output,
             config.format,
             self.taken_shard(),

@@ -3,5 +3,6 @@
 
 mod objects;
 mod politeness;
+mod root;
 mod safety;
 mod urls;
