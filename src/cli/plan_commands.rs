@@ -33,8 +33,10 @@ pub struct PlanCommandArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub shards: u64,
 
-    /// The folder to write the shard files into (created if missing): shard-I-of-N.jsonl.
-    #[arg(long, value_name = "DIR")]
+    /// The folder (created if missing) or bucket prefix (`s3://`, `gs://`, `az://`) to
+    /// write the shard files into: shard-I-of-N.jsonl. `run --plan` reads them from
+    /// either.
+    #[arg(long, value_name = "DIR|PREFIX")]
     pub to: PathBuf,
 
     /// No summary.
@@ -46,8 +48,8 @@ pub struct PlanCommandArgs {
 /// the file.
 #[derive(Debug, Args)]
 pub struct RunPlanArgs {
-    /// A shard file written by `imgpar plan`: its images are converted, and the report is
-    /// that shard's of the plan.
+    /// A shard file written by `imgpar plan` (a file, or an object under a bucket prefix):
+    /// its images are converted, and the report is that shard's of the plan.
     #[arg(long, value_name = "FILE")]
     pub plan: PathBuf,
 
@@ -82,10 +84,12 @@ pub fn plan(args: PlanCommandArgs) -> ExitCode {
     let Some(run) = args.plan.run_from_anywhere() else {
         return usage_error("plan needs INPUT... and OUTPUT");
     };
-    if !matches!(Location::parse(&args.to), Ok(Location::Local(_))) {
-        return usage_error("--to is a local folder (shard files in a bucket are not written yet)");
-    }
-    match shard_files::write(&run, args.shards, &args.to) {
+    let written = match Location::parse(&args.to) {
+        Ok(Location::Local(dir)) => shard_files::write(&run, args.shards, &dir),
+        Ok(Location::Object(prefix, _)) => shard_files::write_to_prefix(&run, args.shards, &prefix),
+        Err(message) => return usage_error(&message),
+    };
+    match written {
         Ok(written) => {
             if !args.quiet {
                 eprintln!(

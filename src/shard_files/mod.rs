@@ -21,10 +21,14 @@ mod convert;
 mod in_memory;
 mod lines;
 mod read;
+#[cfg(feature = "cli")]
+mod to_prefix;
 mod write;
 
 pub use convert::{ShardRunSettings, convert};
 pub use in_memory::{PlanLines, plan_lines};
 pub use lines::FORMAT;
 pub use read::{Row, ShardFile};
+#[cfg(feature = "cli")]
+pub use to_prefix::write_to_prefix;
 pub use write::{ShardFilesWritten, write};

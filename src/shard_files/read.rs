@@ -7,7 +7,9 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::lines::{End, FORMAT, Header, Line};
+use crate::fetch::FetchPolicy;
 use crate::job::Job;
+use crate::store::{Location, ObjectUrl};
 
 /// The end line is read from at most this much of the file's end.
 const TAIL: u64 = 1 << 20;
@@ -29,14 +31,20 @@ pub struct ShardFile {
     path: PathBuf,
     /// The rows, when they are held in memory rather than read from `path`.
     held: Option<Vec<String>>,
+    /// What chose the shard, as its report says.
+    source: &'static str,
     pub(super) header: Header,
     pub(super) end: End,
 }
 
 impl ShardFile {
-    /// Opens the shard file at `path`: its first line must be a header of this format and
-    /// its last line its end (a file cut short has none, and is refused).
+    /// Opens the shard file at `path` (a file, or an object: `s3://...`, read whole): its
+    /// first line must be a header of this format and its last line its end (a file cut
+    /// short has none, and is refused).
     pub fn open(path: &Path) -> Result<ShardFile, String> {
+        if let Location::Object(url, _) = Location::parse(path)? {
+            return ShardFile::of_object(path, &url);
+        }
         let at = |e: String| format!("{}: {e}", path.display());
         let mut file = std::fs::File::open(path).map_err(|e| at(format!("cannot read: {e}")))?;
         let mut first = String::new();
@@ -63,6 +71,46 @@ impl ShardFile {
         Ok(ShardFile {
             path: path.to_path_buf(),
             held: None,
+            source: "--plan",
+            header,
+            end,
+        })
+    }
+
+    /// The shard file at the object `url` (named `path` on the command line), read whole:
+    /// a shard's rows are what its task converts, a small share of the plan.
+    fn of_object(path: &Path, url: &ObjectUrl) -> Result<ShardFile, String> {
+        let at = |e: &str| format!("{url}: {e}");
+        let bytes = crate::store::get_blocking(url, &FetchPolicy::default())
+            .map_err(|failure| at(&format!("cannot read: {}", failure.message)))?;
+        let text = String::from_utf8(bytes).map_err(|_| at("not a shard file (not UTF-8)"))?;
+        let Some(body) = text.strip_suffix('\n') else {
+            return Err(at("cut short: its last line is not the end of the plan"));
+        };
+        let mut lines = body.split('\n');
+        let first = lines.next().unwrap_or_default();
+        let header = match serde_json::from_str::<Line>(first) {
+            Ok(Line::Header(header)) if header.format == FORMAT => header,
+            Ok(Line::Header(header)) => {
+                return Err(at(&format!(
+                    "a shard file of another imgpar ({}; this one reads {FORMAT})",
+                    header.format
+                )));
+            }
+            _ => return Err(at("not a shard file written by imgpar plan")),
+        };
+        let mut rows: Vec<String> = lines.map(str::to_owned).collect();
+        let end = rows
+            .pop()
+            .and_then(|last| match serde_json::from_str::<Line>(&last) {
+                Ok(Line::End(end)) => Some(end),
+                _ => None,
+            })
+            .ok_or_else(|| at("cut short: its last line is not the end of the plan"))?;
+        Ok(ShardFile {
+            path: path.to_path_buf(),
+            held: Some(rows),
+            source: "--plan",
             header,
             end,
         })
@@ -100,6 +148,7 @@ impl ShardFile {
         Ok(ShardFile {
             path: PathBuf::from(name),
             held: Some(rows),
+            source: "rows",
             header,
             end,
         })
@@ -123,11 +172,7 @@ impl ShardFile {
     /// What chose this shard, as its report says: `--plan` for a file, `rows` for rows
     /// held in memory (a batch an engine's task was handed).
     pub fn source(&self) -> &'static str {
-        if self.held.is_some() {
-            "rows"
-        } else {
-            "--plan"
-        }
+        self.source
     }
 
     /// The images of the file (inputs that failed included).

@@ -540,29 +540,37 @@ fn a_report_bigger_than_an_upload_part_is_put_whole(moto: &StoreServer) {
 }
 
 fn a_prefix_planned_as_shard_files_converts_like_one_run(moto: &StoreServer) {
-    // `imgpar plan` from a prefix to a prefix; each shard file's task writes its objects:
-    // together, exactly what one run writes from the local copy.
+    // `imgpar plan` from a prefix to a prefix, its shard files written under a prefix too
+    // (tasks without a shared file system read them there); each shard file's task writes
+    // its objects: together, exactly what one run writes from the local copy.
     moto.bucket("photos");
     moto.put_all("photos", folder_as_objects(&fixtures("images"), "in"));
     let local = common::convert(&fixtures("images"), &[]);
-    let plans = tempfile::tempdir().unwrap();
-    imgpar_on(moto)
-        .arg("plan")
-        .args([moto.url("photos", "in"), moto.url("photos", "out")])
-        .args(["--shards", "3", "--to"])
-        .arg(plans.path())
-        .assert()
-        .success();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(plans.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 3);
+    let plan = |expect_ok: bool| {
+        let done = imgpar_on(moto)
+            .arg("plan")
+            .args([moto.url("photos", "in"), moto.url("photos", "out")])
+            .args(["--shards", "3", "--to", &moto.url("photos", "plan")])
+            .assert();
+        if expect_ok {
+            done.success()
+        } else {
+            done.code(2)
+        }
+    };
+    plan(true);
+    let files = moto.keys("photos", "plan");
+    assert_eq!(files.len(), 3, "{files:?}");
+    let written = moto.objects("photos", "plan");
+    // A second plan under the same prefix replaces nothing.
+    let refused = plan(false);
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(said.contains("exists already"), "{said}");
+    assert_eq!(moto.objects("photos", "plan"), written);
     for file in &files {
         imgpar_on(moto)
             .args(["run", "-q", "--plan"])
-            .arg(file)
+            .arg(moto.url("photos", &format!("plan/{}", file.display())))
             .assert()
             .success();
     }
