@@ -150,6 +150,11 @@ pub fn work(args: WorkArgs, cancel: Arc<AtomicBool>) -> ExitCode {
         patience: args.broker_wait.0,
         limits: args.workers.limits(),
         async_settings: Default::default(),
+        result_files: args
+            .report
+            .iter()
+            .map(|report| ("report".to_string(), report.clone()))
+            .collect(),
     };
     let shown = Presentation {
         quiet: args.quiet,

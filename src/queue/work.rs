@@ -25,6 +25,7 @@ use crate::outcome::JobEnding;
 use crate::report::{Record, RunReport};
 use crate::run::Run;
 use crate::run::prepare::prepare_output;
+use crate::run::result_files::refuse_clashes;
 use crate::store::Location;
 use crate::worker_count::WorkerCount;
 
@@ -45,6 +46,9 @@ pub struct WorkSettings {
     pub limits: WorkerLimits,
     /// The async mode's fetching.
     pub async_settings: AsyncSettings,
+    /// The files the worker writes besides images (`--report`), each with what it is:
+    /// checked against the queue's output before the first image, as a run checks its own.
+    pub result_files: Vec<(String, PathBuf)>,
 }
 
 /// Works the queue at `address` until no image is pending or leased (or `cancel` is set),
@@ -85,7 +89,9 @@ pub fn work(
         format: FormatChoice::Same,
         ..RunConfig::new(Vec::new(), queued.output_path())
     };
-    let warnings = prepare_output(&Location::parse(&config.output)?, &config, &spec)?;
+    let output = Location::parse(&config.output)?;
+    refuse_clashes(&config, &output, &settings.result_files)?;
+    let warnings = prepare_output(&output, &config, &spec)?;
     runtime
         .block_on(retrying(settings.patience, || {
             broker.prepare_worker(settings.lease)

@@ -530,6 +530,33 @@ fn a_queue_with_no_plan_and_a_bad_address_are_refused() {
 }
 
 #[test]
+fn a_workers_report_that_would_take_an_images_name_in_the_output_is_refused_first() {
+    let broker = BrokerServer::redis();
+    let queue = broker.queue("report");
+    let input = corpus(1);
+    let out = tempfile::tempdir().unwrap();
+    assert!(
+        enqueue(&queue, &[input.path(), out.path()])
+            .status
+            .success()
+    );
+    // A report named like an image inside the output: a re-run would take it for one.
+    let clash = out.path().join("report.png");
+    let (code, text) = ended(worker(&queue, &["--report", clash.to_str().unwrap()]));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("report"), "{text}");
+    assert!(
+        outputs(out.path()).is_empty(),
+        "images converted before the refusal"
+    );
+    // The same worker with its report beside the images works the queue.
+    let beside = out.path().join("report.json");
+    let (code, text) = ended(worker(&queue, &["--report", beside.to_str().unwrap()]));
+    assert_eq!(code, 0, "{text}");
+    assert!(common::report_at(&beside)["ok"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn a_queue_into_a_bucket_writes_the_unsharded_objects_and_counts_a_committed_one_once() {
     let broker = BrokerServer::redis();
     let queue = broker.queue("bucket");
