@@ -38,12 +38,10 @@ def run_on(
     submit, cores = engine
     if batch_size is None:
         batch_size = max(1, math.ceil(len(plan) / (cores * _BATCHES_PER_CORE)))
-    batches = plan.batches(batch_size)
+    batches = plan.line_batches(batch_size)
     folder = _report_folder(report, len(batches))
     header = plan.header
-    tasks: List[_Batch] = [
-        ([row.line for row in rows], index, len(batches)) for index, rows in enumerate(batches)
-    ]
+    tasks: List[_Batch] = [(lines, index, len(batches)) for index, lines in enumerate(batches)]
     texts = submit(header, tasks)
     reports = [Report(**_fields(text)) for text in texts]
     if folder is not None:

@@ -8,7 +8,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Union,
+    overload,
+)
 
 from . import _imgpar
 from ._flags import run_flags
@@ -20,7 +31,7 @@ if TYPE_CHECKING:
 _Path = Union[str, "os.PathLike[str]"]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class PlanHeader:
     """What every row of a plan shares: its output folder or prefix, the conversion
     settings, what to do with an existing output, and the whole plan's identity and
@@ -43,7 +54,7 @@ class PlanHeader:
         return int(json.loads(self.end)["end"]["plan_images"])
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class PlanRow:
     """One image of a plan: its input, its output (below the plan's output), format and
     plan key, as a line of JSON (what ``imgpar plan`` writes), or an input that failed
@@ -74,6 +85,27 @@ class PlanRow:
         return row["problem"]["error"] if "problem" in row else None
 
 
+class _Rows(Sequence[PlanRow]):
+    """A plan's lines seen as ``PlanRow``s, each made as it is read."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: List[str]) -> None:
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> PlanRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> List[PlanRow]: ...
+    def __getitem__(self, index: Union[int, slice]) -> Union[PlanRow, List[PlanRow]]:
+        if isinstance(index, slice):
+            return [PlanRow(line) for line in self._lines[index]]
+        return PlanRow(self._lines[index])
+
+
 def _text(value: Union[str, List[int]]) -> str:
     """A name as a row carries it: text, or bytes (not UTF-8) as the file system's."""
     return value if isinstance(value, str) else os.fsdecode(bytes(value))
@@ -81,25 +113,37 @@ def _text(value: Union[str, List[int]]) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """A whole plan: its ``header`` and its ``rows`` in plan order. Iterating yields the
-    rows; ``batches`` splits them for tasks."""
+    """A whole plan: its ``header`` and its rows in plan order (``rows``; iterating yields
+    them too). The rows are held as their lines (``lines``), a ``PlanRow`` made as one is
+    read, so a plan of millions of images costs about the size of its lines.
+    ``batches`` splits them for tasks."""
 
     header: PlanHeader
-    rows: List[PlanRow]
+    #: The rows' lines (JSON), in plan order.
+    lines: List[str]
+
+    @property
+    def rows(self) -> "Sequence[PlanRow]":
+        """The rows, in plan order (indexable, sliceable)."""
+        return _Rows(self.lines)
 
     def __iter__(self) -> Iterator[PlanRow]:
-        return iter(self.rows)
+        return (PlanRow(line) for line in self.lines)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.lines)
 
     def batches(self, size: int) -> List[List[PlanRow]]:
         """The rows in plan order, ``size`` a batch (the last may be smaller; one empty
         batch for an empty plan): what ``convert_batch`` takes, batch ``i`` of
         ``len(batches)``."""
+        return [[PlanRow(line) for line in lines] for lines in self.line_batches(size)]
+
+    def line_batches(self, size: int) -> List[List[str]]:
+        """``batches`` as the rows' lines, without making a ``PlanRow`` of each."""
         if size < 1:
             raise ValueError("a batch holds at least one row")
-        return [self.rows[at : at + size] for at in range(0, len(self.rows), size)] or [[]]
+        return [self.lines[at : at + size] for at in range(0, len(self.lines), size)] or [[]]
 
     def report(self, records: Iterable[Dict[str, Any]]) -> Report:
         """The report of this plan from the records of its images, however they were
@@ -142,8 +186,8 @@ def plan(
     if settings is not None:
         args += settings.flags()
     args += run_flags(flags)
-    header, rows, end, _plan_id = _imgpar.plan(args)
-    return Plan(PlanHeader(header, end), [PlanRow(row) for row in rows])
+    header, lines, end, _plan_id = _imgpar.plan(args)
+    return Plan(PlanHeader(header, end), lines)
 
 
 def convert_batch(

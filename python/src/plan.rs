@@ -6,19 +6,47 @@ use std::ffi::OsString;
 
 use imgpar::ReportInput;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::errors::run_error;
 
+/// Rows handed over to Python at a time while the plan is made: the plan's rows are held
+/// once (as Python strings), not twice.
+const ROWS_AT_ONCE: usize = 1 << 16;
+
 /// Plans the run `args` describe (inputs, output, conversion and existing-output flags)
-/// and returns its lines: `(header, rows, end, plan id)`. The GIL is released while it
-/// plans (a bucket listed, a URL list read).
+/// and returns its lines: `(header, rows, end, plan id)`, `rows` a list of strings. The
+/// GIL is released while it plans (a bucket listed, a URL list read), taken only to hand
+/// over each [`ROWS_AT_ONCE`] rows.
 #[pyfunction]
-pub fn plan(
-    py: Python<'_>,
-    args: Vec<OsString>,
-) -> PyResult<(String, Vec<String>, String, String)> {
-    match py.detach(|| imgpar::cli::plan_from_flags(&args)) {
-        Ok(lines) => Ok((lines.header, lines.rows, lines.end, lines.plan.id)),
+pub fn plan(py: Python<'_>, args: Vec<OsString>) -> PyResult<(String, Py<PyList>, String, String)> {
+    let rows = PyList::empty(py).unbind();
+    let mut pending: Vec<String> = Vec::with_capacity(ROWS_AT_ONCE);
+    let mut handed: PyResult<()> = Ok(());
+    let mut hand_over = |pending: &mut Vec<String>| {
+        Python::attach(|py| {
+            let list = rows.bind(py);
+            for line in pending.drain(..) {
+                if let Err(error) = list.append(line) {
+                    handed = Err(error);
+                    return;
+                }
+            }
+        })
+    };
+    let planned = py.detach(|| {
+        let planned = imgpar::cli::plan_from_flags(&args, &mut |line| {
+            pending.push(line);
+            if pending.len() == ROWS_AT_ONCE {
+                hand_over(&mut pending);
+            }
+        });
+        hand_over(&mut pending);
+        planned
+    });
+    handed?;
+    match planned {
+        Ok(lines) => Ok((lines.header, rows, lines.end, lines.plan.id)),
         Err(failure) => Err(run_error(py, failure.message, failure.code)),
     }
 }

@@ -1,12 +1,13 @@
 //! `run`: a whole batch from the command line's arguments, in this process, printing
 //! nothing; and `convert_rows`: some rows of a plan (a task's batch), converted as a
 //! shard file's are. Either goes on a thread of its own with the GIL released; the calling
-//! thread wakes every 100 ms to let Python handle signals, so Ctrl-C winds the run down
-//! (the images in progress end) and then raises `KeyboardInterrupt`.
+//! thread wakes when the work ends, or every 100 ms to let Python handle signals, so
+//! Ctrl-C winds the run down (the images in progress end) and then raises
+//! `KeyboardInterrupt`.
 
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use imgpar::shard_files::{ShardFile, ShardRunSettings};
@@ -95,10 +96,25 @@ fn observed(
         cancel: Arc::clone(&cancel),
     };
     let mut interrupted = None;
+    let ended = (Mutex::new(false), Condvar::new());
     let outcome = std::thread::scope(|scope| {
-        let running = scope.spawn(|| work(&records, Arc::clone(&cancel)));
-        while !running.is_finished() {
-            py.detach(|| std::thread::sleep(SIGNAL_CHECK));
+        let running = scope.spawn(|| {
+            let done = work(&records, Arc::clone(&cancel));
+            *ended.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            ended.1.notify_all();
+            done
+        });
+        // Woken when the work ends, or every SIGNAL_CHECK (a panicking work never says
+        // it ended: its thread's end is looked at too).
+        let wait = || {
+            let guard = ended.0.lock().unwrap_or_else(|p| p.into_inner());
+            let (done, _) = ended
+                .1
+                .wait_timeout_while(guard, SIGNAL_CHECK, |done| !*done)
+                .unwrap_or_else(|p| p.into_inner());
+            *done
+        };
+        while !py.detach(wait) && !running.is_finished() {
             if interrupted.is_none()
                 && let Err(error) = py.check_signals()
             {

@@ -101,10 +101,14 @@ struct PlanFlags {
 }
 
 /// Plans the run that `args` describe (inputs, output and the conversion, input and
-/// existing-output flags, as `imgpar plan` takes them; local paths made absolute) once,
-/// and returns the plan's lines, as `imgpar plan --shards 1` would write them. Nothing is
-/// converted or written. `Err` is what the command line prints for the same arguments.
-pub fn plan_from_flags(args: &[OsString]) -> Result<PlanLines, RunFailure> {
+/// existing-output flags, as `imgpar plan` takes them; local paths made absolute) once:
+/// each row's line goes to `row` in plan order, and the header and end are returned, as
+/// `imgpar plan --shards 1` would write them. Nothing is converted or written. `Err` is
+/// what the command line prints for the same arguments.
+pub fn plan_from_flags(
+    args: &[OsString],
+    row: &mut dyn FnMut(String),
+) -> Result<PlanLines, RunFailure> {
     let usage = |message: String| RunFailure {
         message,
         code: ExitCode::Usage.code(),
@@ -114,7 +118,7 @@ pub fn plan_from_flags(args: &[OsString]) -> Result<PlanLines, RunFailure> {
         .plan
         .run_from_anywhere()
         .ok_or_else(|| usage("a plan needs INPUT... and OUTPUT".into()))?;
-    crate::shard_files::plan_lines(&run).map_err(usage)
+    crate::shard_files::plan_lines(&run, row).map_err(usage)
 }
 
 /// clap's error as one message, without its "error: " prefix, its usage block and its

@@ -10,14 +10,13 @@ use crate::plan::Planned;
 use crate::report::PlanIdentity;
 use crate::run::Run;
 
-/// A plan's lines: its header, a row per image (a job, or an input that failed before it
-/// could be an image) in plan order, and its end.
+/// A plan's lines besides its rows: its header and its end.
 #[derive(Debug, Clone)]
 pub struct PlanLines {
     /// The header line: output, conversion settings and existing-output policy.
     pub header: String,
-    /// A line per image, in plan order.
-    pub rows: Vec<String>,
+    /// Rows (images) in the plan.
+    pub rows: usize,
     /// The end line: the plan's identity and counts.
     pub end: String,
     /// The plan's identity.
@@ -26,12 +25,13 @@ pub struct PlanLines {
     pub problems: usize,
 }
 
-/// Plans `run` once (its inputs, output and settings; a shard it was given is ignored)
-/// and returns its lines. Memory grows with the plan: about 200 bytes an image.
-pub fn plan_lines(run: &Run) -> Result<PlanLines, String> {
+/// Plans `run` once (its inputs, output and settings; a shard it was given is ignored),
+/// handing each row's line (a job, or an input that failed before it could be an image)
+/// to `row` in plan order, and returns the header and end. Nothing is held per row.
+pub fn plan_lines(run: &Run, row: &mut dyn FnMut(String)) -> Result<PlanLines, String> {
     let header =
         serde_json::to_string(&Line::Header(header_of(run)?)).expect("a header line serialises");
-    let mut rows = Vec::new();
+    let mut rows = 0;
     let mut problems = 0;
     let (plan, planned) = run
         .plan_each(&mut |item| {
@@ -44,13 +44,14 @@ pub fn plan_lines(run: &Run) -> Result<PlanLines, String> {
                 }
                 Planned::PassedOver(..) => return,
             };
-            rows.push(serde_json::to_string(&line).expect("a row serialises"));
+            rows += 1;
+            row(serde_json::to_string(&line).expect("a row serialises"));
         })
         .map_err(|e| e.to_string())?;
     let end = End {
         plan: plan.clone(),
         plan_images: planned,
-        jobs: rows.len() - problems,
+        jobs: rows - problems,
         problems,
     };
     Ok(PlanLines {
