@@ -366,6 +366,9 @@ def run(
         if engine is not None:
             from . import _engines
 
+            if progress is not None or shard is not None:
+                raise TypeError("engine= takes neither progress= nor shard=: the engine's "
+                                "tasks share the plan, and the records come back in the report")
             on = _engines.engine_of(engine, jobs)
             options.update(overwrite=overwrite, skip_existing=skip_existing or not overwrite)
             planned = plan(inputs, output, settings=settings, **options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 from . import _imgpar
 
@@ -91,7 +91,7 @@ def merge_reports(reports: Iterable[Any]) -> Report:
     return Report._of(merged, records, exit_code)
 
 
-def of_run(ran: Tuple[str, List[str], int], keep: Optional[bool] = True) -> Report:
+def of_run(ran: Tuple[str, List[str], int]) -> Report:
     """The ``Report`` of what the native module's ``run`` or ``convert_rows`` returned."""
     totals_json, records, exit_code = ran
     return Report._of(totals_json, records, exit_code)

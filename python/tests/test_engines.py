@@ -278,4 +278,6 @@ def test_a_plan_that_cannot_start_and_an_engine_not_known(folder, tmp_path):
     assert raised.value.code == 2
     with pytest.raises(ValueError, match="engine="):
         imgpar.run(folder, tmp_path / "out", engine="nothing")
+    with pytest.raises(TypeError, match="progress="):
+        imgpar.run(folder, tmp_path / "out", engine="ray", progress=print)
     assert not (tmp_path / "out").exists()
