@@ -9,7 +9,7 @@ use super::write::{ShardFilesWritten, file_name, write};
 use crate::run::Run;
 use crate::store::{self, ObjectUrl, PutFailure};
 
-/// Writes `run`'s plan as `count` shard files under `prefix`, as [`write`] writes them
+/// Writes `run`'s plan as `count` shard files under `prefix`, as [`write()`] writes them
 /// into a folder: each made whole in a local temporary folder, then put create-only. None
 /// replaces an object: when one of their names is taken (found before, or appearing
 /// meanwhile), the files this call put go again and nothing is left.
