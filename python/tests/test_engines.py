@@ -134,6 +134,12 @@ def test_an_engine_converts_a_folder_as_the_command_does(engine, folder, expecte
     assert (again.ok, again.skipped, again.failed) == (0, len(expected), 1)
     assert again.complete
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    # The batch reports are never replaced: a third call into the same folder is refused
+    # before any batch runs.
+    kept = {p: p.read_bytes() for p in reports.iterdir()}
+    with pytest.raises(imgpar.RunError, match="exists already"):
+        imgpar.run(folder, out, engine=engine, format="png", batch_size=3, report=reports)
+    assert {p: p.read_bytes() for p in reports.iterdir()} == kept
 
 
 def test_a_batch_converted_twice_at_once_fails_nothing(engine, folder, expected, tmp_path):
