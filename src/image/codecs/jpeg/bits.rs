@@ -20,6 +20,19 @@ pub(crate) struct Huffman {
     /// Indexed by the next 9 bits: the code's length << 8 | its symbol; 0 for a code
     /// that is longer (or none).
     fast: Box<[u16; 1 << LOOKAHEAD]>,
+    /// An AC table's: indexed by the next 9 bits, a coefficient whose code and value
+    /// bits both lie in them (empty for a DC table).
+    coefficients: Vec<Coefficient>,
+}
+
+/// A nonzero AC coefficient read whole from a lookahead: the zeros before it, its value
+/// (before the scan's shift) and the bits its code and value take; `length` 0 when they
+/// do not fit.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Coefficient {
+    pub(crate) run: u8,
+    pub(crate) length: u8,
+    pub(crate) value: i16,
 }
 
 impl Huffman {
@@ -64,13 +77,56 @@ impl Huffman {
         }
         // A sentinel: no code is longer than 16 bits.
         max_code[17] = i32::MAX;
-        (k == symbols.len()).then(|| Huffman {
+        if k != symbols.len() {
+            return None;
+        }
+        let coefficients = if dc {
+            Vec::new()
+        } else {
+            (0..1usize << LOOKAHEAD)
+                .map(|bits| whole_coefficient(fast[bits], bits as u32))
+                .collect()
+        };
+        Some(Huffman {
             max_code,
             offset,
             symbols: symbols.to_vec(),
             fast,
+            coefficients,
         })
     }
+
+    /// The coefficient (AC tables only) that the next [`LOOKAHEAD`] bits `bits` hold
+    /// whole, if any.
+    #[inline(always)]
+    pub(crate) fn coefficient(&self, bits: usize) -> Coefficient {
+        self.coefficients[bits]
+    }
+}
+
+/// The nonzero coefficient whose code (`entry`, as in [`Huffman::fast`]) starts
+/// `lookahead` and whose value bits follow it within it; a zero `length` when there is
+/// none (a longer code, a run code, or value bits past the lookahead).
+fn whole_coefficient(entry: u16, lookahead: u32) -> Coefficient {
+    let (length, symbol) = (u32::from(entry >> 8), entry as u8);
+    let size = u32::from(symbol & 15);
+    if entry == 0 || size == 0 || length + size > LOOKAHEAD {
+        return Coefficient::default();
+    }
+    let raw = (lookahead >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
+    Coefficient {
+        run: symbol >> 4,
+        length: (length + size) as u8,
+        value: extend(raw as i32, size) as i16,
+    }
+}
+
+/// A coefficient of `size` bits as the standard codes it, extended to its sign (without
+/// a branch: the signs are as good as random).
+#[inline(always)]
+fn extend(raw: i32, size: u32) -> i32 {
+    let (half, all) = ((1i32 << size) >> 1, (1i32 << size) - 1);
+    raw - i32::from(raw < half) * all
 }
 
 /// Bytes of the file, one at a time or in runs, from a buffered reader.
@@ -310,9 +366,22 @@ impl<'s, 'a, R: BufRead> Bits<'s, 'a, R> {
     /// standard codes it (without a branch: the signs are as good as random).
     #[inline(always)]
     pub(crate) fn signed(&mut self, size: u32) -> Option<i32> {
-        let raw = self.bits(size)? as i32;
-        let (half, all) = ((1i32 << size) >> 1, (1i32 << size) - 1);
-        Some(raw - i32::from(raw < half) * all)
+        Some(extend(self.bits(size)? as i32, size))
+    }
+
+    /// The next [`LOOKAHEAD`] bits, as [`Bits::decode`] looks them up (none used).
+    #[inline(always)]
+    pub(crate) fn lookahead(&mut self) -> usize {
+        if self.count < 16 {
+            self.refill();
+        }
+        (self.value >> (64 - LOOKAHEAD)) as usize
+    }
+
+    /// Uses `n` bits of the lookahead; `None` if any is past the end of the data.
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, n: u32) -> Option<()> {
+        self.drop_bits(n)
     }
 
     /// Past the restart marker `expected`: the rest of the byte dropped, bytes that are no
