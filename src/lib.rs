@@ -23,16 +23,16 @@
 //! The flow is one way: settings -> plan -> exec (mode) -> `convert_job` -> outcome ->
 //! report.
 //!
-//! imgpar runs on Unix systems (Linux, macOS, the BSDs): its outputs are written through
-//! folder descriptors (`openat`, `renameat2` where the kernel has it) so that no link in
-//! the output folder is followed, paths are taken as bytes, and process mode's workers
-//! are limited with `setrlimit`. There are no other-platform branches.
+//! imgpar runs on Unix systems (Linux, macOS, the BSDs) and on Windows. On Unix its
+//! outputs are written through folder descriptors (`openat`, `renameat2` where the kernel
+//! has it) so that no link in the output folder is followed, paths are taken as bytes, and
+//! process mode's workers are limited with `setrlimit`; Linux-only calls are marked
+//! `target_os = "linux"`, with the portable Unix way beside them. Windows' own mechanisms
+//! (file identity, the console's Ctrl-C, process usage) are in one room, `windows`.
 #![warn(missing_docs)]
 
-#[cfg(not(unix))]
-compile_error!(
-    "imgpar builds on Unix systems only (Linux, macOS, the BSDs): see the crate documentation"
-);
+#[cfg(not(any(unix, windows)))]
+compile_error!("imgpar builds on Unix systems (Linux, macOS, the BSDs) and on Windows");
 
 #[cfg(feature = "bench")]
 #[doc(hidden)]
@@ -67,6 +67,8 @@ mod shard;
 pub mod shard_files;
 mod store;
 mod thumbnail;
+#[cfg(windows)]
+mod windows;
 pub mod worker;
 mod worker_count;
 

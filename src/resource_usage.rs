@@ -2,6 +2,14 @@
 
 /// CPU time (user plus system, seconds) and peak resident memory (MiB) of this process so
 /// far. Zero if the kernel does not say.
+#[cfg(windows)]
+pub fn self_usage() -> (f64, f64) {
+    crate::windows::self_usage()
+}
+
+/// CPU time (user plus system, seconds) and peak resident memory (MiB) of this process so
+/// far. Zero if the kernel does not say.
+#[cfg(unix)]
 pub fn self_usage() -> (f64, f64) {
     // SAFETY: getrusage only writes into the struct we hand it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -17,12 +25,14 @@ pub fn self_usage() -> (f64, f64) {
 }
 
 /// User plus system CPU seconds in `usage`.
+#[cfg(unix)]
 pub fn cpu_seconds(usage: &libc::rusage) -> f64 {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// The high-water mark of this process's own resident memory (VmHWM), in KiB, on Linux.
+#[cfg(unix)]
 fn own_peak_kib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

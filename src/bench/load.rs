@@ -28,9 +28,14 @@ pub fn machine_busy_s() -> Option<f64> {
 }
 
 fn ticks_per_s() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf only reads a configuration value.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        if ticks > 0 { ticks as f64 } else { 100.0 }
+    }
+    #[cfg(not(unix))]
+    100.0
 }
 
 /// The one-minute load average (Linux; `None` elsewhere).

@@ -70,48 +70,60 @@ fn bench(args: Box<BenchArgs>) -> ExitCode {
 
 /// Under a file size limit (`ulimit -f`) a write past it would kill the process with
 /// SIGXFSZ; ignored, the write fails with EFBIG instead and the run stops with a clear
-/// error. Worker processes inherit the setting.
+/// error. Worker processes inherit the setting. (Windows has no such signal.)
 fn ignore_file_size_signal() {
     // SAFETY: setting a signal to SIG_IGN has no preconditions; it is done before the
     // run starts its threads.
+    #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 
-/// A flag set by the first Ctrl-C or SIGTERM (the run then winds down); a second one says
-/// so, closes the result files with what ended (see [`on_second_signal`]) and ends the
-/// process at once with exit code 130.
+/// A flag set by the first Ctrl-C or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the
+/// console closing; the run then winds down); a second one says so, closes the result
+/// files with what ended (see [`on_second_signal`]) and ends the process at once with
+/// exit code 130.
 fn cancel_on_signals() -> Arc<AtomicBool> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    use std::sync::atomic::Ordering;
     let cancel = Arc::new(AtomicBool::new(false));
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        return cancel;
-    };
     let flag = Arc::clone(&cancel);
-    std::thread::Builder::new()
-        .name("imgpar-signals".into())
-        .spawn(move || {
-            for _ in signals.forever() {
-                if flag.swap(true, Ordering::SeqCst) {
-                    eprintln!(
-                        "imgpar: interrupted again: stopping at once, the images in progress \
-                         are not finished"
-                    );
-                    for hook in SECOND_SIGNAL
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .iter()
-                    {
-                        hook();
-                    }
-                    std::process::exit(ExitCode::Interrupted.code());
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return cancel;
+        };
+        std::thread::Builder::new()
+            .name("imgpar-signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    interrupted(&flag);
                 }
-            }
-        })
-        .expect("the system can start a thread");
+            })
+            .expect("the system can start a thread");
+    }
+    #[cfg(windows)]
+    crate::windows::on_console_interrupt(move || interrupted(&flag));
     cancel
+}
+
+/// One interruption: the first sets `flag`; the next ends the process (see
+/// [`cancel_on_signals`]).
+fn interrupted(flag: &AtomicBool) {
+    if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        eprintln!(
+            "imgpar: interrupted again: stopping at once, the images in progress are not \
+             finished"
+        );
+        for hook in SECOND_SIGNAL
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            hook();
+        }
+        std::process::exit(ExitCode::Interrupted.code());
+    }
 }
 
 type Hook = Box<dyn Fn() + Send + Sync>;

@@ -257,11 +257,7 @@ fn standing_file(path: &Path) -> Result<Option<Provenance>, Ending> {
     if !meta.is_file() {
         return Err(conflict("a special file"));
     }
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+    crate::output::open_not_following(path)
         .and_then(|mut file| super::provenance::read_file(&mut file))
         .map_err(|e| write_failure(format!("cannot read {}: {e}", path.display())))
 }

@@ -80,18 +80,8 @@ impl Job {
         // The plan makes `output` as `output_root` joined with the name, so the name is
         // the rest after the root's bytes and a separator: no need to compare components
         // (the planner asks for every job's name several times).
-        use std::os::unix::ffi::OsStrExt;
-        let (output, root) = (
-            self.output.as_os_str().as_bytes(),
-            self.output_root.as_os_str().as_bytes(),
-        );
-        if let Some(rest) = output.strip_prefix(root)
-            && let Some(rest) = rest.strip_prefix(b"/")
-            && !rest.is_empty()
-            && !root.is_empty()
-            && !rest.starts_with(b"/")
-        {
-            return Path::new(std::ffi::OsStr::from_bytes(rest));
+        if let Some(rest) = crate::paths::rest_after(&self.output, &self.output_root) {
+            return rest;
         }
         self.output
             .strip_prefix(&self.output_root)

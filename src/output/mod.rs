@@ -255,10 +255,31 @@ const TEMP_SUFFIX: &str = ".tmp";
 pub fn builder() -> tempfile::Builder<'static, 'static> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
-    use std::os::unix::fs::PermissionsExt;
-    // Outputs get the usual permissions (0666 less the umask), not a temp file's 0600.
-    builder.permissions(std::fs::Permissions::from_mode(0o666));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Outputs get the usual permissions (0666 less the umask), not a temp file's 0600.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
     builder
+}
+
+/// Opens the file at `path` for reading, refusing a link there (its last name; the
+/// folders before it are followed): Unix's `O_NOFOLLOW`, Windows' reparse point opened
+/// as itself and refused.
+pub fn open_not_following(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+    #[cfg(windows)]
+    {
+        crate::windows::open_not_following(path)
+    }
 }
 
 #[cfg(test)]

@@ -73,17 +73,25 @@ pub(crate) fn refuse_replacing_inputs<'a>(
     replaced.map_or(Ok(()), Err)
 }
 
-/// What makes a file the same file whatever the path to it: its device and inode, links
-/// followed.
+/// What makes a file the same file whatever the path to it, links followed: its device
+/// and inode (Unix), its volume's serial number and its file index (Windows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct FileId(u64, u64);
 
 impl FileId {
     /// The identity of the file at `path`, if something is there.
+    #[cfg(unix)]
     pub(crate) fn of(path: &Path) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).ok()?;
         Some(FileId(meta.dev(), meta.ino()))
+    }
+
+    /// The identity of the file at `path`, if something is there.
+    #[cfg(windows)]
+    pub(crate) fn of(path: &Path) -> Option<FileId> {
+        let (volume, index) = crate::windows::file_identity(path).ok()?;
+        Some(FileId(volume, index))
     }
 }
 

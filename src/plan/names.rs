@@ -200,8 +200,7 @@ pub(super) const NAME_MAX: usize = 255;
 /// a hash of the whole name put before its extension (`aaa…aaa-0123456789abcdef.png`),
 /// so that two long names stay two names.
 pub(super) fn fit_name(name: std::ffi::OsString) -> std::ffi::OsString {
-    use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    let bytes = name.as_bytes();
+    let bytes = name.as_encoded_bytes();
     if bytes.len() <= NAME_MAX {
         return name;
     }
@@ -220,7 +219,7 @@ pub(super) fn fit_name(name: std::ffi::OsString) -> std::ffi::OsString {
     let mut fitted = stem[..keep].to_vec();
     fitted.extend_from_slice(hash.as_bytes());
     fitted.extend_from_slice(extension);
-    std::ffi::OsString::from_vec(fitted)
+    crate::paths::bytes_name(fitted)
 }
 
 /// The shared outputs (rule 2) that already stand, made from one of the jobs that share

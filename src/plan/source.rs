@@ -372,10 +372,20 @@ fn below_root(root: Option<&Path>, input: &Path) -> Result<Option<PathBuf>, Stri
     Ok(Some(rel.to_path_buf()))
 }
 
+/// Whether `error` says links lead to each other (Unix's ELOOP; Windows' "the name cannot
+/// be resolved by the system", ERROR_CANT_RESOLVE_FILENAME).
+fn is_link_loop(error: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    let code = libc::ELOOP;
+    #[cfg(windows)]
+    let code = windows_sys::Win32::Foundation::ERROR_CANT_RESOLVE_FILENAME as i32;
+    error.raw_os_error() == Some(code)
+}
+
 /// What the walk makes of an entry it could not read.
 fn walk_error(input: &Path, e: &walkdir::Error) -> Item {
     let path = e.path().unwrap_or(input).to_path_buf();
-    let loops = std::fs::metadata(&path).is_err_and(|e| e.raw_os_error() == Some(libc::ELOOP));
+    let loops = std::fs::metadata(&path).is_err_and(|e| is_link_loop(&e));
     if loops {
         // Links that lead to each other: no target at all, not a missing one.
         if kind_by_extension(&path).is_none() {

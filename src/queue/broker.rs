@@ -149,10 +149,26 @@ where
     }
 }
 
+/// This machine's name (Unix's `gethostname`, Windows' `COMPUTERNAME`).
+fn host_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut name = [0u8; 256];
+        // SAFETY: the buffer is writable for its length.
+        if unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) } != 0 {
+            return None;
+        }
+        let end = name.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&name[..end]).into_owned()).filter(|h| !h.is_empty())
+    }
+    #[cfg(windows)]
+    {
+        std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty())
+    }
+}
+
 /// A name for this worker among the queue's consumers: host, process and a random part.
 pub fn consumer_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "host".into());
+    let host = host_name().unwrap_or_else(|| "host".into());
     format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
 }

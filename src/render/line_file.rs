@@ -127,13 +127,7 @@ impl LineFile {
                 })
             }
             // `-` is standard output, as `-` for an input is standard input.
-            Ok(Location::Local(_)) if self.path.as_os_str() == "-" => {
-                use std::os::fd::AsFd;
-                std::io::stdout()
-                    .as_fd()
-                    .try_clone_to_owned()
-                    .map(File::from)
-            }
+            Ok(Location::Local(_)) if self.path.as_os_str() == "-" => stdout_file(),
             Ok(Location::Local(local)) => File::create(local),
         };
         match created {
@@ -144,6 +138,16 @@ impl LineFile {
             Err(e) => state.error = Some(format!("{}: {e}", self.path.display())),
         }
     }
+}
+
+/// A file of its own on standard output.
+fn stdout_file() -> std::io::Result<File> {
+    let stdout = std::io::stdout();
+    #[cfg(unix)]
+    let owned = std::os::fd::AsFd::as_fd(&stdout).try_clone_to_owned();
+    #[cfg(windows)]
+    let owned = std::os::windows::io::AsHandle::as_handle(&stdout).try_clone_to_owned();
+    owned.map(File::from)
 }
 
 /// Writes one whole line and flushes it; the first failure is kept and ends the writing.

@@ -79,7 +79,6 @@ fn prepare_prefix(
 /// creating or writing anything (the nearest folder of it that exists takes new entries).
 /// A bucket prefix is not probed.
 pub(crate) fn check_output_could_be_made(output: &Location) -> Result<(), String> {
-    use std::os::unix::ffi::OsStrExt;
     let Some(output) = output.local() else {
         return Ok(());
     };
@@ -100,16 +99,36 @@ pub(crate) fn check_output_could_be_made(output: &Location) -> Result<(), String
             existing.display()
         ));
     }
-    let path = std::ffi::CString::new(existing.as_os_str().as_bytes())
-        .map_err(|_| format!("output folder {} has a NUL in its name", output.display()))?;
-    // SAFETY: `path` is a valid C string; access reads it and nothing else.
-    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+    if let Err(e) = may_add_entries(existing) {
         return Err(format!(
-            "output folder {} cannot be written: {}: {}",
+            "output folder {} cannot be written: {}: {e}",
             output.display(),
             existing.display(),
-            std::io::Error::last_os_error()
         ));
     }
     Ok(())
+}
+
+/// Whether the folder `folder` takes new entries, asked without making one: Unix's
+/// `access(W_OK | X_OK)`; on Windows, a folder marked read-only is refused (its access
+/// lists are the write's to find out).
+fn may_add_entries(folder: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(folder.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: `path` is a valid C string; access reads it and nothing else.
+        if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(windows)]
+    {
+        if std::fs::metadata(folder)?.permissions().readonly() {
+            return Err(std::io::ErrorKind::PermissionDenied.into());
+        }
+        Ok(())
+    }
 }
