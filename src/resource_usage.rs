@@ -15,13 +15,25 @@ pub fn self_usage() -> (f64, f64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
         let cpu = cpu_seconds(&usage);
-        // Linux reports ru_maxrss in KiB; it also counts the memory of the process that
-        // started this one, as it was when it forked, so the kernel's per-process
-        // high-water mark is preferred where there is one.
-        let peak_kib = own_peak_kib().unwrap_or(usage.ru_maxrss as f64);
+        // Linux's ru_maxrss also counts the memory of the process that started this one,
+        // as it was when it forked, so the kernel's per-process high-water mark is
+        // preferred where there is one.
+        let peak_kib = own_peak_kib().unwrap_or(peak_rss_mib(&usage) * 1024.0);
         return (cpu, peak_kib / 1024.0);
     }
     (0.0, 0.0)
+}
+
+/// The peak resident memory in `usage`, in MiB: the kernel counts `ru_maxrss` in KiB on
+/// Linux and the BSDs, in bytes on macOS.
+#[cfg(unix)]
+pub fn peak_rss_mib(usage: &libc::rusage) -> f64 {
+    let unit = if cfg!(target_vendor = "apple") {
+        1.0
+    } else {
+        1024.0
+    };
+    usage.ru_maxrss as f64 * unit / (1024.0 * 1024.0)
 }
 
 /// User plus system CPU seconds in `usage`.

@@ -223,9 +223,16 @@ impl Planner {
     }
 }
 
-/// A path's bytes, as its plan key.
+/// A path's bytes, as its plan key: the same on every system, folders separated by `/`
+/// (so an output made on Windows carries the provenance the same run makes on Linux).
 fn key_of(path: &Path) -> Vec<u8> {
-    path_bytes(path).into_owned()
+    let bytes = path_bytes(path).into_owned();
+    #[cfg(windows)]
+    let bytes = bytes
+        .into_iter()
+        .map(|b| if b == b'\\' { b'/' } else { b })
+        .collect();
+    bytes
 }
 
 fn job_for(input: &Path, rel: &Path, kind: InputKind, output: &Path, format: FormatChoice) -> Job {

@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Write};
-use std::os::fd::{AsFd, AsRawFd};
 
 use super::protocol::{FromWorker, ToWorker, receive, send};
 use crate::job::{Job, convert_job};
@@ -40,7 +39,7 @@ pub fn serve() -> i32 {
 fn serve_on(stdin: io::Stdin, mut out: impl Write) -> io::Result<()> {
     // A reader of our own over fd 0, so that what is already buffered can be seen
     // (std's locked stdin hides its buffer).
-    let mut input = BufReader::new(File::from(stdin.as_fd().try_clone_to_owned()?));
+    let mut input = BufReader::new(own_file(&stdin)?);
     let spec = match receive(&mut input)? {
         Some(ToWorker::Spec(spec)) => spec,
         _ => return Err(io::Error::other("the first message was not the spec")),
@@ -84,20 +83,46 @@ fn serve_on(stdin: io::Stdin, mut out: impl Write) -> io::Result<()> {
     }
 }
 
-/// The pipe to the parent, moved off fd 1: from here on anything a library prints to stdout
-/// lands on stderr (where the parent keeps the tail to explain a death) instead of
-/// corrupting the messages.
+/// A file of its own on the same stream as `stream` (stdin or stdout).
+#[cfg(unix)]
+fn own_file(stream: &impl std::os::fd::AsFd) -> io::Result<File> {
+    Ok(File::from(stream.as_fd().try_clone_to_owned()?))
+}
+
+/// A file of its own on the same stream as `stream` (stdin or stdout).
+#[cfg(windows)]
+fn own_file(stream: &impl std::os::windows::io::AsHandle) -> io::Result<File> {
+    Ok(File::from(stream.as_handle().try_clone_to_owned()?))
+}
+
+/// The pipe to the parent, moved off standard output: from here on anything a library
+/// prints to stdout lands on stderr (where the parent keeps the tail to explain a death)
+/// instead of corrupting the messages.
 fn protocol_output() -> io::Result<File> {
-    let answers = io::stdout().as_fd().try_clone_to_owned()?;
+    let answers = own_file(&io::stdout())?;
+    #[cfg(unix)]
     // SAFETY: makes fd 1 a copy of fd 2; both are open for the life of the process.
     if unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } == -1 {
         return Err(io::Error::last_os_error());
     }
-    Ok(File::from(answers))
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::System::Console::{
+            GetStdHandle, STD_ERROR_HANDLE, STD_OUTPUT_HANDLE, SetStdHandle,
+        };
+        // SAFETY: reads and sets the process's standard handles; the error handle stays
+        // open for the life of the process.
+        if unsafe { SetStdHandle(STD_OUTPUT_HANDLE, GetStdHandle(STD_ERROR_HANDLE)) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(answers)
 }
 
 /// Whether a read from `input`'s file would return at once (data or end of stream).
+#[cfg(unix)]
 fn readable_now(input: &BufReader<File>) -> bool {
+    use std::os::fd::AsRawFd;
     let mut poll = libc::pollfd {
         fd: input.get_ref().as_raw_fd(),
         events: libc::POLLIN,
@@ -108,10 +133,37 @@ fn readable_now(input: &BufReader<File>) -> bool {
     ready > 0 && poll.revents != 0
 }
 
+/// Whether a read from `input`'s pipe would return at once: bytes are waiting, or the
+/// pipe is broken (its end).
+#[cfg(windows)]
+fn readable_now(input: &BufReader<File>) -> bool {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::Pipes::PeekNamedPipe;
+    let mut waiting = 0u32;
+    // SAFETY: an open pipe handle; only the count of waiting bytes is asked for.
+    let peeked = unsafe {
+        PeekNamedPipe(
+            input.get_ref().as_raw_handle(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            &mut waiting,
+            std::ptr::null_mut(),
+        )
+    };
+    peeked == 0 || waiting > 0
+}
+
 fn ignore_interrupts() {
     // SAFETY: setting a signal's disposition to "ignore" has no handler to get wrong.
+    #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
+    // SAFETY: with no handler, TRUE makes the process ignore Ctrl-C.
+    #[cfg(windows)]
+    unsafe {
+        windows_sys::Win32::System::Console::SetConsoleCtrlHandler(None, 1);
     }
 }

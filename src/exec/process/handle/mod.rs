@@ -3,7 +3,6 @@
 //! resource usage and the reason it ended.
 
 use std::io::{self, BufReader, Read};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
@@ -26,8 +25,11 @@ pub struct WorkerProcess {
     messages: Receiver<FromWorker>,
     /// Ends with the worker, handing over the end of what it wrote on stderr.
     stderr: Option<JoinHandle<Vec<u8>>>,
-    /// Its address-space cap, if any, to explain an allocation failure.
+    /// Its memory cap, if any, to explain an allocation failure.
     memory: Option<u64>,
+    /// What ties the worker to imgpar's life and holds its limits, where that is an object
+    /// of its own (Windows' Job Object); dropped after the worker is reaped.
+    _tie: platform::Tie,
     /// When it was started.
     pub spawned: Instant,
 }
@@ -69,15 +71,19 @@ impl WorkerProcess {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let parent = std::process::id() as libc::pid_t;
         let memory = limits.memory;
-        // SAFETY: the closure runs in the child between fork and exec and only makes
-        // async-signal-safe system calls; it allocates nothing.
-        unsafe {
-            command.pre_exec(move || limit_child(parent, memory));
-        }
+        platform::before_spawn(&mut command, memory);
         let spawned = Instant::now();
         let mut child = command.spawn()?;
+        let tie = match platform::after_spawn(&child, memory) {
+            Ok(tie) => tie,
+            Err(e) => {
+                // Not tied to imgpar's life: not to be left running.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
         let mut stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr_pipe = child.stderr.take();
@@ -116,6 +122,7 @@ impl WorkerProcess {
             messages,
             stderr,
             memory,
+            _tie: tie,
             spawned,
         })
     }
@@ -159,86 +166,28 @@ impl WorkerProcess {
     /// Waits for the worker to end (it has closed its output, or was told to end) and
     /// collects its resource usage, so no zombie is left.
     fn reap(mut self) -> WorkerExit {
-        let pid = self.child.id() as libc::pid_t;
-        let mut status = 0;
-        // SAFETY: rusage is plain data the kernel fills in.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY (both calls): waits for our own child, writing into the two locals.
-        let mut wait = |flags| unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
         // A worker that closed its output is on its way out; give it a moment to exit on
         // its own (so its exit code or signal is what is reported), then make sure.
-        let grace = Instant::now() + EXIT_GRACE;
-        let mut reaped = false;
-        while Instant::now() < grace {
-            match wait(libc::WNOHANG) {
-                0 => std::thread::sleep(Duration::from_millis(2)),
-                -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
-                r => {
-                    reaped = r == pid;
-                    break;
-                }
-            }
-        }
-        if !reaped {
-            // Already gone is the only way this fails, and the wait then says so.
-            let _ = self.child.kill();
-            reaped = loop {
-                let r = wait(0);
-                if r == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                break r == pid;
-            };
-        }
+        let ended = platform::wait(&mut self.child, EXIT_GRACE);
         // The worker is gone, so its stderr is at its end and the reader returns.
         let stderr = self
             .stderr
             .take()
             .and_then(|reader| reader.join().ok())
             .unwrap_or_default();
-        let cause = if !reaped {
-            Some(Failure::new(
+        let cause = match ended.how {
+            None => Some(Failure::new(
                 ErrorKind::WorkerDied,
                 "worker vanished (it could not be waited for)",
-            ))
-        } else {
-            death_cause(status, &stderr).map(|cause| explain_memory(cause, self.memory))
+            )),
+            Some(how) => with_last_words(how, &stderr).map(|c| explain_memory(c, self.memory)),
         };
         WorkerExit {
             cause,
-            cpu_s: crate::resource_usage::cpu_seconds(&usage),
-            // Linux reports ru_maxrss in KiB.
-            peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+            cpu_s: ended.cpu_s,
+            peak_rss_mib: ended.peak_rss_mib,
         }
     }
-}
-
-/// Runs in the child after fork, before exec: ties the worker's life to imgpar's, makes it
-/// ignore Ctrl-C, and caps its address space.
-fn limit_child(parent: libc::pid_t, memory: Option<u64>) -> io::Result<()> {
-    // SAFETY (whole function): plain system calls on this process, no allocation.
-    unsafe {
-        #[cfg(target_os = "linux")]
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // imgpar died before the line above took effect: nothing would kill us later.
-        if libc::getppid() != parent {
-            return Err(io::Error::from_raw_os_error(libc::ESRCH));
-        }
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-        if let Some(bytes) = memory {
-            let limit = libc::rlimit {
-                rlim_cur: bytes as libc::rlim_t,
-                rlim_max: bytes as libc::rlim_t,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-    }
-    Ok(())
 }
 
 fn spawn_reader<T: Send + 'static>(
@@ -266,22 +215,10 @@ fn explain_memory(cause: String, limit: Option<u64>) -> Failure {
     }
 }
 
-/// Why a worker ended, from its wait status and the end of its stderr; `None` for exit 0.
-fn death_cause(status: libc::c_int, stderr: &[u8]) -> Option<String> {
-    let what = if libc::WIFSIGNALED(status) {
-        let signal = libc::WTERMSIG(status);
-        match signal_name(signal) {
-            Some(name) => format!("worker killed by signal {signal} ({name})"),
-            None => format!("worker killed by signal {signal}"),
-        }
-    } else if libc::WIFEXITED(status) {
-        match libc::WEXITSTATUS(status) {
-            0 => return None,
-            code => format!("worker exited with code {code}"),
-        }
-    } else {
-        format!("worker ended with wait status {status}")
-    };
+/// Why a worker ended, from what the system said of its end (`None`: a normal exit) and
+/// the end of its stderr.
+fn with_last_words(how: Option<String>, stderr: &[u8]) -> Option<String> {
+    let what = how?;
     Some(match last_words(stderr) {
         Some(words) => format!("{what}: {words}"),
         None => what,
@@ -316,25 +253,31 @@ fn last_words(stderr: &[u8]) -> Option<String> {
         .map(|l| l.to_string())
 }
 
-fn signal_name(signal: libc::c_int) -> Option<&'static str> {
-    Some(match signal {
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGPIPE => "SIGPIPE",
-        _ => return None,
-    })
+#[cfg(unix)]
+#[path = "unix.rs"]
+mod platform;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod platform;
+
+/// How a worker process ended, as its platform tells it.
+struct Ended {
+    /// `None` when it could not be waited for; `Some(None)` for a normal exit (code 0);
+    /// else what happened ("worker killed by signal 9 (SIGKILL)", "worker exited with
+    /// code 101").
+    how: Option<Option<String>>,
+    cpu_s: f64,
+    peak_rss_mib: f64,
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    /// What the platform said of an end, with the stderr it left.
+    fn death_cause(status: i32, stderr: &[u8]) -> Option<String> {
+        with_last_words(platform::exit_cause(status), stderr)
+    }
 
     #[test]
     fn death_causes_read_like_the_user_expects() {

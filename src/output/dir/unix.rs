@@ -1,9 +1,8 @@
-//! Folders held open by descriptor, so that writes beneath the output folder go exactly
-//! where the plan says: each folder below the root is opened without following links
-//! (`openat` with `O_NOFOLLOW`), and files are created and renamed relative to the folder's
-//! descriptor, never by a path that could be redirected between a check and the write.
-//! Written by hand on `libc` because no well-kept crate in the tree offers `mkdirat`,
-//! `openat` and `renameat2` together; it is the few calls below and nothing more.
+//! The Unix way: `openat` with `O_NOFOLLOW`, `mkdirat`, `renameat2(RENAME_NOREPLACE)`
+//! (Linux; `linkat` then `unlinkat` elsewhere and on filesystems without it) and
+//! `unlinkat`, all on the folder's descriptor. Written by hand on `libc` because no
+//! well-kept crate in the tree offers `mkdirat`, `openat` and `renameat2` together; it is
+//! the few calls below and nothing more.
 
 use std::ffi::{CString, OsStr};
 use std::fs::File;
@@ -12,17 +11,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use super::EnterError;
+
 /// An open folder.
 pub struct Dir(OwnedFd);
-
-/// Why a folder below the root could not be entered.
-pub enum EnterError {
-    /// The name is a symbolic link: writing through it could land outside the root.
-    Link,
-    /// Something other than a folder stands under the name.
-    NotAFolder,
-    Io(io::Error),
-}
 
 fn c_name(name: &OsStr) -> io::Result<CString> {
     CString::new(name.as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
