@@ -21,3 +21,5 @@ mod queues;
 mod runs_and_reports;
 #[cfg(feature = "cli")]
 mod sources_and_outputs;
+#[cfg(all(feature = "cli", feature = "wine-tests"))]
+mod windows;

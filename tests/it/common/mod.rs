@@ -8,6 +8,8 @@ pub mod python;
 #[cfg(feature = "cloud")]
 pub mod stores;
 pub mod tiff;
+#[cfg(all(feature = "cli", feature = "wine-tests"))]
+pub mod windows;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
