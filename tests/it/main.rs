@@ -21,5 +21,6 @@ mod queues;
 mod runs_and_reports;
 #[cfg(feature = "cli")]
 mod sources_and_outputs;
-#[cfg(all(feature = "cli", feature = "wine-tests"))]
+// Built with Debian's cross toolchain and run under Wine: on Linux for x86-64.
+#[cfg(all(feature = "cli", target_os = "linux", target_arch = "x86_64"))]
 mod windows;

@@ -1,8 +1,10 @@
 //! imgpar for Windows, built here (the README's recipe) and run under Wine 8: the
 //! library's unit tests, and the command on the fixtures against the Linux build.
 //!
-//! Not tested here, for what Wine cannot do: `--worker-memory` (Wine keeps a Job Object's
-//! memory limit without enforcing it: the oversized image converts), a worker's CPU time
+//! Not tested here, for what Wine cannot do: `--worker-memory` failing an image (Wine keeps
+//! a Job Object's memory limit without enforcing it, or reporting it: the oversized image
+//! converts; the unit tests check the limit as it is handed to Windows, and that a worker
+//! in its job ends with imgpar's handle on it), a worker's CPU time
 //! and peak memory (Wine reports none for another process), Ctrl-C (Wine sends no console
 //! events to a program started without a console), and links in the output folder
 //! (Windows symbolic links need a privilege; Wine shows Unix links as plain files).

@@ -8,7 +8,7 @@ pub mod python;
 #[cfg(feature = "cloud")]
 pub mod stores;
 pub mod tiff;
-#[cfg(all(feature = "cli", feature = "wine-tests"))]
+#[cfg(all(feature = "cli", target_os = "linux", target_arch = "x86_64"))]
 pub mod windows;
 
 use std::path::{Path, PathBuf};

@@ -41,14 +41,7 @@ pub(super) fn after_spawn(child: &Child, memory: Option<u64>) -> io::Result<Tie>
     }
     // SAFETY: a fresh handle nothing else owns.
     let job = unsafe { OwnedHandle::from_raw_handle(job as _) };
-    // SAFETY: a plain C struct; all-zero is a valid value.
-    let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
-    limits.BasicLimitInformation.LimitFlags =
-        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
-    if let Some(bytes) = memory {
-        limits.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
-        limits.ProcessMemoryLimit = usize::try_from(bytes).unwrap_or(usize::MAX);
-    }
+    let limits = job_limits(memory);
     let size = std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32;
     // SAFETY: an open job handle and a live struct of `size` bytes.
     let set = unsafe {
@@ -73,6 +66,21 @@ pub(super) fn after_spawn(child: &Child, memory: Option<u64>) -> io::Result<Tie>
         return Err(io::Error::last_os_error());
     }
     Ok(Tie(job))
+}
+
+/// The limits of a worker's job: the worker ends when imgpar's handle on the job closes, an
+/// unhandled exception ends it (no error dialog waiting for a click), and under `memory`
+/// its committed memory is capped at that many bytes.
+fn job_limits(memory: Option<u64>) -> JOBOBJECT_EXTENDED_LIMIT_INFORMATION {
+    // SAFETY: a plain C struct; all-zero is a valid value.
+    let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+    limits.BasicLimitInformation.LimitFlags =
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+    if let Some(bytes) = memory {
+        limits.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
+        limits.ProcessMemoryLimit = usize::try_from(bytes).unwrap_or(usize::MAX);
+    }
+    limits
 }
 
 /// Waits up to `grace` for `child` to end on its own, then kills it, and waits for it;
@@ -121,4 +129,61 @@ pub(super) fn exit_cause(code: i32) -> Option<String> {
         _ => return Some(format!("worker exited with code {code}")),
     };
     Some(format!("worker {name} (exit status 0x{status:08X})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::windows::io::AsRawHandle;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use windows_sys::Win32::System::JobObjects::{
+        IsProcessInJob, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOB_OBJECT_LIMIT_PROCESS_MEMORY,
+    };
+
+    use super::{HANDLE, after_spawn, job_limits};
+
+    /// `--worker-memory` is the job's process memory limit, in bytes; without it the
+    /// job has none. (Wine keeps a job's limits without enforcing or reporting them, so
+    /// the limits are checked as they are handed to Windows.)
+    #[test]
+    fn worker_memory_is_the_jobs_process_memory_limit() {
+        let capped = job_limits(Some(64 << 20));
+        let flags = capped.BasicLimitInformation.LimitFlags;
+        assert_ne!(flags & JOB_OBJECT_LIMIT_PROCESS_MEMORY, 0);
+        assert_ne!(flags & JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, 0);
+        assert_eq!(capped.ProcessMemoryLimit, 64 << 20);
+        let free = job_limits(None).BasicLimitInformation.LimitFlags;
+        assert_eq!(free & JOB_OBJECT_LIMIT_PROCESS_MEMORY, 0);
+        assert_ne!(free & JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, 0);
+    }
+
+    /// A worker runs in a job of its own and does not outlive imgpar's handle on it: no
+    /// orphan when imgpar ends or dies.
+    #[test]
+    fn a_worker_is_in_a_job_of_its_own_and_ends_with_imgpars_handle_on_it() {
+        // A child that waits for a line on its input, which never comes.
+        let mut child = Command::new("cmd")
+            .args(["/c", "set /p line="])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let tie = after_spawn(&child, Some(64 << 20)).unwrap();
+        let job = tie.0.as_raw_handle() as HANDLE;
+        let mut in_job = 0;
+        // SAFETY: both handles are open; `in_job` outlives the call.
+        let asked = unsafe { IsProcessInJob(child.as_raw_handle() as HANDLE, job, &mut in_job) };
+        assert!(asked != 0 && in_job != 0, "the worker is in its job");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "still waiting for input"
+        );
+        drop(tie);
+        let until = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < until, "the worker outlived its job");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
