@@ -15,6 +15,8 @@ use crate::image::decoded::{Decoded, check_pixels, upright};
 use crate::image::pixels::color::{Tone, to_color};
 use crate::image::pixels::resize;
 
+mod row_shrink;
+
 /// Decodes a still WebP to gray, or to RGB in colour (with alpha when it has some that is
 /// not opaque), upright, shrunk while decoding by the factor `spec` allows, its ICC profile
 /// kept. `Ok(None)` hands the file to the
@@ -172,6 +174,7 @@ fn decode_into<T>(
         config.options.scaled_height = size.1 as i32;
     }
     config.output.colorspace = mode;
+    row_shrink::install();
     // SAFETY: `bytes` outlives the call; libwebp allocates the output buffer itself and
     // records it in `config.output`, which is freed below on every path.
     let status = unsafe { ffi::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
