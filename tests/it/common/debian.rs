@@ -34,6 +34,8 @@ fn installed(package: &str, present: impl Fn() -> bool, what: &str) {
     if !runs() {
         let apt = |args: &[&str]| {
             Command::new("apt-get")
+                // Another test's install may hold dpkg's lock: wait for it.
+                .args(["-o", "DPkg::Lock::Timeout=600"])
                 .args(args)
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .stdout(Stdio::null())
