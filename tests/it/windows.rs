@@ -151,3 +151,76 @@ fn skip_existing_rewrites_nothing_under_wine() {
             .starts_with(".imgpar-")
     }));
 }
+
+/// The inputs and outputs a report lists, as it writes them.
+fn records(report: &Path) -> Vec<(String, String)> {
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    let mut found: Vec<_> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let path = |key: &str| r[key].as_str().unwrap().to_string();
+            (path("input"), path("output"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Names beyond ASCII (accents, CJK, an emoji, in a subfolder) go through Windows' UTF-16
+/// and back: the same output names and bytes as Linux's, and the report names them
+/// exactly, with Windows' separator.
+#[test]
+fn names_beyond_ascii_come_through_windows_exactly() {
+    let built = built();
+    let scratch = tempfile::tempdir().unwrap();
+    let names = [
+        "café.png",
+        "日本の写真.jpg",
+        "Ünïcødé ñame 🌄.jpg",
+        "Straße/Grüße.png",
+    ];
+    let sources = ["palette.png", "gray.jpg", "baseline_420.jpg", "alpha.png"];
+    for (name, source) in names.iter().zip(sources) {
+        let path = scratch.path().join("photos").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures("images").join(source), path).unwrap();
+    }
+    let linux = imgpar()
+        .args(["photos", "out-linux", "-q", "--report", "linux.json"])
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(linux.status.success());
+    let windows = wine(&built.imgpar)
+        .args(["photos", "out-windows", "-q", "--report", "windows.json"])
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(
+        windows.status.success(),
+        "{}",
+        String::from_utf8_lossy(&windows.stderr)
+    );
+    let made = files(&scratch.path().join("out-windows"));
+    assert_eq!(made.len(), names.len());
+    assert!(
+        made == files(&scratch.path().join("out-linux")),
+        "the same names and bytes"
+    );
+    let as_windows_names_it =
+        |path: &str| path.replace("out-linux", "out-windows").replace('/', "\\");
+    let expected: Vec<_> = records(&scratch.path().join("linux.json"))
+        .iter()
+        .map(|(input, output)| (as_windows_names_it(input), as_windows_names_it(output)))
+        .collect();
+    let reported = records(&scratch.path().join("windows.json"));
+    assert_eq!(reported, expected);
+    assert!(
+        reported
+            .iter()
+            .any(|(input, _)| input == "photos\\Straße\\Grüße.png")
+    );
+}
