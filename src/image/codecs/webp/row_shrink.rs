@@ -13,7 +13,7 @@
 //! libwebp that changes it fails them.
 
 use std::ffi::c_int;
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 /// libwebp's `WebPRescaler` (`rescaler_t` is `uint32_t`).
 #[repr(C)]
@@ -49,7 +49,7 @@ unsafe extern "C" {
     static mut WebPRescalerImportRowShrink: Option<ImportRow>;
     /// Fills libwebp's rescaling function pointers for this CPU; later calls do nothing.
     fn WebPRescalerDspInit();
-    #[cfg(test)]
+    /// libwebp's row shrink in plain C, for any rescaler.
     fn WebPRescalerImportRowShrink_C(wrk: *mut Rescaler, src: *const u8);
     #[cfg(test)]
     fn WebPRescalerInit(
@@ -66,25 +66,25 @@ unsafe extern "C" {
 }
 
 /// The row shrink libwebp chose for this CPU, which [`import_row_shrink`] hands every
-/// shrink it does not take itself.
+/// shrink it does not take itself; set before the hook is.
 static LIBWEBPS_OWN: OnceLock<ImportRow> = OnceLock::new();
 
 /// Hooks [`import_row_shrink`] into libwebp, once; every scaled decode after this returns
 /// uses it.
 pub(super) fn install() {
-    LIBWEBPS_OWN.get_or_init(|| {
+    static HOOKED: Once = Once::new();
+    HOOKED.call_once(|| {
         // SAFETY: libwebp's DSP setup runs (once: it records that it ran), then its
         // pointer is read and replaced before any decode of this process has scaled
         // anything: every decode calls this first, and waits here while it runs.
         unsafe {
             WebPRescalerDspInit();
-            let own = std::ptr::read(&raw const WebPRescalerImportRowShrink)
-                .expect("libwebp sets its row shrink");
+            let own = std::ptr::read(&raw const WebPRescalerImportRowShrink);
+            LIBWEBPS_OWN.get_or_init(|| own.unwrap_or(WebPRescalerImportRowShrink_C));
             std::ptr::write(
                 &raw mut WebPRescalerImportRowShrink,
                 Some(import_row_shrink),
             );
-            own
         }
     });
 }
@@ -105,7 +105,10 @@ unsafe extern "C" fn import_row_shrink(wrk: *mut Rescaler, src: *const u8) {
         && w.x_add % w.x_sub == 0
         && w.dst_width == w.x_sub;
     if !whole {
-        let own = LIBWEBPS_OWN.get().expect("installed before any decode");
+        let own = LIBWEBPS_OWN
+            .get()
+            .copied()
+            .unwrap_or(WebPRescalerImportRowShrink_C);
         // SAFETY: the same call libwebp made.
         return unsafe { own(wrk, src) };
     }
