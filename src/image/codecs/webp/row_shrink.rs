@@ -123,24 +123,22 @@ unsafe extern "C" fn import_row_shrink(wrk: *mut Rescaler, src: *const u8) {
         )
     };
     let scale = w.x_sub as u32;
+    // The usual factors each get their own copy of the loop, with the run's length known
+    // to the compiler, so that its sums are whole vectors.
     match factor {
-        2 => sums::<2>(src, frow, scale),
-        4 => sums::<4>(src, frow, scale),
-        8 => sums::<8>(src, frow, scale),
-        16 => sums::<16>(src, frow, scale),
-        32 => sums::<32>(src, frow, scale),
-        _ => {
-            for (out, run) in frow.iter_mut().zip(src.chunks_exact(factor)) {
-                *out = run.iter().map(|&v| u32::from(v)).sum::<u32>() * scale;
-            }
-        }
+        2 => sums(src, frow, scale, 2),
+        4 => sums(src, frow, scale, 4),
+        8 => sums(src, frow, scale, 8),
+        16 => sums(src, frow, scale, 16),
+        32 => sums(src, frow, scale, 32),
+        _ => sums(src, frow, scale, factor),
     }
 }
 
-/// `frow[x]` = the sum of `src[K x ..][..K]` times `scale`, K known to the compiler so that
-/// the sums are whole vectors.
-fn sums<const K: usize>(src: &[u8], frow: &mut [u32], scale: u32) {
-    for (out, run) in frow.iter_mut().zip(src.chunks_exact(K)) {
+/// `frow[x]` = the sum of the `factor` inputs `src[factor x ..]` times `scale`.
+#[inline(always)]
+fn sums(src: &[u8], frow: &mut [u32], scale: u32, factor: usize) {
+    for (out, run) in frow.iter_mut().zip(src.chunks_exact(factor)) {
         *out = run.iter().map(|&v| u32::from(v)).sum::<u32>() * scale;
     }
 }
